@@ -1,0 +1,56 @@
+# Encoder–Decoder Companion — `make lab` to explore, `make test` to check everything.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# Which torch to install. Machines that keep a CPU wheel of torch in pip's find-links folder
+# (/opt/wheels: our development and CI machines) use that wheel; elsewhere pip picks the normal
+# build for your platform. Override, e.g.: make lab TORCH_SPEC="torch==2.5.1"
+LOCAL_TORCH := $(firstword $(wildcard /opt/wheels/torch-*+cpu-*.whl))
+TORCH_SPEC ?= $(if $(LOCAL_TORCH),torch==$(word 2,$(subst -, ,$(notdir $(LOCAL_TORCH)))),torch>=2.2)
+PYTEST_ARGS ?=
+NOTEBOOK_ARGS ?=
+
+.PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check clean
+
+help:
+	@echo "make lab             set up .venv (first time) and open JupyterLab on notebooks/"
+	@echo "make test            set up .venv (first time) and run unit tests + every notebook"
+	@echo "make test-unit       only the unit tests of companion/"
+	@echo "make run-notebooks   execute every notebook with default parameters (build/executed/)"
+	@echo "make smoke           execute every notebook in smoke mode"
+	@echo "make check           notebook hygiene (no outputs, metadata, header cells)"
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ipykernel install --user --name companion --display-name "Python (companion)" >/dev/null
+	touch $@
+
+venv: $(VENV)/.installed
+
+lab: venv
+	$(BIN)/jupyter lab notebooks/
+
+test: venv
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+test-unit: venv
+	$(BIN)/python -m pytest -n 2 -m "not notebook and not browser" $(PYTEST_ARGS)
+
+test-notebooks: venv
+	$(BIN)/python -m pytest -n 2 -m notebook $(PYTEST_ARGS)
+
+run-notebooks: venv
+	$(BIN)/python -m companion.notebooks run $(NOTEBOOK_ARGS)
+
+smoke: venv
+	$(BIN)/python -m companion.notebooks run --smoke $(NOTEBOOK_ARGS)
+
+check: venv
+	$(BIN)/python -m companion.notebooks check
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,128 @@
+"""Turn sentence pairs into padded tensors with lengths and masks."""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, fields
+from typing import Iterator, Sequence
+
+import torch
+
+from companion.data.text_tasks import Pair
+from companion.data.vocab import Vocab, tokenize
+
+
+def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad id lists into a ``LongTensor[B, T]``; also return their lengths ``[B]``."""
+    if len(seqs) == 0:
+        raise ValueError("cannot pad an empty batch")
+    lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
+    if (lengths == 0).any():
+        raise ValueError("every sequence in a batch needs at least one token")
+    out = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = torch.as_tensor(s, dtype=torch.long)
+    return out, lengths
+
+
+def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
+    """``mask[b, t]`` is True for real tokens (``t < lengths[b]``) and False for padding."""
+    if lengths.dim() != 1:
+        raise ValueError(f"lengths must be 1-D, got shape {tuple(lengths.shape)}")
+    max_len = int(lengths.max()) if max_len is None else max_len
+    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+
+
+@dataclass
+class Seq2SeqBatch:
+    """A padded batch. ``tgt_in`` starts with ``<bos>``; ``tgt_out`` is shifted and ends with ``<eos>``."""
+
+    src: torch.Tensor          # [B, S]
+    src_lengths: torch.Tensor  # [B]
+    src_mask: torch.Tensor     # [B, S] True on real tokens
+    tgt_in: torch.Tensor       # [B, T]
+    tgt_out: torch.Tensor      # [B, T]
+    tgt_mask: torch.Tensor     # [B, T]
+
+    def to(self, device: torch.device | str) -> "Seq2SeqBatch":
+        return Seq2SeqBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+    def __len__(self) -> int:
+        return self.src.shape[0]
+
+
+class Seq2SeqData:
+    """Sentence pairs together with their tokenisation and vocabularies.
+
+    ``Seq2SeqData.from_pairs(train, "en", "zh")`` builds vocabularies from the training pairs;
+    pass ``src_vocab``/``tgt_vocab`` to reuse them for validation and test pairs.
+    """
+
+    def __init__(self, pairs: Sequence[Pair], src_lang: str, tgt_lang: str,
+                 src_vocab: Vocab, tgt_vocab: Vocab):
+        if len(pairs) == 0:
+            raise ValueError("no sentence pairs given")
+        self.pairs = list(pairs)
+        self.src_lang, self.tgt_lang = src_lang, tgt_lang
+        self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
+        self.src_ids, self.tgt_ids = [], []
+        for k, p in enumerate(self.pairs):
+            s, t = tokenize(p.src, src_lang), tokenize(p.tgt, tgt_lang)
+            if not s or not t:
+                raise ValueError(f"pair {k} has an empty side: {p!r}")
+            self.src_ids.append(src_vocab.encode(s))
+            self.tgt_ids.append(tgt_vocab.encode(t))
+
+    @classmethod
+    def from_pairs(cls, pairs: Sequence[Pair], src_lang: str, tgt_lang: str, *,
+                   src_vocab: Vocab | None = None, tgt_vocab: Vocab | None = None) -> "Seq2SeqData":
+        if len(pairs) == 0:
+            raise ValueError("no sentence pairs given")
+        src_vocab = src_vocab or Vocab.build(tokenize(p.src, src_lang) for p in pairs)
+        tgt_vocab = tgt_vocab or Vocab.build(tokenize(p.tgt, tgt_lang) for p in pairs)
+        return cls(pairs, src_lang, tgt_lang, src_vocab, tgt_vocab)
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def batch(self, indices: Sequence[int]) -> Seq2SeqBatch:
+        """Pad the examples at ``indices`` into one :class:`Seq2SeqBatch`."""
+        v = self.tgt_vocab
+        src, src_len = pad_sequences([self.src_ids[i] for i in indices], v.pad_id)
+        tgt_in, _ = pad_sequences([[v.bos_id] + self.tgt_ids[i] for i in indices], v.pad_id)
+        tgt_out, tgt_len = pad_sequences([self.tgt_ids[i] + [v.eos_id] for i in indices], v.pad_id)
+        return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out,
+                            lengths_to_mask(tgt_len))
+
+    def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> "BatchIterable":
+        """A re-iterable of batches (a new seeded shuffle every pass when ``shuffle``)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        return BatchIterable(self, batch_size, shuffle, seed)
+
+    def encode_source(self, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        ids = []
+        for s in sentences:
+            toks = tokenize(s, self.src_lang)
+            if not toks:
+                raise ValueError(f"cannot encode an empty sentence: {s!r}")
+            ids.append(self.src_vocab.encode(toks))
+        return pad_sequences(ids, self.src_vocab.pad_id)
+
+
+class BatchIterable:
+    def __init__(self, data: Seq2SeqData, batch_size: int, shuffle: bool, seed: int):
+        self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
+        self._rng = random.Random(seed)
+
+    def __len__(self) -> int:
+        return -(-len(self.data) // self.batch_size)
+
+    def __iter__(self) -> Iterator[Seq2SeqBatch]:
+        order = list(range(len(self.data)))
+        if self.shuffle:
+            self._rng.shuffle(order)
+        for start in range(0, len(order), self.batch_size):
+            yield self.data.batch(order[start:start + self.batch_size])

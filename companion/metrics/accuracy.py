@@ -1,0 +1,30 @@
+"""Simple accuracies for generated sequences."""
+from __future__ import annotations
+
+from typing import Sequence
+
+
+def _check_lists(predictions: Sequence, references: Sequence) -> None:
+    if len(predictions) != len(references):
+        raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
+    if len(predictions) == 0:
+        raise ValueError("cannot score an empty list of predictions")
+
+
+def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
+    """Fraction of predictions identical to their reference (whitespace at the ends ignored)."""
+    _check_lists(predictions, references)
+    return sum(p.strip() == r.strip() for p, r in zip(predictions, references)) / len(predictions)
+
+
+def token_accuracy(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+    """Fraction of reference positions where the prediction has the same token.
+
+    Positions beyond the end of a short prediction count as wrong.
+    """
+    _check_lists(predictions, references)
+    total = sum(len(r) for r in references)
+    if total == 0:
+        raise ValueError("the references contain no tokens")
+    right = sum(sum(a == b for a, b in zip(p, r)) for p, r in zip(predictions, references))
+    return right / total

@@ -1,0 +1,6 @@
+"""Models of Chapter 5: encoder–decoders for sequences (5.1, 5.3) and autoencoders/VAEs (5.1.3, 5.2)."""
+from companion.models.seq2seq import (EncoderOutput, GRUDecoder, GRUEncoder, Seq2Seq,
+                                      seq2seq_loss, sequence_cross_entropy, translate)
+
+__all__ = ["EncoderOutput", "GRUDecoder", "GRUEncoder", "Seq2Seq", "seq2seq_loss",
+           "sequence_cross_entropy", "translate"]

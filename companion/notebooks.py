@@ -1,0 +1,284 @@
+"""Run, check and create the companion's notebooks.
+
+Command line (``python -m companion.notebooks --help``)::
+
+    python -m companion.notebooks run [NAMES...] [--smoke] [--device cpu|cuda] [--out build/]
+    python -m companion.notebooks check [NAMES...]      # hygiene: no outputs, metadata, header
+    python -m companion.notebooks clean [NAMES...]      # strip outputs in place
+    python -m companion.notebooks new NAME "English title" "中文标题"
+
+``NAMES`` are notebook file names or unique prefixes (``5.1``, ``5.2.3``); none means all.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+REPOSITORY = "encoder-decoder-companion/companion"  # GitHub "owner/name"; change here for a fork
+BRANCH = "main"
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+REQUIRED_PARAMETERS = ("smoke", "seed", "device")
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
+
+
+def colab_url(name: str) -> str:
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{name}"
+
+
+def colab_badge(name: str) -> str:
+    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"({colab_url(name)})")
+
+
+def colab_install_source() -> str:
+    """The notebook cell that installs ``companion`` on Colab and does nothing anywhere else."""
+    return (
+        "# On Google Colab, install the companion package; elsewhere this cell does nothing.\n"
+        "import subprocess, sys\n"
+        f'COMPANION_PIP = ["pip", "install", "--quiet", "git+https://github.com/{REPOSITORY}@{BRANCH}"]\n'
+        'if "google.colab" in sys.modules:\n'
+        "    subprocess.run([sys.executable, \"-m\", *COMPANION_PIP], check=True)"
+    )
+
+
+# ---------------------------------------------------------------- finding notebooks
+
+def notebook_paths(names: Sequence[str] = (), root: Path | None = None) -> list[Path]:
+    """All notebooks under ``root`` in book order, or those matching ``names`` (name or prefix)."""
+    root = Path(root) if root is not None else NOTEBOOK_DIR
+    if not root.is_dir():
+        raise ValueError(f"no notebooks folder at {root}")
+    every = sorted((p for p in root.glob("*.ipynb")), key=lambda p: _book_order(p.name))
+    if not names:
+        return every
+    chosen = []
+    for name in names:
+        stem = Path(name).name.removesuffix(".ipynb")
+        hits = [p for p in every if p.stem == stem] or [p for p in every if p.stem.startswith(stem + "-")]
+        hits = hits or [p for p in every if p.stem.startswith(stem)]
+        if not hits:
+            raise ValueError(f"no notebook matches {name!r}; available: {[p.name for p in every]}")
+        chosen += [p for p in hits if p not in chosen]
+    return chosen
+
+
+def _book_order(name: str) -> tuple:
+    number = name.split("-", 1)[0]
+    return tuple(int(x) if x.isdigit() else x for x in number.split(".")), name
+
+
+# ---------------------------------------------------------------- hygiene
+
+def notebook_problems(path: Path) -> list[str]:
+    """Everything that breaks the notebook conventions (CONTRIBUTING.md); empty when clean."""
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"cannot be read as JSON ({exc})"]
+    problems = []
+    meta = nb.get("metadata", {})
+    if "kernelspec" not in meta:
+        problems.append("no kernelspec metadata (papermill needs it)")
+    if "language_info" not in meta:
+        problems.append("no language_info metadata (papermill needs it)")
+    cells = nb.get("cells", [])
+    code = [c for c in cells if c.get("cell_type") == "code"]
+    if any(c.get("outputs") for c in code):
+        problems.append("has stored outputs (run `python -m companion.notebooks clean`)")
+    if any(c.get("execution_count") is not None for c in code):
+        problems.append("has execution counts (run `python -m companion.notebooks clean`)")
+    text = lambda c: "".join(c.get("source", ""))  # noqa: E731
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(params) != 1:
+        problems.append(f"needs exactly one cell tagged 'parameters', found {len(params)}")
+    else:
+        missing = [p for p in REQUIRED_PARAMETERS if not any(
+            line.split("=")[0].strip() == p for line in text(params[0]).splitlines())]
+        if missing:
+            problems.append(f"parameters cell lacks {missing}")
+    head = cells[:4]
+    if not head or head[0].get("cell_type") != "markdown" or not text(head[0]).lstrip().startswith("#"):
+        problems.append("first cell must be a markdown title")
+    elif colab_url(Path(path).name) not in text(head[0]):
+        problems.append(f"title cell lacks the Colab badge pointing at {colab_url(Path(path).name)}")
+    if not any(text(c).strip() == colab_install_source() for c in code[:2]):
+        problems.append("one of the first two code cells must be the Colab install cell "
+                        "(companion.notebooks.colab_install_source())")
+    if not any("companion.setup(" in text(c) for c in code[:4]):
+        problems.append("calls companion.setup(seed=..., device=...) too late or not at all")
+    return problems
+
+
+def clean_notebook(path: Path) -> bool:
+    """Strip outputs and execution counts, add missing metadata; return True if the file changed."""
+    path = Path(path)
+    before = path.read_text(encoding="utf-8")
+    nb = json.loads(before)
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+        cell.get("metadata", {}).pop("execution", None)
+        cell.get("metadata", {}).pop("papermill", None)
+    nb.setdefault("metadata", {}).setdefault("kernelspec", KERNELSPEC)
+    nb["metadata"].setdefault("language_info", LANGUAGE_INFO)
+    nb["metadata"].pop("papermill", None)
+    after = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    if after != before:
+        path.write_text(after, encoding="utf-8")
+    return after != before
+
+
+def new_notebook(name: str, title_en: str, title_zh: str, parameters: str = "",
+                 root: Path | None = None) -> Path:
+    """Create ``notebooks/NAME.ipynb`` with the standard first cells (title, badge, install, parameters, setup)."""
+    import nbformat
+
+    root = Path(root) if root is not None else NOTEBOOK_DIR
+    path = root / (name if name.endswith(".ipynb") else name + ".ipynb")
+    if path.exists():
+        raise ValueError(f"{path} already exists")
+    section = name.split("-", 1)[0]
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
+    params = ('smoke = False  # True: tiny sizes so CI runs every code path in seconds\n'
+              'seed = 0\ndevice = "auto"  # "auto" picks CUDA when present\n' + parameters).rstrip()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {section} {title_en}（{title_zh}）\n\n{colab_badge(path.name)}"),
+        nbformat.v4.new_code_cell(colab_install_source()),
+        nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import companion\n\ndevice = companion.setup(seed=seed, device=device)"),
+    ]
+    for cell in nb.cells:
+        cell.pop("id", None)
+    nb.nbformat_minor = 4
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- execution
+
+@dataclass
+class RunResult:
+    notebook: str
+    status: str  # "ok" or "FAILED"
+    seconds: float
+    output: Path
+    error: str = ""
+
+
+def run_notebook(path: Path, out_dir: Path, *, smoke: bool = False, device: str = "auto",
+                 parameters: dict[str, Any] | None = None, kernel_name: str | None = None,
+                 timeout: int | None = None, log_output: bool = False) -> RunResult:
+    """Execute one notebook with papermill, injecting ``smoke``, ``device`` and ``parameters``."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    path, out_dir = Path(path), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / path.name
+    params = {"smoke": smoke, "device": device, **(parameters or {})}
+    start = time.perf_counter()
+    error = ""
+    try:
+        pm.execute_notebook(str(path), str(output), parameters=params, kernel_name=kernel_name,
+                            cwd=str(path.parent), progress_bar=False, log_output=log_output,
+                            execution_timeout=timeout)
+    except PapermillExecutionError as exc:
+        error = (f"{path.name}: cell {exc.cell_index} (execution count {exc.exec_count}) raised "
+                 f"{exc.ename}: {exc.evalue}")
+    except Exception as exc:  # kernel died, timeout, bad notebook …
+        error = f"{path.name}: {exc.__class__.__name__}: {exc}"
+    seconds = time.perf_counter() - start
+    return RunResult(path.name, "FAILED" if error else "ok", seconds, output, error)
+
+
+def format_table(results: Sequence[RunResult]) -> str:
+    width = max([len("notebook")] + [len(r.notebook) for r in results])
+    lines = [f"{'notebook':<{width}}  status  seconds", f"{'-' * width}  ------  -------"]
+    lines += [f"{r.notebook:<{width}}  {r.status:<6}  {r.seconds:7.1f}" for r in results]
+    lines.append(f"{'total':<{width}}          {sum(r.seconds for r in results):7.1f}")
+    return "\n".join(lines)
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m companion.notebooks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute notebooks with papermill and print a timing table")
+    run.add_argument("names", nargs="*")
+    run.add_argument("--smoke", action="store_true", help="CI-sized run (every code path, short)")
+    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    run.add_argument("--out", default="build/executed", help="folder for executed copies")
+    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                     help="extra parameter (VALUE parsed as JSON when possible), repeatable")
+    run.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
+    run.add_argument("--log-output", action="store_true", help="stream cell output to the terminal")
+    for name, help_ in (("check", "report notebooks that break the conventions"),
+                        ("clean", "strip outputs and execution counts in place")):
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("names", nargs="*")
+    new = sub.add_parser("new", help="create a notebook with the standard first cells")
+    new.add_argument("name")
+    new.add_argument("title_en")
+    new.add_argument("title_zh")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "new":
+            print(new_notebook(args.name, args.title_en, args.title_zh))
+            return 0
+        paths = notebook_paths(args.names)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        bad = {p.name: notebook_problems(p) for p in paths}
+        for name, problems in bad.items():
+            for problem in problems:
+                print(f"{name}: {problem}")
+        n_bad = sum(bool(v) for v in bad.values())
+        print(f"{len(paths) - n_bad} of {len(paths)} notebooks follow the conventions")
+        return 1 if n_bad else 0
+    if args.command == "clean":
+        for p in paths:
+            if clean_notebook(p):
+                print(f"cleaned {p.name}")
+        return 0
+
+    extra = {}
+    for item in args.param:
+        key, sep, value = item.partition("=")
+        if not sep or not key.isidentifier():
+            print(f"error: --param expects KEY=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        extra[key] = _parse_value(value)
+    results = []
+    for p in paths:
+        print(f"running {p.name} …", flush=True)
+        results.append(run_notebook(p, Path(args.out), smoke=args.smoke, device=args.device,
+                                    parameters=extra, timeout=args.timeout,
+                                    log_output=args.log_output))
+    print(format_table(results))
+    failed = [r for r in results if r.error]
+    for r in failed:
+        print(f"FAILED {r.error}", file=sys.stderr)
+    print(f"executed copies in {Path(args.out).resolve()}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""Reproducibility and device selection shared by every notebook."""
+from __future__ import annotations
+
+import os
+import platform
+import random
+
+import numpy as np
+import torch
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's generators (CPU and all GPUs)."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) into a ``torch.device``.
+
+    ``"auto"`` picks CUDA when a GPU is visible and the CPU otherwise. Asking for CUDA on a
+    machine without one is an error rather than a silent fall-back, so a GPU run cannot quietly
+    become a CPU run.
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str) or not device.strip():
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    device = device.strip().lower()
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r} was requested but PyTorch sees no CUDA GPU here; "
+                "use device='auto' or 'cpu'"
+            )
+        return torch.device(device)
+    if device == "cpu":
+        return torch.device("cpu")
+    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+
+
+def describe(device: torch.device) -> str:
+    """One line naming the device and the versions that matter for reproducing a run."""
+    where = "CPU"
+    if device.type == "cuda":
+        where = f"CUDA ({torch.cuda.get_device_name(device)})"
+    return (
+        f"companion {_version()} | device: {where} | torch {torch.__version__} | "
+        f"numpy {np.__version__} | python {platform.python_version()}"
+    )
+
+
+def setup(seed: int = 0, device: str | torch.device = "auto", *, quiet: bool = False) -> torch.device:
+    """Seed everything, pick the device and print one line describing the run.
+
+    Every notebook calls this right after its ``parameters`` cell. Returns the chosen device.
+    """
+    seed_everything(seed)
+    chosen = resolve_device(device)
+    if chosen.type == "cpu" and "COMPANION_THREADS" in os.environ:
+        torch.set_num_threads(max(1, int(os.environ["COMPANION_THREADS"])))
+    if not quiet:
+        print(describe(chosen) + f" | seed {seed}")
+    return chosen
+
+
+def _version() -> str:
+    from companion import __version__
+
+    return __version__

@@ -1,0 +1,179 @@
+"""One small training loop for every model in the companion.
+
+``fit`` works with any ``loss_fn(model, batch) -> Tensor | dict`` — a scalar loss, or a dict
+with a ``"loss"`` entry plus other terms worth logging (e.g. reconstruction and KL of the ELBO).
+It moves batches to the device, clips gradients if asked, shows a tqdm bar, stops with a clear
+message on a NaN/inf loss, records a :class:`History`, and can save/load checkpoints.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import torch
+from torch import nn
+
+LossOutput = torch.Tensor | Mapping[str, torch.Tensor]
+LossFn = Callable[[nn.Module, Any], LossOutput]
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised when a training step produces a NaN or infinite loss."""
+
+
+@dataclass
+class History:
+    """Logged numbers: one dict per optimisation step and one per epoch (means, plus validation)."""
+
+    steps: list[dict[str, float]] = field(default_factory=list)
+    epochs: list[dict[str, float]] = field(default_factory=list)
+
+    def series(self, key: str, *, per: str = "epoch") -> list[float]:
+        rows = self.epochs if per == "epoch" else self.steps
+        if per not in ("epoch", "step"):
+            raise ValueError(f"per must be 'epoch' or 'step', got {per!r}")
+        return [row[key] for row in rows if key in row]
+
+    @property
+    def last(self) -> dict[str, float]:
+        return self.epochs[-1] if self.epochs else {}
+
+    def state_dict(self) -> dict[str, list[dict[str, float]]]:
+        return {"steps": self.steps, "epochs": self.epochs}
+
+
+def to_device(obj: Any, device: torch.device | str) -> Any:
+    """Move a tensor, or tensors nested in tuples/lists/dicts/dataclasses, to ``device``."""
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if hasattr(obj, "to") and is_dataclass(obj):
+        return obj.to(device)
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return type(obj)(**{f.name: to_device(getattr(obj, f.name), device) for f in fields(obj)})
+    if isinstance(obj, Mapping):
+        return {k: to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(to_device(v, device) for v in obj)
+    return obj
+
+
+def _as_terms(out: LossOutput) -> tuple[torch.Tensor, dict[str, float]]:
+    if isinstance(out, torch.Tensor):
+        loss, terms = out, {}
+    elif isinstance(out, Mapping) and "loss" in out:
+        loss, terms = out["loss"], {k: float(v) for k, v in out.items() if k != "loss"}
+    else:
+        raise ValueError("loss_fn must return a scalar tensor or a dict with a 'loss' entry")
+    if loss.dim() != 0:
+        raise ValueError(f"loss_fn must return a scalar loss, got shape {tuple(loss.shape)}")
+    return loss, {"loss": float(loss.detach()), **terms}
+
+
+def _mean_rows(rows: list[dict[str, float]], prefix: str = "") -> dict[str, float]:
+    keys = rows[0].keys() if rows else []
+    return {prefix + k: sum(r[k] for r in rows) / len(rows) for k in keys}
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data: Iterable[Any], loss_fn: LossFn, *,
+             device: torch.device | str = "cpu") -> dict[str, float]:
+    """Mean of every loss term over ``data`` with the model in eval mode."""
+    was_training = model.training
+    model.eval()
+    rows = [_as_terms(loss_fn(model, to_device(batch, device)))[1] for batch in data]
+    model.train(was_training)
+    if not rows:
+        raise ValueError("evaluation data is empty")
+    return _mean_rows(rows)
+
+
+def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs: int,
+        optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3,
+        valid_data: Iterable[Any] | None = None, device: torch.device | str = "cpu",
+        clip_grad_norm: float | None = None, history: History | None = None,
+        checkpoint_path: str | Path | None = None, progress: bool = True,
+        on_epoch_end: Callable[[int, History], None] | None = None) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train_data`` (re-iterable, e.g. a DataLoader).
+
+    Returns the :class:`History`; pass an existing one to continue it. With ``checkpoint_path``
+    the model, optimiser and history are saved after every epoch.
+    """
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
+    if clip_grad_norm is not None and clip_grad_norm <= 0:
+        raise ValueError(f"clip_grad_norm must be positive, got {clip_grad_norm}")
+    from tqdm.auto import tqdm
+
+    model.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history = history if history is not None else History()
+    first_epoch = len(history.epochs)
+    for epoch in range(first_epoch, first_epoch + epochs):
+        model.train()
+        rows: list[dict[str, float]] = []
+        start = time.perf_counter()
+        bar = tqdm(train_data, desc=f"epoch {epoch + 1}/{first_epoch + epochs}", leave=False,
+                   disable=not progress)
+        for batch in bar:
+            loss, terms = _as_terms(loss_fn(model, to_device(batch, device)))
+            step = len(history.steps) + 1
+            if not math.isfinite(terms["loss"]):
+                raise NonFiniteLossError(
+                    f"the loss became {terms['loss']} at step {step} (epoch {epoch + 1}); "
+                    "try a smaller learning rate or gradient clipping (clip_grad_norm)")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            history.steps.append({"step": step, **terms})
+            rows.append(terms)
+            bar.set_postfix(loss=f"{terms['loss']:.4f}")
+        if not rows:
+            raise ValueError("training data is empty: no batches in an epoch")
+        record = {"epoch": epoch + 1, **_mean_rows(rows), "seconds": time.perf_counter() - start}
+        if valid_data is not None:
+            record.update({f"valid_{k}": v for k, v in evaluate(model, valid_data, loss_fn,
+                                                                  device=device).items()})
+        history.epochs.append(record)
+        if checkpoint_path is not None:
+            save_checkpoint(checkpoint_path, model, optimizer, history)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, history)
+    return history
+
+
+def save_checkpoint(path: str | Path, model: nn.Module,
+                    optimizer: torch.optim.Optimizer | None = None,
+                    history: History | None = None) -> Path:
+    """Save weights (and optionally optimiser state and history) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "history": history.state_dict() if history is not None else None,
+    }, path)
+    return path
+
+
+def load_checkpoint(path: str | Path, model: nn.Module,
+                    optimizer: torch.optim.Optimizer | None = None,
+                    map_location: torch.device | str = "cpu") -> History:
+    """Load a checkpoint written by :func:`save_checkpoint` (safely: ``weights_only=True``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no checkpoint at {path}; train first or check the path")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # corrupt or foreign file
+        raise ValueError(f"{path} is not a readable companion checkpoint ({exc.__class__.__name__}); "
+                         "delete it and train again") from exc
+    model.load_state_dict(state["model"])
+    if optimizer is not None and state.get("optimizer") is not None:
+        optimizer.load_state_dict(state["optimizer"])
+    h = state.get("history") or {}
+    return History(steps=list(h.get("steps", [])), epochs=list(h.get("epochs", [])))

@@ -1,0 +1,20 @@
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The public data copies beside the project (COMPANION_DATA or ../shared/data), or skip."""
+    root = Path(os.environ.get("COMPANION_DATA", SHARED_DATA))
+    if not root.is_dir():
+        pytest.skip(f"no shared data folder at {root} (set COMPANION_DATA to a copy)")
+    return root

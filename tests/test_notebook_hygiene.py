@@ -1,0 +1,92 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from companion import notebooks as nbtools
+
+NOTEBOOKS = nbtools.notebook_paths()
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ is empty"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_follows_conventions(path):
+    assert nbtools.notebook_problems(path) == []
+
+
+def test_problems_are_detected(tmp_path):
+    path = nbtools.new_notebook("9.9-demo", "Demo", "演示", root=tmp_path)
+    assert nbtools.notebook_problems(path) == []
+    nb = json.loads(path.read_text())
+    nb["cells"][3]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "hi"}]
+    nb["cells"][2]["metadata"]["tags"] = []
+    del nb["metadata"]["kernelspec"]
+    path.write_text(json.dumps(nb))
+    problems = " ".join(nbtools.notebook_problems(path))
+    assert "stored outputs" in problems and "parameters" in problems and "kernelspec" in problems
+    assert nbtools.clean_notebook(path)
+    assert "stored outputs" not in " ".join(nbtools.notebook_problems(path))
+
+
+def test_names_resolve_by_prefix_and_unknown_names_fail():
+    first = NOTEBOOKS[0]
+    assert nbtools.notebook_paths([first.stem]) == [first]
+    assert nbtools.notebook_paths([first.stem.split("-")[0]])[0] == first
+    with pytest.raises(ValueError, match="no notebook matches"):
+        nbtools.notebook_paths(["0.0-nothing"])
+
+
+def test_book_order_sorts_numerically():
+    names = ["5.3.10-x.ipynb", "5.1-a.ipynb", "5.3.2-b.ipynb", "5.2.1-c.ipynb"]
+    assert sorted(names, key=nbtools._book_order) == ["5.1-a.ipynb", "5.2.1-c.ipynb",
+                                                      "5.3.2-b.ipynb", "5.3.10-x.ipynb"]
+
+
+def _run_install_cell(monkeypatch, on_colab: bool) -> list:
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(nbtools.colab_install_source(), {})
+    return calls
+
+
+def test_colab_install_cell_does_nothing_outside_colab(monkeypatch):
+    assert _run_install_cell(monkeypatch, on_colab=False) == []
+
+
+def test_colab_install_cell_installs_from_the_repository_on_colab(monkeypatch):
+    calls = _run_install_cell(monkeypatch, on_colab=True)
+    assert len(calls) == 1
+    cmd = calls[0]
+    assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
+    assert cmd[-1] == f"git+https://github.com/{nbtools.REPOSITORY}@{nbtools.BRANCH}"
+
+
+def test_cli_check_and_bad_names():
+    ok = subprocess.run([sys.executable, "-m", "companion.notebooks", "check"],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = subprocess.run([sys.executable, "-m", "companion.notebooks", "run", "0.0-none"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "no notebook matches" in bad.stderr
+
+
+def test_cli_run_reports_the_failing_cell(tmp_path):
+    path = nbtools.new_notebook("9.9-broken", "Broken", "坏", root=tmp_path)
+    nb = json.loads(path.read_text())
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                        "source": "1 / 0"})
+    path.write_text(json.dumps(nb))
+    result = nbtools.run_notebook(path, tmp_path / "out", smoke=True, device="cpu")
+    assert result.status == "FAILED"
+    assert "cell 5" in result.error and "ZeroDivisionError" in result.error
+    table = nbtools.format_table([result])
+    assert "9.9-broken.ipynb" in table and "FAILED" in table

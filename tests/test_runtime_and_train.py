@@ -1,0 +1,135 @@
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+import companion
+from companion import train
+from companion.data import Seq2SeqData, generate_pairs
+from companion.models import Seq2Seq, seq2seq_loss, sequence_cross_entropy, translate
+from companion.metrics import exact_match, token_accuracy
+
+
+def test_setup_seeds_and_prints_one_line(capsys):
+    dev = companion.setup(seed=5, device="cpu")
+    a = torch.rand(3)
+    companion.setup(seed=5, device="auto")
+    assert torch.equal(a, torch.rand(3))
+    assert dev == torch.device("cpu")
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and "torch" in lines[0] and "device" in lines[0]
+
+
+@pytest.mark.parametrize("bad", ["tpu", "", 3])
+def test_resolve_device_rejects_nonsense(bad):
+    with pytest.raises(ValueError):
+        companion.resolve_device(bad)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="machine has a GPU")
+def test_cuda_request_without_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="no CUDA"):
+        companion.resolve_device("cuda")
+
+
+def test_import_is_light():
+    code = ("import time, torch; t = time.perf_counter(); import companion; "
+            "print(time.perf_counter() - t); import sys; "
+            "print(any(m.startswith(('matplotlib', 'papermill', 'sklearn')) for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, heavy = out.stdout.split()
+    assert heavy == "False"  # no plotting or notebook machinery on a bare import
+
+
+def test_sequence_cross_entropy_ignores_padding():
+    logits = torch.randn(2, 3, 5)
+    targets = torch.tensor([[1, 2, 0], [3, 0, 0]])
+    mask = targets != 0
+    expected = torch.nn.functional.cross_entropy(logits[mask], targets[mask])
+    assert torch.allclose(sequence_cross_entropy(logits, targets, mask), expected)
+    changed = logits.clone()
+    changed[~mask] = 100.0  # whatever the model says at padded positions …
+    assert torch.allclose(sequence_cross_entropy(changed, targets, mask), expected)  # … is ignored
+    with pytest.raises(ValueError):
+        sequence_cross_entropy(logits, targets[:, :2], mask[:, :2])
+
+
+def _tiny_problem():
+    companion.setup(seed=0, device="cpu", quiet=True)
+    data = Seq2SeqData.from_pairs(generate_pairs("numbers", 24, seed=0, max_value=99), "en", "zh")
+    model = Seq2Seq(len(data.src_vocab), len(data.tgt_vocab), emb_dim=16, hidden=64)
+    return data, model
+
+
+def test_seq2seq_overfits_a_tiny_batch_and_translates():
+    data, model = _tiny_problem()
+    hist = train.fit(model, data.batches(24), seq2seq_loss, epochs=150, lr=1e-2, progress=False)
+    assert hist.epochs[-1]["loss"] < 0.05 < hist.epochs[0]["loss"]
+    preds = translate(model, data, [p.src for p in data.pairs])
+    assert exact_match(preds, [p.tgt for p in data.pairs]) == 1.0
+
+
+def test_fit_records_history_validation_and_checkpoints(tmp_path):
+    data, model = _tiny_problem()
+    ckpt = tmp_path / "m.pt"
+    hist = train.fit(model, data.batches(8), seq2seq_loss, epochs=2, valid_data=data.batches(8),
+                     checkpoint_path=ckpt, progress=False, clip_grad_norm=1.0)
+    assert [e["epoch"] for e in hist.epochs] == [1, 2] and len(hist.steps) == 6
+    assert "valid_loss" in hist.last and hist.series("loss") == [e["loss"] for e in hist.epochs]
+    _, fresh = _tiny_problem()
+    restored = train.load_checkpoint(ckpt, fresh)
+    assert restored.epochs == hist.epochs
+    for a, b in zip(model.parameters(), fresh.parameters()):
+        assert torch.equal(a, b)
+    hist = train.fit(fresh, data.batches(8), seq2seq_loss, epochs=1, history=restored, progress=False)
+    assert [e["epoch"] for e in hist.epochs] == [1, 2, 3]
+
+
+def test_checkpoint_errors_are_clear(tmp_path):
+    _, model = _tiny_problem()
+    with pytest.raises(ValueError, match="no checkpoint"):
+        train.load_checkpoint(tmp_path / "missing.pt", model)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable"):
+        train.load_checkpoint(bad, model)
+
+
+def test_nan_loss_stops_with_the_step_named():
+    model = nn.Linear(2, 1)
+    batches = [torch.ones(4, 2)] * 5
+
+    calls = []
+
+    def loss_fn(m, x):
+        calls.append(1)
+        return m(x).mean() * (math.nan if len(calls) == 3 else 1.0)
+
+    with pytest.raises(train.NonFiniteLossError, match="step 3"):
+        train.fit(model, batches, loss_fn, epochs=1, progress=False)
+
+
+def test_fit_accepts_dict_losses_and_validates():
+    model = nn.Linear(2, 1)
+    batches = [torch.randn(4, 2) for _ in range(3)]
+    hist = train.fit(model, batches, lambda m, x: {"loss": m(x).pow(2).mean(), "extra": torch.tensor(1.0)},
+                     epochs=1, progress=False)
+    assert hist.last["extra"] == 1.0
+    with pytest.raises(ValueError):
+        train.fit(model, batches, lambda m, x: m(x), epochs=1, progress=False)  # not a scalar
+    with pytest.raises(ValueError):
+        train.fit(model, [], lambda m, x: m(x).mean(), epochs=1, progress=False)
+    with pytest.raises(ValueError):
+        train.fit(model, batches, lambda m, x: m(x).mean(), epochs=-1)
+
+
+def test_accuracy_metrics():
+    assert exact_match(["a", "b "], ["a", "c"]) == 0.5
+    assert token_accuracy([["a", "b"], ["c"]], [["a", "x", "y"], ["c"]]) == 0.5
+    with pytest.raises(ValueError):
+        exact_match(["a"], [])
+    with pytest.raises(ValueError):
+        exact_match([], [])
