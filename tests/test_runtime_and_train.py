@@ -133,3 +133,13 @@ def test_accuracy_metrics():
         exact_match(["a"], [])
     with pytest.raises(ValueError):
         exact_match([], [])
+
+
+def test_step_interface_matches_teacher_forced_forward():
+    data, model = _tiny_problem()
+    b = data.batch([0, 1, 2])
+    full = model(b.src, b.src_lengths, b.tgt_in).log_softmax(-1)
+    state = model.init_state(b.src, b.src_lengths)
+    for t in range(b.tgt_in.shape[1]):
+        log_probs, state = model.step(b.tgt_in[:, t], state)
+        assert torch.allclose(log_probs, full[:, t], atol=1e-5)

@@ -83,24 +83,39 @@ class Seq2Seq(nn.Module):
         logits, _ = self.decoder(tgt_in, enc.context)
         return logits
 
+    # --- the step interface used by companion.decoding (greedy, beam and exhaustive search) ---
+    def init_state(self, src: torch.Tensor, src_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decoder state before the first step: ``(hidden [B, H], context [B, H])``."""
+        enc = self.encoder(src, src_lengths)
+        return enc.context, enc.context
+
+    def step(self, prev_tokens: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]
+             ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """One decoding step: ``prev_tokens [N]`` → next-token log-probabilities ``[N, V]``."""
+        hidden, context = state
+        logits, hidden = self.decoder(prev_tokens[:, None], context, hidden)
+        return logits[:, -1].log_softmax(-1), (hidden, context)
+
     @torch.no_grad()
     def greedy_decode(self, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int = 30) -> torch.Tensor:
-        """Feed back the most likely token until ``<eos>`` or ``max_len``; returns ``[B, ≤max_len]``."""
+        """Feed back the most likely token until ``<eos>`` or ``max_len``; returns ``[B, ≤max_len]``.
+
+        Positions after a sequence's ``<eos>`` are filled with ``<pad>``.
+        """
         if max_len < 1:
             raise ValueError(f"max_len must be ≥ 1, got {max_len}")
-        enc = self.encoder(src, src_lengths)
-        tokens = torch.full((src.shape[0], 1), self.bos_id, dtype=torch.long, device=src.device)
-        hidden, outputs = None, []
+        state = self.init_state(src, src_lengths)
+        tokens = torch.full((src.shape[0],), self.bos_id, dtype=torch.long, device=src.device)
         done = torch.zeros(src.shape[0], dtype=torch.bool, device=src.device)
+        outputs = []
         for _ in range(max_len):
-            logits, hidden = self.decoder(tokens, enc.context, hidden)
-            tokens = logits[:, -1].argmax(-1, keepdim=True)
-            tokens = tokens.masked_fill(done[:, None], self.pad_id)
+            log_probs, state = self.step(tokens, state)
+            tokens = log_probs.argmax(-1).masked_fill(done, self.pad_id)
             outputs.append(tokens)
-            done |= tokens[:, 0] == self.eos_id
+            done |= tokens == self.eos_id
             if done.all():
                 break
-        return torch.cat(outputs, dim=1)
+        return torch.stack(outputs, dim=1)
 
 
 def sequence_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,4 @@
+"""Plotting helpers shared by the notebooks (matplotlib is imported only when a plot is drawn)."""
+from companion.plot.training import plot_history
+
+__all__ = ["plot_history"]

@@ -1,0 +1,32 @@
+"""Training curves."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from companion.train import History
+
+
+def plot_history(history: History, keys: Sequence[str] = ("loss",), *, per: str = "epoch",
+                 ax=None, title: str | None = None, logy: bool = False):
+    """Plot logged series of a :class:`~companion.train.History` against epoch (or step)."""
+    import matplotlib.pyplot as plt
+
+    if not keys:
+        raise ValueError("give at least one key to plot")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for key in keys:
+        values = history.series(key, per=per)
+        if not values:
+            raise ValueError(f"history has no {key!r} per {per}; available: "
+                             f"{sorted({k for row in (history.epochs if per == 'epoch' else history.steps) for k in row})}")
+        ax.plot(range(1, len(values) + 1), values, label=key, marker="." if len(values) < 40 else None)
+    ax.set_xlabel(per)
+    ax.set_ylabel("value")
+    if logy:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax

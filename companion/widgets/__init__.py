@@ -1,0 +1,5 @@
+"""Interactive controls for the notebooks.
+
+Each widget's callback is a plain function (tested directly); the notebook calls it once for a
+static figure of the default setting and then wires it to ipywidgets.
+"""
