@@ -1,0 +1,172 @@
+"""Build the lecture slides and the static site of executed notebooks, both usable offline.
+
+    python -m tools.site slides [NAMES...] [--smoke] [--no-execute] [--out build/site]
+    python -m tools.site site   [NAMES...] [--smoke] [--no-execute] [--out build/site]
+
+(``make slides`` / ``make site``; ``SMOKE=1`` adds ``--smoke``.) Each notebook is executed with
+papermill (``companion.notebooks.run_notebook``), then exported with nbconvert:
+
+    build/site/index.html                 front page: book sections, links to pages, slides, Colab
+    build/site/notebooks/NAME.html        the executed notebook as a page
+    build/site/notebooks/NAME.ipynb       the executed notebook itself
+    build/site/slides/NAME.slides.html    reveal.js slides (metadata from tools/slide_metadata.py)
+    build/site/assets/                    reveal.js, MathJax, require.js, jQuery, Font Awesome
+
+Every page loads its scripts from ``assets/`` by relative URL, so the folder can be copied to a
+USB stick and opened from disk in a classroom with no internet.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from companion import notebooks as nbtools
+
+from . import front_page
+from .offline_assets import AssetsMissing, exporter_urls, install_assets
+from .slide_metadata import assign_slide_metadata
+from .static_outputs import prepare_for_export
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+DEFAULT_OUT = ROOT / "build" / "site"
+ASSET_PREFIX = "../assets"  # pages and slides sit one folder below the site root
+
+
+@dataclass
+class BuiltNotebook:
+    path: Path             # the source notebook
+    executed: Path         # the notebook whose outputs are shown
+    error: str = ""        # why execution failed ("" when it ran)
+    seconds: float = 0.0
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+
+def _exporter(kind: str):
+    """An nbconvert exporter whose pages load every asset from the local copies."""
+    from nbconvert import HTMLExporter, SlidesExporter
+
+    cls, template = {"page": (HTMLExporter, "companion_page"),
+                     "slides": (SlidesExporter, "companion_slides")}[kind]
+    exporter = cls(template_name=template, extra_template_basedirs=[str(TEMPLATES)],
+                   embed_images=True)
+    for name, url in exporter_urls(ASSET_PREFIX).items():
+        if exporter.has_trait(name):
+            setattr(exporter, name, url)
+    if kind == "slides":
+        exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
+        exporter.reveal_scroll = True
+        exporter.reveal_theme = "white"  # its fonts ship with reveal.js (others load Google Fonts)
+        exporter.reveal_number = "c/t"
+    return exporter
+
+
+def _read(path: Path):
+    import nbformat
+
+    return nbformat.read(str(path), as_version=4)
+
+
+def export_slides(nb, out_file: Path, exporter=None) -> Path:
+    """Write reveal.js slides of ``nb`` (a notebook node) with automatic slide metadata."""
+    import nbformat
+
+    prepared = prepare_for_export(nb, ASSET_PREFIX, keep_stderr=False)
+    body, _ = (exporter or _exporter("slides")).from_notebook_node(
+        nbformat.from_dict(assign_slide_metadata(prepared)))
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(body, encoding="utf-8")
+    return out_file
+
+
+def export_page(nb, out_file: Path, nav_html: str = "", exporter=None) -> Path:
+    """Write the HTML page of ``nb``, with an optional link bar on top."""
+    import nbformat
+
+    prepared = nbformat.from_dict(prepare_for_export(nb, ASSET_PREFIX))
+    body, _ = (exporter or _exporter("page")).from_notebook_node(
+        prepared, resources={"companion_nav": nav_html})
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    out_file.write_text(body, encoding="utf-8")
+    return out_file
+
+
+def execute(paths: Sequence[Path], *, smoke: bool, out_dir: Path) -> list[BuiltNotebook]:
+    """Run every notebook with papermill; a failure is recorded, the rest still run."""
+    built = []
+    for path in paths:
+        print(f"executing {path.name}{' (smoke)' if smoke else ''} …", flush=True)
+        result = nbtools.run_notebook(path, out_dir, smoke=smoke)
+        if result.error:
+            print(f"  FAILED {result.error}", file=sys.stderr, flush=True)
+        executed = result.output if result.output.exists() else path
+        built.append(BuiltNotebook(path, executed, result.error, result.seconds))
+    return built
+
+
+def build(kind: str, names: Sequence[str] = (), *, smoke: bool = False, run: bool = True,
+          out: Path = DEFAULT_OUT, notebook_root: Path | None = None) -> list[BuiltNotebook]:
+    """Build ``"slides"`` or the whole ``"site"`` under ``out``; return what was built."""
+    if kind not in ("slides", "site"):
+        raise ValueError(f"kind must be 'slides' or 'site', not {kind!r}")
+    out = Path(out)
+    paths = nbtools.notebook_paths(names, root=notebook_root)
+    install_assets(out)
+    if run:
+        executed_dir = ROOT / "build" / ("executed-smoke" if smoke else "executed")
+        notebooks = execute(paths, smoke=smoke, out_dir=executed_dir)
+    else:
+        notebooks = [BuiltNotebook(p, p) for p in paths]
+    slides, pages = _exporter("slides"), _exporter("page") if kind == "site" else None
+    for item in notebooks:
+        nb = _read(item.executed)
+        export_slides(nb, out / "slides" / f"{item.stem}.slides.html", slides)
+        if pages is not None:
+            target = out / "notebooks" / f"{item.stem}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+            export_page(nb, out / "notebooks" / f"{item.stem}.html",
+                        front_page.nav_html(item.path.name), pages)
+        print(f"  built {item.stem}", flush=True)
+    if kind == "site":
+        mode = ("notebooks shown as stored, not executed" if not run else
+                f"notebooks executed in {'smoke' if smoke else 'default'} mode")
+        front_page.write(out / "index.html", notebooks, mode=mode)
+    return notebooks
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.site", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=["slides", "site"])
+    parser.add_argument("names", nargs="*", help="notebook names or prefixes (default: all)")
+    parser.add_argument("--smoke", action="store_true", help="execute with smoke=True (fast)")
+    parser.add_argument("--no-execute", dest="run", action="store_false",
+                        help="export the notebooks as stored, without running them")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="site folder")
+    parser.add_argument("--notebooks", type=Path, default=None,
+                        help="folder of notebooks (default: the repository's notebooks/)")
+    args = parser.parse_args(argv)
+    try:
+        built = build(args.kind, args.names, smoke=args.smoke, run=args.run, out=args.out,
+                      notebook_root=args.notebooks)
+    except (ValueError, AssetsMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    failed = [b for b in built if b.error]
+    where = args.out / ("index.html" if args.kind == "site" else "slides")
+    print(f"{len(built) - len(failed)} of {len(built)} notebooks built: {where.resolve()}")
+    for b in failed:
+        print(f"FAILED {b.error}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

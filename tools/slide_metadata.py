@@ -1,0 +1,156 @@
+"""Choose reveal.js slide metadata for a notebook, so authors need not set it by hand.
+
+Rules (CONTRIBUTING.md, "Slides"), for every cell whose author did not set
+``metadata.slideshow.slide_type`` (an author's choice always wins):
+
+- the first visible cell (the title) opens a slide;
+- a markdown cell starting with ``#`` or ``##`` opens a new slide, ``###`` (or deeper) a sub-slide;
+- the Colab install cell, the ``parameters`` / ``injected-parameters`` cells and the
+  ``companion.setup(...)`` cell are skipped;
+- any other cell that would overflow the current (sub-)slide opens a sub-slide, judged by a rough
+  height estimate in lines of slide text; code longer than ``LONG_CODE`` lines always does.
+
+Figures are drawn large: a code cell with images gets a tag ``slide-figure-l``, ``-m`` or ``-s``
+(the slides template's CSS sets the image height) — the largest size that fits beside its code.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from companion.notebooks import colab_install_source
+
+SLIDE_LINES = 25       # lines of code-sized text (about 25 px each) on a 960x700 slide
+FIGURE_LINES = {"l": 18, "m": 14, "s": 10}  # image heights 460/360/260 px (slides template CSS)
+LONG_CODE = 14         # code cells longer than this get a sub-slide of their own
+OUTPUT_LINES_MAX = 11  # long text outputs scroll (max-height in the CSS); count at most this
+WRAP = 85              # characters per line of slide text
+SKIP_TAGS = {"parameters", "injected-parameters"}
+FIGURE_TAG = "slide-figure-"
+
+
+def _joined(text: Any) -> str:
+    return text if isinstance(text, str) else "".join(text)
+
+
+def _source(cell: dict) -> str:
+    return _joined(cell.get("source", ""))
+
+
+def heading_level(cell: dict) -> int:
+    """1 for '# ...', 2 for '## ...', ...; 0 when the markdown cell does not start with a heading."""
+    if cell.get("cell_type") != "markdown":
+        return 0
+    first = _source(cell).lstrip().split("\n", 1)[0]
+    hashes = len(first) - len(first.lstrip("#"))
+    return hashes if hashes and first[hashes:hashes + 1] == " " else 0
+
+
+def is_header_cell(cell: dict) -> bool:
+    """True for cells a lecture audience need not see: Colab install, parameters, setup."""
+    if cell.get("cell_type") != "code":
+        return False
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    source = _source(cell).strip()
+    if tags & SKIP_TAGS or source == colab_install_source():
+        return True
+    return "companion.setup(" in source and len(source.splitlines()) <= 3
+
+
+def _text_lines(text: str) -> float:
+    return sum(max(1, math.ceil(len(line) / WRAP)) if line.strip() else 0.5
+               for line in text.splitlines())
+
+
+def _image_count(cell: dict) -> int:
+    return sum(any(k.startswith("image/") for k in o.get("data", {})) for o in cell.get("outputs", []))
+
+
+def _fixed_lines(cell: dict) -> float:
+    """Height of everything in a cell except its images, in lines."""
+    source = _source(cell)
+    if cell.get("cell_type") == "markdown":
+        level = heading_level(cell)
+        heading = {0: 0, 1: 5, 2: 1.5}.get(level, 1)
+        return 1.2 * _text_lines(source) + 2 * (source.count("$$") // 2) + heading + 1
+    if cell.get("cell_type") != "code":
+        return _text_lines(source)
+    lines = len(source.splitlines()) + 1.5
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if output.get("output_type") == "stream":
+            if output.get("name") == "stdout":
+                lines += min(OUTPUT_LINES_MAX, _text_lines(_joined(output.get("text", ""))))
+        elif output.get("output_type") == "error":
+            lines += OUTPUT_LINES_MAX
+        elif any(key.startswith("image/") for key in data):
+            continue
+        elif "text/html" in data:
+            lines += min(OUTPUT_LINES_MAX, _joined(data["text/html"]).count("<tr") + 1)
+        elif "text/plain" in data:
+            lines += min(OUTPUT_LINES_MAX, _text_lines(_joined(data["text/plain"])))
+    return lines
+
+
+def figure_size(room: float, n_images: int) -> str:
+    """The largest figure size whose images fit in ``room`` lines ("s" when none does)."""
+    for size in ("l", "m"):
+        if n_images * FIGURE_LINES[size] <= room:
+            return size
+    return "s"
+
+
+def estimated_lines(cell: dict, size: str = "l") -> float:
+    """Rough height of a cell on a slide, in lines, with its figures drawn at ``size``."""
+    return _fixed_lines(cell) + _image_count(cell) * FIGURE_LINES[size]
+
+
+def author_slide_type(cell: dict) -> str | None:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+
+
+def assign_slide_metadata(nb: dict) -> dict:
+    """Set ``metadata.slideshow.slide_type`` on every cell of ``nb`` (in place) and return ``nb``.
+
+    Cells with figures also get a ``slide-figure-{l,m,s}`` tag. Works on plain JSON dicts and on
+    ``nbformat.NotebookNode`` alike.
+    """
+    used = 0.0       # estimated lines on the current sub-slide
+    started = False  # a visible cell has been seen
+    for cell in nb.get("cells", []):
+        meta = cell.setdefault("metadata", {})
+        chosen = author_slide_type(cell)
+        n_images = _image_count(cell)
+        fixed = _fixed_lines(cell)
+        if chosen is None:
+            chosen = _automatic_type(cell, started, used, fixed, n_images)
+            meta["slideshow"] = {"slide_type": chosen}
+        if chosen in ("skip", "notes"):
+            continue
+        if not started or chosen in ("slide", "subslide"):
+            used = 0.0
+        size = figure_size(SLIDE_LINES - used - fixed, n_images)
+        if n_images:
+            meta["tags"] = [t for t in meta.get("tags", []) if not t.startswith(FIGURE_TAG)]
+            meta["tags"].append(FIGURE_TAG + size)
+        used += estimated_lines(cell, size)
+        started = True
+    return nb
+
+
+def _automatic_type(cell: dict, started: bool, used: float, fixed: float, n_images: int) -> str:
+    if is_header_cell(cell):
+        return "skip"
+    if not started:
+        return "slide"
+    level = heading_level(cell)
+    if level in (1, 2):
+        return "slide"
+    if level >= 3:
+        return "subslide"
+    if cell.get("cell_type") == "code" and len(_source(cell).splitlines()) > LONG_CODE:
+        return "subslide"
+    smallest_fitting = FIGURE_LINES["m"] * n_images  # don't shrink a figure below "m" to stay
+    if used + fixed + smallest_fitting > SLIDE_LINES:
+        return "subslide"
+    return "-"
