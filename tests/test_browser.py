@@ -1,0 +1,320 @@
+"""Real-browser checks in headless Chromium (Debian's ``chromium``) driven by Python Playwright.
+
+1. JupyterLab: open the beam-search notebook (until it exists, another notebook with a slider, or a
+   tiny one made here), run all cells in smoke mode, drag a slider, and see the plot change.
+2. Offline slides: reveal.js slides built by tools/site.py, opened from disk with every non-local
+   request blocked, must typeset their equations with the local MathJax.
+
+Both skip with a reason when Chromium or Playwright is missing, except under CI (``CI`` set),
+where .ci/run installs them and a skip would hide a broken set-up.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from companion import notebooks as nbtools
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_PREFIXES = ("file://", "data:", "blob:", "about:", "http://127.0.0.1", "ws://127.0.0.1")
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (.ci/run should have installed it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Playwright gives it a fresh temporary profile), or a skip naming what to install."""
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` "
+                     f"(or set CHROMIUM=/path/to/chromium) to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("python package playwright is missing: `pip install -e .[browser]`")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+
+
+def _offline_page(browser, blocked: list[str]):
+    """A new page whose requests to anything but this machine are aborted (and recorded)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+    def route(r):
+        if r.request.url.startswith(LOCAL_PREFIXES):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.set_default_timeout(30_000)
+    return page
+
+
+# ------------------------------------------------------------------ JupyterLab and a slider
+
+SLIDER_NOTEBOOK = """\
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+def draw(freq=1.0):
+    x = np.linspace(0, 6, 200)
+    fig, ax = plt.subplots(figsize=(5, 2.5))
+    ax.plot(x, np.sin(freq * x))
+    ax.set_title(f"freq = {freq:.1f}")
+    plt.show()
+
+draw()  # the static default figure
+widgets.interact(draw, freq=widgets.FloatSlider(value=1.0, min=0.5, max=3.0, step=0.5));"""
+
+
+def _existing_notebooks() -> list[Path]:
+    try:
+        return nbtools.notebook_paths()
+    except ValueError:  # no notebooks/ folder yet
+        return []
+
+
+def slider_notebook(tmp_path: Path) -> Path:
+    """The beam-search notebook when it exists, else any notebook with a slider, else a tiny one."""
+    every = _existing_notebooks()
+    with_slider = [p for p in every if "Slider" in p.read_text(encoding="utf-8")]
+    beam = [p for p in with_slider if "beam" in p.name]
+    if beam or with_slider:
+        return (beam or with_slider)[0]
+    path = nbtools.new_notebook("0.0-slider", "Slider", "滑块", root=tmp_path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [],
+                        "execution_count": None, "source": SLIDER_NOTEBOOK})
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def _smoke_copy(source: Path, folder: Path) -> Path:
+    """A copy of ``source`` with ``smoke = True`` set right after its parameters cell, as papermill does."""
+    nb = json.loads(source.read_text(encoding="utf-8"))
+    cells = nb["cells"]
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    at = tagged[0] + 1 if tagged else 0
+    cells.insert(at, {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]},
+                      "outputs": [], "execution_count": None,
+                      "source": 'smoke = True\ndevice = "cpu"'})
+    target = folder / source.name
+    target.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """JupyterLab on 127.0.0.1 (free port, no token) serving ``tmp_path/lab``; stopped at the end."""
+    lab_root = tmp_path / "lab"
+    lab_root.mkdir()
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "JUPYTER_DATA_DIR": str(tmp_path / "data")}  # no user kernels: only this Python's
+    env.pop("MPLBACKEND", None)  # the tests' Agg would hide every figure in the kernel
+    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+               f"--port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
+               "--ServerApp.password=", f"--ServerApp.root_dir={lab_root}",
+               "--LabApp.expose_app_in_browser=True"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    log = (tmp_path / "jupyterlab.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    pytest.fail("JupyterLab did not start:\n"
+                                + (tmp_path / "jupyterlab.log").read_text()[-3000:])
+                time.sleep(0.5)
+        yield url, lab_root
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # the server and the kernels it started
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+# What the slider's cell shows besides its controls: images and printed text of its outputs.
+CELL_OUTPUT_JS = """(cell) => Array.from(cell.querySelectorAll(
+    '.jp-OutputArea-output img, .jp-OutputArea-output pre, .jp-OutputArea-output svg'))
+  .filter((el) => !el.closest('.widget-slider, .widget-readout'))
+  .map((el) => el.src || el.textContent).join('\\n')"""
+STARTED_JS = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
+  .some((p) => /\\[(\\d+|\\*)\\]/.test(p.textContent))"""
+ALL_RUN_JS = """() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'))
+  .every((p) => /\\[\\d+\\]/.test(p.textContent))"""
+
+
+def _choose_python3(dialog) -> None:
+    """Answer JupyterLab's "Select Kernel" dialog with this Python's own kernel."""
+    select = dialog.locator("select")
+    if select.count():
+        labels = select.first.locator("option").all_inner_texts()
+        ours = [label for label in labels if label.startswith("Python 3")]
+        if ours:
+            select.first.select_option(label=ours[0])
+    dialog.locator(".jp-mod-accept").first.click()
+
+
+def _run_all_cells(page, timeout: float) -> None:
+    """Run every cell of the open notebook (answering a "Select Kernel" dialog if one comes)."""
+    page.locator(".jp-Notebook .jp-Cell").first.click()  # run-all acts on the focused notebook
+    run_all = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
+    page.evaluate(run_all)
+    start = time.monotonic()
+    deadline, retried = start + timeout, False
+    while not page.evaluate(ALL_RUN_JS):
+        if not retried and time.monotonic() > start + 15 and not page.evaluate(STARTED_JS):
+            page.evaluate(run_all)  # the first request came before the notebook was ready
+            retried = True
+        dialog = page.locator(".jp-Dialog")
+        if dialog.count() and dialog.first.is_visible():
+            _choose_python3(dialog.first)
+        if time.monotonic() > deadline:
+            BUILD.mkdir(exist_ok=True)
+            page.screenshot(path=str(BUILD / "browser-widget.png"))
+            pytest.fail(f"cells still running after {timeout} s (see build/browser-widget.png)")
+        page.wait_for_timeout(500)
+
+
+def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
+    url, lab_root = jupyterlab
+    notebook = _smoke_copy(slider_notebook(tmp_path), lab_root)
+    blocked: list[str] = []
+    page = _offline_page(browser, blocked)
+    page.goto(f"{url}/lab/tree/{notebook.name}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+    page.wait_for_timeout(1000)  # a "Select Kernel" dialog may come on first open
+    if page.locator(".jp-Dialog").count():
+        _choose_python3(page.locator(".jp-Dialog").first)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    _run_all_cells(page, timeout=180)
+    errors = page.locator("[data-mime-type='application/vnd.jupyter.error']")
+    assert errors.count() == 0, f"{notebook.name} raised:\n{errors.first.inner_text()[:2000]}"
+
+    news = page.get_by_role("button", name="No", exact=True)  # the "Jupyter news?" toast
+    if news.count():
+        news.first.click()
+    slider = page.locator(".jp-OutputArea .widget-slider").first
+    slider.wait_for(state="visible", timeout=30_000)
+    cell = slider.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')]").first
+    cell.scroll_into_view_if_needed()
+    page.wait_for_function(f"(cell) => ({CELL_OUTPUT_JS})(cell) !== ''", arg=cell.element_handle(),
+                           timeout=30_000)  # the widget's first figure
+    before = cell.evaluate(CELL_OUTPUT_JS)
+
+    handle = slider.locator(".noUi-handle").first
+    box = handle.bounding_box()
+    track = slider.locator(".noUi-target, .slider").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + 0.8 * track["width"], box["y"] + box["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"([cell, before]) => ({CELL_OUTPUT_JS})(cell) !== before",
+                           arg=[cell.element_handle(), before], timeout=60_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    page.wait_for_timeout(500)
+    BUILD.mkdir(exist_ok=True)
+    cell.screenshot(path=str(BUILD / "browser-widget.png"))
+    assert cell.evaluate(CELL_OUTPUT_JS) != before
+    page.close()
+
+
+# ------------------------------------------------------------------ offline slides
+
+EQUATION_CELL = ("## The decoder（解码器）\n\n"
+                 "$$p(y \\mid x) = \\prod_{t=1}^{T'} p(y_t \\mid y_{<t}, c) \\tag{5-20}$$")
+
+
+def _slides_notebook(tmp_path: Path) -> Path:
+    """The first notebook with an equation, or a tiny one with the decoder's factorisation."""
+    for path in _existing_notebooks():
+        if "$$" in path.read_text(encoding="utf-8"):
+            return path
+    path = nbtools.new_notebook("0.0-equation", "Equation", "公式", root=tmp_path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": EQUATION_CELL})
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    return path
+
+
+def test_offline_slides_render_equations_without_network(browser, tmp_path):
+    import nbformat
+
+    from tools.offline_assets import AssetsMissing, install_assets
+    from tools.site import export_slides
+
+    site = tmp_path / "site"
+    try:
+        install_assets(site)
+    except AssetsMissing as exc:
+        _unavailable(f"no offline assets: {exc}")
+    source = _slides_notebook(tmp_path)
+    slides = export_slides(nbformat.read(str(source), as_version=4),
+                           site / "slides" / f"{source.stem}.slides.html")
+
+    blocked: list[str] = []
+    page = _offline_page(browser, blocked)
+    page.goto(slides.as_uri())
+    page.wait_for_selector(".reveal.ready", timeout=30_000)  # reveal.js came from assets/
+    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+                           " && document.querySelectorAll('.MathJax_CHTML').length > 0",
+                           timeout=30_000)
+    rendered = page.locator(".MathJax_CHTML").count()
+    raw_tex = page.evaluate("() => Array.from(document.querySelectorAll('.jp-MarkdownOutput'))"
+                            ".filter((el) => el.textContent.includes('$$')).length")
+    for _ in range(40):  # go to the first slide with an equation and keep its picture
+        if page.locator("section.present .MathJax_CHTML").count():
+            break
+        page.keyboard.press("Space")
+        page.wait_for_timeout(150)
+    page.wait_for_timeout(1200)  # let the slide transition finish
+    BUILD.mkdir(exist_ok=True)
+    page.screenshot(path=str(BUILD / "browser-slides.png"))
+    page.close()
+    assert rendered > 0, "MathJax typeset no equation"
+    assert raw_tex == 0, f"{raw_tex} markdown cells still show raw $$ TeX"
+    assert blocked == [], f"the slides asked the network for {blocked}"
