@@ -54,3 +54,19 @@ check: venv
 
 clean:
 	rm -rf build .pytest_cache
+
+# ---- lecture slides and the offline site (tools/site.py). SMOKE=1: execute notebooks in smoke
+# mode (fast); default: full parameters. SITE_ARGS: more options, e.g. SITE_ARGS="5.1 --no-execute".
+SMOKE ?=
+SITE_ARGS ?=
+SITE_FLAGS := $(if $(filter 1 yes true,$(SMOKE)),--smoke,) $(SITE_ARGS)
+.PHONY: slides site
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+slides: venv node_modules/.package-lock.json
+	$(BIN)/python -m tools.site slides $(SITE_FLAGS)
+
+site: venv node_modules/.package-lock.json
+	$(BIN)/python -m tools.site site $(SITE_FLAGS)

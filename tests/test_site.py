@@ -1,0 +1,188 @@
+"""Fast checks of the slides/site build (tools/): slide metadata, offline outputs, asset paths."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pytest
+
+from companion import notebooks as nbtools
+from tools import front_page
+from tools.offline_assets import COLAB_BADGE, PACKAGES, exporter_urls, install_assets
+from tools.site import ASSET_PREFIX, export_page, export_slides
+from tools.slide_metadata import FIGURE_TAG, assign_slide_metadata, is_header_cell
+from tools.static_outputs import WIDGET_VIEW, prepare_for_export
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+
+
+def _md(text, **meta):
+    return nbformat.v4.new_markdown_cell(text, metadata=meta)
+
+
+def _code(text, outputs=(), **meta):
+    cell = nbformat.v4.new_code_cell(text, metadata=meta)
+    cell.outputs = [nbformat.from_dict(o) for o in outputs]
+    return cell
+
+
+def _figure():
+    return {"output_type": "display_data", "metadata": {}, "data": {"image/png": PNG, "text/plain": "<Figure>"}}
+
+
+def _widget(text):
+    return {"output_type": "display_data", "metadata": {},
+            "data": {WIDGET_VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+                     "text/plain": text}}
+
+
+@pytest.fixture
+def lecture(tmp_path):
+    """A notebook with the standard header cells plus typical lecture content."""
+    path = nbtools.new_notebook("5.9-demo", "Demo", "演示", root=tmp_path)
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells += [
+        _md("## The context vector（上下文向量）\n\n$$c = q(h_1, \\dots, h_T) \\tag{5-18}$$"),
+        _code("print(1)", [{"output_type": "stream", "name": "stdout", "text": "1\n"}]),
+        _code("plot()", [_figure()]),
+        _md("### A detail"),
+        _code("\n".join(f"x{i} = {i}" for i in range(20))),
+        _md("Speaker hint", slideshow={"slide_type": "notes"}),
+        _code("draw()\ninteract(draw)", [_figure(), _widget("interactive(children=(FloatSlider(value=1.0),))")]),
+        _code("train()", [{"output_type": "stream", "name": "stderr", "text": "100%|██| 3/3\n"},
+                          _widget("  0%|          | 0/3 [00:00<?, ?it/s]")]),
+    ]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    return nb
+
+
+def _types(nb):
+    return [c.metadata.slideshow.slide_type for c in nb.cells]
+
+
+def test_slide_types_follow_the_rules(lecture):
+    types = _types(assign_slide_metadata(lecture))
+    assert types[0] == "slide"                       # title
+    assert types[1:4] == ["skip", "skip", "skip"]    # Colab install, parameters, setup
+    assert types[4] == "slide"                       # "## ..." heading
+    assert types[5] == "-"                           # short code stays with its heading
+    assert types[7] == "subslide"                    # "### ..." heading
+    assert types[8] == "subslide"                    # 20 lines of code get their own sub-slide
+    assert types[9] == "notes"                       # the author's choice wins
+
+
+def test_overflowing_cells_start_sub_slides_and_figures_get_a_size(lecture):
+    nb = assign_slide_metadata(lecture)
+    figure_cell = nb.cells[6]
+    # heading, equation and printed output leave no room for a large figure: a new sub-slide
+    assert figure_cell.metadata.slideshow.slide_type == "subslide"
+    assert FIGURE_TAG + "l" in figure_cell.metadata.tags
+    widget_cell = nb.cells[10]
+    assert [t for t in widget_cell.metadata.tags if t.startswith(FIGURE_TAG)] != []
+
+
+def test_author_slide_metadata_is_kept_and_header_cells_recognised(lecture):
+    lecture.cells[5].metadata["slideshow"] = {"slide_type": "fragment"}
+    assert _types(assign_slide_metadata(lecture))[5] == "fragment"
+    assert is_header_cell(lecture.cells[1]) and is_header_cell(lecture.cells[2])
+    assert not is_header_cell(lecture.cells[5])
+
+
+def test_only_skipped_cells_still_make_a_title_slide():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_code("x = 1", tags=["parameters"]), _md("# Title")]
+    assert _types(assign_slide_metadata(nb)) == ["skip", "slide"]
+
+
+def test_outputs_become_static_and_offline(lecture):
+    page = prepare_for_export(lecture, "../assets")
+    slides = prepare_for_export(lecture, "../assets", keep_stderr=False)
+    assert "widgets" not in page["metadata"]
+    assert f"../assets/{COLAB_BADGE}" in page["cells"][0]["source"]
+    assert "colab-badge.svg)](https://colab.research.google.com/github/" in page["cells"][0]["source"]
+    widget_outputs = page["cells"][10]["outputs"]
+    assert [set(o["data"]) for o in widget_outputs] == [{"image/png", "text/plain"},
+                                                        {"text/html", "text/plain"}]
+    assert "Interactive control" in widget_outputs[1]["data"]["text/html"]
+    assert [o["output_type"] for o in page["cells"][11]["outputs"]] == ["stream"]  # tqdm widget gone
+    assert slides["cells"][11]["outputs"] == []                                    # and stderr too
+    assert WIDGET_VIEW in lecture.cells[10].outputs[1].data  # the input is left alone
+
+
+def test_exporter_urls_are_relative():
+    urls = exporter_urls(ASSET_PREFIX)
+    assert all(url.startswith("../assets/") for url in urls.values())
+
+
+def _fake_node_modules(root: Path) -> Path:
+    for package, parts in PACKAGES.items():
+        for part in parts:
+            path = root / package / part
+            if Path(part).suffix:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("/* stand-in */")
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                (path / "stand-in.txt").write_text("x")
+    return root
+
+
+LOCAL_REF = re.compile(r'(?:src|href)="(\.\./assets/[^"?#]+)')
+REMOTE_LOAD = re.compile(r'<(?:script|link|img)[^>]+(?:src|href)="https?://')
+
+
+def test_pages_and_slides_load_everything_from_local_assets(lecture, tmp_path):
+    site = tmp_path / "site"
+    install_assets(site, _fake_node_modules(tmp_path / "node_modules"))
+    slides = export_slides(lecture, site / "slides" / "demo.slides.html")
+    page = export_page(lecture, site / "notebooks" / "demo.html", front_page.nav_html("5.9-demo.ipynb"))
+    for html_file in (slides, page):
+        html = html_file.read_text(encoding="utf-8")
+        assert not REMOTE_LOAD.search(html), REMOTE_LOAD.search(html).group(0)
+        refs = set(LOCAL_REF.findall(html))
+        assert refs, "no local assets referenced"
+        missing = [r for r in refs if not (html_file.parent / r).exists()]
+        assert missing == [], f"{html_file.name} points at assets that install_assets did not copy"
+    slides_html = slides.read_text(encoding="utf-8")
+    assert "../assets/reveal.js/dist/reveal.js" in slides_html
+    assert "MathJax.js?config=TeX-AMS_CHTML-full,Safe" in slides_html
+    assert "celltag_slide-figure-" in slides_html
+    assert "mermaid" not in slides_html
+    assert 'href="../index.html"' in page.read_text(encoding="utf-8")
+
+
+def test_npm_packages_hold_every_copied_path():
+    node_modules = ROOT / "node_modules"
+    if not (node_modules / "mathjax").is_dir():
+        pytest.skip("node_modules not installed (`npm ci`); .ci/run installs it")
+    missing = [f"{p}/{part}" for p, parts in PACKAGES.items() for part in parts
+               if not (node_modules / p / part).exists()]
+    assert missing == [], "package.json versions moved these files; update tools/offline_assets.py"
+    version = json.loads((node_modules / "reveal.js" / "package.json").read_text())["version"]
+    assert version.split(".")[0] in ("4", "5"), "nbconvert's slides need reveal.js 4.x or 5.x"
+
+
+def test_front_page_lists_sections_links_and_failures(tmp_path):
+    a = nbtools.new_notebook("5.1-basics", "Basics", "基础", root=tmp_path)
+    b = nbtools.new_notebook("5.3.5-bleu", "BLEU", "评价指标", root=tmp_path)
+    built = [SimpleNamespace(path=a, error=""), SimpleNamespace(path=b, error="cell 5 raised ValueError")]
+    html = front_page.write(tmp_path / "index.html", built, mode="smoke").read_text(encoding="utf-8")
+    assert "5.1 Encoder–decoder basics" in html and "5.3 Encoder–decoders in NLP" in html
+    assert 'href="notebooks/5.1-basics.html"' in html and 'href="slides/5.3.5-bleu.slides.html"' in html
+    assert nbtools.colab_url("5.3.5-bleu.ipynb") in html
+    assert "execution failed: cell 5 raised ValueError" in html
+    assert front_page.notebook_title(b) == "BLEU（评价指标）"
+    assert front_page.chapter_section("5.3.5-bleu.ipynb") == "5.3"
+
+
+def test_cli_rejects_unknown_notebooks(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "tools.site", "site", "0.0-none",
+                             "--notebooks", str(tmp_path), "--out", str(tmp_path / "site")],
+                            capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 2 and "no notebook matches" in result.stderr
