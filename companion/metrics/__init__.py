@@ -1,4 +1,10 @@
-"""Evaluation metrics: exact-match and token accuracy (BLEU arrives with section 5.3.5)."""
+"""Evaluation metrics: exact-match and token accuracy, and BLEU (section 5.3.5)."""
 from companion.metrics.accuracy import exact_match, token_accuracy
+from companion.metrics.bleu import (BLEUResult, bleu_from_counts, brevity_penalty,
+                                    closest_ref_length, corpus_bleu, modified_precision,
+                                    ngram_counts, ngrams, sentence_bleu, tokenize_for_bleu)
 
-__all__ = ["exact_match", "token_accuracy"]
+__all__ = ["exact_match", "token_accuracy",
+           "BLEUResult", "bleu_from_counts", "brevity_penalty", "closest_ref_length",
+           "corpus_bleu", "modified_precision", "ngram_counts", "ngrams", "sentence_bleu",
+           "tokenize_for_bleu"]
