@@ -131,25 +131,30 @@ def greedy_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int,
                   max_len: int) -> list[list[Hypothesis]]:
     """Feed back the most likely token at every step until ``<eos>`` or ``max_len`` tokens.
 
-    Returns one single-element list per input; the score is the summed log-probability.
+    Returns one single-element list per input; the score is the summed log-probability. Rows
+    that produced ``<eos>`` are dropped from the batch, so the model only runs on unfinished ones.
     """
     _check_ids(bos_id, eos_id, max_len)
     n, device = _batch_size(state)
-    tokens = torch.full((n,), bos_id, dtype=torch.long, device=device)
-    done = torch.zeros(n, dtype=torch.bool, device=device)
+    active = torch.arange(n, device=device)  # inputs still being decoded
+    out = torch.full((n, max_len), eos_id, dtype=torch.long, device=device)
+    scores = torch.zeros(n, device=device)
     lengths = torch.zeros(n, dtype=torch.long, device=device)
-    scores, outputs, vocab = None, [], None
-    for _ in range(max_len):
-        log_probs, state = _call_step(step_fn, tokens, state, eos_id, vocab)
+    prev, vocab = torch.full((n,), bos_id, dtype=torch.long, device=device), None
+    for t in range(max_len):
+        log_probs, state = _call_step(step_fn, prev, state, eos_id, vocab)
         vocab = log_probs.shape[1]
-        best, tokens = log_probs.max(dim=-1)
-        scores = torch.where(done, 0.0, best) if scores is None else scores + torch.where(done, 0.0, best)
-        lengths += (~done).long()
-        outputs.append(tokens)
-        done = done | (tokens == eos_id)
-        if bool(done.all()):
-            break
-    return _to_hypotheses(torch.stack(outputs, dim=1)[:, None], lengths[:, None], scores[:, None])
+        best, prev = log_probs.max(dim=-1)
+        out[active, t] = prev
+        scores[active] += best.to(scores.dtype)
+        lengths[active] = t + 1
+        ended = prev == eos_id
+        if bool(ended.any()):
+            keep = (~ended).nonzero().squeeze(1)
+            if keep.numel() == 0:
+                break
+            active, prev, state = active[keep], prev[keep], reorder_state(state, keep)
+    return _to_hypotheses(out[:, None], lengths[:, None], scores[:, None])
 
 
 # ----------------------------------------------------------------------------- beam
@@ -165,10 +170,11 @@ def beam_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, beam
     are. The ``n_best`` best finished hypotheses are returned, ranked by score (see the module
     docstring; with ``length_penalty = α`` the score is ``Σ log p / L**α``).
 
-    An input stops early once no live sequence can beat its ``n_best``-th finished one: its
-    log-probability can only fall, so its best possible score is ``s`` (α = 0) or
-    ``s / max_len**α``. With ``beam_width=1`` this is greedy search; with ``beam_width ≥ V**max_len``
-    nothing is ever pruned and it equals :func:`exhaustive_search`.
+    An input stops (and leaves the batch) once no live sequence can beat its ``n_best``-th
+    finished one: a sequence's log-probability s can only fall as it grows, so its best possible
+    score is ``s`` (α = 0) or ``s / max_len**α``. This never changes the result. With
+    ``beam_width=1`` beam search is greedy search; with ``beam_width ≥ V**max_len`` nothing is
+    ever pruned and it equals :func:`exhaustive_search`.
     """
     _check_ids(bos_id, eos_id, max_len)
     alpha = _check_length_penalty(length_penalty)
@@ -178,74 +184,81 @@ def beam_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, beam
     if n_best > beam_width:
         raise ValueError(f"n_best={n_best} cannot exceed beam_width={beam_width}")
     n, device = _batch_size(state)
-    k = beam_width
-    neg_inf = float("-inf")
+    k, neg_inf = beam_width, float("-inf")
 
-    # Row r = i*K + b holds beam b of input i. Only beam 0 is live at the start.
-    state = reorder_state(state, torch.arange(n, device=device).repeat_interleave(k))
-    live_scores = torch.full((n, k), neg_inf, device=device)
-    live_scores[:, 0] = 0.0
-    live_tokens = torch.empty((n, k, 0), dtype=torch.long, device=device)
-    prev = torch.full((n * k,), bos_id, dtype=torch.long, device=device)
-    row_offset = (torch.arange(n, device=device) * k)[:, None]
-    fin_tokens, fin_scores, fin_lengths = [], [], []  # per step: [N, K, t+1], [N, K], [N, K]
+    # Row a*W + b of `state` is beam b of the a-th active input; W = 1 at the start (<bos>).
+    active = torch.arange(n, device=device)
+    live_scores = torch.zeros((n, 1), device=device)
+    live_tokens = torch.empty((n, 1, 0), dtype=torch.long, device=device)
+    prev = torch.full((n,), bos_id, dtype=torch.long, device=device)
     best_fin = torch.full((n, n_best), neg_inf, device=device)  # n_best best finished scores
-    vocab = None
+    pool: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (inputs, scores, tokens)
 
+    def set_aside(raw: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        score = raw / tokens.shape[2] ** alpha if alpha else raw
+        pool.append((active, score, tokens))
+        return score
+
+    vocab = None
     for t in range(max_len):
         log_probs, state = _call_step(step_fn, prev, state, eos_id, vocab)
         vocab = log_probs.shape[1]
-        cand = (live_scores[:, :, None] + log_probs.view(n, k, vocab).to(live_scores.dtype)).view(n, k * vocab)
-        top_scores, top_index = cand.topk(min(2 * k, k * vocab), dim=1)  # sorted, best first
-        origin, token = top_index // vocab, top_index % vocab
+        m, width = live_scores.shape
+        cand = live_scores[:, :, None] + log_probs.view(m, width, vocab).to(live_scores.dtype)
+        top_scores, top_index = cand.view(m, width * vocab).topk(min(2 * k, width * vocab), dim=1)
+        origin, token = top_index // vocab, top_index % vocab  # sorted best first
         is_eos = token == eos_id
 
         # Finished: <eos> extensions among the K best candidates.
-        rank = torch.arange(top_scores.shape[1], device=device)
-        finished = is_eos & (rank < k) & torch.isfinite(top_scores)
-        fin_raw = torch.where(finished, top_scores, neg_inf)[:, :k]
-        length = t + 1
-        fin_norm = fin_raw / length ** alpha if alpha else fin_raw
-        seq = torch.cat([live_tokens.gather(1, origin[:, :k, None].expand(-1, -1, t)),
-                         token[:, :k, None]], dim=2)
-        fin_tokens.append(seq)
-        fin_scores.append(fin_norm)
-        fin_lengths.append(torch.full((n, k), length, device=device))
-        best_fin = torch.cat([best_fin, fin_norm], dim=1).topk(n_best, dim=1).values
+        first = min(k, top_scores.shape[1])
+        ended = torch.cat([live_tokens.gather(1, origin[:, :first, None].expand(-1, -1, t)),
+                           token[:, :first, None]], dim=2)
+        score = set_aside(torch.where(is_eos[:, :first], top_scores[:, :first], neg_inf), ended)
+        best_fin = torch.cat([best_fin, score], dim=1).topk(n_best, dim=1).values
 
         # Live: the K best candidates that do not end in <eos> (padded with dead -inf slots).
+        rank = torch.arange(top_scores.shape[1], device=device)
         order = torch.argsort(is_eos.long() * top_scores.shape[1] + rank, dim=1)[:, :k]
-        keep_scores = top_scores.gather(1, order)
-        keep_scores = torch.where(is_eos.gather(1, order), neg_inf, keep_scores)
+        keep_scores = torch.where(is_eos.gather(1, order), neg_inf, top_scores.gather(1, order))
         keep_origin, keep_token = origin.gather(1, order), token.gather(1, order)
         if keep_scores.shape[1] < k:  # tiny vocabularies: fewer than K candidates exist
             pad = k - keep_scores.shape[1]
-            keep_scores = torch.cat([keep_scores, keep_scores.new_full((n, pad), neg_inf)], dim=1)
-            keep_origin = torch.cat([keep_origin, keep_origin.new_zeros((n, pad))], dim=1)
-            keep_token = torch.cat([keep_token, keep_token.new_full((n, pad), eos_id)], dim=1)
-
-        # Early stop per input: no live sequence can still enter the n-best.
-        bound = keep_scores.max(dim=1).values / (max_len ** alpha if alpha else 1.0)
-        hopeless = best_fin[:, -1] >= bound
-        live_scores = keep_scores.masked_fill(hopeless[:, None], neg_inf)
+            keep_scores = torch.cat([keep_scores, keep_scores.new_full((m, pad), neg_inf)], dim=1)
+            keep_origin = torch.cat([keep_origin, keep_origin.new_zeros((m, pad))], dim=1)
+            keep_token = torch.cat([keep_token, keep_token.new_full((m, pad), eos_id)], dim=1)
         live_tokens = torch.cat([live_tokens.gather(1, keep_origin[:, :, None].expand(-1, -1, t)),
                                  keep_token[:, :, None]], dim=2)
-        if t == max_len - 1 or not bool(torch.isfinite(live_scores).any()):
-            break
-        state = reorder_state(state, (keep_origin + row_offset).view(-1))
-        prev = keep_token.view(-1)
 
-    # Live sequences that reached max_len are finished as they are.
-    length = live_tokens.shape[2]
-    fin_tokens.append(live_tokens)
-    fin_scores.append(live_scores / length ** alpha if alpha else live_scores)
-    fin_lengths.append(torch.full((n, k), length, device=device))
-    width = live_tokens.shape[2]
-    all_tokens = torch.cat([torch.nn.functional.pad(x, (0, width - x.shape[2]), value=eos_id)
-                            for x in fin_tokens], dim=1)
-    all_scores, all_lengths = torch.cat(fin_scores, dim=1), torch.cat(fin_lengths, dim=1)
-    scores, pick = all_scores.topk(n_best, dim=1)
-    tokens = all_tokens.gather(1, pick[:, :, None].expand(-1, -1, width))
+        # Inputs whose live sequences can no longer enter their n-best leave the batch.
+        bound = keep_scores.max(dim=1).values / (max_len ** alpha if alpha else 1.0)
+        hopeless = best_fin[:, -1] >= bound
+        if t == max_len - 1:  # live sequences that reached max_len are finished as they are
+            set_aside(keep_scores.masked_fill(hopeless[:, None], neg_inf), live_tokens)
+            break
+        rows = keep_origin + (torch.arange(m, device=device) * width)[:, None]
+        if bool(hopeless.any()):
+            stay = (~hopeless).nonzero().squeeze(1)
+            if stay.numel() == 0:
+                break
+            active, best_fin, rows = active[stay], best_fin[stay], rows[stay]
+            keep_scores, keep_token, live_tokens = keep_scores[stay], keep_token[stay], live_tokens[stay]
+        state = reorder_state(state, rows.view(-1))
+        prev, live_scores = keep_token.reshape(-1), keep_scores
+
+    # Gather every input's finished hypotheses into [N, H] tables and pick the n-best.
+    longest = max(tokens.shape[2] for _, _, tokens in pool)
+    all_scores = torch.full((n, sum(s.shape[1] for _, s, _ in pool)), neg_inf, device=device)
+    all_tokens = torch.full((*all_scores.shape, longest), eos_id, dtype=torch.long, device=device)
+    all_lengths = torch.zeros(all_scores.shape, dtype=torch.long, device=device)
+    col = 0
+    for inputs, score, tokens in pool:
+        cols = slice(col, col + score.shape[1])
+        all_scores[inputs, cols] = score
+        all_tokens[inputs, cols, :tokens.shape[2]] = tokens
+        all_lengths[:, cols] = tokens.shape[2]
+        col += score.shape[1]
+    scores, pick = all_scores.topk(min(n_best, all_scores.shape[1]), dim=1)
+    tokens = all_tokens.gather(1, pick[:, :, None].expand(-1, -1, longest))
     return _to_hypotheses(tokens, all_lengths.gather(1, pick), scores)
 
 
