@@ -303,11 +303,52 @@ def exhaustive_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int
         else:
             state, prev = reorder_state(state, row), nxt
 
+    # Rank within each input (grouped by a stable sort on the owner) and keep the n_best.
+    owners = torch.cat([o for o, _, _ in done])
+    scores = torch.cat([s for _, _, s in done])
+    lengths = torch.cat([torch.full_like(o, x.shape[1]) for o, x, _ in done])
+    tokens = torch.cat([torch.nn.functional.pad(x, (0, max_len - x.shape[1]), value=eos_id)
+                        for _, x, _ in done])
+    order = torch.argsort(scores, descending=True, stable=True)
+    order = order[torch.argsort(owners[order], stable=True)]
+    starts = torch.cumsum(torch.bincount(owners, minlength=n), 0) - torch.bincount(owners, minlength=n)
+    rank = torch.arange(order.numel(), device=device) - starts[owners[order]]
+    keep = order[torch.isfinite(scores[order]) & (rank < (n_best or order.numel()))]
     results: list[list[Hypothesis]] = [[] for _ in range(n)]
-    for owners, toks, scs in done:
-        for i, tk, s in zip(owners.tolist(), toks.tolist(), scs.tolist()):
-            if s != float("-inf"):
-                results[i].append(Hypothesis(tk, s))
-    for hyps in results:
-        hyps.sort(key=lambda h: -h.score)
-    return [hyps[:n_best] if n_best is not None else hyps for hyps in results]
+    for i, tk, length, sc in zip(owners[keep].tolist(), tokens[keep].tolist(),
+                                 lengths[keep].tolist(), scores[keep].tolist()):
+        results[i].append(Hypothesis(tk[:length], sc))
+    return results
+
+
+# ----------------------------------------------------------------------------- models and data
+@torch.no_grad()
+def decode_data(model, data, *, beam_width: int = 1, max_len: int = 30, length_penalty: float = 0.0,
+                n_best: int = 1, batch_size: int = 256,
+                device: torch.device | str | None = None) -> list[list[Hypothesis]]:
+    """Decode every source sentence of ``data`` (a :class:`~companion.data.Seq2SeqData`) in order.
+
+    ``model`` is any encoder–decoder with the step interface (``init_state``, ``step``,
+    ``bos_id``, ``eos_id``). ``beam_width=1`` runs :func:`greedy_search` (the same result as a
+    beam of width 1, cheaper); otherwise :func:`beam_search`. The model is put in eval mode for
+    the call and restored afterwards.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer ≥ 1, got {batch_size!r}")
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    results: list[list[Hypothesis]] = []
+    kwargs = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=max_len)
+    try:
+        for start in range(0, len(data), batch_size):
+            batch = data.batch(range(start, min(start + batch_size, len(data)))).to(device)
+            state = model.init_state(batch.src, batch.src_lengths)
+            if beam_width == 1 and n_best == 1 and length_penalty == 0:
+                results += greedy_search(model.step, state, **kwargs)
+            else:
+                results += beam_search(model.step, state, beam_width=beam_width, n_best=n_best,
+                                       length_penalty=length_penalty, **kwargs)
+    finally:
+        model.train(was_training)
+    return results

@@ -3,3 +3,4 @@
 Each widget's callback is a plain function (tested directly); the notebook calls it once for a
 static figure of the default setting and then wires it to ipywidgets.
 """
+from companion.widgets.beam import beam_width_slider, beam_width_view, nbest, plot_nbest
