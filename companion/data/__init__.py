@@ -2,6 +2,8 @@
 from companion.data.batching import (BatchIterable, Seq2SeqBatch, Seq2SeqData, lengths_to_mask,
                                      pad_sequences)
 from companion.data.numbers import chinese_number, english_number
+from companion.data.tatoeba import (TatoebaNotFoundError, load_tatoeba, read_tatoeba,
+                                    references_by_source, tatoeba_path)
 from companion.data.text_tasks import TASKS, Pair, generate_pairs, get_task, split_pairs
 from companion.data.vocab import (BOS, EOS, PAD, SPECIALS, UNK, Vocab, detokenize, tokenize,
                                   tokenize_en, tokenize_zh)
@@ -11,4 +13,5 @@ __all__ = [
     "chinese_number", "english_number", "TASKS", "Pair", "generate_pairs", "get_task",
     "split_pairs", "BOS", "EOS", "PAD", "SPECIALS", "UNK", "Vocab", "detokenize", "tokenize",
     "tokenize_en", "tokenize_zh",
+    "TatoebaNotFoundError", "load_tatoeba", "read_tatoeba", "references_by_source", "tatoeba_path",
 ]
