@@ -1,5 +1,6 @@
 """Plotting helpers shared by the notebooks (matplotlib is imported only when a plot is drawn)."""
 from companion.plot.attention import plot_attention
+from companion.plot.fonts import use_cjk_font
 from companion.plot.training import plot_history
 
-__all__ = ["plot_history", "plot_attention"]
+__all__ = ["plot_history", "plot_attention", "use_cjk_font"]

@@ -11,6 +11,10 @@ def plot_attention(weights, src_tokens: Sequence[str], tgt_tokens: Sequence[str]
     import matplotlib.pyplot as plt
     import numpy as np
 
+    from companion.plot.fonts import use_cjk_font
+
+    use_cjk_font()  # the tokens are often Chinese characters
+
     w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
     if w.shape != (len(tgt_tokens), len(src_tokens)):
         raise ValueError(f"weights have shape {w.shape} but there are {len(tgt_tokens)} output and "
