@@ -65,9 +65,12 @@ def test_view_draws_one_bar_per_hypothesis_with_fixed_axes(setup):
         assert len(ax.patches) == k
         assert ax.get_ylim() == (9.5, -0.5)  # room for 10 rows whatever K is
         texts = [t.get_text() for t in ax.texts]
-        assert texts[0].startswith("un deux") and all("log p =" in t for t in texts)
+        assert texts[0].strip().startswith("un deux") and all("log p =" in t for t in texts)
         assert f"K = {k}" in ax.get_title() and "un deux" in ax.get_title()
         assert ax.patches[0].get_facecolor() != ax.patches[-1].get_facecolor() or k == 1
+        widths = [p.get_width() for p in ax.patches]
+        assert widths == sorted(widths, reverse=True) and min(widths) > 0  # longer = more probable
+        assert ax.get_xlim()[1] == 0
         plt.close(fig)
 
 

@@ -53,23 +53,29 @@ def nbest(model, data, index: int, *, beam_width: int, max_len: int = 30,
 
 
 def plot_nbest(rows: list[NBestRow], *, title: str = "", max_rows: int = MAX_WIDTH, ax=None):
-    """Horizontal bars of p(y | x) for an n-best list, best on top; the reference in green."""
+    """Horizontal bars of log p(y | x) for an n-best list, best on top; the reference in green.
+
+    A longer bar means a more probable output; the axis starts a little below the worst shown.
+    """
     import matplotlib.pyplot as plt
 
     if not rows:
         raise ValueError("no hypotheses to plot")
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 0.4 * max(max_rows, len(rows)) + 1.2))
-    probs = [math.exp(r.log_prob) for r in rows]
+    low = min(r.log_prob for r in rows)
+    low = low - 0.25 * abs(low) - 1.0 if math.isfinite(low) else -100.0
     ys = list(range(len(rows)))
-    ax.barh(ys, probs, color=["C2" if r.matches_reference else "C0" for r in rows])
-    for y, r, p in zip(ys, rows, probs):
+    ax.barh(ys, [r.log_prob - low for r in rows], left=low,
+            color=["C2" if r.matches_reference else "C0" for r in rows], alpha=0.8)
+    for y, r in zip(ys, rows):
         mark = "" if r.finished else " …(cut at max_len)"
-        ax.text(0.01, y, f"{r.text}{mark}   log p = {r.log_prob:.2f}", va="center", fontsize=9)
+        ax.text(low, y, f" {r.text}{mark}   (log p = {r.log_prob:.2f}, p = {math.exp(r.log_prob):.3f})",
+                va="center", fontsize=9)
     ax.set_yticks(ys, [f"#{i + 1}" for i in ys])
     ax.set_ylim(max(max_rows, len(rows)) - 0.5, -0.5)
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("model probability p(y | x)   (green: equals the reference)")
+    ax.set_xlim(low, 0)
+    ax.set_xlabel("log p(y | x): longer bar = more probable   (green: equals the reference)")
     ax.set_title(title)
     ax.grid(alpha=0.3, axis="x")
     ax.figure.tight_layout()
