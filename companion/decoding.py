@@ -21,8 +21,9 @@ per-token log-probability). Each search returns, for every input row, a list of
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
@@ -322,6 +323,17 @@ def exhaustive_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int
 
 
 # ----------------------------------------------------------------------------- models and data
+@contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Put ``model`` in eval mode (no dropout) inside a ``with`` block; restore its mode after."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 @torch.no_grad()
 def decode_data(model, data, *, beam_width: int = 1, max_len: int = 30, length_penalty: float = 0.0,
                 n_best: int = 1, batch_size: int = 256,
@@ -336,11 +348,9 @@ def decode_data(model, data, *, beam_width: int = 1, max_len: int = 30, length_p
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer ≥ 1, got {batch_size!r}")
     device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     results: list[list[Hypothesis]] = []
     kwargs = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=max_len)
-    try:
+    with eval_mode(model):
         for start in range(0, len(data), batch_size):
             batch = data.batch(range(start, min(start + batch_size, len(data)))).to(device)
             state = model.init_state(batch.src, batch.src_lengths)
@@ -349,6 +359,4 @@ def decode_data(model, data, *, beam_width: int = 1, max_len: int = 30, length_p
             else:
                 results += beam_search(model.step, state, beam_width=beam_width, n_best=n_best,
                                        length_penalty=length_penalty, **kwargs)
-    finally:
-        model.train(was_training)
     return results

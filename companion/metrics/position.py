@@ -5,6 +5,8 @@ from typing import Sequence
 
 import torch
 
+from companion.decoding import eval_mode
+
 
 def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]],
                       max_positions: int | None = None) -> tuple[list[float], list[int]]:
@@ -38,15 +40,10 @@ def teacher_forced_predictions(model, data, *, batch_size: int = 256,
     target plus ``<eos>`` — what the decoder predicts under teacher forcing (教师强制).
     """
     device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     out: list[list[int]] = []
-    try:
+    with eval_mode(model):
         for start in range(0, len(data), batch_size):
-            idx = range(start, min(start + batch_size, len(data)))
-            batch = data.batch(idx).to(device)
+            batch = data.batch(range(start, min(start + batch_size, len(data)))).to(device)
             best = model(batch.src, batch.src_lengths, batch.tgt_in).argmax(-1)
             out += [row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist())]
-    finally:
-        model.train(was_training)
     return out

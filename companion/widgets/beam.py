@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from companion.decoding import beam_search
+from companion.decoding import beam_search, eval_mode
 
 MAX_WIDTH = 10
 
@@ -32,16 +32,11 @@ def nbest(model, data, index: int, *, beam_width: int, max_len: int = 30,
 
     if not isinstance(index, int) or not 0 <= index < len(data):
         raise ValueError(f"index must be an integer in 0…{len(data) - 1}, got {index!r}")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        batch = data.batch([index]).to(device)
+    with eval_mode(model):
+        batch = data.batch([index]).to(next(model.parameters()).device)
         hyps = beam_search(model.step, model.init_state(batch.src, batch.src_lengths),
                            bos_id=model.bos_id, eos_id=model.eos_id, beam_width=beam_width,
                            max_len=max_len, length_penalty=length_penalty, n_best=beam_width)[0]
-    finally:
-        model.train(was_training)
     vocab, lang = data.tgt_vocab, data.tgt_lang
     reference = tokenize(data.pairs[index].tgt, lang)
     rows = []
