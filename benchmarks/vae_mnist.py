@@ -32,18 +32,22 @@ from companion.models import make_vae, vae_loss
 from companion.train import History, evaluate, fit
 
 
+def plain_negative_elbo(model, x) -> torch.Tensor:
+    """Summed −ELBO of a batch, written out by hand as in pytorch/examples/vae (BCE + KLD)."""
+    mu, logvar = model.encoder(x)
+    z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+    bce = F.binary_cross_entropy_with_logits(model.decoder(z), x, reduction="sum")
+    kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+    return bce + kld
+
+
 def plain_epoch(model, loader, optimizer, device) -> float:
-    """One epoch written out by hand, as in pytorch/examples/vae (loss per image, not per batch sum)."""
+    """One epoch of a plain loop (loss averaged per image, as fit's vae_loss does)."""
     model.train()
     total, n = 0.0, 0
     for x, _ in loader:
         x = x.to(device)
-        mu, logvar = model.encoder(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        logits = model.decoder(z)
-        bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-        loss = (bce + kld) / len(x)
+        loss = plain_negative_elbo(model, x) / len(x)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -54,18 +58,10 @@ def plain_epoch(model, loader, optimizer, device) -> float:
 
 @torch.no_grad()
 def plain_heldout(model, loader, device) -> float:
-    """Held-out negative ELBO (nats/image), one z sample per image, written out by hand."""
+    """Held-out negative ELBO (nats/image), one z sample per image."""
     model.eval()
-    total, n = 0.0, 0
-    for x, _ in loader:
-        x = x.to(device)
-        mu, logvar = model.encoder(x)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
-        bce = F.binary_cross_entropy_with_logits(model.decoder(z), x, reduction="sum")
-        kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-        total += (bce + kld).item()
-        n += len(x)
-    return total / n
+    total = sum(plain_negative_elbo(model, x.to(device)).item() for x, _ in loader)
+    return total / len(loader.dataset)
 
 
 def main(argv=None) -> int:
