@@ -114,7 +114,7 @@ def read_tatoeba(path: str | Path) -> TatoebaCorpus:
 
 
 def _missing_message(path: Path) -> str:
-    return (f"the Tatoeba corpus is not at {path}. Download {TATOEBA_URL}, unzip it and put "
+    return (f"The Tatoeba corpus is not at {path}. Download {TATOEBA_URL}, unzip it and put "
             f"cmn.txt there (or pass root=… / set COMPANION_DATA to a folder holding "
             f"{RELATIVE_PATH}); load_tatoeba(download=True) does this when the network is there")
 
