@@ -12,3 +12,6 @@ __all__ = [
     "split_pairs", "BOS", "EOS", "PAD", "SPECIALS", "UNK", "Vocab", "detokenize", "tokenize",
     "tokenize_en", "tokenize_zh",
 ]
+from companion.data.shapes import CaptionBatch, CaptionData, ShapeCaptions, generate_shapes  # noqa: E402
+
+__all__ += ["CaptionBatch", "CaptionData", "ShapeCaptions", "generate_shapes"]
