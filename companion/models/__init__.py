@@ -4,3 +4,8 @@ from companion.models.seq2seq import (EncoderOutput, GRUDecoder, GRUEncoder, Seq
 
 __all__ = ["EncoderOutput", "GRUDecoder", "GRUEncoder", "Seq2Seq", "seq2seq_loss",
            "sequence_cross_entropy", "translate"]
+from companion.models.transformer import (PositionalEncoding, TransformerSeq2Seq,  # noqa: E402
+                                          causal_mask, count_parameters, sinusoidal_encoding)
+
+__all__ += ["PositionalEncoding", "TransformerSeq2Seq", "causal_mask", "count_parameters",
+            "sinusoidal_encoding"]
