@@ -1,0 +1,72 @@
+"""Image captioning, "看图说话" (book section 5.3.6): a CNN encoder with an attention RNN decoder.
+
+The encoder is a small convolutional network. Its last feature map is a grid of vectors, one per
+image region; flattened, the grid is a "source sentence" of ``h × w`` positions, so the attention
+decoder of section 5.3.3 reads it exactly as it reads the encoder states of a text: at every
+generated word it weighs the regions (5-21…5-23), and those weights, put back on the grid, show
+where the model "looks" when it says *red* or *triangle* (Xu et al., 2015, "Show, Attend and Tell").
+
+Convolutions are translation-equivariant: a red circle yields the same features wherever it is.
+A caption such as "… left of …" needs to know *where*, so two coordinate channels (x and y in
+[-1, 1]) are appended to the image before the first convolution ("CoordConv", Liu et al., 2018).
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from companion.models.seq2seq import EncoderOutput
+
+
+def coordinate_channels(images: torch.Tensor) -> torch.Tensor:
+    """``[B, C, H, W]`` → ``[B, C + 2, H, W]`` with x (left −1 … right 1) and y (top −1 … bottom 1)."""
+    b, _, h, w = images.shape
+    y = torch.linspace(-1, 1, h, device=images.device, dtype=images.dtype)
+    x = torch.linspace(-1, 1, w, device=images.device, dtype=images.dtype)
+    grid = torch.stack(torch.meshgrid(x, y, indexing="xy"))  # [2, H, W]: channel 0 is x
+    return torch.cat([images, grid.expand(b, -1, -1, -1)], dim=1)
+
+
+class CNNImageEncoder(nn.Module):
+    """Conv(3×3) → ReLU → MaxPool(2) blocks, then a 1×1 conv to ``hidden`` channels.
+
+    ``forward(images [B, C, H, W]) -> EncoderOutput`` with ``outputs [B, h·w, hidden]`` (row-major
+    grid cells), ``context [B, hidden]`` (their mean, the fixed-length summary for decoders without
+    attention) and an all-true ``mask [B, h·w]``. Each pooling halves the grid: a 32×32 image and
+    two blocks give an 8×8 grid, each cell summarising a 4×4-pixel region and its neighbours.
+    """
+
+    def __init__(self, hidden: int = 64, channels: tuple[int, ...] = (32, 64), *,
+                 in_channels: int = 3, coordinates: bool = True):
+        super().__init__()
+        if hidden < 1 or in_channels < 1 or not channels or min(channels) < 1:
+            raise ValueError("hidden, in_channels and every entry of channels must be positive")
+        self.in_channels, self.coordinates, self.hidden_size = in_channels, coordinates, hidden
+        layers: list[nn.Module] = []
+        previous = in_channels + (2 if coordinates else 0)
+        for width in channels:
+            layers += [nn.Conv2d(previous, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+            previous = width
+        layers += [nn.Conv2d(previous, hidden, 1), nn.ReLU()]
+        self.net = nn.Sequential(*layers)
+        self.downsample = 2 ** len(channels)
+
+    def grid_shape(self, height: int, width: int) -> tuple[int, int]:
+        """Rows and columns of the feature grid for an image of this size."""
+        return height // self.downsample, width // self.downsample
+
+    def feature_map(self, images: torch.Tensor) -> torch.Tensor:
+        """The last feature map ``[B, hidden, h, w]``."""
+        if not isinstance(images, torch.Tensor) or images.dim() != 4 or not images.is_floating_point():
+            raise ValueError("images must be a float tensor of shape [batch, channels, height, width]")
+        if images.shape[1] != self.in_channels:
+            raise ValueError(f"expected {self.in_channels} colour channels, got {images.shape[1]}")
+        if min(images.shape[2:]) < self.downsample:
+            raise ValueError(f"images must be at least {self.downsample}×{self.downsample} pixels")
+        return self.net(coordinate_channels(images) if self.coordinates else images)
+
+    def forward(self, images: torch.Tensor, lengths: torch.Tensor | None = None) -> EncoderOutput:
+        """``lengths`` is ignored (every image has all its grid cells); it keeps the encoder signature."""
+        grid = self.feature_map(images).flatten(2).transpose(1, 2)  # [B, h·w, hidden]
+        mask = torch.ones(grid.shape[:2], dtype=torch.bool, device=grid.device)
+        return EncoderOutput(grid, grid.mean(1), mask)

@@ -1,0 +1,48 @@
+"""The CNN image encoder and the captioning model (CNN encoder + attention GRU decoder)."""
+import pytest
+import torch
+
+from companion.models.captioning import CNNImageEncoder, coordinate_channels
+
+
+def test_encoder_turns_an_image_into_a_grid_of_vectors():
+    torch.manual_seed(0)
+    enc = CNNImageEncoder(hidden=16, channels=(8, 8))
+    out = enc(torch.rand(3, 3, 32, 32))
+    assert enc.grid_shape(32, 32) == (8, 8)
+    assert out.outputs.shape == (3, 64, 16) and out.mask.shape == (3, 64) and out.mask.all()
+    assert torch.allclose(out.context, out.outputs.mean(1))
+    assert enc(torch.rand(2, 3, 48, 32)).outputs.shape == (2, 12 * 8, 16)
+
+
+def test_grid_cells_see_only_their_neighbourhood():
+    """A change in the top-left corner moves only the cells near it: cell i ↔ image region i."""
+    torch.manual_seed(0)
+    enc = CNNImageEncoder(hidden=16, channels=(8, 8)).eval()
+    images = torch.rand(1, 3, 32, 32)
+    changed = images.clone()
+    changed[:, :, :4, :4] = 1 - changed[:, :, :4, :4]   # grid cell (0, 0) covers pixels 0…3
+    with torch.no_grad():
+        a, b = enc.feature_map(images)[0], enc.feature_map(changed)[0]  # [16, 8, 8]
+    moved = (a - b).abs().amax(0) > 1e-6
+    assert moved[0, 0]
+    assert not moved[2:, :].any() and not moved[:, 2:].any()
+
+
+def test_coordinate_channels_say_where_a_pixel_is():
+    images = torch.zeros(2, 3, 4, 5)
+    x, y = coordinate_channels(images)[0, 3], coordinate_channels(images)[0, 4]
+    assert torch.allclose(x[0], torch.linspace(-1, 1, 5)) and torch.allclose(x[:, 0], torch.full((4,), -1.0))
+    assert torch.allclose(y[:, 0], torch.linspace(-1, 1, 4)) and torch.allclose(y[0], torch.full((5,), -1.0))
+
+
+def test_encoder_rejects_bad_images():
+    enc = CNNImageEncoder(hidden=8, channels=(4,))
+    with pytest.raises(ValueError, match="float tensor"):
+        enc(torch.zeros(2, 3, 16, 16, dtype=torch.long))
+    with pytest.raises(ValueError, match="colour channels"):
+        enc(torch.zeros(2, 1, 16, 16))
+    with pytest.raises(ValueError, match="at least"):
+        enc(torch.zeros(2, 3, 1, 16))
+    with pytest.raises(ValueError, match="positive"):
+        CNNImageEncoder(hidden=0)
