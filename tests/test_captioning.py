@@ -16,7 +16,11 @@ def test_encoder_turns_an_image_into_a_grid_of_vectors():
 
 
 def test_grid_cells_see_only_their_neighbourhood():
-    """A change in the top-left corner moves only the cells near it: cell i ↔ image region i."""
+    """A change in the top-left corner moves only the cells near it: cell i ↔ image region i.
+
+    Two blocks of two 3×3 convolutions and a 2×2 pool see 16×16 pixels: a 4×4 change at the corner
+    can reach grid cells 0…2 in each direction, never cell 3 or beyond.
+    """
     torch.manual_seed(0)
     enc = CNNImageEncoder(hidden=16, channels=(8, 8)).eval()
     images = torch.rand(1, 3, 32, 32)
@@ -26,7 +30,7 @@ def test_grid_cells_see_only_their_neighbourhood():
         a, b = enc.feature_map(images)[0], enc.feature_map(changed)[0]  # [16, 8, 8]
     moved = (a - b).abs().amax(0) > 1e-6
     assert moved[0, 0]
-    assert not moved[2:, :].any() and not moved[:, 2:].any()
+    assert not moved[3:, :].any() and not moved[:, 3:].any()
 
 
 def test_coordinate_channels_say_where_a_pixel_is():

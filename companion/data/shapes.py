@@ -107,7 +107,7 @@ def random_scene(rng: random.Random, image_size: int = 32) -> Scene:
     """
     half = image_size / 2
     relation = rng.choice(RELATIONS)
-    radii = [rng.uniform(0.25, 0.4) * half for _ in range(2)]  # 4…6.4 px at 32×32: fits in a half
+    radii = [rng.uniform(0.3, 0.42) * half for _ in range(2)]  # 4.8…6.7 px at 32×32: fits in a half
     first_across = rng.uniform(radii[0] + 1, image_size - radii[0] - 1)
     shift = rng.uniform(-0.6, 0.6) * min(radii)
     shapes = []
@@ -171,6 +171,16 @@ class CaptionBatch:
     tgt_in: torch.Tensor    # [B, T]
     tgt_out: torch.Tensor   # [B, T]
     tgt_mask: torch.Tensor  # [B, T] True on real tokens
+
+    # The image is the "source sentence": with these two names the seq2seq loss and training
+    # function serve captioning unchanged (an image has no length; its encoder ignores it).
+    @property
+    def src(self) -> torch.Tensor:
+        return self.images
+
+    @property
+    def src_lengths(self) -> None:
+        return None
 
     def to(self, device: torch.device | str) -> "CaptionBatch":
         return CaptionBatch(*(t.to(device) for t in (self.images, self.tgt_in, self.tgt_out, self.tgt_mask)))

@@ -28,12 +28,12 @@ def coordinate_channels(images: torch.Tensor) -> torch.Tensor:
 
 
 class CNNImageEncoder(nn.Module):
-    """Conv(3×3) → ReLU → MaxPool(2) blocks, then a 1×1 conv to ``hidden`` channels.
+    """Blocks of two [Conv(3×3) → BatchNorm → ReLU] and a MaxPool(2), then a 1×1 conv to ``hidden``.
 
     ``forward(images [B, C, H, W]) -> EncoderOutput`` with ``outputs [B, h·w, hidden]`` (row-major
     grid cells), ``context [B, hidden]`` (their mean, the fixed-length summary for decoders without
     attention) and an all-true ``mask [B, h·w]``. Each pooling halves the grid: a 32×32 image and
-    two blocks give an 8×8 grid, each cell summarising a 4×4-pixel region and its neighbours.
+    two blocks give an 8×8 grid, each cell summarising a 4×4-pixel region and its surroundings.
     """
 
     def __init__(self, hidden: int = 64, channels: tuple[int, ...] = (32, 64), *,
@@ -45,8 +45,10 @@ class CNNImageEncoder(nn.Module):
         layers: list[nn.Module] = []
         previous = in_channels + (2 if coordinates else 0)
         for width in channels:
-            layers += [nn.Conv2d(previous, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
-            previous = width
+            for _ in range(2):
+                layers += [nn.Conv2d(previous, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+                previous = width
+            layers.append(nn.MaxPool2d(2))
         layers += [nn.Conv2d(previous, hidden, 1), nn.ReLU()]
         self.net = nn.Sequential(*layers)
         self.downsample = 2 ** len(channels)
