@@ -1,20 +1,16 @@
-"""Transformer encoder–decoder: positional encodings, causal and padding masks, step interface."""
-import math
-
+"""Transformer encoder–decoder: causal and padding masks, step interface, training, searches."""
 import pytest
 import torch
 
 from companion.data import Seq2SeqData, generate_pairs
-from companion.models.seq2seq import seq2seq_loss
-from companion.models.transformer import (PositionalEncoding, TransformerSeq2Seq, causal_mask,
-                                          count_parameters, sinusoidal_encoding)
-from companion.train import fit
+from companion.models import make_transformer, train_seq2seq
+from companion.models.transformer import causal_mask, count_parameters
 
 
-def small_model(src_v=20, tgt_v=15, **kw) -> TransformerSeq2Seq:
+def small_model(src_v=20, tgt_v=15, **kw):
     torch.manual_seed(0)
-    return TransformerSeq2Seq(src_v, tgt_v, d_model=32, nhead=4, num_layers=2, dim_feedforward=64,
-                              **kw).eval()
+    return make_transformer(src_v, tgt_v, d_model=32, nhead=4, num_layers=2, dim_feedforward=64,
+                            **kw).eval()
 
 
 def random_batch(b=4, s=7, t=6, src_v=20, tgt_v=15, seed=0):
@@ -26,17 +22,6 @@ def random_batch(b=4, s=7, t=6, src_v=20, tgt_v=15, seed=0):
     tgt = torch.randint(4, tgt_v, (b, t), generator=g)
     tgt[:, 0] = 1
     return src, lengths, tgt
-
-
-def test_sinusoidal_encoding_matches_the_formula():
-    pe = sinusoidal_encoding(50, 16)
-    for pos in (0, 1, 7, 49):
-        for i in range(8):
-            angle = pos / 10000 ** (2 * i / 16)
-            assert pe[pos, 2 * i].item() == pytest.approx(math.sin(angle), abs=1e-5)
-            assert pe[pos, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-5)
-    x = torch.zeros(2, 5, 16)
-    assert torch.equal(PositionalEncoding(16, 50)(x), pe[:5].expand(2, 5, 16))
 
 
 def test_causal_mask_blocks_only_the_future():
@@ -61,12 +46,12 @@ def test_a_future_token_never_influences_an_earlier_output():
 def test_padding_does_not_leak():
     model = small_model()
     src, lengths, tgt = random_batch()
+    padded = torch.arange(src.shape[1])[None] >= lengths[:, None]
+    assert padded.any()
     with torch.no_grad():
         base = model(src, lengths, tgt)
-        # other tokens in the padded positions: masks come from the lengths, not from the ids
-        junk = src.clone()
-        junk[lengths_mask := torch.arange(src.shape[1])[None] >= lengths[:, None]] = 9
-        assert lengths_mask.any()
+        # other tokens in the padded positions: the masks come from the lengths, not from the ids
+        junk = src.masked_fill(padded, 9)
         assert torch.allclose(model(junk, lengths, tgt), base, atol=1e-5)
         # more padding columns change nothing
         wider = torch.cat([src, torch.zeros(src.shape[0], 3, dtype=torch.long)], dim=1)
@@ -75,6 +60,11 @@ def test_padding_does_not_leak():
         for i in range(src.shape[0]):
             alone = model(src[i:i + 1, :lengths[i]], lengths[i:i + 1], tgt[i:i + 1])
             assert torch.allclose(alone, base[i:i + 1], atol=1e-5)
+        # and the encoder–decoder attention puts no weight on padding
+        weights = model.attention_weights(src, lengths, tgt)
+        assert weights.shape == (4, tgt.shape[1], src.shape[1])
+        assert torch.allclose(weights.sum(-1), torch.ones(4, tgt.shape[1]), atol=1e-5)
+        assert (weights.masked_select(padded[:, None, :].expand_as(weights)) == 0).all()
 
 
 def test_step_interface_matches_the_parallel_forward_pass():
@@ -94,10 +84,10 @@ def test_overfits_a_tiny_batch_and_decodes_it_greedily():
     torch.manual_seed(0)
     pairs = generate_pairs("dates", 8, seed=3)
     data = Seq2SeqData.from_pairs(pairs, "en", "zh")
-    model = TransformerSeq2Seq(len(data.src_vocab), len(data.tgt_vocab), d_model=32, nhead=4,
-                               num_layers=1, dim_feedforward=64, dropout=0.0)
+    model = make_transformer(len(data.src_vocab), len(data.tgt_vocab), d_model=32, nhead=4,
+                             num_layers=1, dim_feedforward=64, dropout=0.0)
     batches = [data.batch(range(8))]
-    history = fit(model, batches, seq2seq_loss, epochs=150, lr=3e-3, progress=False)
+    history = train_seq2seq(model, batches, epochs=150, lr=3e-3, progress=False)
     assert history.last["loss"] < 0.05
     model.eval()
     batch = batches[0]
@@ -107,18 +97,18 @@ def test_overfits_a_tiny_batch_and_decodes_it_greedily():
 
 
 def test_bad_arguments_raise_value_error():
-    with pytest.raises(ValueError, match="heads"):
-        TransformerSeq2Seq(10, 10, d_model=30, nhead=4)
+    with pytest.raises(ValueError):
+        make_transformer(10, 10, d_model=30, nhead=4)
     with pytest.raises(ValueError, match="positive"):
-        TransformerSeq2Seq(0, 10)
+        make_transformer(10, 0)
     model = small_model(max_len=8)
     src, lengths, tgt = random_batch()
     with pytest.raises(ValueError, match="max_len"):
         model(src, lengths, torch.ones(4, 9, dtype=torch.long))
-    with pytest.raises(ValueError, match="src_lengths"):
+    with pytest.raises(ValueError, match="lengths"):
         model(src, torch.tensor([1, 2]), tgt)
     with pytest.raises(ValueError, match="LongTensor"):
-        model(src.float(), lengths, tgt)
+        model(src, lengths, tgt.float())
     with pytest.raises(ValueError, match="prev_tokens"):
         model.step(torch.ones(3, dtype=torch.long), model.init_state(src, lengths))
     assert count_parameters(model) == sum(p.numel() for p in model.parameters())
