@@ -2,7 +2,10 @@
 import pytest
 import torch
 
-from companion.models.captioning import CNNImageEncoder, coordinate_channels
+from companion.data.shapes import CaptionData, generate_shapes
+from companion.models import train_seq2seq
+from companion.models.captioning import (CNNImageEncoder, attention_maps, coordinate_channels,
+                                         make_captioner)
 
 
 def test_encoder_turns_an_image_into_a_grid_of_vectors():
@@ -50,3 +53,22 @@ def test_encoder_rejects_bad_images():
         enc(torch.zeros(2, 3, 1, 16))
     with pytest.raises(ValueError, match="positive"):
         CNNImageEncoder(hidden=0)
+
+
+def test_captioner_overfits_a_few_images_and_its_attention_covers_the_grid():
+    torch.manual_seed(0)
+    data = CaptionData.from_shapes(generate_shapes(8, seed=0), "en")
+    model = make_captioner(len(data.tgt_vocab), hidden=32, emb_dim=16, channels=(8, 16))
+    history = train_seq2seq(model, [data.batch(range(8))], epochs=120, lr=5e-3, progress=False)
+    assert history.last["loss"] < 0.05
+    model.eval()
+    images = data.shapes.images
+    out = model.greedy_decode(images, None, max_len=12)
+    captions = [" ".join(data.tgt_vocab.decode(row.tolist())) for row in out]
+    assert captions == data.shapes.captions("en")
+    ids = [data.tgt_ids[i] + [data.tgt_vocab.eos_id] for i in range(2)]
+    maps = attention_maps(model, images[:2], ids)
+    assert [m.shape for m in maps] == [(len(ids[0]), 8, 8), (len(ids[1]), 8, 8)]
+    assert torch.allclose(maps[0].sum((1, 2)), torch.ones(len(ids[0])), atol=1e-5)
+    with pytest.raises(ValueError, match="one non-empty"):
+        attention_maps(model, images[:2], ids[:1])

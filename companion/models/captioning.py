@@ -12,10 +12,14 @@ A caption such as "… left of …" needs to know *where*, so two coordinate cha
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from torch import nn
 
-from companion.models.seq2seq import EncoderOutput
+from companion.models.decoders import AttentionDecoder
+from companion.models.encoders import Encoder, EncoderOutput
+from companion.models.seq2seq import EncoderDecoder
 
 
 def coordinate_channels(images: torch.Tensor) -> torch.Tensor:
@@ -27,7 +31,7 @@ def coordinate_channels(images: torch.Tensor) -> torch.Tensor:
     return torch.cat([images, grid.expand(b, -1, -1, -1)], dim=1)
 
 
-class CNNImageEncoder(nn.Module):
+class CNNImageEncoder(Encoder):
     """Blocks of two [Conv(3×3) → BatchNorm → ReLU] and a MaxPool(2), then a 1×1 conv to ``hidden``.
 
     ``forward(images [B, C, H, W]) -> EncoderOutput`` with ``outputs [B, h·w, hidden]`` (row-major
@@ -72,3 +76,39 @@ class CNNImageEncoder(nn.Module):
         grid = self.feature_map(images).flatten(2).transpose(1, 2)  # [B, h·w, hidden]
         mask = torch.ones(grid.shape[:2], dtype=torch.bool, device=grid.device)
         return EncoderOutput(grid, grid.mean(1), mask)
+
+
+def make_captioner(vocab_size: int, *, hidden: int = 64, emb_dim: int = 32,
+                   channels: tuple[int, ...] = (32, 64), score: str = "additive", pad_id: int = 0,
+                   bos_id: int = 1, eos_id: int = 2) -> EncoderDecoder:
+    """CNN image encoder + the attention GRU decoder of section 5.3.3, as an :class:`EncoderDecoder`.
+
+    The model takes images where a translator takes source sentences (``src_lengths`` is
+    ``None``), so :func:`~companion.models.train_seq2seq`, greedy decoding and the searches of
+    :mod:`companion.decoding` apply unchanged. Additive (Bahdanau) scores learn to single out one
+    shape much faster here than the bilinear "general" score.
+    """
+    encoder = CNNImageEncoder(hidden, channels)
+    decoder = AttentionDecoder(vocab_size, emb_dim, hidden, memory_dim=hidden, score=score,
+                               pad_id=pad_id)
+    return EncoderDecoder(encoder, decoder, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
+
+
+@torch.no_grad()
+def attention_maps(model: EncoderDecoder, images: torch.Tensor, tokens: Sequence[Sequence[int]]) -> list[torch.Tensor]:
+    """Attention over the image grid while the model reads each caption: one ``[T_i, h, w]`` per image.
+
+    ``tokens[i]`` is a caption as ids without ``<bos>`` (e.g. a search result, ending in ``<eos>``
+    or not); row t of the map is what the decoder looked at when it produced ``tokens[i][t]``.
+    """
+    if not isinstance(model.encoder, CNNImageEncoder):
+        raise ValueError("attention_maps needs a captioning model with a CNNImageEncoder")
+    if len(tokens) != images.shape[0] or any(len(t) == 0 for t in tokens):
+        raise ValueError(f"need one non-empty token list per image, got {len(tokens)} for {images.shape[0]} images")
+    rows, cols = model.encoder.grid_shape(*images.shape[2:])
+    maps = []
+    for image, ids in zip(images, tokens):
+        tgt_in = torch.tensor([[model.bos_id, *list(ids)[:-1]]], device=images.device)
+        weights = model.attention_weights(image[None], None, tgt_in)[0]  # [T, rows·cols]
+        maps.append(weights.reshape(len(ids), rows, cols))
+    return maps

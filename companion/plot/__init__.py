@@ -2,3 +2,6 @@
 from companion.plot.training import plot_history
 
 __all__ = ["plot_history"]
+from companion.plot.captioning import plot_caption_attention, show_captioned_images  # noqa: E402
+
+__all__ += ["plot_caption_attention", "show_captioned_images"]
