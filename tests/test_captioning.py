@@ -4,7 +4,8 @@ import torch
 
 from companion.data.shapes import CaptionData, generate_shapes
 from companion.models import train_seq2seq
-from companion.models.captioning import (CNNImageEncoder, attention_maps, coordinate_channels,
+from companion.models.captioning import (CNNImageEncoder, attention_maps, attention_mass,
+                                         coordinate_channels,
                                          make_captioner)
 
 
@@ -72,3 +73,12 @@ def test_captioner_overfits_a_few_images_and_its_attention_covers_the_grid():
     assert torch.allclose(maps[0].sum((1, 2)), torch.ones(len(ids[0])), atol=1e-5)
     with pytest.raises(ValueError, match="one non-empty"):
         attention_maps(model, images[:2], ids[:1])
+
+
+def test_attention_mass_sums_weights_inside_each_region():
+    maps = torch.zeros(2, 2, 2)
+    maps[0, 0, 0], maps[0, 1, 1], maps[1, 0, 1] = 0.7, 0.3, 1.0
+    regions = torch.tensor([[[1, 0], [0, 0]], [[0, 1], [0, 1]]])
+    assert torch.allclose(attention_mass(maps, regions), torch.tensor([[0.7, 0.3], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="share the grid"):
+        attention_mass(maps, torch.ones(1, 3, 2))

@@ -115,3 +115,15 @@ def test_bad_language_and_shape_raise_value_error():
     with pytest.raises(ValueError, match="batch_size"):
         CaptionData.from_shapes(generate_shapes(2), "en").batches(0)
     assert isinstance(CaptionData.from_shapes(generate_shapes(2), "en").tgt_vocab, Vocab)
+
+
+def test_grid_coverage_counts_the_covered_pixels():
+    from companion.data.shapes import grid_coverage, shape_mask
+    shape = Shape("square", "red", 8.0, 10.0, 3.9)  # columns 4…11, rows 6…13
+    cover = grid_coverage(shape, 32, 8, 8)
+    assert cover.shape == (8, 8)
+    assert cover.sum() * 16 == pytest.approx(shape_mask(shape, 32).sum())
+    assert cover[2, 1] == cover[2, 2] == 1.0 and cover[0, 0] == 0.0
+    assert cover[1, 1] == cover[3, 2] == pytest.approx(2 * 4 / 16)
+    with pytest.raises(ValueError, match="divide"):
+        grid_coverage(shape, 32, 5, 8)

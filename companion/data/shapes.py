@@ -86,6 +86,14 @@ def shape_mask(shape: Shape, image_size: int) -> np.ndarray:
     raise ValueError(f"unknown shape {shape.kind!r}; choose one of {SHAPES}")
 
 
+def grid_coverage(shape: Shape, image_size: int, rows: int, cols: int) -> np.ndarray:
+    """Fraction of every cell of a ``rows × cols`` grid laid over the image that ``shape`` covers."""
+    if rows < 1 or cols < 1 or image_size % rows or image_size % cols:
+        raise ValueError(f"a {rows}×{cols} grid must divide the {image_size}-pixel image evenly")
+    mask = shape_mask(shape, image_size).astype(np.float32)
+    return mask.reshape(rows, image_size // rows, cols, image_size // cols).mean(axis=(1, 3))
+
+
 def render(scene: Scene, image_size: int = 32, *, noise: float = 0.0,
            rng: np.random.Generator | None = None) -> np.ndarray:
     """Draw ``scene`` as a float32 RGB image ``[3, H, W]`` with values in [0, 1]."""

@@ -32,6 +32,7 @@ from companion.models.transformer import (TransformerDecoder, causal_mask,  # no
                                           count_parameters, make_transformer)
 
 __all__ += ["TransformerDecoder", "causal_mask", "count_parameters", "make_transformer"]
-from companion.models.captioning import CNNImageEncoder, attention_maps, make_captioner  # noqa: E402
+from companion.models.captioning import (CNNImageEncoder, attention_maps,  # noqa: E402
+                                         attention_mass, make_captioner)
 
-__all__ += ["CNNImageEncoder", "attention_maps", "make_captioner"]
+__all__ += ["CNNImageEncoder", "attention_maps", "attention_mass", "make_captioner"]

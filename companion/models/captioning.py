@@ -112,3 +112,14 @@ def attention_maps(model: EncoderDecoder, images: torch.Tensor, tokens: Sequence
         weights = model.attention_weights(image[None], None, tgt_in)[0]  # [T, rows·cols]
         maps.append(weights.reshape(len(ids), rows, cols))
     return maps
+
+
+def attention_mass(maps: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
+    """Share of each step's attention that falls on each region: ``[T, h, w] × [K, h, w] → [T, K]``.
+
+    ``regions`` are 0/1 (or fractional) cell masks, e.g. the cells a shape touches.
+    """
+    if maps.dim() != 3 or regions.dim() != 3 or maps.shape[1:] != regions.shape[1:]:
+        raise ValueError(f"maps [T, h, w] and regions [K, h, w] must share the grid; got "
+                         f"{tuple(maps.shape)} and {tuple(regions.shape)}")
+    return torch.einsum("thw,khw->tk", maps, regions.to(maps.dtype))
