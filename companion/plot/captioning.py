@@ -5,6 +5,8 @@ from typing import Sequence
 
 import torch
 
+from companion.plot.fonts import use_cjk_font
+
 
 def _as_hwc(image: torch.Tensor):
     if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] not in (1, 3):
@@ -17,6 +19,7 @@ def show_captioned_images(images: torch.Tensor, captions: Sequence[str], *, ncol
     """A grid of images, each titled with its caption (and a second line, e.g. the prediction)."""
     import matplotlib.pyplot as plt
 
+    use_cjk_font()  # captions may be Chinese
     if len(images) != len(captions) or len(captions) == 0:
         raise ValueError(f"need one caption per image, got {len(images)} images, {len(captions)} captions")
     nrows = -(-len(captions) // ncols)
@@ -42,6 +45,7 @@ def plot_caption_attention(image: torch.Tensor, words: Sequence[str], weights: t
     """
     import matplotlib.pyplot as plt
 
+    use_cjk_font()  # words may be Chinese characters
     if weights.dim() != 3 or len(words) != weights.shape[0] or not words:
         raise ValueError(f"need weights [T, h, w] with T = len(words) ≥ 1; got {tuple(weights.shape)} "
                          f"for {len(words)} words")
