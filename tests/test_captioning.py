@@ -1,7 +1,10 @@
 """The CNN image encoder and the captioning model (CNN encoder + attention GRU decoder)."""
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
+from companion import decoding
+from companion.plot import plot_caption_attention, show_captioned_images
 from companion.data.shapes import CaptionData, generate_shapes
 from companion.models import train_seq2seq
 from companion.models.captioning import (CNNImageEncoder, attention_maps, attention_mass,
@@ -67,6 +70,9 @@ def test_captioner_overfits_a_few_images_and_its_attention_covers_the_grid():
     out = model.greedy_decode(images, None, max_len=12)
     captions = [" ".join(data.tgt_vocab.decode(row.tolist())) for row in out]
     assert captions == data.shapes.captions("en")
+    beam = decoding.beam_search(model.step, model.init_state(images, None), beam_width=3, max_len=12,
+                                bos_id=data.tgt_vocab.bos_id, eos_id=data.tgt_vocab.eos_id)
+    assert [" ".join(data.tgt_vocab.decode(h[0].tokens)) for h in beam] == captions
     ids = [data.tgt_ids[i] + [data.tgt_vocab.eos_id] for i in range(2)]
     maps = attention_maps(model, images[:2], ids)
     assert [m.shape for m in maps] == [(len(ids[0]), 8, 8), (len(ids[1]), 8, 8)]
@@ -82,3 +88,16 @@ def test_attention_mass_sums_weights_inside_each_region():
     assert torch.allclose(attention_mass(maps, regions), torch.tensor([[0.7, 0.3], [0.0, 1.0]]))
     with pytest.raises(ValueError, match="share the grid"):
         attention_mass(maps, torch.ones(1, 3, 2))
+
+
+def test_caption_plots_draw_one_panel_per_image_and_word():
+    images = generate_shapes(3, seed=0).images
+    fig = show_captioned_images(images, ["a", "b", "c"], ncols=2, second=["1", "2", "3"])
+    assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a\n1"
+    fig2 = plot_caption_attention(images[0], ["red", "circle", "<eos>"], torch.rand(3, 8, 8), ncols=3)
+    assert [ax.get_title().split("\n")[0] for ax in fig2.axes] == ["red", "circle", "<eos>"]
+    plt.close("all")
+    with pytest.raises(ValueError, match="one caption per image"):
+        show_captioned_images(images, ["a"])
+    with pytest.raises(ValueError, match="T = len"):
+        plot_caption_attention(images[0], ["red"], torch.rand(3, 8, 8))

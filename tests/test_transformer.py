@@ -2,6 +2,7 @@
 import pytest
 import torch
 
+from companion import decoding
 from companion.data import Seq2SeqData, generate_pairs
 from companion.models import make_transformer, train_seq2seq
 from companion.models.transformer import causal_mask, count_parameters
@@ -94,6 +95,14 @@ def test_overfits_a_tiny_batch_and_decodes_it_greedily():
     out = model.greedy_decode(batch.src, batch.src_lengths, max_len=15)
     for row, pair in zip(out, pairs):
         assert "".join(data.tgt_vocab.decode(row.tolist())) == pair.tgt
+    # the searches of companion.decoding reorder the (prefix, memory, mask) state unchanged
+    ids = dict(bos_id=data.tgt_vocab.bos_id, eos_id=data.tgt_vocab.eos_id, max_len=15)
+    greedy = decoding.greedy_search(model.step, model.init_state(batch.src, batch.src_lengths), **ids)
+    beam = decoding.beam_search(model.step, model.init_state(batch.src, batch.src_lengths),
+                                beam_width=3, n_best=2, **ids)
+    for g, b, pair in zip(greedy, beam, pairs):
+        assert "".join(data.tgt_vocab.decode(b[0].tokens)) == pair.tgt
+        assert g[0].tokens == b[0].tokens and b[0].score >= b[1].score
 
 
 def test_bad_arguments_raise_value_error():
