@@ -2,7 +2,7 @@
 from companion.prob.estimators import (  # noqa: E402  (issue 4: 5.2.4–5.2.6 estimators)
     effective_sample_size, fisher_identity_surrogate, importance_weighted_bound,
     log_importance_weights, log_marginal_importance_sampling, log_marginal_prior_sampling,
-    log_marginal_quadrature, log_mean_exp,
+    log_marginal_quadrature, log_mean_exp, log_trapezoid_weights,
 )
 from companion.prob.linear_gaussian import LinearGaussian, gaussian_moments  # noqa: E402
 from companion.prob.mle import MLEFit, fit_mle, negative_log_likelihood  # noqa: E402

@@ -37,6 +37,7 @@ __all__ = [
     "importance_weighted_bound",
     "effective_sample_size",
     "log_marginal_quadrature",
+    "log_trapezoid_weights",
     "fisher_identity_surrogate",
 ]
 
@@ -173,6 +174,18 @@ def effective_sample_size(log_weights: Tensor, dim: int = 0) -> Tensor:
     return torch.exp(2 * torch.logsumexp(log_weights, dim) - torch.logsumexp(2 * log_weights, dim))
 
 
+def log_trapezoid_weights(grid: Tensor) -> Tensor:
+    """Logs of the trapezoid-rule weights (Δz inside, Δz/2 at both ends) of an even 1-D grid."""
+    if not isinstance(grid, Tensor) or grid.dim() != 1 or grid.numel() < 3:
+        raise ValueError("grid must be a 1-D tensor with at least 3 points")
+    steps = grid.diff()
+    if not torch.allclose(steps, steps[0].expand_as(steps), rtol=1e-4, atol=0) or not steps[0] > 0:
+        raise ValueError("grid must be evenly spaced and increasing (use torch.linspace)")
+    log_w = torch.full_like(grid, math.log(float(steps[0])))
+    log_w[0] = log_w[-1] = math.log(float(steps[0]) / 2)
+    return log_w
+
+
 def log_marginal_quadrature(x: Tensor, log_likelihood: LogLikelihood, prior: Distribution,
                             grid: Tensor) -> Tensor:
     """(5-4) by numerical integration over a 1-D latent: ``log Σ_g p(x|z_g) p(z_g) Δz``.
@@ -185,16 +198,9 @@ def log_marginal_quadrature(x: Tensor, log_likelihood: LogLikelihood, prior: Dis
     if prior.event_shape != (1,):
         raise ValueError(f"quadrature is implemented for a 1-D latent, got event shape "
                          f"{tuple(prior.event_shape)}")
-    if grid.dim() != 1 or grid.numel() < 3:
-        raise ValueError("grid must be a 1-D tensor with at least 3 points")
-    steps = grid.diff()
-    if not torch.allclose(steps, steps[0].expand_as(steps), rtol=1e-4, atol=0):
-        raise ValueError("grid must be evenly spaced (use torch.linspace)")
-    n = x.shape[0]
-    z = grid.reshape(-1, 1, 1).expand(-1, n, 1)
+    log_trap = log_trapezoid_weights(grid)
+    z = grid.reshape(-1, 1, 1).expand(-1, x.shape[0], 1)
     log_terms = log_likelihood(x, z) + prior.log_prob(z)
-    log_trap = torch.full_like(grid, math.log(float(steps[0])))
-    log_trap[0] = log_trap[-1] = math.log(float(steps[0]) / 2)
     return torch.logsumexp(log_terms + log_trap.unsqueeze(1), dim=0)
 
 

@@ -61,11 +61,15 @@ class LinearGaussian(nn.Module):
 
     @classmethod
     def random(cls, data_dim: int, latent_dim: int, noise_std: float = 0.5, *,
-               weight_scale: float = 1.0, seed: int = 0, dtype: torch.dtype = torch.float32) -> "LinearGaussian":
-        """A model with W ~ N(0, weight_scale²) entries and b ~ N(0, 1), drawn from ``seed``."""
+               weight_scale: float = 1.0, seed: int = 0, dtype: torch.dtype | None = None) -> "LinearGaussian":
+        """A model with W ~ N(0, weight_scale²) entries and b ~ N(0, 1), drawn from ``seed``.
+
+        ``dtype`` defaults to ``torch.get_default_dtype()``.
+        """
         if not (isinstance(data_dim, int) and isinstance(latent_dim, int) and data_dim > 0 and latent_dim > 0):
             raise ValueError(f"data_dim and latent_dim must be positive integers, got {data_dim}, {latent_dim}")
         g = torch.Generator().manual_seed(seed)
+        dtype = dtype or torch.get_default_dtype()
         weight = weight_scale * torch.randn(data_dim, latent_dim, generator=g, dtype=dtype)
         bias = torch.randn(data_dim, generator=g, dtype=dtype)
         return cls(weight, bias, noise_std)
