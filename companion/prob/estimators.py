@@ -21,11 +21,11 @@ So the same functions serve the linear-Gaussian model of :mod:`companion.prob.li
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import torch
 from torch import Tensor
-from torch.distributions import Distribution
+from torch.distributions import Distribution, Independent, Normal
 
 LogLikelihood = Callable[[Tensor, Tensor], Tensor]
 
@@ -39,6 +39,8 @@ __all__ = [
     "log_marginal_quadrature",
     "log_trapezoid_weights",
     "fisher_identity_surrogate",
+    "LatentModelPieces",
+    "vae_latent_model",
 ]
 
 
@@ -219,3 +221,41 @@ def fisher_identity_surrogate(log_likelihood_values: Tensor, log_weights: Tensor
                          f"{tuple(log_likelihood_values.shape)} and {tuple(log_weights.shape)}")
     normalised = torch.softmax(log_weights.detach(), dim=0)
     return (normalised * log_likelihood_values).sum()
+
+
+class LatentModelPieces(NamedTuple):
+    """What the estimators need from a model and a batch x: log p(x|z), p(z) and q(z|x)."""
+
+    log_likelihood: LogLikelihood
+    prior: Distribution
+    proposal: Distribution
+
+
+def vae_latent_model(vae, x: Tensor) -> LatentModelPieces:
+    """Adapt a trained VAE (:class:`companion.models.VAE`) to the estimators, for the images ``x``.
+
+    * ``prior``: N(0, I) over the code;
+    * ``proposal``: the encoder's q(z|x) = N(μ(x), diag exp(logvar(x))), batch shape [N];
+    * ``log_likelihood(x, z)``: the decoder's log p(x|z) for z of shape [K, N, d] → [K, N].
+
+    Uses only ``vae.encode(x) -> (mu, logvar)``, ``vae.decoder(z)`` and
+    ``vae.decoder.log_prob(x, out)``. For a Bernoulli decoder, log p(x) is a probability of the
+    image only when x is binary (0/1); on grey levels it is the usual cross-entropy criterion.
+    """
+    for name in ("encode", "decoder"):
+        if not hasattr(vae, name):
+            raise ValueError(f"vae must have .{name} (a companion.models.VAE), got {type(vae).__name__}")
+    if not isinstance(x, Tensor) or x.dim() < 2 or x.shape[0] == 0:
+        raise ValueError("x must be a non-empty batch of images [N, ...]")
+    mu, logvar = vae.encode(x)
+    proposal = Independent(Normal(mu, (0.5 * logvar).exp()), 1)
+    zeros = torch.zeros(mu.shape[-1], dtype=mu.dtype, device=mu.device)
+    prior = Independent(Normal(zeros, torch.ones_like(zeros)), 1)
+
+    def log_likelihood(x_: Tensor, z: Tensor) -> Tensor:
+        k, n = z.shape[:2]
+        out = vae.decoder(z.reshape(k * n, -1))
+        repeated = x_.unsqueeze(0).expand(k, *x_.shape).reshape(k * n, *x_.shape[1:])
+        return vae.decoder.log_prob(repeated, out).reshape(k, n)
+
+    return LatentModelPieces(log_likelihood, prior, proposal)
