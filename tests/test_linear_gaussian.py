@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch.distributions import Independent, MultivariateNormal, Normal
 
-from companion.prob import LinearGaussian, gaussian_moments
+from companion.prob import LinearGaussian, gaussian_moments, kl_to_standard_normal
 
 F64 = torch.float64
 
@@ -98,6 +98,7 @@ def test_kl_to_prior_matches_the_vae_formula_5_17_for_diagonal_q(setup):
     mu, logvar = q.mean, q.variance.log()
     kl_5_17 = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(-1)
     assert torch.allclose(model.kl_to_prior(q), kl_5_17, atol=1e-10)
+    assert torch.allclose(model.kl_to_prior(q), kl_to_standard_normal(mu, logvar), atol=1e-10)
 
 
 def test_gaussian_moments_and_validation(setup):
