@@ -99,3 +99,16 @@ def test_attention_rejects_bad_input():
         masked_softmax(torch.randn(B, T, S), mask.float())
     with pytest.raises(ValueError, match="query must be"):
         Attention(D, D, "general")(query[0], keys, mask)
+
+
+def test_plot_attention_labels_and_validates_shapes():
+    import matplotlib.pyplot as plt
+
+    from companion.plot import plot_attention
+
+    ax = plot_attention(torch.rand(2, 3), ["march", "25", "2019"], ["2019", "年"], title="t")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["march", "25", "2019"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["2019", "年"]
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="shape"):
+        plot_attention(torch.rand(3, 3), ["a", "b"], ["c"])

@@ -4,7 +4,7 @@ import torch
 
 from companion.data import pad_sequences
 from companion.models import RNNEncoder, make_encoder
-from companion.models.encoders import ENCODERS, CNNEncoder, sinusoidal_positions
+from companion.models.encoders import ENCODERS, CNNEncoder, position_influence, sinusoidal_positions
 
 V, H = 13, 16
 
@@ -117,3 +117,26 @@ def test_encoders_reject_bad_input():
         RNNEncoder(V, 8, 15, bidirectional=True)
     with pytest.raises(ValueError, match="odd"):
         CNNEncoder(V, 8, 16, kernel_size=4)
+
+
+def test_position_influence_shows_what_each_output_can_see():
+    src = torch.arange(4, 12)
+    influence = {k: position_influence(_encoder(k), src)[0] > 1e-7 for k in ("gru", "bigru", "cnn")}
+    assert torch.equal(influence["gru"], torch.ones(8, 8, dtype=torch.bool).tril())  # prefix only
+    assert influence["bigru"].all()                                                   # everything
+    band = (torch.arange(8)[:, None] - torch.arange(8)[None]).abs() <= 3              # 3 layers, k=3
+    assert torch.equal(influence["cnn"], band)
+    _, on_context = position_influence(_encoder("rnn"), src)
+    assert on_context.shape == (8,) and on_context[-1] > on_context[0]
+    with pytest.raises(ValueError, match="one unpadded sentence"):
+        position_influence(_encoder("gru"), src[None])
+
+
+def test_transformer_self_attention_weights_are_a_distribution_over_real_tokens():
+    enc = _encoder("transformer")
+    src, lengths = _batch()
+    w = enc.self_attention_weights(src, lengths, layer=1)
+    assert w.shape == (3, 5, 5) and torch.allclose(w.sum(-1), torch.ones(3, 5), atol=1e-6)
+    assert torch.all(w[1, :, 2:] == 0)
+    with pytest.raises(ValueError, match="layer"):
+        enc.self_attention_weights(src, lengths, layer=2)

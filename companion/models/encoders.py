@@ -166,13 +166,55 @@ class TransformerEncoder(Encoder):
                                             enable_nested_tensor=False)
         self.hidden_size = hidden
 
-    def forward(self, src: torch.Tensor, lengths: torch.Tensor) -> EncoderOutput:
+    def _inputs(self, src: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mask = check_source(src, lengths)
         if src.shape[1] > self.positions.shape[0]:
             raise ValueError(f"inputs longer than max_len={self.positions.shape[0]} tokens")
-        x = self.embed(src) * math.sqrt(self.hidden_size) + self.positions[: src.shape[1]]
+        return self.embed(src) * math.sqrt(self.hidden_size) + self.positions[: src.shape[1]], mask
+
+    def forward(self, src: torch.Tensor, lengths: torch.Tensor) -> EncoderOutput:
+        x, mask = self._inputs(src, lengths)
         out = self.layers(x, src_key_padding_mask=~mask) * mask[..., None]
         return EncoderOutput(out, masked_mean(out, mask), mask)
+
+    @torch.no_grad()
+    def self_attention_weights(self, src: torch.Tensor, lengths: torch.Tensor,
+                               layer: int = 0) -> torch.Tensor:
+        """Self-attention weights ``[B, S, S]`` of one layer (averaged over its heads)."""
+        if not 0 <= layer < len(self.layers.layers):
+            raise ValueError(f"layer must lie in 0…{len(self.layers.layers) - 1}, got {layer}")
+        x, mask = self._inputs(src, lengths)
+        for block in self.layers.layers[:layer]:
+            x = block(x, src_key_padding_mask=~mask)
+        block = self.layers.layers[layer]
+        h = block.norm1(x)  # the layers normalise first (norm_first=True)
+        return block.self_attn(h, h, h, key_padding_mask=~mask, need_weights=True)[1]
+
+
+def position_influence(encoder: Encoder, src: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """How strongly each input position drives each output: Jacobian norms for one sentence.
+
+    ``src`` is one unpadded sentence ``[S]``. Returns ``(per_output [S, S], per_context [S])``:
+    entry ``[i, j]`` is ``‖∂h_i / ∂x_j‖`` (Frobenius norm, ``x_j`` the embedding of token ``j``)
+    and ``per_context[j]`` is ``‖∂c / ∂x_j‖``.
+    """
+    if src.dim() != 1 or src.numel() == 0:
+        raise ValueError("position_influence expects one unpadded sentence: a 1-D tensor of ids")
+    src, lengths = src[None], torch.tensor([src.numel()], device=src.device)
+    current = {"emb": encoder.embed(src).detach()}  # what the encoder sees instead of its lookup
+    hook = encoder.embed.register_forward_hook(lambda module, args, out: current["emb"])
+
+    def run(emb):
+        current["emb"] = emb
+        out = encoder(src, lengths)
+        return out.outputs[0], out.context[0]
+
+    try:
+        d_out, d_ctx = torch.autograd.functional.jacobian(run, current["emb"], vectorize=True)
+    finally:
+        hook.remove()
+    # d_out: [S, H, 1, S, E] → norm over (H, E); d_ctx: [H, 1, S, E] → norm over (H, E)
+    return d_out[:, :, 0].pow(2).sum((1, 3)).sqrt(), d_ctx[:, 0].pow(2).sum((0, 2)).sqrt()
 
 
 def make_encoder(kind: str, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
