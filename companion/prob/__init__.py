@@ -18,5 +18,5 @@ from companion.prob.mle import MLEFit, fit_mle, negative_log_likelihood  # noqa:
 __all__ += ["effective_sample_size", "fisher_identity_surrogate", "importance_weighted_bound",
             "log_importance_weights", "log_marginal_importance_sampling",
             "log_marginal_prior_sampling", "log_marginal_quadrature", "log_mean_exp",
-            "log_trapezoid_weights", "LatentModelPieces", "vae_latent_model", "LinearGaussian", "gaussian_moments", "MLEFit", "fit_mle",
-            "negative_log_likelihood"]
+            "log_trapezoid_weights", "LatentModelPieces", "vae_latent_model", "LinearGaussian",
+            "gaussian_moments", "MLEFit", "fit_mle", "negative_log_likelihood"]
