@@ -28,3 +28,11 @@ __all__ = [
     "make_encoder", "sinusoidal_positions", "EncoderDecoder", "make_seq2seq",
     "train_seq2seq",
 ]
+from companion.models.transformer import (TransformerDecoder, causal_mask,  # noqa: E402
+                                          count_parameters, make_transformer)
+
+__all__ += ["TransformerDecoder", "causal_mask", "count_parameters", "make_transformer"]
+from companion.models.captioning import (CNNImageEncoder, attention_maps,  # noqa: E402
+                                         attention_mass, make_captioner)
+
+__all__ += ["CNNImageEncoder", "attention_maps", "attention_mass", "make_captioner"]

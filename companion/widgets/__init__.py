@@ -3,3 +3,8 @@
 Each widget's callback is a plain function (tested directly); the notebook calls it once for a
 static figure of the default setting and then wires it to ipywidgets.
 """
+from companion.widgets.autoencoders import (denoise, denoising_figure, latent_explorer_figure,
+                                            latent_noise_figure, perturb_codes, slider_widget)
+
+__all__ = ["denoise", "denoising_figure", "latent_explorer_figure", "latent_noise_figure",
+           "perturb_codes", "slider_widget"]
