@@ -129,3 +129,16 @@ def test_losses_reject_bad_batches_and_settings():
     with pytest.raises(ValueError):
         vae_loss(beta=-1)
     assert isinstance(ae, Autoencoder) and isinstance(make_vae((1, 8, 8), 2), VAE)
+
+
+def test_codes_of_batches_and_restores_training_mode():
+    from companion.models import codes_of
+
+    ae, vae = make_autoencoder((1, 8, 8), 2, hidden=(8,)), make_vae((1, 8, 8), 2, hidden=(8,))
+    x = torch.rand(25, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.allclose(codes_of(ae, x, batch_size=7), ae.code(x), atol=1e-6)
+        assert torch.allclose(codes_of(vae, x, batch_size=7), vae.encode(x)[0], atol=1e-6)
+    assert ae.training
+    with pytest.raises(ValueError):
+        codes_of(ae, torch.rand(3, 64))

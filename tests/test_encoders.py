@@ -140,3 +140,15 @@ def test_transformer_self_attention_weights_are_a_distribution_over_real_tokens(
     assert torch.all(w[1, :, 2:] == 0)
     with pytest.raises(ValueError, match="layer"):
         enc.self_attention_weights(src, lengths, layer=2)
+
+
+@pytest.mark.parametrize("summary", ["sum", "mean"])
+def test_sum_and_mean_summaries_use_real_steps_only(summary):
+    enc = _encoder("gru", summary=summary)
+    src, lengths = _batch()
+    out = enc(src, lengths)
+    total = torch.stack([out.outputs[b, : lengths[b]].sum(0) for b in range(3)])
+    expected = total if summary == "sum" else total / lengths[:, None]
+    assert torch.allclose(out.context, expected, atol=1e-6)
+    with pytest.raises(ValueError, match="unknown summary"):
+        _encoder("gru", summary="max")

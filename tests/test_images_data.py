@@ -136,6 +136,7 @@ def test_offline_without_a_copy_is_a_one_line_data_unavailable_error(tmp_path, m
     with pytest.raises(DataUnavailableError) as info:
         load_mnist("test", tmp_path)
     assert "\n" not in str(info.value) and "could not be downloaded" in str(info.value)
+    assert not (tmp_path / "mnist").exists()  # no empty cache folder left behind
     with pytest.raises(DataUnavailableError, match="download=False"):
         load_mnist("test", tmp_path, download=False)
 
@@ -160,3 +161,27 @@ def test_real_mnist_test_split(shared_data):
     assert abs(split.train_x.mean().item() - 0.1325) < 0.002  # MNIST's well-known mean intensity
     again = load_mnist_split(shared_data, download=False)
     assert torch.equal(split.test_y, again.test_y)  # fixed seed: same held-out images every time
+
+
+def test_download_writes_into_the_cache_folder_when_the_network_answers(tmp_path, monkeypatch):
+    import io
+    import urllib.request
+
+    rng = np.random.default_rng(1)
+    payloads = {}
+    for name, array in [("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (3, 28, 28), dtype=np.uint8)),
+                        ("t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 3, dtype=np.uint8))]:
+        _write_idx(tmp_path / name, array)
+        payloads[name] = (tmp_path / name).read_bytes()
+    requested = []
+
+    def fake_urlopen(url, timeout):
+        requested.append(url)
+        return io.BytesIO(payloads[url.rsplit("/", 1)[1]])
+
+    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
+    x, y = load_mnist("test", tmp_path / "cache")
+    assert x.shape == (3, 1, 28, 28) and len(requested) == 2
+    assert (tmp_path / "cache" / "mnist" / "t10k-labels-idx1-ubyte.gz").is_file()
+    load_mnist("test", tmp_path / "cache")
+    assert len(requested) == 2  # cached: no second download

@@ -91,3 +91,44 @@ def test_the_real_corpus(shared_data):
     n = len(splits.train) + len(splits.valid) + len(splits.test)
     assert 0.75 < len(splits.train) / n < 0.85
     assert {p.src for p in splits.train}.isdisjoint(p.src for p in splits.test)
+
+
+class _FakeResponse:
+    def __init__(self, payload):
+        self.payload = payload
+
+    def read(self):
+        return self.payload
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_download_extracts_cmn_txt_into_the_cache(monkeypatch, tmp_path):
+    import io
+    import urllib.request
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cmn.txt", FIXTURE.read_bytes())
+        archive.writestr("_about.txt", "licence")
+    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: _FakeResponse(buffer.getvalue()))
+    splits = load_tatoeba(tmp_path, max_src_len=8, max_tgt_len=10, fractions=(0.5, 0.25, 0.25))
+    assert (tmp_path / "tatoeba" / "cmn.txt").read_bytes() == FIXTURE.read_bytes()
+    assert splits.path == tmp_path / "tatoeba" / "cmn.txt"
+
+
+def test_failed_download_is_a_clear_error(monkeypatch, tmp_path):
+    import urllib.request
+
+    def offline(request, timeout):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    with pytest.raises(TatoebaNotFoundError, match="could not download.*COMPANION_DATA"):
+        load_tatoeba(tmp_path)
+    assert not (tmp_path / "tatoeba" / "cmn.txt").exists()

@@ -22,3 +22,6 @@ __all__ = [
     "tokenize_en", "tokenize_zh",
     "TatoebaNotFoundError", "load_tatoeba", "read_tatoeba", "references_by_source", "tatoeba_path",
 ]
+from companion.data.shapes import CaptionBatch, CaptionData, ShapeCaptions, generate_shapes  # noqa: E402
+
+__all__ += ["CaptionBatch", "CaptionData", "ShapeCaptions", "generate_shapes"]

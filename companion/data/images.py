@@ -247,12 +247,12 @@ def download_mnist(split: str = "test", root: str | Path | None = None, timeout:
         target = folder / name
         if target.is_file():
             continue
-        folder.mkdir(parents=True, exist_ok=True)
         errors = []
         for mirror in MNIST_MIRRORS:
             try:
                 with urllib.request.urlopen(mirror + name, timeout=timeout) as response:
                     payload = response.read()
+                folder.mkdir(parents=True, exist_ok=True)
                 partial = target.with_suffix(".part")
                 partial.write_bytes(payload)
                 partial.replace(target)

@@ -21,7 +21,6 @@ as it is.
 from __future__ import annotations
 
 import io
-import os
 import re
 import urllib.request
 import zipfile
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from companion.data.images import DataUnavailableError, data_root
 from companion.data.text_tasks import Pair, split_pairs
 from companion.data.vocab import tokenize_en, tokenize_zh
 
@@ -39,18 +39,8 @@ _HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HAS_LATIN = re.compile(r"[A-Za-z0-9]")
 
 
-class TatoebaNotFoundError(FileNotFoundError):
+class TatoebaNotFoundError(DataUnavailableError, FileNotFoundError):
     """``cmn.txt`` is neither on disk nor downloadable; the message says how to get it."""
-
-
-def data_root(root: str | Path | None = None) -> Path:
-    """The data folder: ``root``, else ``$COMPANION_DATA``, else the user cache folder."""
-    if root is not None:
-        return Path(root).expanduser()
-    if os.environ.get("COMPANION_DATA"):
-        return Path(os.environ["COMPANION_DATA"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache).expanduser() / "companion"
 
 
 def tatoeba_path(root: str | Path | None = None) -> Path:
@@ -124,7 +114,7 @@ def read_tatoeba(path: str | Path) -> TatoebaCorpus:
 
 
 def _missing_message(path: Path) -> str:
-    return (f"the Tatoeba corpus is not at {path}. Download {TATOEBA_URL}, unzip it and put "
+    return (f"The Tatoeba corpus is not at {path}. Download {TATOEBA_URL}, unzip it and put "
             f"cmn.txt there (or pass root=… / set COMPANION_DATA to a folder holding "
             f"{RELATIVE_PATH}); load_tatoeba(download=True) does this when the network is there")
 

@@ -3,8 +3,8 @@ from companion.models.attention import (AdditiveScore, Attention, DotScore, Gene
                                         make_score, masked_softmax)
 from companion.models.autoencoders import (VAE, Autoencoder, BernoulliDecoder, GaussianDecoder,
                                            GaussianEncoder, VAEOutput, add_noise,
-                                           autoencoder_loss, batch_images, make_autoencoder,
-                                           make_vae, vae_loss)
+                                           autoencoder_loss, batch_images, codes_of,
+                                           make_autoencoder, make_vae, vae_loss)
 from companion.models.autoencoders import Decoder as ImageDecoder
 from companion.models.decoders import (AttentionDecoder, ContextInputDecoder, Decoder,
                                        InitialStateDecoder, make_decoder)
@@ -17,7 +17,7 @@ from companion.models.seq2seq import (EncoderDecoder, GRUDecoder, GRUEncoder, Se
 __all__ = [
     # autoencoders and VAEs (5.1.3, 5.2)
     "VAE", "Autoencoder", "BernoulliDecoder", "ImageDecoder", "GaussianDecoder",
-    "GaussianEncoder", "VAEOutput", "add_noise", "autoencoder_loss", "batch_images",
+    "GaussianEncoder", "VAEOutput", "add_noise", "autoencoder_loss", "batch_images", "codes_of",
     "make_autoencoder", "make_vae", "vae_loss",
     # sequence-to-sequence (5.1, 5.3)
     "EncoderOutput", "GRUDecoder", "GRUEncoder", "Seq2Seq", "seq2seq_loss",
@@ -28,3 +28,11 @@ __all__ = [
     "make_encoder", "sinusoidal_positions", "EncoderDecoder", "make_seq2seq",
     "train_seq2seq",
 ]
+from companion.models.transformer import (TransformerDecoder, causal_mask,  # noqa: E402
+                                          count_parameters, make_transformer)
+
+__all__ += ["TransformerDecoder", "causal_mask", "count_parameters", "make_transformer"]
+from companion.models.captioning import (CNNImageEncoder, attention_maps,  # noqa: E402
+                                         attention_mass, make_captioner)
+
+__all__ += ["CNNImageEncoder", "attention_maps", "attention_mass", "make_captioner"]

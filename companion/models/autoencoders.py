@@ -319,6 +319,19 @@ def autoencoder_loss(noise_level: float = 0.0) -> Callable[[Autoencoder, Any], d
     return loss
 
 
+@torch.no_grad()
+def codes_of(model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """Point codes (AE: the code; VAE: μ) of many images, in eval mode and in batches, on the CPU."""
+    if not isinstance(images, torch.Tensor) or images.dim() != 4:
+        raise ValueError("images must be a tensor of shape [N, C, H, W]")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    codes = [model.code(chunk.to(device)).cpu() for chunk in images.split(batch_size)]
+    model.train(was_training)
+    return torch.cat(codes)
+
+
 def vae_loss(beta: float = 1.0) -> Callable[[VAE, Any], dict[str, torch.Tensor]]:
     """Loss for :func:`companion.train.fit`: the negative ELBO per image (recon + beta · KL)."""
     if beta < 0:

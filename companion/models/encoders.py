@@ -66,21 +66,28 @@ class RNNEncoder(Encoder):
     both directions; the context joins the forward direction's state after the last real token
     with the backward direction's state after the first token, so it has ``hidden`` units as well
     and can start a decoder of the same size.
+
+    ``summary`` chooses the context: ``"last"`` (the final state, 5-19), ``"sum"`` (the book's
+    alternative in 5.3.3, ``c = O_1 + … + O_n``) or ``"mean"`` of the outputs over real tokens.
     """
+
+    SUMMARIES = ("last", "sum", "mean")
 
     CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
     def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *, cell: str = "gru",
                  bidirectional: bool = False, num_layers: int = 1, dropout: float = 0.0,
-                 pad_id: int = 0):
+                 summary: str = "last", pad_id: int = 0):
         super().__init__()
         if cell not in self.CELLS:
             raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(self.CELLS)}")
+        if summary not in self.SUMMARIES:
+            raise ValueError(f"unknown summary {summary!r}; choose one of {list(self.SUMMARIES)}")
         if bidirectional and hidden % 2:
             raise ValueError(f"a bidirectional encoder needs an even hidden size, got {hidden}")
         if min(vocab_size, emb_dim, hidden, num_layers) < 1:
             raise ValueError("vocab_size, emb_dim, hidden and num_layers must be positive")
-        self.cell, self.bidirectional = cell, bidirectional
+        self.cell, self.bidirectional, self.summary = cell, bidirectional, summary
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
         self.rnn = self.CELLS[cell](emb_dim, hidden // 2 if bidirectional else hidden,
                                     num_layers=num_layers, batch_first=True,
@@ -94,6 +101,10 @@ class RNNEncoder(Encoder):
                                       enforce_sorted=False)
         out, h = self.rnn(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
+        if self.summary == "sum":    # padded outputs are zero, so this sums real steps only
+            return EncoderOutput(out, out.sum(1), mask)
+        if self.summary == "mean":
+            return EncoderOutput(out, masked_mean(out, mask), mask)
         if self.cell == "lstm":
             h = h[0]  # (h, c): the decoder is started from h
         # h: [num_layers * directions, B, H/directions]; the last layer's entries come last

@@ -7,3 +7,6 @@ from companion.plot.training import plot_history
 
 __all__ = ["image_grid", "latent_grid", "plot_codes", "plot_images", "plot_latent_grid",
            "plot_history", "plot_attention", "use_cjk_font", "plot_teacher_forcing"]
+from companion.plot.captioning import plot_caption_attention, show_captioned_images  # noqa: E402
+
+__all__ += ["plot_caption_attention", "show_captioned_images"]
