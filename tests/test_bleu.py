@@ -129,14 +129,14 @@ def test_generated_task_corpora_equal_sacrebleu():
 
 def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
     """English sentences of Tatoeba with all their Chinese translations as references."""
+    from companion.data.tatoeba import read_tatoeba
+
     path = shared_data / "tatoeba" / "cmn.txt"
     if not path.exists():
         pytest.skip(f"{path} is missing")
     by_source: dict[str, list[str]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        cols = line.split("\t")
-        if len(cols) >= 2:
-            by_source.setdefault(cols[0], []).append(cols[1])
+    for pair in read_tatoeba(path).pairs:
+        by_source.setdefault(pair.src, []).append(pair.tgt)
     groups = [(en, zh) for en, zh in by_source.items() if len(zh) >= 2][:800]
     assert len(groups) > 200 and max(len(z) for _, z in groups) >= 3
     rng = random.Random(1)
