@@ -144,6 +144,7 @@ def new_notebook(name: str, title_en: str, title_zh: str, parameters: str = "",
     path = root / (name if name.endswith(".ipynb") else name + ".ipynb")
     if path.exists():
         raise ValueError(f"{path} already exists")
+    root.mkdir(parents=True, exist_ok=True)
     section = name.split("-", 1)[0]
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
     params = ('smoke = False  # True: tiny sizes so CI runs every code path in seconds\n'
@@ -183,12 +184,13 @@ def run_notebook(path: Path, out_dir: Path, *, smoke: bool = False, device: str 
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / path.name
     params = {"smoke": smoke, "device": device, **(parameters or {})}
+    extra = {} if os.name == "nt" else {"kernel_manager_class": _ipc_kernel_manager_class()}
     start = time.perf_counter()
     error = ""
     try:
         pm.execute_notebook(str(path), str(output), parameters=params, kernel_name=kernel_name,
                             cwd=str(path.parent), progress_bar=False, log_output=log_output,
-                            execution_timeout=timeout)
+                            execution_timeout=timeout, **extra)
     except PapermillExecutionError as exc:
         error = (f"{path.name}: cell {exc.cell_index} (execution count {exc.exec_count}) raised "
                  f"{exc.ename}: {exc.evalue}")
@@ -196,6 +198,21 @@ def run_notebook(path: Path, out_dir: Path, *, smoke: bool = False, device: str 
         error = f"{path.name}: {exc.__class__.__name__}: {exc}"
     seconds = time.perf_counter() - start
     return RunResult(path.name, "FAILED" if error else "ok", seconds, output, error)
+
+
+def _ipc_kernel_manager_class():
+    """A kernel manager whose kernels talk over Unix sockets instead of TCP ports.
+
+    Kernels started at the same moment (parallel test workers) can otherwise race for the same
+    free TCP port and hang; socket files named after each kernel's connection file cannot clash.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
 
 
 def format_table(results: Sequence[RunResult]) -> str:

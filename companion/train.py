@@ -111,16 +111,20 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = history if history is not None else History()
     first_epoch = len(history.epochs)
+    # One bar for the whole run (a single widget in a notebook, not one per epoch).
+    per_epoch = len(train_data) if hasattr(train_data, "__len__") else None
+    bar = tqdm(total=per_epoch * epochs if per_epoch is not None else None, disable=not progress,
+               unit="batch", desc="training")
     for epoch in range(first_epoch, first_epoch + epochs):
         model.train()
         rows: list[dict[str, float]] = []
         start = time.perf_counter()
-        bar = tqdm(train_data, desc=f"epoch {epoch + 1}/{first_epoch + epochs}", leave=False,
-                   disable=not progress)
-        for batch in bar:
+        bar.set_description(f"epoch {epoch + 1}/{first_epoch + epochs}")
+        for batch in train_data:
             loss, terms = _as_terms(loss_fn(model, to_device(batch, device)))
             step = len(history.steps) + 1
             if not math.isfinite(terms["loss"]):
+                bar.close()
                 raise NonFiniteLossError(
                     f"the loss became {terms['loss']} at step {step} (epoch {epoch + 1}); "
                     "try a smaller learning rate or gradient clipping (clip_grad_norm)")
@@ -131,8 +135,10 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
             optimizer.step()
             history.steps.append({"step": step, **terms})
             rows.append(terms)
-            bar.set_postfix(loss=f"{terms['loss']:.4f}")
+            bar.update()
+            bar.set_postfix(loss=f"{terms['loss']:.4f}", refresh=False)
         if not rows:
+            bar.close()
             raise ValueError("training data is empty: no batches in an epoch")
         record = {"epoch": epoch + 1, **_mean_rows(rows), "seconds": time.perf_counter() - start}
         if valid_data is not None:
@@ -143,6 +149,7 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
             save_checkpoint(checkpoint_path, model, optimizer, history)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, history)
+    bar.close()
     return history
 
 

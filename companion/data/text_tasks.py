@@ -74,26 +74,35 @@ def _summary_item(rng: random.Random, max_value: int) -> tuple[str, str]:
     return long, f"{subject} {verb} {count} {obj}"
 
 
-_NAMES = ["anna", "li", "tom", "maria", "wei", "sam", "yuki", "omar"]
-_FOODS = ["coffees", "teas", "pizzas", "noodles", "salads", "cakes"]
+_NAMES = ["anna", "li", "tom", "maria", "wei", "sam", "yuki", "omar", "lena", "chen", "ravi",
+          "zoe", "ming", "paul", "sara", "jun"]
+_FOODS = ["coffees", "teas", "pizzas", "noodles", "salads", "cakes", "soups", "juices"]
 _HOURS = [english_number(h) for h in range(1, 13)]
 
 
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_CITIES = ["beijing", "paris", "tokyo", "london", "cairo", "lima", "rome", "seoul", "oslo", "delhi"]
+_RELATIVES = ["sister", "brother", "mother", "father", "son", "daughter"]
+
+
 def _dialogue_item(rng: random.Random, max_value: int) -> tuple[str, str]:
-    kind = rng.randrange(4)
+    kind = rng.randrange(5)
     if kind == 0:
         name = rng.choice(_NAMES)
         return f"hello , my name is {name} .", f"nice to meet you , {name} ."
     if kind == 1:
-        n, hour = rng.choice(_COUNTS), rng.choice(_HOURS)
-        return (f"can you book a table for {n} at {hour} ?",
-                f"sure , a table for {n} at {hour} .")
+        n, hour, day = rng.choice(_COUNTS), rng.choice(_HOURS), rng.choice(_DAYS)
+        return (f"can you book a table for {n} at {hour} on {day} ?",
+                f"sure , a table for {n} at {hour} on {day} .")
     if kind == 2:
         n, food = rng.choice(_COUNTS), rng.choice(_FOODS)
         return f"i would like {n} {food} please .", f"ok , {n} {food} coming up ."
-    a, b = rng.randint(0, 9), rng.randint(0, 9)
-    return (f"what is {english_number(a)} plus {english_number(b)} ?",
-            f"{english_number(a)} plus {english_number(b)} is {english_number(a + b)} .")
+    if kind == 3:
+        city, day = rng.choice(_CITIES), rng.choice(_DAYS)
+        return f"i am flying to {city} on {day} .", f"have a good trip to {city} !"
+    relative, age = rng.choice(_RELATIVES), english_number(rng.randint(2, 99))
+    return (f"my {relative} is {age} years old today .",
+            f"happy birthday to your {relative} !")
 
 
 TASKS: dict[str, TaskSpec] = {

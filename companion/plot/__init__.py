@@ -1,4 +1,12 @@
 """Plotting helpers shared by the notebooks (matplotlib is imported only when a plot is drawn)."""
+from companion.plot.attention import plot_attention
+from companion.plot.decoding import plot_teacher_forcing
+from companion.plot.fonts import use_cjk_font
+from companion.plot.images import image_grid, latent_grid, plot_codes, plot_images, plot_latent_grid
 from companion.plot.training import plot_history
 
-__all__ = ["plot_history"]
+__all__ = ["image_grid", "latent_grid", "plot_codes", "plot_images", "plot_latent_grid",
+           "plot_history", "plot_attention", "use_cjk_font", "plot_teacher_forcing"]
+from companion.plot.captioning import plot_caption_attention, show_captioned_images  # noqa: E402
+
+__all__ += ["plot_caption_attention", "show_captioned_images"]

@@ -7,7 +7,7 @@ from companion.train import History
 
 
 def plot_history(history: History, keys: Sequence[str] = ("loss",), *, per: str = "epoch",
-                 ax=None, title: str | None = None, logy: bool = False):
+                 ax=None, title: str | None = None, ylabel: str = "loss", logy: bool = False):
     """Plot logged series of a :class:`~companion.train.History` against epoch (or step)."""
     import matplotlib.pyplot as plt
 
@@ -22,7 +22,7 @@ def plot_history(history: History, keys: Sequence[str] = ("loss",), *, per: str 
                              f"{sorted({k for row in (history.epochs if per == 'epoch' else history.steps) for k in row})}")
         ax.plot(range(1, len(values) + 1), values, label=key, marker="." if len(values) < 40 else None)
     ax.set_xlabel(per)
-    ax.set_ylabel("value")
+    ax.set_ylabel(ylabel)
     if logy:
         ax.set_yscale("log")
     if title:

@@ -1,0 +1,223 @@
+"""The Tatoeba English–Chinese sentence pairs (a real corpus for section 5.3.3).
+
+The file ``cmn.txt`` (from https://www.manythings.org/anki/, CC-BY 2.0 FR, sentences from the
+Tatoeba project) has one pair a line: ``English<TAB>Chinese``, and newer downloads add a third
+column with the attribution. Both formats are read; lines that are neither are skipped and
+counted, never fatal.
+
+Where the file lives, first match wins:
+
+1. the ``root`` argument: ``<root>/tatoeba/cmn.txt``;
+2. the environment variable ``COMPANION_DATA``: ``$COMPANION_DATA/tatoeba/cmn.txt``;
+3. the user cache: ``~/.cache/companion/tatoeba/cmn.txt`` (``$XDG_CACHE_HOME`` is respected),
+   where :func:`download_tatoeba` puts it.
+
+:func:`load_tatoeba` reads, cleans, filters by length and splits the corpus (seeded, and by
+English sentence, so that no English sentence has translations in two splits). English is
+tokenised into lower-cased words with punctuation split off, Chinese into characters
+(:mod:`companion.data.vocab`). The corpus mixes simplified and traditional script; it is kept
+as it is.
+"""
+from __future__ import annotations
+
+import io
+import re
+import urllib.request
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from companion.data.images import DataUnavailableError, data_root
+from companion.data.text_tasks import Pair, split_pairs
+from companion.data.vocab import tokenize_en, tokenize_zh
+
+TATOEBA_URL = "https://www.manythings.org/anki/cmn-eng.zip"
+RELATIVE_PATH = Path("tatoeba") / "cmn.txt"
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cmn_sample.txt"
+_HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAS_LATIN = re.compile(r"[A-Za-z0-9]")
+
+
+class TatoebaNotFoundError(DataUnavailableError, FileNotFoundError):
+    """``cmn.txt`` is neither on disk nor downloadable; the message says how to get it."""
+
+
+def tatoeba_path(root: str | Path | None = None) -> Path:
+    """Where ``cmn.txt`` is looked for (it need not exist): ``<data root>/tatoeba/cmn.txt``."""
+    return data_root(root) / RELATIVE_PATH
+
+
+@dataclass
+class TatoebaCorpus:
+    """Parsed lines: the good pairs, and how many lines were skipped as bad (with a few examples)."""
+
+    pairs: list[Pair]
+    n_lines: int = 0
+    n_bad: int = 0
+    bad_examples: list[str] = field(default_factory=list)  # "line 7: no tab-separated Chinese side"
+
+    def summary(self) -> str:
+        return (f"{self.n_lines} lines: {len(self.pairs)} sentence pairs, {self.n_bad} bad lines "
+                f"skipped")
+
+
+def _parse_line(line: str) -> Pair | str:
+    """A :class:`Pair`, or the reason why the line is not one."""
+    fields = line.rstrip("\r\n").split("\t")
+    if len(fields) not in (2, 3):
+        return f"{len(fields)} tab-separated fields (expected English, Chinese[, attribution])"
+    en, zh = fields[0].strip(), fields[1].strip()
+    if not en or not zh:
+        return "an empty English or Chinese side"
+    if not _HAS_LATIN.search(en):
+        return "no Latin letter or digit on the English side"
+    if not _HAS_CJK.search(zh):
+        return "no Chinese character on the Chinese side"
+    return Pair(en, zh)
+
+
+def parse_tatoeba(lines: Iterable[str | bytes], *, max_examples: int = 5) -> TatoebaCorpus:
+    """Parse ``English<TAB>Chinese[<TAB>attribution]`` lines; blank lines are ignored."""
+    corpus = TatoebaCorpus(pairs=[])
+    for number, line in enumerate(lines, start=1):
+        corpus.n_lines += 1
+        if isinstance(line, bytes):
+            try:
+                line = line.decode("utf-8")
+            except UnicodeDecodeError:
+                line = None
+        if line is not None and not line.strip():
+            corpus.n_lines -= 1
+            continue
+        result = "not valid UTF-8" if line is None else _parse_line(line.lstrip("\ufeff"))
+        if isinstance(result, Pair):
+            corpus.pairs.append(result)
+        else:
+            corpus.n_bad += 1
+            if len(corpus.bad_examples) < max_examples:
+                corpus.bad_examples.append(f"line {number}: {result}")
+    return corpus
+
+
+def read_tatoeba(path: str | Path) -> TatoebaCorpus:
+    """Read a ``cmn.txt``-style file (UTF-8; undecodable lines are counted as bad)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TatoebaNotFoundError(_missing_message(path))
+    with path.open("rb") as f:
+        corpus = parse_tatoeba(f)
+    if not corpus.pairs:
+        raise ValueError(f"{path} contains no English<TAB>Chinese lines ({corpus.summary()}; "
+                         f"e.g. {corpus.bad_examples[:2]}); is it the Tatoeba cmn.txt file?")
+    return corpus
+
+
+def _missing_message(path: Path) -> str:
+    return (f"The Tatoeba corpus is not at {path}. Download {TATOEBA_URL}, unzip it and put "
+            f"cmn.txt there (or pass root=… / set COMPANION_DATA to a folder holding "
+            f"{RELATIVE_PATH}); load_tatoeba(download=True) does this when the network is there")
+
+
+def download_tatoeba(root: str | Path | None = None, *, url: str = TATOEBA_URL,
+                     timeout: float = 20.0) -> Path:
+    """Download the zip, extract ``cmn.txt`` to :func:`tatoeba_path` and return that path."""
+    target = tatoeba_path(root)
+    request = urllib.request.Request(url, headers={"User-Agent": "companion (educational)"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            payload = response.read()
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            text = archive.read("cmn.txt")
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise TatoebaNotFoundError(f"could not download the corpus ({exc.__class__.__name__}: "
+                                   f"{exc}). {_missing_message(target)}") from exc
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".part")
+    tmp.write_bytes(text)
+    tmp.replace(target)
+    return target
+
+
+@dataclass
+class TatoebaSplits:
+    """Train/valid/test pairs plus the bookkeeping of how they were obtained."""
+
+    train: list[Pair]
+    valid: list[Pair]
+    test: list[Pair]
+    corpus: TatoebaCorpus
+    n_duplicates: int
+    n_too_long: int
+    path: Path | None = None
+
+    def summary(self) -> str:
+        return (f"Tatoeba: {self.corpus.summary()}; {self.n_duplicates} duplicates and "
+                f"{self.n_too_long} too-long pairs dropped; train/valid/test = "
+                f"{len(self.train)}/{len(self.valid)}/{len(self.test)} pairs")
+
+
+def filter_pairs(pairs: Sequence[Pair], *, max_src_len: int, max_tgt_len: int
+                 ) -> tuple[list[Pair], int, int]:
+    """Drop exact duplicates and pairs longer than the limits (English words, Chinese characters).
+
+    Returns ``(kept, n_duplicates, n_too_long)``.
+    """
+    if max_src_len < 1 or max_tgt_len < 1:
+        raise ValueError(f"length limits must be ≥ 1, got {max_src_len} and {max_tgt_len}")
+    seen: set[Pair] = set()
+    kept, n_dup, n_long = [], 0, 0
+    for p in pairs:
+        if p in seen:
+            n_dup += 1
+            continue
+        seen.add(p)
+        if len(tokenize_en(p.src)) > max_src_len or len(tokenize_zh(p.tgt)) > max_tgt_len:
+            n_long += 1
+            continue
+        kept.append(p)
+    return kept, n_dup, n_long
+
+
+def split_by_source(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), *,
+                    seed: int = 0) -> list[list[Pair]]:
+    """Seeded split in which all translations of one English sentence land in the same part."""
+    by_source: dict[str, list[Pair]] = {}
+    for p in pairs:
+        by_source.setdefault(p.src, []).append(p)
+    keys = [Pair(src, "") for src in by_source]
+    return [[p for k in part for p in by_source[k.src]]
+            for part in split_pairs(keys, fractions, seed=seed, dedupe=False)]
+
+
+def load_tatoeba(root: str | Path | None = None, *, path: str | Path | None = None,
+                 download: bool = True, max_src_len: int = 10, max_tgt_len: int = 12,
+                 fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> TatoebaSplits:
+    """Read (downloading once if allowed), clean, filter and split the Tatoeba corpus.
+
+    ``path`` names a ``cmn.txt``-style file directly; otherwise the file is looked for under
+    ``root`` / ``$COMPANION_DATA`` / the user cache (see the module docstring) and downloaded to
+    the cache when ``download`` and it is missing. Raises :class:`TatoebaNotFoundError` with
+    instructions when there is no file and no download.
+    """
+    file = Path(path) if path is not None else tatoeba_path(root)
+    if not file.is_file():
+        if path is not None or not download:
+            raise TatoebaNotFoundError(_missing_message(file))
+        file = download_tatoeba(root)
+    corpus = read_tatoeba(file)
+    kept, n_dup, n_long = filter_pairs(corpus.pairs, max_src_len=max_src_len,
+                                       max_tgt_len=max_tgt_len)
+    if not kept:
+        raise ValueError(f"no pair of {file} is within max_src_len={max_src_len} words and "
+                         f"max_tgt_len={max_tgt_len} characters; raise the limits")
+    train, valid, test = split_by_source(kept, fractions, seed=seed)
+    return TatoebaSplits(train, valid, test, corpus, n_dup, n_long, file)
+
+
+def references_by_source(pairs: Sequence[Pair]) -> tuple[list[str], list[list[str]]]:
+    """Group pairs by English sentence: ``(sources, references)`` with every known translation."""
+    grouped: dict[str, list[str]] = {}
+    for p in pairs:
+        grouped.setdefault(p.src, []).append(p.tgt)
+    return list(grouped), list(grouped.values())

@@ -1,0 +1,362 @@
+"""Search for the output sequence of a decoder: greedy, beam and exhaustive search (book 5.3.4).
+
+Every search here talks to the model through one *step function*::
+
+    step_fn(prev_tokens: LongTensor[N], state) -> (log_probs: Tensor[N, V], new_state)
+
+``state`` is a tensor, or a (nested) tuple/list of tensors, whose first dimension is the N rows
+being decoded (non-tensor leaves such as ``None`` are passed along untouched). The searches
+reorder it with ``index_select`` when they copy or drop partial sequences, so any decoder that
+keeps its per-sequence state in the first dimension works unchanged, e.g.::
+
+    state = model.init_state(src, src_lengths)
+    best = beam_search(model.step, state, bos_id=1, eos_id=2, beam_width=5, max_len=30)
+
+A *hypothesis* is a token sequence ``y_1 … y_L`` that either ends with ``<eos>`` (L ≤ max_len)
+or was cut at ``max_len`` without one. Its score is the sum of its token log-probabilities,
+``log p(y | x) = Σ_t log p(y_t | y_<t, x)``; with ``length_penalty = α > 0`` beam and exhaustive
+search rank by ``Σ_t log p(y_t | …) / L**α`` instead (α = 0 is the plain sum, α = 1 the mean
+per-token log-probability). Each search returns, for every input row, a list of
+:class:`Hypothesis` best first, tokens without ``<bos>``.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import torch
+
+State = Any
+StepFn = Callable[[torch.Tensor, State], tuple[torch.Tensor, State]]
+
+#: exhaustive search refuses to enumerate more partial sequences than this per step
+MAX_EXHAUSTIVE_ROWS = 2_000_000
+
+
+@dataclass(frozen=True)
+class Hypothesis:
+    """One decoded sequence: ``tokens`` (no ``<bos>``; ends with ``<eos>`` when one was produced)
+    and its ``score`` (sum of token log-probabilities, divided by ``len(tokens)**length_penalty``
+    when a length penalty is used)."""
+
+    tokens: list[int]
+    score: float
+
+
+# ----------------------------------------------------------------------------- state helpers
+def _tensor_leaves(state: State) -> list[torch.Tensor]:
+    if isinstance(state, torch.Tensor):
+        return [state]
+    if isinstance(state, (tuple, list)):
+        return [leaf for part in state for leaf in _tensor_leaves(part)]
+    return []
+
+
+def reorder_state(state: State, index: torch.Tensor) -> State:
+    """Select rows ``index`` (a LongTensor) along the first dimension of every tensor in ``state``."""
+    if isinstance(state, torch.Tensor):
+        return state.index_select(0, index.to(state.device))
+    if isinstance(state, (tuple, list)):
+        return type(state)(reorder_state(part, index) for part in state)
+    return state
+
+
+def _batch_size(state: State) -> tuple[int, torch.device]:
+    leaves = _tensor_leaves(state)
+    if not leaves:
+        raise ValueError("state must be a tensor or a (nested) tuple of tensors whose first "
+                         "dimension is the number of inputs")
+    sizes = {leaf.shape[0] if leaf.dim() > 0 else None for leaf in leaves}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError(f"every tensor in state needs the same first dimension (the number of "
+                         f"inputs); got first dimensions {sorted(map(str, sizes))}")
+    n = sizes.pop()
+    if n < 1:
+        raise ValueError("state describes zero inputs; nothing to decode")
+    return n, leaves[0].device
+
+
+def _check_ids(bos_id: int, eos_id: int, max_len: int) -> None:
+    for name, value in (("bos_id", bos_id), ("eos_id", eos_id), ("max_len", max_len)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
+    if bos_id < 0 or eos_id < 0:
+        raise ValueError(f"token ids must be non-negative, got bos_id={bos_id}, eos_id={eos_id}")
+    if max_len < 1:
+        raise ValueError(f"max_len must be ≥ 1, got {max_len}")
+
+
+def _check_length_penalty(length_penalty: float) -> float:
+    if not isinstance(length_penalty, (int, float)) or not length_penalty >= 0:
+        raise ValueError(f"length_penalty must be a number ≥ 0, got {length_penalty!r}")
+    return float(length_penalty)
+
+
+def _call_step(step_fn: StepFn, tokens: torch.Tensor, state: State, eos_id: int,
+               vocab_size: int | None) -> tuple[torch.Tensor, State]:
+    out = step_fn(tokens, state)
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise ValueError("step_fn must return a pair (log_probs [N, V], new_state)")
+    log_probs, new_state = out
+    rows = tokens.shape[0]
+    if not isinstance(log_probs, torch.Tensor) or log_probs.dim() != 2 or log_probs.shape[0] != rows:
+        shape = tuple(log_probs.shape) if isinstance(log_probs, torch.Tensor) else type(log_probs).__name__
+        raise ValueError(f"step_fn must return log-probabilities of shape [{rows}, V] for {rows} "
+                         f"previous tokens, got {shape}")
+    if vocab_size is not None and log_probs.shape[1] != vocab_size:
+        raise ValueError(f"step_fn changed the vocabulary size from {vocab_size} to {log_probs.shape[1]}")
+    if not 0 <= eos_id < log_probs.shape[1]:
+        raise ValueError(f"eos_id={eos_id} is not a token of the {log_probs.shape[1]}-word vocabulary")
+    if not log_probs.is_floating_point():
+        raise ValueError(f"step_fn must return floating-point log-probabilities, got {log_probs.dtype}")
+    return log_probs, new_state
+
+
+def _length_term(lengths: torch.Tensor, length_penalty: float) -> torch.Tensor:
+    return lengths.to(torch.get_default_dtype()).pow(length_penalty)
+
+
+def _to_hypotheses(tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Tensor
+                   ) -> list[list[Hypothesis]]:
+    """``tokens [N, H, T]``, ``lengths [N, H]``, ``scores [N, H]`` → lists, dropping -inf entries."""
+    out = []
+    for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist()):
+        out.append([Hypothesis(t[:n], s) for t, n, s in zip(toks, lens, scs) if s != float("-inf")])
+    return out
+
+
+# ----------------------------------------------------------------------------- greedy
+@torch.no_grad()
+def greedy_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int,
+                  max_len: int) -> list[list[Hypothesis]]:
+    """Feed back the most likely token at every step until ``<eos>`` or ``max_len`` tokens.
+
+    Returns one single-element list per input; the score is the summed log-probability. Rows
+    that produced ``<eos>`` are dropped from the batch, so the model only runs on unfinished ones.
+    """
+    _check_ids(bos_id, eos_id, max_len)
+    n, device = _batch_size(state)
+    active = torch.arange(n, device=device)  # inputs still being decoded
+    out = torch.full((n, max_len), eos_id, dtype=torch.long, device=device)
+    scores = torch.zeros(n, device=device)
+    lengths = torch.zeros(n, dtype=torch.long, device=device)
+    prev, vocab = torch.full((n,), bos_id, dtype=torch.long, device=device), None
+    for t in range(max_len):
+        log_probs, state = _call_step(step_fn, prev, state, eos_id, vocab)
+        vocab = log_probs.shape[1]
+        best, prev = log_probs.max(dim=-1)
+        out[active, t] = prev
+        scores[active] += best.to(scores.dtype)
+        lengths[active] = t + 1
+        ended = prev == eos_id
+        if bool(ended.any()):
+            keep = (~ended).nonzero().squeeze(1)
+            if keep.numel() == 0:
+                break
+            active, prev, state = active[keep], prev[keep], reorder_state(state, keep)
+    return _to_hypotheses(out[:, None], lengths[:, None], scores[:, None])
+
+
+# ----------------------------------------------------------------------------- beam
+@torch.no_grad()
+def beam_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, beam_width: int,
+                max_len: int, length_penalty: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
+    """Beam search (束搜索), batched over all inputs and all beams at once.
+
+    At every step each of the ``beam_width`` (K) live partial sequences of an input is extended by
+    every token, and the K best extensions by summed log-probability that do not end in
+    ``<eos>`` stay live. Extensions ending in ``<eos>`` that rank among the K best are set aside
+    as finished hypotheses. Sequences still live after ``max_len`` tokens are finished as they
+    are. The ``n_best`` best finished hypotheses are returned, ranked by score (see the module
+    docstring; with ``length_penalty = α`` the score is ``Σ log p / L**α``).
+
+    An input stops (and leaves the batch) once no live sequence can beat its ``n_best``-th
+    finished one: a sequence's log-probability s can only fall as it grows, so its best possible
+    score is ``s`` (α = 0) or ``s / max_len**α``. This never changes the result. With
+    ``beam_width=1`` beam search is greedy search; with ``beam_width ≥ V**max_len`` nothing is
+    ever pruned and it equals :func:`exhaustive_search`.
+    """
+    _check_ids(bos_id, eos_id, max_len)
+    alpha = _check_length_penalty(length_penalty)
+    for name, value in (("beam_width", beam_width), ("n_best", n_best)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
+    if n_best > beam_width:
+        raise ValueError(f"n_best={n_best} cannot exceed beam_width={beam_width}")
+    n, device = _batch_size(state)
+    k, neg_inf = beam_width, float("-inf")
+
+    # Row a*W + b of `state` is beam b of the a-th active input; W = 1 at the start (<bos>).
+    active = torch.arange(n, device=device)
+    live_scores = torch.zeros((n, 1), device=device)
+    live_tokens = torch.empty((n, 1, 0), dtype=torch.long, device=device)
+    prev = torch.full((n,), bos_id, dtype=torch.long, device=device)
+    best_fin = torch.full((n, n_best), neg_inf, device=device)  # n_best best finished scores
+    pool: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (inputs, scores, tokens)
+
+    def set_aside(raw: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        score = raw / tokens.shape[2] ** alpha if alpha else raw
+        pool.append((active, score, tokens))
+        return score
+
+    vocab = None
+    for t in range(max_len):
+        log_probs, state = _call_step(step_fn, prev, state, eos_id, vocab)
+        vocab = log_probs.shape[1]
+        m, width = live_scores.shape
+        cand = live_scores[:, :, None] + log_probs.view(m, width, vocab).to(live_scores.dtype)
+        top_scores, top_index = cand.view(m, width * vocab).topk(min(2 * k, width * vocab), dim=1)
+        origin, token = top_index // vocab, top_index % vocab  # sorted best first
+        is_eos = token == eos_id
+
+        # Finished: <eos> extensions among the K best candidates.
+        first = min(k, top_scores.shape[1])
+        ended = torch.cat([live_tokens.gather(1, origin[:, :first, None].expand(-1, -1, t)),
+                           token[:, :first, None]], dim=2)
+        score = set_aside(torch.where(is_eos[:, :first], top_scores[:, :first], neg_inf), ended)
+        best_fin = torch.cat([best_fin, score], dim=1).topk(n_best, dim=1).values
+
+        # Live: the K best candidates that do not end in <eos> (padded with dead -inf slots).
+        rank = torch.arange(top_scores.shape[1], device=device)
+        order = torch.argsort(is_eos.long() * top_scores.shape[1] + rank, dim=1)[:, :k]
+        keep_scores = torch.where(is_eos.gather(1, order), neg_inf, top_scores.gather(1, order))
+        keep_origin, keep_token = origin.gather(1, order), token.gather(1, order)
+        if keep_scores.shape[1] < k:  # tiny vocabularies: fewer than K candidates exist
+            pad = k - keep_scores.shape[1]
+            keep_scores = torch.cat([keep_scores, keep_scores.new_full((m, pad), neg_inf)], dim=1)
+            keep_origin = torch.cat([keep_origin, keep_origin.new_zeros((m, pad))], dim=1)
+            keep_token = torch.cat([keep_token, keep_token.new_full((m, pad), eos_id)], dim=1)
+        live_tokens = torch.cat([live_tokens.gather(1, keep_origin[:, :, None].expand(-1, -1, t)),
+                                 keep_token[:, :, None]], dim=2)
+
+        # Inputs whose live sequences can no longer enter their n-best leave the batch.
+        bound = keep_scores.max(dim=1).values / (max_len ** alpha if alpha else 1.0)
+        hopeless = best_fin[:, -1] >= bound
+        if t == max_len - 1:  # live sequences that reached max_len are finished as they are
+            set_aside(keep_scores.masked_fill(hopeless[:, None], neg_inf), live_tokens)
+            break
+        rows = keep_origin + (torch.arange(m, device=device) * width)[:, None]
+        if bool(hopeless.any()):
+            stay = (~hopeless).nonzero().squeeze(1)
+            if stay.numel() == 0:
+                break
+            active, best_fin, rows = active[stay], best_fin[stay], rows[stay]
+            keep_scores, keep_token, live_tokens = keep_scores[stay], keep_token[stay], live_tokens[stay]
+        state = reorder_state(state, rows.view(-1))
+        prev, live_scores = keep_token.reshape(-1), keep_scores
+
+    # Gather every input's finished hypotheses into [N, H] tables and pick the n-best.
+    longest = max(tokens.shape[2] for _, _, tokens in pool)
+    all_scores = torch.full((n, sum(s.shape[1] for _, s, _ in pool)), neg_inf, device=device)
+    all_tokens = torch.full((*all_scores.shape, longest), eos_id, dtype=torch.long, device=device)
+    all_lengths = torch.zeros(all_scores.shape, dtype=torch.long, device=device)
+    col = 0
+    for inputs, score, tokens in pool:
+        cols = slice(col, col + score.shape[1])
+        all_scores[inputs, cols] = score
+        all_tokens[inputs, cols, :tokens.shape[2]] = tokens
+        all_lengths[:, cols] = tokens.shape[2]
+        col += score.shape[1]
+    scores, pick = all_scores.topk(min(n_best, all_scores.shape[1]), dim=1)
+    tokens = all_tokens.gather(1, pick[:, :, None].expand(-1, -1, longest))
+    return _to_hypotheses(tokens, all_lengths.gather(1, pick), scores)
+
+
+# ----------------------------------------------------------------------------- exhaustive
+@torch.no_grad()
+def exhaustive_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, max_len: int,
+                      length_penalty: float = 0.0, n_best: int | None = None) -> list[list[Hypothesis]]:
+    """Score every possible output sequence (穷举搜索) — only for tiny vocabularies and lengths.
+
+    Enumerates all ``Σ_t (V-1)**(t-1)`` sequences that end at their first ``<eos>`` plus the
+    ``(V-1)**max_len`` ones cut at ``max_len``, and returns them all (or the ``n_best`` best),
+    ranked like :func:`beam_search`. Sequences of probability zero (score ``-inf``) are left out.
+    This is the reference beam search is tested against.
+    """
+    _check_ids(bos_id, eos_id, max_len)
+    alpha = _check_length_penalty(length_penalty)
+    if n_best is not None and (not isinstance(n_best, int) or n_best < 1):
+        raise ValueError(f"n_best must be None or an integer ≥ 1, got {n_best!r}")
+    n, device = _batch_size(state)
+    owner = torch.arange(n, device=device)       # input each partial sequence belongs to
+    prefix = torch.empty((n, 0), dtype=torch.long, device=device)
+    scores = torch.zeros(n, device=device)
+    prev = torch.full((n,), bos_id, dtype=torch.long, device=device)
+    done: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (owner, tokens, score)
+    vocab = None
+    for t in range(max_len):
+        log_probs, state = _call_step(step_fn, prev, state, eos_id, vocab)
+        vocab = log_probs.shape[1]
+        if owner.numel() * vocab > MAX_EXHAUSTIVE_ROWS:
+            raise ValueError(f"exhaustive search would enumerate {owner.numel() * vocab:,} "
+                             f"sequences at step {t + 1}; use a smaller vocabulary or max_len")
+        total = scores[:, None] + log_probs.to(scores.dtype)           # [M, V]
+        ended = torch.cat([prefix, prefix.new_full((prefix.shape[0], 1), eos_id)], dim=1)
+        done.append((owner, ended, total[:, eos_id] / (t + 1) ** alpha))
+        others = torch.tensor([v for v in range(vocab) if v != eos_id], dtype=torch.long, device=device)
+        row = torch.arange(owner.numel(), device=device).repeat_interleave(others.numel())
+        nxt = others.repeat(owner.numel())
+        owner, scores = owner[row], total[row, nxt]
+        prefix = torch.cat([prefix[row], nxt[:, None]], dim=1)
+        if t == max_len - 1:
+            done.append((owner, prefix, scores / max_len ** alpha))
+        else:
+            state, prev = reorder_state(state, row), nxt
+
+    # Rank within each input (grouped by a stable sort on the owner) and keep the n_best.
+    owners = torch.cat([o for o, _, _ in done])
+    scores = torch.cat([s for _, _, s in done])
+    lengths = torch.cat([torch.full_like(o, x.shape[1]) for o, x, _ in done])
+    tokens = torch.cat([torch.nn.functional.pad(x, (0, max_len - x.shape[1]), value=eos_id)
+                        for _, x, _ in done])
+    order = torch.argsort(scores, descending=True, stable=True)
+    order = order[torch.argsort(owners[order], stable=True)]
+    starts = torch.cumsum(torch.bincount(owners, minlength=n), 0) - torch.bincount(owners, minlength=n)
+    rank = torch.arange(order.numel(), device=device) - starts[owners[order]]
+    keep = order[torch.isfinite(scores[order]) & (rank < (n_best or order.numel()))]
+    results: list[list[Hypothesis]] = [[] for _ in range(n)]
+    for i, tk, length, sc in zip(owners[keep].tolist(), tokens[keep].tolist(),
+                                 lengths[keep].tolist(), scores[keep].tolist()):
+        results[i].append(Hypothesis(tk[:length], sc))
+    return results
+
+
+# ----------------------------------------------------------------------------- models and data
+@contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
+    """Put ``model`` in eval mode (no dropout) inside a ``with`` block; restore its mode after."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
+@torch.no_grad()
+def decode_data(model, data, *, beam_width: int = 1, max_len: int = 30, length_penalty: float = 0.0,
+                n_best: int = 1, batch_size: int = 256,
+                device: torch.device | str | None = None) -> list[list[Hypothesis]]:
+    """Decode every source sentence of ``data`` (a :class:`~companion.data.Seq2SeqData`) in order.
+
+    ``model`` is any encoder–decoder with the step interface (``init_state``, ``step``,
+    ``bos_id``, ``eos_id``). ``beam_width=1`` runs :func:`greedy_search` (the same result as a
+    beam of width 1, cheaper); otherwise :func:`beam_search`. The model is put in eval mode for
+    the call and restored afterwards.
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer ≥ 1, got {batch_size!r}")
+    device = device or next(model.parameters()).device
+    results: list[list[Hypothesis]] = []
+    kwargs = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=max_len)
+    with eval_mode(model):
+        for start in range(0, len(data), batch_size):
+            batch = data.batch(range(start, min(start + batch_size, len(data)))).to(device)
+            state = model.init_state(batch.src, batch.src_lengths)
+            if beam_width == 1 and n_best == 1 and length_penalty == 0:
+                results += greedy_search(model.step, state, **kwargs)
+            else:
+                results += beam_search(model.step, state, beam_width=beam_width, n_best=n_best,
+                                       length_penalty=length_penalty, **kwargs)
+    return results

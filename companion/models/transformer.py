@@ -1,0 +1,142 @@
+"""A Transformer encoder–decoder (book section 5.3.6; Vaswani et al., 2017) built on ``torch.nn``.
+
+No recurrence: the encoder lets every source position attend to every other one (self-attention,
+自注意力), the decoder attends to the prefix generated so far (masked self-attention) and to the
+encoder's outputs (encoder–decoder attention, the idea of (5-21)…(5-23) with several heads).
+Order enters only through the sinusoidal positional encodings (位置编码) added to the embeddings.
+
+Two masks make it a correct sequence model:
+
+* a **causal mask** (因果掩码): target position t may not look at positions > t, so training on a
+  whole target sentence at once (teacher forcing) computes exactly what step-by-step decoding
+  computes;
+* a **padding mask** (填充掩码): no query attends to the padding of a shorter source sentence.
+
+:func:`make_transformer` joins the Transformer encoder of :mod:`companion.models.encoders` with
+the :class:`TransformerDecoder` below in the project's :class:`EncoderDecoder`, so training
+(:func:`train_seq2seq`), greedy decoding and the searches of :mod:`companion.decoding` work on
+it unchanged. The decoding state is the generated prefix plus the encoder memory; each step
+re-runs the decoder over the prefix (simple, and cheap at these lengths).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from companion.models.decoders import Decoder, State, check_tokens
+from companion.models.encoders import EncoderOutput, TransformerEncoder, sinusoidal_positions
+from companion.models.seq2seq import EncoderDecoder
+
+
+def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """``[size, size]`` boolean mask, True where query t would see a *future* key s > t (blocked)."""
+    if size < 1:
+        raise ValueError(f"size must be ≥ 1, got {size}")
+    return torch.ones(size, size, dtype=torch.bool, device=device).triu(diagonal=1)
+
+
+class TransformerDecoder(Decoder):
+    """Embedding + sinusoidal positions → ``nn.TransformerDecoder`` (pre-norm) → output layer.
+
+    State: ``(prefix [B, t], memory [B, S, D], mask [B, S])`` — the tokens read so far and the
+    encoder outputs with their mask (True on real tokens). ``decode`` and ``step`` also return
+    the encoder–decoder attention of the last layer, averaged over heads, ``[B, T, S]`` / ``[B, S]``.
+    """
+
+    def __init__(self, vocab_size: int, d_model: int = 64, *, nhead: int = 4, num_layers: int = 2,
+                 dim_feedforward: int | None = None, dropout: float = 0.0, max_len: int = 512,
+                 pad_id: int = 0):
+        super().__init__()
+        if min(vocab_size, d_model, nhead, num_layers) < 1:
+            raise ValueError("vocab_size, d_model, nhead and num_layers must be positive")
+        if d_model % nhead or d_model % 2:
+            raise ValueError(f"d_model ({d_model}) must be even and split into nhead={nhead} heads")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
+        self.hidden_size = d_model
+        self.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
+        _unit_scale_init(self.embed)
+        self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
+        self.dropout = nn.Dropout(dropout)
+        layer = nn.TransformerDecoderLayer(d_model, nhead, dim_feedforward or 2 * d_model, dropout,
+                                           batch_first=True, norm_first=True)
+        self.layers = nn.TransformerDecoder(layer, num_layers, norm=nn.LayerNorm(d_model))
+        self.out = nn.Linear(d_model, vocab_size)
+        # nn.TransformerDecoderLayer does not return attention weights; ask the last layer's
+        # encoder–decoder attention for them and keep them for plotting.
+        cross = self.layers.layers[-1].multihead_attn
+        cross.register_forward_pre_hook(_ask_for_weights, with_kwargs=True)
+        cross.register_forward_hook(_keep_weights)
+
+    def init_state(self, enc: EncoderOutput) -> State:
+        prefix = torch.empty(enc.outputs.shape[0], 0, dtype=torch.long, device=enc.outputs.device)
+        return prefix, enc.outputs, enc.mask
+
+    def decode(self, tgt_in: torch.Tensor, state: State) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits ``[B, T, V]``: position t sees ``tgt_in[:, :t+1]`` and every real source position.
+
+        ``tgt_in`` is read after the prefix held in ``state`` (empty after ``init_state``).
+        Target padding needs no mask of its own: with the causal mask a pad token can only
+        influence later positions, which are padding too and are ignored by the loss.
+        """
+        check_tokens(tgt_in, "tgt_in", 2)
+        prefix, memory, mask = state
+        tokens = torch.cat([prefix, tgt_in], dim=1)
+        if tokens.shape[1] > self.positions.shape[0]:
+            raise ValueError(f"targets longer than max_len={self.positions.shape[0]} tokens")
+        x = self.embed(tokens) * math.sqrt(self.hidden_size) + self.positions[: tokens.shape[1]]
+        hidden = self.layers(self.dropout(x), memory, tgt_mask=causal_mask(tokens.shape[1], x.device),
+                             tgt_is_causal=True, memory_key_padding_mask=~mask)
+        t = tgt_in.shape[1]
+        weights = self.layers.layers[-1].multihead_attn.last_weights
+        return self.out(hidden[:, -t:]), weights[:, -t:]
+
+    def step(self, prev_tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State, torch.Tensor]:
+        """Append ``prev_tokens [N]`` to the prefix; logits ``[N, V]`` of the next token."""
+        check_tokens(prev_tokens, "prev_tokens", 1)
+        prefix, memory, mask = state
+        if prev_tokens.shape != prefix.shape[:1]:
+            raise ValueError(f"prev_tokens must have shape [{prefix.shape[0]}], got {tuple(prev_tokens.shape)}")
+        prefix = torch.cat([prefix, prev_tokens[:, None]], dim=1)
+        logits, weights = self.decode(prefix, (prefix[:, :0], memory, mask))
+        return logits[:, -1], (prefix, memory, mask), weights[:, -1]
+
+
+def _unit_scale_init(embedding: nn.Embedding) -> None:
+    """Initialise with std 1/√d, so that the embedding times √d has unit scale like the positional
+    encodings (Vaswani et al., 2017). With PyTorch's default N(0, 1) the scaled embeddings are √d
+    times larger and drown the position signal; the date task then stalls near 90% accuracy."""
+    nn.init.normal_(embedding.weight, std=embedding.embedding_dim ** -0.5)
+    if embedding.padding_idx is not None:
+        with torch.no_grad():
+            embedding.weight[embedding.padding_idx].zero_()
+
+
+def _ask_for_weights(module: nn.Module, args, kwargs):
+    return args, {**kwargs, "need_weights": True, "average_attn_weights": True}
+
+
+def _keep_weights(module: nn.Module, args, output) -> None:
+    module.last_weights = output[1]  # [B, T, S], averaged over heads
+
+
+def make_transformer(src_vocab_size: int, tgt_vocab_size: int, *, d_model: int = 64,
+                     nhead: int = 4, num_layers: int = 2, dim_feedforward: int | None = None,
+                     dropout: float = 0.1, max_len: int = 512, pad_id: int = 0, bos_id: int = 1,
+                     eos_id: int = 2) -> EncoderDecoder:
+    """Transformer encoder (padding mask) + Transformer decoder (causal mask) as an :class:`EncoderDecoder`."""
+    encoder = TransformerEncoder(src_vocab_size, hidden=d_model, nhead=nhead, num_layers=num_layers,
+                                 dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
+                                 pad_id=pad_id)
+    _unit_scale_init(encoder.embed)
+    decoder = TransformerDecoder(tgt_vocab_size, d_model, nhead=nhead, num_layers=num_layers,
+                                 dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
+                                 pad_id=pad_id)
+    return EncoderDecoder(encoder, decoder, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

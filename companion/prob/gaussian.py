@@ -1,0 +1,145 @@
+"""Diagonal Gaussians for the VAE (5.2): KL divergences (5-14)…(5-17), reparameterisation, the ELBO (5-12).
+
+Conventions used throughout:
+
+* ``logvar`` is log σ² (what a VAE encoder outputs, "σ" in the book's (5-16)/(5-17)).
+* The last dimension is the latent/event dimension; functions sum over it and keep the batch
+  dimensions, so ``kl_to_standard_normal(mu, logvar)`` of shape ``[N, d]`` inputs is ``[N]``.
+* Everything is in nats.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def _check_same_shape(**tensors: torch.Tensor) -> None:
+    shapes = {name: tuple(t.shape) for name, t in tensors.items()}
+    for name, t in tensors.items():
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+        if t.dim() == 0:
+            raise ValueError(f"{name} must have at least one dimension (the latent dimension), "
+                             "got a scalar")
+        if t.shape[-1] == 0:
+            raise ValueError(f"{name} has an empty latent dimension")
+    if len(set(shapes.values())) > 1:
+        raise ValueError(f"shapes must match, got {shapes}")
+
+
+def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL( N(mu, diag(exp(logvar))) ‖ N(0, I) ), summed over the last dimension — equation (5-17).
+
+    Per dimension this is ½(μ² + e^σ − 1 − σ) with σ = log σ², i.e. (5-16); (5-17) sums it over
+    the latent dimension. The book's (5-13) in 5.2.1 drops the factor ½ (see :func:`book_loss_5_13`).
+    """
+    _check_same_shape(mu=mu, logvar=logvar)
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
+
+
+def kl_gaussians(mu1: torch.Tensor, logvar1: torch.Tensor,
+                 mu2: torch.Tensor, logvar2: torch.Tensor) -> torch.Tensor:
+    """KL( N(mu1, diag e^logvar1) ‖ N(mu2, diag e^logvar2) ), summed over the last dimension.
+
+    The general diagonal case of (5-14), in its *correct* form. Per dimension:
+
+        log(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½
+
+    (5-14) as printed also divides the log term by 2σ₂²; that agrees with this only when σ₂ = 1
+    (see :func:`book_kl_5_14`). With mu2 = 0, logvar2 = 0 it reduces to (5-17).
+    """
+    _check_same_shape(mu1=mu1, logvar1=logvar1, mu2=mu2, logvar2=logvar2)
+    var_ratio = (logvar1 - logvar2).exp()
+    return 0.5 * (logvar2 - logvar1 + var_ratio + (mu1 - mu2).pow(2) / logvar2.exp() - 1.0).sum(-1)
+
+
+def book_kl_5_14(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
+                 var2: torch.Tensor) -> torch.Tensor:
+    """Equation (5-14) exactly as printed (univariate, elementwise; takes variances, not log-variances).
+
+    ((μ₁−μ₂)² + σ₁² − σ₂² + 2(log σ₂ − log σ₁)) / (2σ₂²). It is **wrong** unless σ₂ = 1: the log
+    term must not be divided by 2σ₂². Kept only so notebooks and tests can show the difference
+    from :func:`kl_gaussians`.
+    """
+    _check_same_shape(mu1=mu1, var1=var1, mu2=mu2, var2=var2)
+    log_ratio = 0.5 * (var2.log() - var1.log())  # log σ₂ − log σ₁
+    return ((mu1 - mu2).pow(2) + var1 - var2 + 2 * log_ratio) / (2 * var2)
+
+
+def book_loss_5_13(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The extra VAE loss of Fig. 5-5 / (5-13) in 5.2.1: Σ(exp(σ) − (1 + σ) + μ²), without the ½.
+
+    With σ = log σ² this is exactly twice :func:`kl_to_standard_normal` ((5-17)), so it has the
+    same minimiser but weights the KL twice as much against the reconstruction term.
+    """
+    _check_same_shape(mu=mu, logvar=logvar)
+    return (logvar.exp() - (1.0 + logvar) + mu.pow(2)).sum(-1)
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, noise_scale: float = 1.0,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
+    """Draw z = μ + noise_scale · exp(logvar / 2) · ε with ε ~ N(0, I): the reparameterisation trick.
+
+    The randomness sits in ε alone, so gradients flow to ``mu`` and ``logvar``. The noise weight is
+    exp(σ/2) — the standard deviation — when σ = log σ² (Fig. 5-5's text says exp(σ), which would
+    be the weight only if σ were log σ). ``noise_scale = 0`` returns μ: a plain autoencoder.
+    """
+    _check_same_shape(mu=mu, logvar=logvar)
+    if noise_scale < 0:
+        raise ValueError(f"noise_scale must be >= 0, got {noise_scale}")
+    if noise_scale == 0:
+        return mu
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + noise_scale * (0.5 * logvar).exp() * eps
+
+
+def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor,
+                      logvar: torch.Tensor | float = 0.0) -> torch.Tensor:
+    """log N(x; mean, diag e^logvar), summed over every dimension but the first (batch) one."""
+    if x.shape != mean.shape:
+        raise ValueError(f"x and mean must have the same shape, got {tuple(x.shape)} and "
+                         f"{tuple(mean.shape)}")
+    logvar = torch.as_tensor(logvar, dtype=mean.dtype, device=mean.device).expand_as(mean)
+    per_element = -0.5 * (LOG_2PI + logvar + (x - mean).pow(2) / logvar.exp())
+    return per_element.reshape(x.shape[0], -1).sum(-1)
+
+
+def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """log Bernoulli(x; sigmoid(logits)), summed over every dimension but the first (batch) one.
+
+    ``x`` may hold grey levels in [0, 1], as most VAE code for MNIST does; this is then minus the
+    binary cross-entropy (a training criterion, not a normalised density of grey levels).
+    """
+    if x.shape != logits.shape:
+        raise ValueError(f"x and logits must have the same shape, got {tuple(x.shape)} and "
+                         f"{tuple(logits.shape)}")
+    per_element = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    return per_element.reshape(x.shape[0], -1).sum(-1)
+
+
+def elbo(log_likelihood: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *,
+         beta: float = 1.0) -> dict[str, torch.Tensor]:
+    """The ELBO (5-12) of a VAE with prior N(0, I), as a loss dict for :func:`companion.train.fit`.
+
+    ``log_likelihood`` is log p(x|z) for one sample z ~ q(z|x) per example (shape ``[N]``);
+    ``mu``/``logvar`` describe q(z|x). Returns batch means in nats per example:
+
+    * ``"loss"`` — −(reconstruction term) + beta · KL, i.e. the negative ELBO when beta = 1;
+    * ``"recon"`` — −log p(x|z), the reconstruction error;
+    * ``"kl"`` — KL(q(z|x) ‖ N(0, I)) by (5-17);
+    * ``"elbo"`` — the ELBO itself (recon and KL always at beta = 1).
+    """
+    _check_same_shape(mu=mu, logvar=logvar)
+    if log_likelihood.dim() != 1 or log_likelihood.shape[0] != mu.shape[0]:
+        raise ValueError(f"log_likelihood must have shape [N] = [{mu.shape[0]}], got "
+                         f"{tuple(log_likelihood.shape)}")
+    if beta < 0:
+        raise ValueError(f"beta must be >= 0, got {beta}")
+    recon = -log_likelihood.mean()
+    kl = kl_to_standard_normal(mu, logvar).mean()
+    return {"loss": recon + beta * kl, "recon": recon.detach(), "kl": kl.detach(),
+            "elbo": -(recon + kl).detach()}

@@ -1,0 +1,135 @@
+"""Widget callbacks for the autoencoder notebooks (5.1.3, 5.2.1, 5.2.2).
+
+Each ``*_figure`` function takes a trained model, some images and the slider values and returns a
+matplotlib Figure. The notebook calls it once with the default values (a static figure that
+survives in saved notebooks and slides) and hands it to :func:`slider_widget` for live use.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from companion.models.autoencoders import add_noise
+from companion.plot.images import plot_codes, plot_images
+
+
+def _device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _check_images(images: torch.Tensor, at_least: int = 1) -> None:
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or len(images) < at_least:
+        raise ValueError(f"images must be a tensor [N, C, H, W] with N >= {at_least}")
+
+
+@torch.no_grad()
+def denoise(model: nn.Module, clean: torch.Tensor, noise_level: float, *, seed: int = 0
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(noisy input, model's reconstruction) for ``clean`` images corrupted at ``noise_level``."""
+    _check_images(clean)
+    noisy = add_noise(clean, noise_level, generator=torch.Generator().manual_seed(seed))
+    model.eval()
+    return noisy, model.reconstruct(noisy.to(_device(model))).cpu()
+
+
+def denoising_figure(model: nn.Module, clean: torch.Tensor, noise_level: float = 0.5, *,
+                     seed: int = 0):
+    """Noise-level slider callback: noisy input, denoised output and clean target, side by side.
+
+    The title reports the mean squared error of the noisy input and of the output against the
+    clean images, so the gain of denoising is a number, not an impression.
+    """
+    import matplotlib.pyplot as plt
+
+    noisy, recon = denoise(model, clean, noise_level, seed=seed)
+    mse_in = (noisy - clean).pow(2).mean().item()
+    mse_out = (recon - clean).pow(2).mean().item()
+    n = len(clean)
+    fig, ax = plt.subplots(figsize=(0.9 * n + 1.3, 3.2))
+    plot_images(torch.cat([noisy, recon, clean]), n, ax=ax,
+                row_labels=["noisy input", "denoised", "clean target"],
+                title=f"noise level {noise_level:.2f}: MSE noisy {mse_in:.4f} → denoised {mse_out:.4f}")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def perturb_codes(model: nn.Module, images: torch.Tensor, noise_scale: float, *, seed: int = 0
+                  ) -> torch.Tensor:
+    """Decode each image's code plus noise: z = code + noise_scale · spread · ε.
+
+    ``spread`` is the standard deviation of the codes over ``images`` (per latent dimension), so
+    the same ``noise_scale`` means the same *relative* nudge for an AE and a VAE whose codes live
+    on different scales. ``noise_scale = 0`` decodes the plain code (a plain autoencoder).
+    """
+    _check_images(images, at_least=2)
+    if noise_scale < 0:
+        raise ValueError(f"noise_scale must be >= 0, got {noise_scale}")
+    model.eval()
+    codes = model.code(images.to(_device(model)))
+    spread = codes.std(0, keepdim=True)
+    eps = torch.randn(codes.shape, generator=torch.Generator().manual_seed(seed)).to(codes.device)
+    return model.decode(codes + noise_scale * spread * eps).cpu()
+
+
+def latent_noise_figure(models: Mapping[str, nn.Module], images: torch.Tensor,
+                        noise_scale: float = 0.5, *, seed: int = 0):
+    """Latent-noise slider callback: the input row, then each model's decode of its noisy codes.
+
+    Titles give each model's mean squared error to the inputs at this noise scale.
+    """
+    import matplotlib.pyplot as plt
+
+    if not models:
+        raise ValueError("give at least one model, e.g. {'AE': ae, 'VAE': vae}")
+    rows, labels, errors = [images.cpu()], ["input"], []
+    for name, model in models.items():
+        decoded = perturb_codes(model, images, noise_scale, seed=seed)
+        rows.append(decoded)
+        labels.append(name)
+        errors.append(f"{name} {(decoded - images.cpu()).pow(2).mean().item():.4f}")
+    n = len(images)
+    fig, ax = plt.subplots(figsize=(0.9 * n + 1.2, 0.95 * len(rows) + 0.5))
+    plot_images(torch.cat(rows), n, ax=ax, row_labels=labels,
+                title=f"code + {noise_scale:.2f}·spread·ε — MSE: " + ", ".join(errors))
+    fig.tight_layout()
+    return fig
+
+
+def latent_explorer_figure(model: nn.Module, z1: float = 0.0, z2: float = 0.0, *,
+                           codes: torch.Tensor | None = None, labels: torch.Tensor | None = None):
+    """Latent explorer callback (two sliders, 2-D latent): where (z1, z2) sits among the data's
+    codes, and what the decoder draws there."""
+    import matplotlib.pyplot as plt
+
+    if getattr(model, "code_dim", 2) != 2:
+        raise ValueError("the latent explorer needs a model with a 2-D latent space")
+    model.eval()
+    with torch.no_grad():
+        image = model.decode(torch.tensor([[z1, z2]], dtype=torch.float32, device=_device(model))).cpu()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.6),
+                                      gridspec_kw={"width_ratios": [1.25, 1]})
+    if codes is not None:
+        plot_codes(codes, labels, ax=left, title="codes of the data (μ)")
+    left.plot([z1], [z2], marker="X", color="black", markersize=13, markeredgecolor="white")
+    left.set_xlabel("$z_1$")
+    left.set_ylabel("$z_2$")
+    plot_images(image, ax=right, title=f"decoder at z = ({z1:.2f}, {z2:.2f})")
+    fig.tight_layout()
+    return fig
+
+
+def slider_widget(callback: Callable[..., Any], **controls: Any):
+    """``ipywidgets.interactive`` that redraws ``callback(**values)`` (a Figure) when a control moves."""
+    import ipywidgets
+    import matplotlib.pyplot as plt
+
+    def draw(**values: Any) -> None:
+        fig = callback(**values)
+        plt.show()
+        plt.close(fig)
+
+    return ipywidgets.interactive(draw, **controls)
+

@@ -1,0 +1,123 @@
+"""Transformer encoder–decoder: causal and padding masks, step interface, training, searches."""
+import pytest
+import torch
+
+from companion import decoding
+from companion.data import Seq2SeqData, generate_pairs
+from companion.models import make_transformer, train_seq2seq
+from companion.models.transformer import causal_mask, count_parameters
+
+
+def small_model(src_v=20, tgt_v=15, **kw):
+    torch.manual_seed(0)
+    return make_transformer(src_v, tgt_v, d_model=32, nhead=4, num_layers=2, dim_feedforward=64,
+                            **kw).eval()
+
+
+def random_batch(b=4, s=7, t=6, src_v=20, tgt_v=15, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(4, src_v, (b, s), generator=g)
+    lengths = torch.tensor([s, s - 2, 3, 1][:b])
+    for i, n in enumerate(lengths):
+        src[i, n:] = 0
+    tgt = torch.randint(4, tgt_v, (b, t), generator=g)
+    tgt[:, 0] = 1
+    return src, lengths, tgt
+
+
+def test_causal_mask_blocks_only_the_future():
+    m = causal_mask(4)
+    assert m.dtype == torch.bool
+    assert torch.equal(m, torch.tensor([[0, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]]).bool())
+
+
+def test_a_future_token_never_influences_an_earlier_output():
+    model = small_model()
+    src, lengths, tgt = random_batch()
+    with torch.no_grad():
+        base = model(src, lengths, tgt)
+        for k in range(1, tgt.shape[1]):
+            perturbed = tgt.clone()
+            perturbed[:, k:] = (perturbed[:, k:] + 5) % 11 + 4  # every token from k on changes
+            out = model(src, lengths, perturbed)
+            assert torch.allclose(out[:, :k], base[:, :k], atol=1e-5), f"position < {k} saw the future"
+            assert not torch.allclose(out[:, k:], base[:, k:], atol=1e-3)
+
+
+def test_padding_does_not_leak():
+    model = small_model()
+    src, lengths, tgt = random_batch()
+    padded = torch.arange(src.shape[1])[None] >= lengths[:, None]
+    assert padded.any()
+    with torch.no_grad():
+        base = model(src, lengths, tgt)
+        # other tokens in the padded positions: the masks come from the lengths, not from the ids
+        junk = src.masked_fill(padded, 9)
+        assert torch.allclose(model(junk, lengths, tgt), base, atol=1e-5)
+        # more padding columns change nothing
+        wider = torch.cat([src, torch.zeros(src.shape[0], 3, dtype=torch.long)], dim=1)
+        assert torch.allclose(model(wider, lengths, tgt), base, atol=1e-5)
+        # each sentence alone gives what it gets inside the batch
+        for i in range(src.shape[0]):
+            alone = model(src[i:i + 1, :lengths[i]], lengths[i:i + 1], tgt[i:i + 1])
+            assert torch.allclose(alone, base[i:i + 1], atol=1e-5)
+        # and the encoder–decoder attention puts no weight on padding
+        weights = model.attention_weights(src, lengths, tgt)
+        assert weights.shape == (4, tgt.shape[1], src.shape[1])
+        assert torch.allclose(weights.sum(-1), torch.ones(4, tgt.shape[1]), atol=1e-5)
+        assert (weights.masked_select(padded[:, None, :].expand_as(weights)) == 0).all()
+
+
+def test_step_interface_matches_the_parallel_forward_pass():
+    model = small_model()
+    src, lengths, tgt = random_batch()
+    with torch.no_grad():
+        full = model(src, lengths, tgt).log_softmax(-1)
+        state = model.init_state(src, lengths)
+        assert state[0].shape == (4, 0)
+        for t in range(tgt.shape[1]):
+            log_probs, state = model.step(tgt[:, t], state)
+            assert torch.allclose(log_probs, full[:, t], atol=1e-5)
+        assert all(s.shape[0] == 4 for s in state)
+
+
+def test_overfits_a_tiny_batch_and_decodes_it_greedily():
+    torch.manual_seed(0)
+    pairs = generate_pairs("dates", 8, seed=3)
+    data = Seq2SeqData.from_pairs(pairs, "en", "zh")
+    model = make_transformer(len(data.src_vocab), len(data.tgt_vocab), d_model=32, nhead=4,
+                             num_layers=1, dim_feedforward=64, dropout=0.0)
+    batches = [data.batch(range(8))]
+    history = train_seq2seq(model, batches, epochs=150, lr=3e-3, progress=False)
+    assert history.last["loss"] < 0.05
+    model.eval()
+    batch = batches[0]
+    out = model.greedy_decode(batch.src, batch.src_lengths, max_len=15)
+    for row, pair in zip(out, pairs):
+        assert "".join(data.tgt_vocab.decode(row.tolist())) == pair.tgt
+    # the searches of companion.decoding reorder the (prefix, memory, mask) state unchanged
+    ids = dict(bos_id=data.tgt_vocab.bos_id, eos_id=data.tgt_vocab.eos_id, max_len=15)
+    greedy = decoding.greedy_search(model.step, model.init_state(batch.src, batch.src_lengths), **ids)
+    beam = decoding.beam_search(model.step, model.init_state(batch.src, batch.src_lengths),
+                                beam_width=3, n_best=2, **ids)
+    for g, b, pair in zip(greedy, beam, pairs):
+        assert "".join(data.tgt_vocab.decode(b[0].tokens)) == pair.tgt
+        assert g[0].tokens == b[0].tokens and b[0].score >= b[1].score
+
+
+def test_bad_arguments_raise_value_error():
+    with pytest.raises(ValueError):
+        make_transformer(10, 10, d_model=30, nhead=4)
+    with pytest.raises(ValueError, match="positive"):
+        make_transformer(10, 0)
+    model = small_model(max_len=8)
+    src, lengths, tgt = random_batch()
+    with pytest.raises(ValueError, match="max_len"):
+        model(src, lengths, torch.ones(4, 9, dtype=torch.long))
+    with pytest.raises(ValueError, match="lengths"):
+        model(src, torch.tensor([1, 2]), tgt)
+    with pytest.raises(ValueError, match="LongTensor"):
+        model(src, lengths, tgt.float())
+    with pytest.raises(ValueError, match="prev_tokens"):
+        model.step(torch.ones(3, dtype=torch.long), model.init_state(src, lengths))
+    assert count_parameters(model) == sum(p.numel() for p in model.parameters())
