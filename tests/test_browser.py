@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -101,8 +102,8 @@ def _existing_notebooks() -> list[Path]:
 def slider_notebook(tmp_path: Path) -> Path:
     """The beam-search notebook when it exists, else any notebook with a slider, else a tiny one."""
     every = _existing_notebooks()
-    with_slider = [p for p in every if "Slider" in p.read_text(encoding="utf-8")]
-    beam = [p for p in with_slider if "beam" in p.name]
+    beam = [p for p in every if "beam" in p.name]
+    with_slider = [p for p in every if re.search(r"Slider\(|_slider\(", p.read_text(encoding="utf-8"))]
     if beam or with_slider:
         return (beam or with_slider)[0]
     path = nbtools.new_notebook("0.0-slider", "Slider", "滑块", root=tmp_path)
@@ -238,7 +239,9 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
     news = page.get_by_role("button", name="No", exact=True)  # the "Jupyter news?" toast
     if news.count():
         news.first.click()
-    slider = page.locator(".jp-OutputArea .widget-slider").first
+    sliders = page.locator(".jp-OutputArea .widget-slider")
+    beam_slider = sliders.filter(has_text="beam")  # the beam-width slider when the notebook has one
+    slider = (beam_slider if beam_slider.count() else sliders).first
     slider.wait_for(state="visible", timeout=30_000)
     cell = slider.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')]").first
     cell.scroll_into_view_if_needed()
@@ -258,7 +261,8 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.wait_for_timeout(500)
     BUILD.mkdir(exist_ok=True)
-    cell.screenshot(path=str(BUILD / "browser-widget.png"))
+    slider.scroll_into_view_if_needed()
+    page.screenshot(path=str(BUILD / "browser-widget.png"))
     assert cell.evaluate(CELL_OUTPUT_JS) != before
     page.close()
 
