@@ -16,9 +16,9 @@ Figures are drawn large: a code cell with images gets a tag ``slide-figure-l``, 
 from __future__ import annotations
 
 import math
-from typing import Any
-
 from companion.notebooks import colab_install_source
+
+from .static_outputs import joined as _joined
 
 SLIDE_LINES = 25       # lines of code-sized text (about 25 px each) on a 960x700 slide
 FIGURE_LINES = {"l": 18, "m": 14, "s": 10}  # image heights 460/360/260 px (slides template CSS)
@@ -27,10 +27,6 @@ OUTPUT_LINES_MAX = 11  # long text outputs scroll (max-height in the CSS); count
 WRAP = 85              # characters per line of slide text
 SKIP_TAGS = {"parameters", "injected-parameters"}
 FIGURE_TAG = "slide-figure-"
-
-
-def _joined(text: Any) -> str:
-    return text if isinstance(text, str) else "".join(text)
 
 
 def _source(cell: dict) -> str:

@@ -19,7 +19,8 @@ WIDGET_NOTE = ('<p class="companion-widget-note">Interactive control: run this n
                'or Colab to use it. The figure in this cell shows its default setting.</p>')
 
 
-def _joined(text) -> str:
+def joined(text) -> str:
+    """A notebook's multi-line string field (a str or a list of lines) as one str."""
     return text if isinstance(text, str) else "".join(text)
 
 
@@ -28,7 +29,7 @@ def static_outputs(output: dict) -> list[dict]:
     data = output.get("data", {})
     if WIDGET_VIEW not in data:
         return [output]
-    if CONTROL.search(_joined(data.get("text/plain", ""))):
+    if CONTROL.search(joined(data.get("text/plain", ""))):
         return [{"output_type": "display_data", "metadata": {},
                  "data": {"text/html": WIDGET_NOTE, "text/plain": "[interactive control]"}}]
     return []
@@ -40,7 +41,7 @@ def prepare_for_export(nb: dict, asset_prefix: str, *, keep_stderr: bool = True)
     nb.get("metadata", {}).pop("widgets", None)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":
-            cell["source"] = _joined(cell.get("source", "")).replace(
+            cell["source"] = joined(cell.get("source", "")).replace(
                 COLAB_BADGE_URL, f"{asset_prefix}/colab-badge.svg")
         if cell.get("cell_type") != "code":
             continue
