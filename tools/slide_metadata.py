@@ -5,8 +5,8 @@ Rules (CONTRIBUTING.md, "Slides"), for every cell whose author did not set
 
 - the first visible cell (the title) opens a slide;
 - a markdown cell starting with ``#`` or ``##`` opens a new slide, ``###`` (or deeper) a sub-slide;
-- the Colab install cell, the ``parameters`` / ``injected-parameters`` cells and the
-  ``companion.setup(...)`` cell are skipped;
+- the Colab install cell, the ``parameters`` / ``injected-parameters`` cells and the cell that
+  calls ``companion.setup(...)`` are skipped;
 - any other cell that would overflow the current (sub-)slide opens a sub-slide, judged by a rough
   height estimate in lines of slide text; code longer than ``LONG_CODE`` lines always does.
 
@@ -50,7 +50,7 @@ def is_header_cell(cell: dict) -> bool:
     source = _source(cell).strip()
     if tags & SKIP_TAGS or source == colab_install_source():
         return True
-    return "companion.setup(" in source and len(source.splitlines()) <= 3
+    return "companion.setup(" in source  # set-up: imports, seeds, device (first code cells)
 
 
 def _text_lines(text: str) -> float:
