@@ -100,7 +100,7 @@ def export_page(nb, out_file: Path, nav_html: str = "", exporter=None) -> Path:
 
 def execute(paths: Sequence[Path], *, smoke: bool, out_dir: Path) -> list[BuiltNotebook]:
     """Run every notebook with papermill; a failure is recorded, the rest still run."""
-    built = []
+    built, results = [], []
     for path in paths:
         print(f"executing {path.name}{' (smoke)' if smoke else ''} …", flush=True)
         result = nbtools.run_notebook(path, out_dir, smoke=smoke)
@@ -108,6 +108,8 @@ def execute(paths: Sequence[Path], *, smoke: bool, out_dir: Path) -> list[BuiltN
             print(f"  FAILED {result.error}", file=sys.stderr, flush=True)
         executed = result.output if result.output.exists() else path
         built.append(BuiltNotebook(path, executed, result.error, result.seconds))
+        results.append(result)
+    print(nbtools.format_table(results), flush=True)
     return built
 
 
