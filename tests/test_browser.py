@@ -254,7 +254,9 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
     track = slider.locator(".noUi-target, .slider").first.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()
-    page.mouse.move(track["x"] + 0.8 * track["width"], box["y"] + box["height"] / 2, steps=8)
+    handle_at = (box["x"] + box["width"] / 2 - track["x"]) / track["width"]
+    target = 0.15 if handle_at > 0.5 else 0.85  # drag away from where the default sits
+    page.mouse.move(track["x"] + target * track["width"], box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
     page.wait_for_function(f"([cell, before]) => ({CELL_OUTPUT_JS})(cell) !== before",
                            arg=[cell.element_handle(), before], timeout=60_000)
