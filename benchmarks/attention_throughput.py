@@ -17,6 +17,7 @@ import time
 import torch
 
 import companion
+from _common import add_runtime_args, setup_runtime
 from companion.data import Seq2SeqData, generate_pairs, split_pairs
 from companion.metrics import exact_match
 from companion.models import make_seq2seq, seq2seq_loss, train_seq2seq, translate
@@ -55,13 +56,8 @@ def main(argv=None) -> None:
     parser.add_argument("--n-train", type=int, default=10_000)
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave as is)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = companion.setup(seed=args.seed, device=args.device)
+    args = add_runtime_args(parser).parse_args(argv)
+    device = setup_runtime(args)
     data, test = date_data(args.n_train, 1000, args.seed)
     print(f"date task: {len(data)} training pairs, {len(test)} held-out dates, "
           f"{torch.get_num_threads()} CPU threads")

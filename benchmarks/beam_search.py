@@ -17,7 +17,7 @@ import time
 
 import torch
 
-import companion
+from _common import add_runtime_args, setup_runtime
 from companion.data import Seq2SeqData, generate_pairs, split_pairs
 from companion.decoding import Hypothesis, beam_search, greedy_search, reorder_state
 from companion.models import Seq2Seq, seq2seq_loss
@@ -74,9 +74,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--max-len", type=int, default=30)
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--device", default="auto")
-    args = parser.parse_args()
-    device = companion.setup(seed=0, device=args.device)
+    args = add_runtime_args(parser).parse_args()
+    device = setup_runtime(args)
 
     train, _, test = split_pairs(generate_pairs("numbers", 6000, seed=0, n_items=(1, 2)))
     data = Seq2SeqData.from_pairs(train, "en", "zh")

@@ -19,6 +19,7 @@ import time
 import torch
 
 import companion
+from _common import add_runtime_args, setup_runtime
 from companion.data import Seq2SeqData, generate_pairs
 from companion.models import make_seq2seq, make_transformer, seq2seq_loss
 
@@ -62,13 +63,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: leave as is)")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    device = companion.setup(seed=args.seed, device=args.device)
+    args = add_runtime_args(parser).parse_args(argv)
+    device = setup_runtime(args)
     pairs = generate_pairs("dates", 2000, seed=args.seed, n_items=(1, 4))
     data = Seq2SeqData.from_pairs(pairs, "en", "zh")
     batch = data.batch(range(args.batch)).to(device)

@@ -26,7 +26,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from companion import setup
+from _common import add_runtime_args, setup_runtime
 from companion.data import DataUnavailableError, load_mnist_split
 from companion.models import make_vae, vae_loss
 from companion.train import History, evaluate, fit
@@ -69,12 +69,10 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=None, help="folder holding mnist/ (default: COMPANION_DATA, then ~/.cache/companion)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--progress", action="store_true", help="show fit's tqdm bar (counted in its time)")
-    args = parser.parse_args(argv)
+    args = add_runtime_args(parser).parse_args(argv)
 
-    device = setup(seed=args.seed, device=args.device)
+    device = setup_runtime(args)
     try:
         split = load_mnist_split(args.data, seed=args.seed)
     except DataUnavailableError as exc:
