@@ -19,6 +19,8 @@ help:
 	@echo "make run-notebooks   execute every notebook with default parameters (build/executed/)"
 	@echo "make smoke           execute every notebook in smoke mode"
 	@echo "make check           notebook hygiene (no outputs, metadata, header cells)"
+	@echo "make slides          execute every notebook and export offline reveal.js slides (SMOKE=1: fast)"
+	@echo "make site            executed notebooks as offline HTML pages + slides + front page (SMOKE=1: fast)"
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +28,7 @@ $(BIN)/activate:
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	$(BIN)/python -m ipykernel install --user --name companion --display-name "Python (companion)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name companion --display-name "Python (companion)" >/dev/null
 	touch $@
 
 venv: $(VENV)/.installed
