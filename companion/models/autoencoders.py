@@ -15,6 +15,7 @@ The pieces, smallest first:
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -76,7 +77,7 @@ def conv_head(code_dim: int, image_shape: tuple[int, int, int],
 
 # ---------------------------------------------------------------- decoders: p(x|z)
 
-class Decoder(nn.Module):
+class Decoder(nn.Module, ABC):
     """Base of the decoders: ``net`` maps codes ``[N, d]`` to image-shaped parameters of p(x|z)."""
 
     likelihood = ""
@@ -88,13 +89,13 @@ class Decoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
 
+    @abstractmethod
     def log_prob(self, x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         """log p(x|z) per image, ``[N]``, given ``out = decoder(z)``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def to_image(self, out: torch.Tensor) -> torch.Tensor:
         """The mean of p(x|z) given ``out = decoder(z)``."""
-        raise NotImplementedError
 
     def mean(self, z: torch.Tensor) -> torch.Tensor:
         return self.to_image(self(z))

@@ -21,6 +21,8 @@ They differ in how the encoder's information reaches them:
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import torch
 from torch import nn
 
@@ -44,15 +46,17 @@ def _bridge(context_dim: int, hidden: int) -> nn.Module:
     return nn.Sequential(nn.Linear(context_dim, hidden), nn.Tanh())
 
 
-class Decoder(nn.Module):
+class Decoder(nn.Module, ABC):
     """Base class. Subclasses implement ``init_state``, ``step`` and (for speed) ``decode``."""
 
+    @abstractmethod
     def init_state(self, enc: EncoderOutput) -> State:
-        raise NotImplementedError
+        """The decoder's state before the first step, built from the encoder's output."""
 
+    @abstractmethod
     def step(self, prev_tokens: torch.Tensor, state: State
              ) -> tuple[torch.Tensor, State, torch.Tensor | None]:
-        raise NotImplementedError
+        """One step: logits ``[N, V]``, the new state, and attention weights (or None)."""
 
     def decode(self, tgt_in: torch.Tensor, state: State
                ) -> tuple[torch.Tensor, torch.Tensor | None]:
