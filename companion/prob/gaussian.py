@@ -52,7 +52,8 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     """KL( N(mu, diag(exp(logvar))) ‖ N(0, I) ), summed over the last dimension — equation (5-17).
 
     Per dimension this is ½(μ² + e^σ − 1 − σ) with σ = log σ², i.e. (5-16); (5-17) sums it over
-    the latent dimension. The book's (5-13) in 5.2.1 drops the factor ½ (see :func:`book_loss_5_13`).
+    the latent dimension; (5-13) in 5.2.6 is the same sum. The unnumbered loss printed beside Fig. 5-5
+    in 5.2.1 drops the factor ½ (see :func:`fig_5_5_loss`).
     """
     _check_same_shape(mu=mu, logvar=logvar, finite=True)
     return _finite_result(_kl_to_standard_normal(mu, logvar), "KL(q ‖ N(0, I))")
@@ -92,8 +93,10 @@ def book_kl_5_14(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
     return ((mu1 - mu2).pow(2) + var1 - var2 + 2 * log_ratio) / (2 * var2)
 
 
-def book_loss_5_13(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """The extra VAE loss of Fig. 5-5 / (5-13) in 5.2.1: Σ(exp(σ) − (1 + σ) + μ²), without the ½.
+def fig_5_5_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The extra VAE loss printed (unnumbered) beside Fig. 5-5 in 5.2.1: Σ(exp(σ) − (1 + σ) + μ²).
+
+    It has no factor ½, unlike the numbered (5-13) in 5.2.6, which equals (5-17).
 
     With σ = log σ² this is exactly twice :func:`kl_to_standard_normal` ((5-17)), so it has the
     same minimiser but weights the KL twice as much against the reconstruction term.

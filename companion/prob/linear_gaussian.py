@@ -112,7 +112,7 @@ class LinearGaussian(nn.Module):
         return z @ self.weight.T + self.bias
 
     def likelihood(self, z: Tensor) -> Independent:
-        """p(x|z; θ) = N(Wz + b, σ²I): a distribution, not a point (OUTLINE item 4)."""
+        """p(x|z; θ) = N(Wz + b, σ²I): a distribution, not a point (ERRATA.md, item 4)."""
         mean = self.decode(z)
         return Independent(Normal(mean, self.noise_std.expand_as(mean)), 1)
 
