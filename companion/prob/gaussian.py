@@ -102,7 +102,7 @@ def fig_5_5_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     same minimiser but weights the KL twice as much against the reconstruction term.
     """
     _check_same_shape(mu=mu, logvar=logvar, finite=True)
-    return _finite_result((logvar.exp() - (1.0 + logvar) + mu.pow(2)).sum(-1), "(5-13)")
+    return _finite_result((logvar.exp() - (1.0 + logvar) + mu.pow(2)).sum(-1), "the Fig. 5-5 loss")
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, noise_scale: float = 1.0,
