@@ -18,20 +18,27 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) into a ``torch.device``.
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
 
-    ``"auto"`` picks CUDA when a GPU is visible and the CPU otherwise. Asking for CUDA on a
-    machine without one is an error rather than a silent fall-back, so a GPU run cannot quietly
-    become a CPU run.
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) or ``"mps"`` into a ``torch.device``.
+
+    ``"auto"`` picks a CUDA GPU when one is visible, else Apple's MPS (Apple-silicon Macs), else
+    the CPU. Asking for a GPU the machine lacks is an error rather than a silent fall-back, so a
+    GPU run cannot quietly become a CPU run.
     """
     if isinstance(device, torch.device):
         device = str(device)
     if not isinstance(device, str) or not device.strip():
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
     device = device.strip().lower()
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ValueError(
@@ -39,9 +46,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
                 "use device='auto' or 'cpu'"
             )
         return torch.device(device)
+    if device == "mps":
+        if not _mps_available():
+            raise ValueError("device='mps' was requested but PyTorch sees no Apple MPS device "
+                             "here; use device='auto' or 'cpu'")
+        return torch.device("mps")
     if device == "cpu":
         return torch.device("cpu")
-    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
 
 
 def describe(device: torch.device) -> str:
@@ -49,6 +61,8 @@ def describe(device: torch.device) -> str:
     where = "CPU"
     if device.type == "cuda":
         where = f"CUDA ({torch.cuda.get_device_name(device)})"
+    elif device.type == "mps":
+        where = "Apple MPS"
     return (
         f"companion {_version()} | device: {where} | torch {torch.__version__} | "
         f"numpy {np.__version__} | python {platform.python_version()}"

@@ -186,3 +186,33 @@ def test_cli_rejects_unknown_notebooks(tmp_path):
                              "--notebooks", str(tmp_path), "--out", str(tmp_path / "site")],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and "no notebook matches" in result.stderr
+
+
+# ``make site`` / ``make slides`` lines that README.md and CONTRIBUTING.md show a reader.
+MAKE_LINE = re.compile(r'make (site|slides)((?: +[A-Z_]+=(?:"[^"]*"|[^\s`]+))*)')
+
+
+def _documented_make_commands() -> list[str]:
+    text = "".join((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "CONTRIBUTING.md"))
+    return sorted({m.group(0).strip() for m in MAKE_LINE.finditer(text)})
+
+
+def test_every_documented_make_command_parses():
+    import shlex
+
+    from tools.site import parse_args
+
+    commands = _documented_make_commands()
+    assert any("SITE_ARGS" in c and "SMOKE=1" in c for c in commands) or len(commands) >= 3, commands
+    for command in commands + ['make site SMOKE=1 SITE_ARGS="5.3.4"']:
+        dry_run = subprocess.run(shlex.split(command) + ["-n"], capture_output=True, text=True, cwd=ROOT)
+        lines = [line for line in dry_run.stdout.splitlines() if "-m tools.site" in line]
+        assert dry_run.returncode == 0 and lines, f"`{command} -n` printed no tools.site command"
+        argv = shlex.split(lines[-1].split("-m tools.site", 1)[1])
+        args = parse_args(argv)  # argparse exits (SystemExit) on an argument it does not know
+        words = shlex.split(command)
+        site_args = next((w.split("=", 1)[1] for w in words if w.startswith("SITE_ARGS=")), "")
+        assert args.kind == words[1]
+        assert args.smoke == ("SMOKE=1" in words)
+        assert args.names == [w for w in site_args.split() if not w.startswith("-")]
+        assert args.run == ("--no-execute" not in site_args)

@@ -144,7 +144,9 @@ def build(kind: str, names: Sequence[str] = (), *, smoke: bool = False, run: boo
     return notebooks
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; notebook names may come before or after the options
+    (``make site SMOKE=1 SITE_ARGS="5.3.4"`` runs ``site --smoke 5.3.4``)."""
     parser = argparse.ArgumentParser(prog="python -m tools.site", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("kind", choices=["slides", "site"])
@@ -155,7 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="site folder")
     parser.add_argument("--notebooks", type=Path, default=None,
                         help="folder of notebooks (default: the repository's notebooks/)")
-    args = parser.parse_args(argv)
+    return parser.parse_intermixed_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         built = build(args.kind, args.names, smoke=args.smoke, run=args.run, out=args.out,
                       notebook_root=args.notebooks)
