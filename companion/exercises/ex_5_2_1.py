@@ -102,18 +102,18 @@ predict_exercise(
 )
 
 predict_exercise(
-    id="5.2.1-kl-vs-5-13", section="5.2.1 (5-13), 5.2.6 (5-17)",
-    title="The KL (5-17) for μ = (1, −1), σ = (0, ln 2) — and why it is not (5-13)",
+    id="5.2.1-kl-vs-fig-5-5", section="5.2.1 Fig. 5-5, 5.2.6 (5-17)",
+    title="The KL (5-17) for μ = (1, −1), σ = (0, ln 2) — and why it is not Fig. 5-5's loss",
     value=0.5 * ((1 - 1 + 1) + (2 - 1 - math.log(2) + 1)), rtol=5e-3,
-    mistakes=[("book-5-13", (1 - 1 + 1) + (2 - 1 - math.log(2) + 1),
-               "that is Fig. 5-5's loss (5-13), which has no ½: it is exactly twice the KL (5-17)"),
+    mistakes=[("fig-5-5-loss", (1 - 1 + 1) + (2 - 1 - math.log(2) + 1),
+               "that is the loss printed beside Fig. 5-5, which has no ½: it is exactly twice the KL (5-17)"),
               ("log-std", 0.5 * ((1 - 1 + 1) + (4 - 1 - 2 * math.log(2) + 1)),
                "you read σ as ln(standard deviation); in (5-17) σ is ln(variance): the variance "
                "is e^σ")],
     solution_text="""
 (5-17): ½ Σ (μ² + e^σ − 1 − σ).
 dimension 1: 1 + 1 − 1 − 0 = 1;  dimension 2: 1 + 2 − 1 − ln 2 ≈ 1.307.
-KL = ½ (1 + 1.307) ≈ 1.153 nats. (5-13) omits the ½ and gives 2.307.""",
+KL = ½ (1 + 1.307) ≈ 1.153 nats. The loss beside Fig. 5-5 omits the ½ and gives 2.307.""",
     hints=("Use (5-17): ½ Σ_i (μ_i² + e^{σ_i} − 1 − σ_i), with e^{ln 2} = 2.",
            "Do the two dimensions separately, add them, and do not forget the ½."),
 )
