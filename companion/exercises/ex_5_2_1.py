@@ -165,3 +165,66 @@ my_count = int((kl_per_dim.mean(0) > 0.1).sum())''',
                           "images": torch.rand(32, 1, 8, 8,
                                                generator=torch.Generator().manual_seed(1))},
 )
+
+
+# ---------------------------------------------------------------- 5.2.1-pca-subspace (implement)
+
+def _pca_reference(x, k):
+    return torch.linalg.svd(x - x.mean(0), full_matrices=False).Vh[:k]
+
+
+def _projection(basis):
+    """The projection matrix onto the span of the rows: independent of their order and signs."""
+    basis = as_tensor(basis).double()
+    if basis.dim() != 2:
+        raise CheckFailed(f"return a matrix [k, D] (one direction per row), got shape "
+                          f"{list(basis.shape)}")
+    gram = basis @ basis.T
+    if not torch.allclose(gram, torch.eye(len(basis), dtype=gram.dtype), atol=1e-4):
+        raise CheckFailed("the rows of your result are not orthonormal (unit length, at right "
+                          "angles): take them from the SVD's Vh")
+    return basis.T @ basis
+
+
+def _pca_cases():
+    g = torch.Generator().manual_seed(5211)
+    cases = []
+    for n, d, k in [(200, 6, 2), (100, 10, 3), (60, 4, 1)]:
+        scales = torch.linspace(3, 0.3, d)
+        x = torch.randn(n, d, generator=g) * scales @ torch.linalg.qr(
+            torch.randn(d, d, generator=g))[0] + 5 * torch.randn(d, generator=g)  # far from 0
+        cases.append((x, k))
+    return cases
+
+
+PCA_MISTAKES = (
+    Mistake("not-centred", lambda ctx: lambda x, k: torch.linalg.svd(x, full_matrices=False).Vh[:k],
+            "centre the data first (subtract the mean image): PCA's directions are those of the "
+            "largest variance around the mean"),
+    Mistake("smallest", lambda ctx: lambda x, k: torch.linalg.svd(
+                x - x.mean(0), full_matrices=False).Vh[-k:],
+            "those are the directions of the *smallest* variance (torch.linalg.eigh sorts "
+            "eigenvalues in ascending order); take the k largest"),
+)
+
+register(Exercise(
+    id="5.2.1-pca-subspace", section="5.2.1 Fig. 5-1", kind="implement",
+    title="principal_subspace(x, k): PCA's top-k directions, which a linear AE also finds",
+    checker=lambda answer, ctx: check_function(
+        lambda x, k: _projection(answer(x, k)), lambda x, k: _projection(_pca_reference(x, k)),
+        _pca_cases(), ctx,
+        [Mistake(m.name, (lambda mk: lambda c: lambda x, k: _projection(mk(c)(x, k)))(m.make),
+                 m.message) for m in PCA_MISTAKES], rtol=1e-4, atol=1e-4),
+    reference=lambda ctx: _pca_reference,
+    solution_text='''
+def principal_subspace(x, k):
+    # x [N, D]: N data points; returns [k, D], orthonormal rows = top-k principal directions
+    centred = x - x.mean(0)
+    return torch.linalg.svd(centred, full_matrices=False).Vh[:k]
+# The checker compares spans (projection matrices), so any orthonormal basis of the same
+# subspace, in any order and with any signs, passes — as for the linear autoencoder.''',
+    hints=("PCA's directions are the right singular vectors of the centred data matrix.",
+           "torch.linalg.svd(x - x.mean(0), full_matrices=False) returns U, S, Vh; S is sorted "
+           "from largest to smallest."),
+    mistakes=PCA_MISTAKES,
+))
