@@ -23,7 +23,7 @@ import torch
 
 __all__ = ["check_bool", "check_choice", "check_float", "check_int", "check_positive_float",
            "check_probability", "check_same_shape", "check_str", "check_str_sequence",
-           "check_tensor", "describe"]
+           "check_tensor", "describe", "is_integer"]
 
 
 def describe(value: Any) -> str:
@@ -59,16 +59,22 @@ def check_bool(value: Any, name: str) -> bool:
     raise TypeError(f"{name} must be True or False, got {describe(value)}")
 
 
+def is_integer(value: Any) -> bool:
+    """True for Python/NumPy integers and one-element integer tensors (bool is not an integer)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return (isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool
+            and not value.is_floating_point() and not value.is_complex())
+
+
 def check_int(value: Any, name: str, *, min: int | None = None, max: int | None = None) -> int:
     """``value`` must be an integer (not a bool, not a float like 3.0) within ``[min, max]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point() \
-                and value.dtype != torch.bool:
-            value = int(value)
-        else:
-            words = _range_words(min, max, False, False)
-            raise TypeError(f"{name} must be an integer{' ' + words if words else ''}, "
-                            f"got {describe(value)}")
+    if not is_integer(value):
+        words = _range_words(min, max, False, False)
+        raise TypeError(f"{name} must be an integer{' ' + words if words else ''}, "
+                        f"got {describe(value)}")
     value = int(value)
     if (min is not None and value < min) or (max is not None and value > max):
         raise ValueError(f"{name} must be an integer {_range_words(min, max, False, False)}, "
