@@ -19,6 +19,7 @@ import math
 import numbers
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import torch
 
 __all__ = ["check_bool", "check_choice", "check_float", "check_int", "check_positive_float",
@@ -38,13 +39,17 @@ def describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
+def _number(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _range_words(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
-    lo = None if low is None else (f"> {low:g}" if low_open else f"≥ {low:g}")
-    hi = None if high is None else (f"< {high:g}" if high_open else f"≤ {high:g}")
+    lo = None if low is None else (f"> {_number(low)}" if low_open else f"≥ {_number(low)}")
+    hi = None if high is None else (f"< {_number(high)}" if high_open else f"≤ {_number(high)}")
     if lo and hi:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
-        return f"in {left}{low:g}, {high:g}{right}"
+        return f"in {left}{_number(low)}, {_number(high)}{right}"
     return lo or hi or ""
 
 
@@ -54,7 +59,7 @@ def check_bool(value: Any, name: str) -> bool:
         return value
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype == torch.bool:
         return bool(value)
-    if type(value).__name__ == "bool_":  # numpy.bool_
+    if isinstance(value, np.bool_):
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {describe(value)}")
 
