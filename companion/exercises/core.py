@@ -381,6 +381,10 @@ def as_number(answer: Any, what: str = "your answer") -> float:
     return value
 
 
+def _format(value: float) -> str:
+    return f"{value:,.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+
+
 def close(a: float, b: float, *, rtol: float = 1e-3, atol: float = 1e-6) -> bool:
     return abs(a - b) <= atol + rtol * abs(b)
 
@@ -390,15 +394,18 @@ def check_number(answer: Any, expected: float, context: dict, mistakes: Sequence
     """Compare a number with the expected one; name a registered mistake if the answer matches it."""
     value = as_number(answer, what)
     if close(value, expected, rtol=rtol, atol=atol):
-        return f"{value:.4g} is right."
+        return f"{_format(value)} is right."
     for mistake in mistakes:
         wrong = as_number(mistake.make(context), f"mistake {mistake.name}")
         if close(value, wrong, rtol=rtol, atol=atol) and not close(wrong, expected, rtol=rtol,
                                                                    atol=atol):
             raise CheckFailed(mistake.message)
     direction = "too large" if value > expected else "too small"
-    raise CheckFailed(f"{value:.4g} is {direction} (a tolerance of {rtol:.0%} is allowed). "
-                      "hint(...) gives a hint.")
+    if rtol > 0:
+        allowed = f"answers within ±{rtol * 100:g} % count as right"
+    else:
+        allowed = f"answers within ±{atol:g} count as right" if atol >= 1e-3 else "it must be exact"
+    raise CheckFailed(f"{_format(value)} is {direction} ({allowed}). hint(id) gives a hint.")
 
 
 def as_tensor(value: Any, what: str = "your function's result"):

@@ -125,9 +125,10 @@ def _knn_loop(train_codes, train_labels, test_codes, k):
     """A plain loop (independent of the vectorised reference): sort distances, count votes."""
     from collections import Counter
     predictions = []
-    for point in test_codes:
-        distances = [(float((point - code).pow(2).sum()), int(label))
-                     for code, label in zip(train_codes, train_labels)]
+    train, labels = train_codes.tolist(), train_labels.tolist()
+    for point in test_codes.tolist():
+        distances = [(sum((a - b) ** 2 for a, b in zip(point, code)), label)
+                     for code, label in zip(train, labels)]
         votes = Counter(label for _, label in sorted(distances)[:k])
         predictions.append(max(sorted(votes), key=votes.get))
     return torch.tensor(predictions)
