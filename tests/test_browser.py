@@ -403,8 +403,8 @@ def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
         page.goto(url.as_uri())
         if "slides" in url.name:
             page.wait_for_selector(".reveal.ready")
-            page.evaluate("() => Reveal.slide(Reveal.getSlides().findIndex("
-                          "(s) => s.querySelector('[data-companion-slider]')))")
+            page.evaluate("() => { const at = Reveal.getIndices(Reveal.getSlides().find("
+                          "(s) => s.querySelector('[data-companion-slider]'))); Reveal.slide(at.h, at.v); }")
             page.wait_for_timeout(300)
         _drag_static_slider(page)
         BUILD.mkdir(exist_ok=True)

@@ -148,8 +148,9 @@ def build(kind: str, names: Sequence[str] = (), *, smoke: bool = False, run: boo
                               encoding="utf-8")
             files += [export_page(nb, out / "notebooks" / f"{item.stem}.html",
                                   front_page.nav_html(item.path.name), pages), target]
-        print(f"  built {item.stem}: " + ", ".join(f"{f.name} {_mb(f.stat().st_size)}" for f in files),
-              flush=True)
+        sizes = ", ".join(f"{kind} {_mb(f.stat().st_size)}"
+                          for kind, f in zip(("slides", "page", ".ipynb"), files))
+        print(f"  built {item.stem}: {sizes}", flush=True)
     if kind == "site":
         mode = ("notebooks shown as stored, not executed" if not run else
                 f"notebooks executed in {'smoke' if smoke else 'default'} mode")

@@ -22,6 +22,7 @@ STYLE = """<style>
 .companion-slider-control { display: flex; align-items: center; gap: 0.6em; margin: 0.2em 0;
   font-size: 15px; }
 .companion-slider-control input[type=range] { flex: 1 1 auto; max-width: 520px; margin: 0; }
+.companion-slider-name { min-width: 6em; }
 .companion-slider-value { font-family: monospace; min-width: 4em; }
 .companion-slider-note { color: #666; font-size: 12px; margin: 0.2em 0; }
 </style>"""

@@ -2,7 +2,8 @@
 
 Each ``*_figure`` function takes a trained model, some images and the slider values and returns a
 matplotlib Figure. The notebook calls it once with the default values (a static figure that
-survives in saved notebooks and slides) and hands it to :func:`companion.widgets.sliders.slider_widget` for live use.
+survives in saved notebooks and slides) and hands it to
+:func:`companion.widgets.sliders.slider_widget` for live use.
 """
 from __future__ import annotations
 
