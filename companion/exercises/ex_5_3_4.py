@@ -1,4 +1,4 @@
-"""Exercises of notebook 5.3.4: teacher forcing (教师强制, Fig. 5-11) and beam search (束搜索)."""
+"""Exercises of notebook 5.3.4: teacher forcing (Teacher Forcing, Fig. 5-11) and beam search (Beam Search)."""
 from __future__ import annotations
 
 from typing import Callable
