@@ -30,8 +30,10 @@ from companion import notebooks as nbtools
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.slow, pytest.mark.install]
 
-# What a Colab runtime has before the install cell runs (versions older than ours on purpose).
-COLAB_LIKE = ["ipywidgets==7.7.1", "matplotlib==3.8.4", "numpy==1.26.4", "ipykernel", "papermill"]
+# What a Colab runtime has before the install cell runs: Colab's ipywidgets, IPython and
+# ipykernel, and a matplotlib and NumPy older than the newest (papermill only runs the notebook).
+COLAB_LIKE = ["ipywidgets==7.7.1", "ipython==7.34.0", "ipykernel==6.17.1", "matplotlib==3.8.4",
+              "numpy==1.26.4", "papermill"]
 WIDGET_NOTEBOOK = "5.1.3"  # has a slider cell (ipywidgets.interactive)
 PLAIN_NOTEBOOK = "5.2.3"
 
