@@ -117,6 +117,7 @@ def test_progress_reports_passed_failed_and_not_attempted(capsys):
     assert statuses["5.2.6-kl"] == "passed"
     assert statuses["5.2.1-reparameterize"] == "failed"
     assert "passed" in capsys.readouterr().out
+    assert statuses._ipython_display_() is None  # printed once, not again as a cell result
 
 
 @pytest.fixture

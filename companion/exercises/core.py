@@ -90,6 +90,14 @@ class CheckResult:
         pass
 
 
+class Progress(dict):
+    """{exercise id: "passed" | "failed" | "not attempted"}, returned by :func:`progress`."""
+
+    def _ipython_display_(self) -> None:
+        # progress() has already printed the table; don't print the dict as a cell result too.
+        pass
+
+
 # ---------------------------------------------------------------- registry
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -280,7 +288,7 @@ def reference(exercise_id: str, **context: Any) -> Any:
     return exercise.reference(_context_for(exercise, context))
 
 
-def progress(section_prefix: str | None = None) -> dict[str, str]:
+def progress(section_prefix: str | None = None) -> Progress:
     """Print which exercises passed, failed or are not attempted yet in this kernel.
 
     ``section_prefix`` is a notebook ("5.2.6") or a section prefix ("5.2"); by default, every
@@ -292,12 +300,12 @@ def progress(section_prefix: str | None = None) -> dict[str, str]:
         exercises = [e for n in notebooks for e in list_exercises(n)]
         if not exercises:
             print("No exercise checked yet in this kernel; progress('5.2.6') shows one notebook's.")
-            return {}
+            return Progress()
     else:
         exercises = list_exercises(section_prefix)
         if not exercises:
             raise ValueError(f"no exercises under {section_prefix!r}")
-    statuses = {}
+    statuses = Progress()
     for exercise in exercises:
         result = _RESULTS.get(exercise.id)
         if result is None or not result.attempted:
