@@ -8,11 +8,12 @@ import random
 import numpy as np
 import torch
 
+from companion.validation import check_bool, check_int
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (CPU and all GPUs)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_int(seed, "seed", min=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -74,10 +75,15 @@ def setup(seed: int = 0, device: str | torch.device = "auto", *, quiet: bool = F
 
     Every notebook calls this right after its ``parameters`` cell. Returns the chosen device.
     """
+    check_bool(quiet, "quiet")
     seed_everything(seed)
     chosen = resolve_device(device)
     if chosen.type == "cpu" and "COMPANION_THREADS" in os.environ:
-        torch.set_num_threads(max(1, int(os.environ["COMPANION_THREADS"])))
+        threads = os.environ["COMPANION_THREADS"]
+        if not threads.strip().isdigit():
+            raise ValueError(f"the environment variable COMPANION_THREADS must be a whole number "
+                             f"of CPU threads, got {threads!r}; unset it or set e.g. 2")
+        torch.set_num_threads(max(1, int(threads)))
     if not quiet:
         print(describe(chosen) + f" | seed {seed}")
     return chosen

@@ -19,11 +19,12 @@ import math
 import numbers
 from typing import Any, Iterable, Sequence
 
+import numpy as np
 import torch
 
 __all__ = ["check_bool", "check_choice", "check_float", "check_int", "check_positive_float",
            "check_probability", "check_same_shape", "check_str", "check_str_sequence",
-           "check_tensor", "describe"]
+           "check_tensor", "describe", "is_integer"]
 
 
 def describe(value: Any) -> str:
@@ -38,13 +39,17 @@ def describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
+def _number(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _range_words(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
-    lo = None if low is None else (f"> {low:g}" if low_open else f"≥ {low:g}")
-    hi = None if high is None else (f"< {high:g}" if high_open else f"≤ {high:g}")
+    lo = None if low is None else (f"> {_number(low)}" if low_open else f"≥ {_number(low)}")
+    hi = None if high is None else (f"< {_number(high)}" if high_open else f"≤ {_number(high)}")
     if lo and hi:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
-        return f"in {left}{low:g}, {high:g}{right}"
+        return f"in {left}{_number(low)}, {_number(high)}{right}"
     return lo or hi or ""
 
 
@@ -54,21 +59,27 @@ def check_bool(value: Any, name: str) -> bool:
         return value
     if isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype == torch.bool:
         return bool(value)
-    if type(value).__name__ == "bool_":  # numpy.bool_
+    if isinstance(value, np.bool_):
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {describe(value)}")
 
 
+def is_integer(value: Any) -> bool:
+    """True for Python/NumPy integers and one-element integer tensors (bool is not an integer)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return (isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool
+            and not value.is_floating_point() and not value.is_complex())
+
+
 def check_int(value: Any, name: str, *, min: int | None = None, max: int | None = None) -> int:
     """``value`` must be an integer (not a bool, not a float like 3.0) within ``[min, max]``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.is_floating_point() \
-                and value.dtype != torch.bool:
-            value = int(value)
-        else:
-            words = _range_words(min, max, False, False)
-            raise TypeError(f"{name} must be an integer{' ' + words if words else ''}, "
-                            f"got {describe(value)}")
+    if not is_integer(value):
+        words = _range_words(min, max, False, False)
+        raise TypeError(f"{name} must be an integer{' ' + words if words else ''}, "
+                        f"got {describe(value)}")
     value = int(value)
     if (min is not None and value < min) or (max is not None and value > max):
         raise ValueError(f"{name} must be an integer {_range_words(min, max, False, False)}, "

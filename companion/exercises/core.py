@@ -448,3 +448,40 @@ def check_function(answer: Callable, reference_fn: Callable, cases: Sequence[tup
         raise CheckFailed(f"on {label} your result differs from the reference by up to "
                           f"{bad.nan_to_num(float('inf')).max().item():.3g}")
     return f"matches the reference on {len(cases)} hidden cases."
+
+
+def predict_exercise(*, id: str, section: str, title: str, value: float,
+                     mistakes: Sequence[tuple[str, float, str]], solution_text: str,
+                     hints: Sequence[str], rtol: float = 1e-2, atol: float = 1e-6) -> Exercise:
+    """Register a "predict" exercise: a number worked out by hand, and its typical wrong numbers.
+
+    ``mistakes`` are ``(name, wrong_value, message)``; an answer within the tolerance of a wrong
+    value (and not of the right one) gets that message.
+    """
+    typical = tuple(Mistake(name, (lambda v: lambda ctx: v)(wrong), message)
+                    for name, wrong, message in mistakes)
+    return register(Exercise(
+        id=id, section=section, kind="predict", title=title,
+        checker=lambda answer, ctx: check_number(answer, value, ctx, typical, rtol=rtol,
+                                                 atol=atol),
+        reference=lambda ctx: value, solution_text=solution_text, hints=tuple(hints),
+        mistakes=typical))
+
+
+def experiment_exercise(*, id: str, section: str, title: str, measure: Callable[[dict], float],
+                        mistakes: Sequence[tuple[str, Callable[[dict], float], str]],
+                        solution_text: str, hints: Sequence[str], needs: Sequence[str],
+                        demo_context: Callable[[], dict], rtol: float = 2e-2,
+                        atol: float = 1e-6) -> Exercise:
+    """Register an "experiment": the checker re-measures ``measure(context)`` on the student's objects.
+
+    ``mistakes`` are ``(name, wrong_measure(context), message)``: numbers a typical slip produces.
+    """
+    typical = tuple(Mistake(name, make, message) for name, make, message in mistakes)
+    return register(Exercise(
+        id=id, section=section, kind="experiment", title=title,
+        checker=lambda answer, ctx: check_number(answer, measure(ctx), ctx, typical, rtol=rtol,
+                                                 atol=atol, what="your measurement") and
+        "matches what the checker re-measured on your objects.",
+        reference=measure, solution_text=solution_text, hints=tuple(hints), mistakes=typical,
+        needs=tuple(needs), demo_context=demo_context))

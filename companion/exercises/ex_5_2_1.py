@@ -1,10 +1,12 @@
 """Exercises of notebook 5.2.1, VAE in brief (VAE模型简明指导): the reparameterisation trick, Fig. 5-5."""
 from __future__ import annotations
 
+import math
+
 import torch
 
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_tensor, check_function,
-                                      register)
+                                      experiment_exercise, predict_exercise, register)
 
 
 # ---------------------------------------------------------------- 5.2.1-reparameterize (implement)
@@ -80,3 +82,86 @@ companion.prob.reparameterize draws eps itself (with a generator) and checks its
            "mu + torch.exp(0.5 * logvar) * eps"),
     mistakes=REPARAMETERIZE_MISTAKES,
 ))
+
+
+predict_exercise(
+    id="5.2.1-noise-weight", section="5.2.1 Fig. 5-5",
+    title="The noise weight for an encoder output σ = −2",
+    value=math.exp(-1.0), rtol=5e-3,
+    mistakes=[("e-sigma", math.exp(-2.0), "e^σ = e^{−2} is the *variance*; the noise is scaled by "
+                                          "the standard deviation e^{σ/2}"),
+              ("sigma", -2.0, "σ itself is the log-variance (it may be negative); the weight is "
+                              "e^{σ/2}"),
+              ("sqrt-sigma", math.exp(-0.5), "you halved the exponent twice, or took e^{−1/2}: "
+                                             "the weight is e^{σ/2} = e^{−2/2}")],
+    solution_text="""
+σ is the log-variance ln σ², so the standard deviation is e^{σ/2} = e^{−1} ≈ 0.368.
+(Fig. 5-5's text says e^σ, which would be the variance, ≈ 0.135.)""",
+    hints=("σ here is ln(variance), as in (5-16)/(5-17).",
+           "The noise ε ~ N(0, 1) is scaled by the standard deviation = √variance = e^{σ/2}."),
+)
+
+predict_exercise(
+    id="5.2.1-kl-vs-5-13", section="5.2.1 (5-13), 5.2.6 (5-17)",
+    title="The KL (5-17) for μ = (1, −1), σ = (0, ln 2) — and why it is not (5-13)",
+    value=0.5 * ((1 - 1 + 1) + (2 - 1 - math.log(2) + 1)), rtol=5e-3,
+    mistakes=[("book-5-13", (1 - 1 + 1) + (2 - 1 - math.log(2) + 1),
+               "that is Fig. 5-5's loss (5-13), which has no ½: it is exactly twice the KL (5-17)"),
+              ("log-std", 0.5 * ((1 - 1 + 1) + (4 - 1 - 2 * math.log(2) + 1)),
+               "you read σ as ln(standard deviation); in (5-17) σ is ln(variance): the variance "
+               "is e^σ")],
+    solution_text="""
+(5-17): ½ Σ (μ² + e^σ − 1 − σ).
+dimension 1: 1 + 1 − 1 − 0 = 1;  dimension 2: 1 + 2 − 1 − ln 2 ≈ 1.307.
+KL = ½ (1 + 1.307) ≈ 1.153 nats. (5-13) omits the ½ and gives 2.307.""",
+    hints=("Use (5-17): ½ Σ_i (μ_i² + e^{σ_i} − 1 − σ_i), with e^{ln 2} = 2.",
+           "Do the two dimensions separately, add them, and do not forget the ½."),
+)
+
+
+# ---------------------------------------------------------------- 5.2.1-active-dims (experiment)
+
+def _per_dim_kl(context) -> torch.Tensor:
+    model, images = context["model"], context["images"]
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        mu, logvar = model.encode(images.to(device))
+    return (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).mean(0).cpu()  # [d]
+
+
+class _DemoEncoderVAE(torch.nn.Module):
+    """A stand-in with an encoder whose 3 first latent dimensions are used, 5 are not (for verify)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.tensor([2.0, 1.0, 0.8, 0.0, 0.0, 0.0, 0.0, 0.0]))
+
+    def encode(self, x):
+        mu = x.flatten(1)[:, :1] * self.scale
+        logvar = -self.scale.abs().expand_as(mu)
+        return mu, logvar
+
+
+experiment_exercise(
+    id="5.2.1-active-dims", section="5.2.1 Fig. 5-6",
+    title="How many latent dimensions does the β = 2 VAE still use?",
+    measure=lambda ctx: float((_per_dim_kl(ctx) > 0.1).sum()),
+    mistakes=[("all-dims", lambda ctx: float(_per_dim_kl(ctx).numel()),
+               "that is the number of latent dimensions; count only those whose mean KL exceeds "
+               "0.1 nats"),
+              ("inactive", lambda ctx: float((_per_dim_kl(ctx) <= 0.1).sum()),
+               "you counted the *unused* dimensions (KL ≤ 0.1 nats)")],
+    solution_text='''
+with torch.no_grad():
+    mu, logvar = vaes[2.0].encode(probe.to(device))
+kl_per_dim = 0.5 * (mu**2 + logvar.exp() - 1 - logvar)   # (5-16), one column per dimension
+my_count = int((kl_per_dim.mean(0) > 0.1).sum())''',
+    hints=("(5-16) gives the KL of each latent dimension separately; average it over the images.",
+           "A dimension whose mean KL is ≈ 0 has q(z|x) ≈ N(0, 1) for every image: the decoder "
+           "cannot use it. Count the dimensions above 0.1 nats."),
+    needs=("model", "images"), rtol=0, atol=0.5,
+    demo_context=lambda: {"model": _DemoEncoderVAE(),
+                          "images": torch.rand(32, 1, 8, 8,
+                                               generator=torch.Generator().manual_seed(1))},
+)

@@ -31,7 +31,7 @@ register(Exercise(
     solution_text="""
 One layer with kernel 5 sees 2 tokens on each side of the centre; every further layer adds 2 more
 on each side: 1 + 4 · (5 − 1) = 17 tokens (the notebook's encoder: 1 + 3 · (3 − 1) = 7).
-Check: make_encoder("cnn", V, 32, 64, layers=4, kernel_size=5).receptive_field, or
+Check: make_encoder("cnn", V, 32, 64, num_layers=4, kernel_size=5).receptive_field, or
 position_influence on such an encoder: its band is 17 tokens wide.""",
     hints=("Start with one layer: a kernel of size 5 centred on a token sees how many tokens?",
            "Each extra layer reads outputs that already see that far, and adds k − 1 = 4 tokens "

@@ -189,7 +189,7 @@ def _greedy_reference(dec: TinyDecoder, max_len: int) -> list[list[int]]:
 
 def _greedy_decode(step: Callable, state, *, bos_id: int, eos_id: int, max_len: int):
     """Feed back the arg-max token until every row has produced <eos> or max_len tokens."""
-    n = state.shape[0]
+    n = (state[0] if isinstance(state, (tuple, list)) else state).shape[0]  # rows of the batch
     prev = torch.full((n,), bos_id, dtype=torch.long)
     outputs, done = [[] for _ in range(n)], [False] * n
     for _ in range(max_len):
@@ -274,7 +274,7 @@ register(Exercise(
     checker=_check_greedy, reference=lambda ctx: _greedy_decode,
     solution_text="""
 def greedy_decode(step, state, *, bos_id, eos_id, max_len):
-    n = state.shape[0]
+    n = (state[0] if isinstance(state, (tuple, list)) else state).shape[0]   # rows of the batch
     prev = torch.full((n,), bos_id, dtype=torch.long)
     outputs, done = [[] for _ in range(n)], [False] * n
     for _ in range(max_len):

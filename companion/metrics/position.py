@@ -5,6 +5,8 @@ from typing import Sequence
 
 import torch
 
+from companion.validation import check_int, describe
+
 from companion.decoding import eval_mode
 
 
@@ -17,6 +19,14 @@ def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence
     makes the rest of the sequence wrong — which is how an early mistake derails free-running
     decoding. Returns ``(accuracy per position, number of references per position)``.
     """
+    for name, rows in (("predictions", predictions), ("references", references)):
+        if isinstance(rows, str) or not isinstance(rows, Sequence):
+            raise TypeError(f"{name} must be a list of token-id lists, got {describe(rows)}")
+        for i, row in enumerate(rows):
+            if isinstance(row, str) or not isinstance(row, Sequence):
+                raise TypeError(f"{name}[{i}] must be a list of token ids, got {describe(row)}")
+    if max_positions is not None:
+        check_int(max_positions, "max_positions", min=1)
     if len(predictions) != len(references):
         raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
     if not references or max(len(r) for r in references) == 0:

@@ -10,3 +10,8 @@ __all__ = ["image_grid", "latent_grid", "plot_codes", "plot_images", "plot_laten
 from companion.plot.captioning import plot_caption_attention, show_captioned_images  # noqa: E402
 
 __all__ += ["plot_caption_attention", "show_captioned_images"]
+from companion.plot.vae_figures import (plot_code_bells, plot_linear_autoencoder,  # noqa: E402
+                                        plot_noise_regions, plot_vae_structure, trace_vae)
+
+__all__ += ["plot_code_bells", "plot_linear_autoencoder", "plot_noise_regions", "plot_vae_structure",
+            "trace_vae"]

@@ -20,3 +20,7 @@ __all__ += ["effective_sample_size", "fisher_identity_surrogate", "importance_we
             "log_marginal_prior_sampling", "log_marginal_quadrature", "log_mean_exp",
             "log_trapezoid_weights", "LatentModelPieces", "vae_latent_model", "LinearGaussian",
             "gaussian_moments", "MLEFit", "fit_mle", "negative_log_likelihood"]
+
+from companion.prob.mixture import DigitWriter, fit_digit_writer  # noqa: E402
+
+__all__ += ["DigitWriter", "fit_digit_writer"]
