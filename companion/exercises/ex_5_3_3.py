@@ -83,6 +83,8 @@ _SOFTMAX_MISTAKES = (
     Mistake("wrong-axis", lambda ctx: lambda s, m: s.masked_fill(~m, float("-inf")).softmax(dim=1),
             "your weights sum to 1 over the wrong axis: (5-22) normalises over the source "
             "positions j, the last axis (dim=-1)"),
+    Mistake("no-mask", lambda ctx: lambda s, m: s.softmax(-1),
+            "the mask is not used: positions where mask is False must get weight 0"),
     Mistake("mask-after-softmax", lambda ctx: lambda s, m: s.softmax(-1) * m,
             "you applied the mask after the softmax: the real positions no longer sum to 1. "
             "Mask the scores (−∞) before the softmax, or renormalise"),

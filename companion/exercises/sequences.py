@@ -75,3 +75,16 @@ def exact_match_on_new_pairs(model, data, task: str, *, n: int, seed: int, n_ite
     pairs = generate_pairs(task, n, seed=seed, n_items=n_items)
     preds = translate(model, data, [p.src for p in pairs], max_len=max_len)
     return exact_match(preds, [p.tgt for p in pairs])
+
+
+def check_bleu_measurement(answer: Any, expected: float, how: str) -> None:
+    """A measured BLEU (0–100) within 0.05 of the checker's re-measurement; ``how`` says how to
+    measure it, for the message when it is not."""
+    from companion.exercises.core import CheckFailed, as_number
+
+    value = as_number(answer, "your BLEU")
+    if abs(value - expected) <= 0.05:
+        return
+    if expected > 1 and abs(100 * value - expected) <= 0.05:
+        raise CheckFailed("that is BLEU as a fraction; report it ×100 as corpus_bleu prints it")
+    raise CheckFailed(f"{value:.2f} differs from the re-measured BLEU {expected:.2f}: {how}")
