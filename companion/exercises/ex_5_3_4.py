@@ -1,13 +1,13 @@
-"""Exercises of notebook 5.3.4: teacher forcing (教师强制, Fig. 5-11) and beam search (束搜索)."""
+"""Exercises of notebook 5.3.4: teacher forcing (Teacher Forcing, Fig. 5-11) and beam search (Beam Search)."""
 from __future__ import annotations
 
-import math
 from typing import Callable
 
 import torch
 
-from companion.exercises.core import CheckFailed, Exercise, Mistake, check_number, register
-from companion.exercises.sequences import call_student, check_fraction, tiny_seq2seq
+from companion.exercises.core import CheckFailed, Exercise, Mistake, check_number
+from companion.exercises.sequences import (call_student, check_bleu_measurement, check_fraction,
+                                           register, tiny_seq2seq)
 
 # ---------------------------------------------------------------- 5.3.4-beam-candidates (predict)
 # V = 10, K = 3, 4 steps: step 1 extends only <bos> (10 candidates), steps 2–4 extend 3 prefixes
@@ -327,16 +327,11 @@ def _bleu_with_penalty(context) -> float:
 
 
 def _check_penalty(answer, context) -> str:
-    from companion.exercises.core import as_number
     expected = _bleu_with_penalty(context)
-    value = as_number(answer, "your BLEU")
-    if abs(value - expected) <= 0.05:
-        return (f"BLEU {expected:.2f} with α = 0.5; place it between the α = 0 and α = 1 rows of "
-                "the table above.")
-    if abs(100 * value - expected) <= 0.05 and expected > 1:
-        raise CheckFailed("that is BLEU as a fraction; report it ×100 as corpus_bleu prints it")
-    raise CheckFailed(f"{value:.2f} differs from the re-measured BLEU {expected:.2f}: decode `early` "
-                      "with beam_width=5, max_len=40, length_penalty=0.5 and score with corpus_bleu")
+    check_bleu_measurement(answer, expected, "decode `early` with beam_width=5, max_len=40, "
+                           "length_penalty=0.5 and score with corpus_bleu")
+    return (f"BLEU {expected:.2f} with α = 0.5; place it between the α = 0 and α = 1 rows of "
+            "the table above.")
 
 
 register(Exercise(
