@@ -6,8 +6,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from companion.exercises.core import Exercise, Mistake, check_function, check_number, register
-from companion.exercises.sequences import check_fraction, exact_match_on_new_pairs, tiny_seq2seq
+from companion.exercises.core import Exercise, Mistake, check_function, check_number
+from companion.exercises.sequences import (check_fraction, exact_match_on_new_pairs, register,
+                                           tiny_seq2seq)
 
 # ---------------------------------------------------------------- 5.3.3-masked-weights (predict)
 # scores e = (ln 3, 5, 0), position 2 is padding: exp → (3, ·, 1), so α = (3/4, 0, 1/4).
