@@ -64,7 +64,9 @@ def test_student_exceptions_are_reported_not_raised(capsys):
 
     result = check("5.2.6-kl", kl_to_standard_normal)
     assert result.attempted and not result.passed
-    assert "your function raised TypeError" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "your function raised TypeError" in out
+    assert 'in kl_to_standard_normal, line' in out and 'return mu + "oops"' in out  # where it failed
 
 
 def test_wrong_kind_of_answer_is_a_failure_not_a_crash():
