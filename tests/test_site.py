@@ -290,7 +290,7 @@ def test_long_markdown_cells_are_cut_at_headings_and_paragraphs():
     assert any("x = 1\n\ny = 2" in t for t in texts)                     # and so does code
     assert len({p["id"] for p in pieces}) == len(pieces)
     from tools.slide_metadata import _text_lines
-    assert all(1.2 * _text_lines(t) <= MARKDOWN_PIECE_LINES + 3 for t in texts if t.startswith("*"))
+    assert all(1.2 * _text_lines(t, 70) <= MARKDOWN_PIECE_LINES + 3 for t in texts if t.startswith("*"))
     nb = nbformat.v4.new_notebook()
     nb.cells = [_md("# Title"), cell]
     types = _types(assign_slide_metadata(nb))

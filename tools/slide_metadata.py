@@ -30,7 +30,8 @@ SLIDE_LINES = 25       # lines of code-sized text (about 25 px each) on a 960x70
 FIGURE_LINES = {"l": 18, "m": 14, "s": 10}  # image heights 460/360/260 px (slides template CSS)
 LONG_CODE = 14         # code cells longer than this get a sub-slide of their own
 OUTPUT_LINES_MAX = 11  # long text outputs scroll (max-height in the CSS); count at most this
-WRAP = 85              # characters per line of slide text
+WRAP = 85              # characters per line of slide text (code)
+MARKDOWN_WRAP = 70     # characters per line of prose (a larger font, measured in Chromium)
 SKIP_TAGS = {"parameters", "injected-parameters"}
 FIGURE_TAG = "slide-figure-"
 
@@ -59,8 +60,8 @@ def is_header_cell(cell: dict) -> bool:
     return "companion.setup(" in source  # set-up: imports, seeds, device (first code cells)
 
 
-def _text_lines(text: str) -> float:
-    return sum(max(1, math.ceil(len(line) / WRAP)) if line.strip() else 0.5
+def _text_lines(text: str, wrap: int = WRAP) -> float:
+    return sum(max(1, math.ceil(len(line) / wrap)) if line.strip() else 0.5
                for line in text.splitlines())
 
 
@@ -80,7 +81,7 @@ def _fixed_lines(cell: dict) -> float:
     if cell.get("cell_type") == "markdown":
         level = heading_level(cell)
         heading = {0: 0, 1: 5, 2: 1.5}.get(level, 1)
-        return 1.2 * _text_lines(source) + 2 * (source.count("$$") // 2) + heading + 1
+        return 1.2 * _text_lines(source, MARKDOWN_WRAP) + 2 * (source.count("$$") // 2) + heading + 1
     if cell.get("cell_type") != "code":
         return _text_lines(source)
     lines = len(source.splitlines()) + 1.5
@@ -162,7 +163,8 @@ def split_markdown(cell: dict) -> list[dict]:
         if kind == "heading" and current:
             pieces.append([])
         elif (kind in ("blank", "item") and current and not HEADING.match(current.split("\n")[-1])
-              and 1.2 * _text_lines(current + "\n" + "\n".join(lines)) > MARKDOWN_PIECE_LINES):
+              and 1.2 * _text_lines(current + "\n" + "\n".join(lines), MARKDOWN_WRAP)
+              > MARKDOWN_PIECE_LINES):
             pieces.append([])
         pieces[-1].extend(lines)
     texts = [t for t in ("\n".join(p).strip("\n") for p in pieces) if t.strip()]
