@@ -202,7 +202,7 @@ def greedy_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int,
 @torch.no_grad()
 def beam_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, beam_width: int,
                 max_len: int, length_penalty: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
-    """Beam search (束搜索), batched over all inputs and all beams at once.
+    """Beam search (Beam Search), batched over all inputs and all beams at once.
 
     At every step each of the ``beam_width`` (K) live partial sequences of an input is extended by
     every token, and the K best extensions by summed log-probability that do not end in

@@ -25,11 +25,12 @@ def test_verify_catches_an_unrecognised_mistake_and_a_failing_reference():
     exercise = Exercise(
         id="0.0-broken", section="0.0", kind="predict", title="t",
         checker=lambda answer, ctx: core.check_number(answer, 2.0, ctx, ()),
-        reference=lambda ctx: 3.0, solution_text="2", hints=("h",),
+        reference=lambda ctx: 3.0, solution_text=" ", hints=("h",),
         mistakes=(Mistake("half", lambda ctx: 1.0, "you halved it"),))
     problems = core.verify_exercise(exercise)
     assert any("the reference fails" in p for p in problems)
     assert any("fails with another message" in p for p in problems)
+    assert any("empty solution" in p for p in problems)
 
 
 def test_cli_list_and_verify():
@@ -64,7 +65,9 @@ def test_student_exceptions_are_reported_not_raised(capsys):
 
     result = check("5.2.6-kl", kl_to_standard_normal)
     assert result.attempted and not result.passed
-    assert "your function raised TypeError" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "your function raised TypeError" in out
+    assert 'in kl_to_standard_normal, line' in out and 'return mu + "oops"' in out  # where it failed
 
 
 def test_wrong_kind_of_answer_is_a_failure_not_a_crash():
@@ -117,6 +120,7 @@ def test_progress_reports_passed_failed_and_not_attempted(capsys):
     assert statuses["5.2.6-kl"] == "passed"
     assert statuses["5.2.1-reparameterize"] == "failed"
     assert "passed" in capsys.readouterr().out
+    assert statuses._ipython_display_() is None  # printed once, not again as a cell result
 
 
 @pytest.fixture
@@ -143,3 +147,31 @@ def test_missing_context_is_a_clear_error_and_duplicates_are_refused(temporary_e
 def test_check_result_is_printed_once_in_a_notebook():
     result = CheckResult(True, True, "✓ x")
     assert result._ipython_display_() is None and str(result) == "✓ x" and bool(result)
+
+
+def _notebook_check_ids(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [re.match(r'check\("([^"]+)"', "".join(c["source"])).group(1) for c in cells
+            if c["cell_type"] == "code" and "".join(c["source"]).startswith("check(")]
+
+
+NOTEBOOK_PATHS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+def test_every_notebook_has_checked_exercises_with_an_implement(path):
+    notebook = path.name.split("-")[0]
+    registered = [e.id for e in list_exercises(notebook)]
+    assert len(registered) >= 4, f"{notebook}: {len(registered)} exercises, expected >= 4"
+    assert any(e.kind == "implement" for e in list_exercises(notebook))
+    # the notebook checks exactly its registered exercises, in the package's order
+    assert _notebook_check_ids(path) == registered
+    parameters = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                      if "parameters" in c["metadata"].get("tags", []))
+    assert re.search(r"^solutions = False", "".join(parameters["source"]), re.M)
+
+
+def test_total_number_of_exercises():
+    assert len(NOTEBOOK_PATHS) >= 14
+    assert len(list_exercises()) >= max(56, 4 * len(NOTEBOOK_PATHS))
+    assert {e.notebook for e in list_exercises()} <= {p.name.split("-")[0] for p in NOTEBOOK_PATHS}

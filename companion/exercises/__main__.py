@@ -8,16 +8,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import unicodedata
 from typing import Sequence
 
 from companion.exercises.core import list_exercises, verify_exercise
 
 
+def _width(text: str) -> int:
+    """Terminal columns: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def format_table(exercises) -> str:
     rows = [("id", "section", "kind", "title")] + [(e.id, e.section, e.kind, e.title)
                                                     for e in exercises]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [" | ".join([*(r[i].ljust(widths[i]) for i in range(3)), r[3]]).rstrip()
+    widths = [max(_width(r[i]) for r in rows) for i in range(3)]
+    pad = lambda text, width: text + " " * (width - _width(text))  # noqa: E731
+    lines = [" | ".join([*(pad(r[i], widths[i]) for i in range(3)), r[3]]).rstrip()
              for r in rows]
     lines.insert(1, "-+-".join(["-" * w for w in widths] + ["-" * 5]))
     return "\n".join(lines)

@@ -21,6 +21,7 @@ import importlib
 import math
 import pkgutil
 import traceback
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -90,6 +91,14 @@ class CheckResult:
         pass
 
 
+class Progress(dict):
+    """{exercise id: "passed" | "failed" | "not attempted"}, returned by :func:`progress`."""
+
+    def _ipython_display_(self) -> None:
+        # progress() has already printed the table; don't print the dict as a cell result too.
+        pass
+
+
 # ---------------------------------------------------------------- registry
 
 _REGISTRY: dict[str, Exercise] = {}
@@ -120,14 +129,20 @@ def _load_all() -> None:
 
 def _section_key(exercise_id: str) -> tuple:
     head, _, tail = exercise_id.partition("-")
-    return tuple(int(p) if p.isdigit() else 0 for p in head.split(".")), exercise_id
+    return tuple(int(p) if p.isdigit() else 0 for p in head.split("."))
+
+
+def _book_order(exercise: Exercise) -> tuple:
+    """Notebooks in book order; inside one, predict → implement → experiment, then as registered."""
+    return (_section_key(exercise.id), KINDS.index(exercise.kind),
+            list(_REGISTRY).index(exercise.id))
 
 
 def list_exercises(prefix: str | None = None) -> list[Exercise]:
     """All registered exercises in book order, optionally only those of a notebook/section prefix."""
     _load_all()
     found = [e for e in _REGISTRY.values() if prefix is None or _matches(e, prefix)]
-    return sorted(found, key=lambda e: _section_key(e.id))
+    return sorted(found, key=_book_order)
 
 
 def _matches(exercise: Exercise, prefix: str) -> bool:
@@ -147,7 +162,7 @@ def get(exercise_id: str) -> Exercise:
         return _REGISTRY[exercise_id]
     close = difflib.get_close_matches(exercise_id, list(_REGISTRY), n=5, cutoff=0.5)
     same_notebook = [i for i in _REGISTRY if i.split("-")[0] == exercise_id.split("-")[0]]
-    suggestions = close or sorted(same_notebook, key=_section_key)
+    suggestions = close or sorted(same_notebook)
     hint_text = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
     raise ValueError(f"no exercise with id {exercise_id!r}{hint_text} "
                      "(python -m companion.exercises list shows them all)")
@@ -209,7 +224,7 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
     except _StudentError as failure:
         error = failure.error
         return CheckResult(False, True, f"✗ {exercise.id}: your function raised "
-                                        f"{type(error).__name__}: {error}")
+                                        f"{type(error).__name__}: {error}{_where(error)}")
     except CheckFailed as failure:
         return CheckResult(False, True, f"✗ {exercise.id}: {failure}")
     except Exception as error:  # noqa: BLE001 — e.g. a wrong type that the checker could not use
@@ -218,6 +233,20 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
                                         f"({type(error).__name__}: {error}; in {last.name}). "
                                         f"Is it the right kind of answer? {_expected(exercise)}")
     return CheckResult(True, True, f"✓ {exercise.id}: " + (note or "correct."))
+
+
+def _where(error: BaseException) -> str:
+    """' (in f, line n: code)' for the last frame of the student's own code, if there is one."""
+    import torch  # the student's code called into torch, which may have raised
+
+    library = (str(Path(__file__).parent), str(Path(torch.__file__).parent))
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.startswith(library)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = (frame.line or "").strip()
+    return f" (in {frame.name}, line {frame.lineno}{': ' + code if code else ''})"
 
 
 def _expected(exercise: Exercise) -> str:
@@ -274,7 +303,7 @@ def reference(exercise_id: str, **context: Any) -> Any:
     return exercise.reference(_context_for(exercise, context))
 
 
-def progress(section_prefix: str | None = None) -> dict[str, str]:
+def progress(section_prefix: str | None = None) -> Progress:
     """Print which exercises passed, failed or are not attempted yet in this kernel.
 
     ``section_prefix`` is a notebook ("5.2.6") or a section prefix ("5.2"); by default, every
@@ -282,16 +311,16 @@ def progress(section_prefix: str | None = None) -> dict[str, str]:
     """
     _load_all()
     if section_prefix is None:
-        notebooks = sorted({_REGISTRY[i].notebook for i in _RESULTS}, key=lambda n: _section_key(n))
+        notebooks = sorted({_REGISTRY[i].notebook for i in _RESULTS}, key=_section_key)
         exercises = [e for n in notebooks for e in list_exercises(n)]
         if not exercises:
             print("No exercise checked yet in this kernel; progress('5.2.6') shows one notebook's.")
-            return {}
+            return Progress()
     else:
         exercises = list_exercises(section_prefix)
         if not exercises:
             raise ValueError(f"no exercises under {section_prefix!r}")
-    statuses = {}
+    statuses = Progress()
     for exercise in exercises:
         result = _RESULTS.get(exercise.id)
         if result is None or not result.attempted:
@@ -324,6 +353,8 @@ def verify_exercise(exercise: Exercise) -> list[str]:
     result = _run_checker(exercise, answer, context)
     if not result.passed:
         problems.append(f"{exercise.id}: the reference fails: {result.message}")
+    if not exercise.solution_text.strip() or not all(h.strip() for h in exercise.hints):
+        problems.append(f"{exercise.id}: an empty solution or hint")
     if exercise.kind in ("implement", "predict") and not exercise.mistakes:
         problems.append(f"{exercise.id}: a {exercise.kind} exercise registers no typical mistake")
     for mistake in exercise.mistakes:
@@ -375,6 +406,10 @@ def as_number(answer: Any, what: str = "your answer") -> float:
     return value
 
 
+def _format(value: float) -> str:
+    return f"{value:,.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
+
+
 def close(a: float, b: float, *, rtol: float = 1e-3, atol: float = 1e-6) -> bool:
     return abs(a - b) <= atol + rtol * abs(b)
 
@@ -384,15 +419,18 @@ def check_number(answer: Any, expected: float, context: dict, mistakes: Sequence
     """Compare a number with the expected one; name a registered mistake if the answer matches it."""
     value = as_number(answer, what)
     if close(value, expected, rtol=rtol, atol=atol):
-        return f"{value:.4g} is right."
+        return f"{_format(value)} is right."
     for mistake in mistakes:
         wrong = as_number(mistake.make(context), f"mistake {mistake.name}")
         if close(value, wrong, rtol=rtol, atol=atol) and not close(wrong, expected, rtol=rtol,
                                                                    atol=atol):
             raise CheckFailed(mistake.message)
     direction = "too large" if value > expected else "too small"
-    raise CheckFailed(f"{value:.4g} is {direction} (a tolerance of {rtol:.0%} is allowed). "
-                      "hint(...) gives a hint.")
+    if rtol > 0:
+        allowed = f"answers within ±{rtol * 100:g} % count as right"
+    else:
+        allowed = f"answers within ±{atol:g} count as right" if atol >= 1e-3 else "it must be exact"
+    raise CheckFailed(f"{_format(value)} is {direction} ({allowed}). hint(id) gives a hint.")
 
 
 def as_tensor(value: Any, what: str = "your function's result"):

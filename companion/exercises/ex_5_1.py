@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_tensor, check_function,
-                                      predict_exercise, register)
+                                      experiment_exercise, predict_exercise, register)
 
 predict_exercise(
     id="5.1-mask-count", section="5.1.1", title="How many real target positions in a padded batch?",
@@ -165,3 +165,46 @@ def greedy_step(logits, finished, eos_id, pad_id):
            "(torch.where)."),
     mistakes=GREEDY_MISTAKES,
 ))
+
+
+# ---------------------------------------------------------------- 5.1-perplexity (experiment)
+
+def _held_out_loss(context) -> float:
+    from companion.models import seq2seq_loss
+    model, data = context["model"], context["data"]
+    device = next(model.parameters()).device
+    batch = data.batch(list(range(len(data)))).to(device)
+    model.eval()
+    with torch.no_grad():
+        return seq2seq_loss(model, batch).item()
+
+
+def _demo_seq2seq() -> dict:
+    from companion.data import Seq2SeqData, generate_pairs
+    from companion.models import make_seq2seq
+    data = Seq2SeqData.from_pairs(generate_pairs("numbers", 40, seed=0), "en", "zh")
+    torch.manual_seed(0)
+    return {"model": make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), emb_dim=8, hidden=16),
+            "data": data}
+
+
+experiment_exercise(
+    id="5.1-perplexity", section="5.1.1",
+    title="The trained model's held-out loss as a perplexity (困惑度)",
+    measure=lambda ctx: math.exp(_held_out_loss(ctx)), rtol=1e-3,
+    mistakes=[("loss", _held_out_loss, "that is the loss itself (nats per token); the perplexity "
+                                       "is e^loss"),
+              ("base-2", lambda ctx: 2 ** _held_out_loss(ctx),
+               "the loss is in nats, so the perplexity is e^loss, not 2^loss")],
+    solution_text='''
+batch = valid_data.batch(list(range(len(valid_data)))).to(device)
+model.eval()
+with torch.no_grad():
+    loss = models.seq2seq_loss(model, batch)        # masked cross-entropy, nats per token
+my_perplexity = loss.exp().item()''',
+    hints=("Put the whole validation set in one batch (valid_data.batch(indices)) and compute the "
+           "training loss on it, in eval mode and without gradients.",
+           "Perplexity = e^(cross-entropy per token): the number of tokens the model is 'choosing "
+           "between' on average. An untrained model's is about V."),
+    needs=("model", "data"), demo_context=_demo_seq2seq,
+)

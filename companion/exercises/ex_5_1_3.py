@@ -117,3 +117,67 @@ my_mse = (out - clean).pow(2).mean().item()''',
            "Use clean = test_x[:200], level 0.9 and seed=0, and compare the output with clean."),
     needs=("model", "images"), demo_context=_demo_autoencoder,
 )
+
+
+# ---------------------------------------------------------------- 5.1.3-knn (implement)
+
+def _knn_loop(train_codes, train_labels, test_codes, k):
+    """A plain loop (independent of the vectorised reference): sort distances, count votes."""
+    from collections import Counter
+    predictions = []
+    train, labels = train_codes.tolist(), train_labels.tolist()
+    for point in test_codes.tolist():
+        distances = [(sum((a - b) ** 2 for a, b in zip(point, code)), label)
+                     for code, label in zip(train, labels)]
+        votes = Counter(label for _, label in sorted(distances)[:k])
+        predictions.append(max(sorted(votes), key=votes.get))
+    return torch.tensor(predictions)
+
+
+def _knn_cases():
+    g = torch.Generator().manual_seed(5131)
+    cases = []
+    for n, m, d, k in [(80, 30, 2, 5), (120, 40, 4, 3), (50, 20, 2, 7)]:
+        labels = torch.randint(0, 2, (n,), generator=g)   # two classes and an odd k: no tied votes
+        codes = torch.randn(n, d, generator=g) + 1.2 * labels[:, None]
+        test = torch.randn(m, d, generator=g) + 0.6
+        cases.append((codes, labels, test, k))
+    return cases
+
+
+def _knn_with(pick):
+    def knn(train_codes, train_labels, test_codes, k):
+        distances = torch.cdist(test_codes, train_codes)
+        neighbours = pick(distances, k)
+        return train_labels[neighbours].mode(dim=1).values
+    return knn
+
+
+KNN_MISTAKES = (
+    Mistake("one-neighbour", lambda ctx: _knn_with(lambda dist, k: dist.topk(1, largest=False).indices),
+            "you used only the nearest neighbour; take a majority vote of the k nearest"),
+    Mistake("farthest", lambda ctx: _knn_with(lambda dist, k: dist.topk(k).indices),
+            "those are the k *farthest* training codes: topk(k, largest=False) or sort ascending"),
+    Mistake("majority-class", lambda ctx: lambda codes, labels, test, k: labels.mode().values.repeat(
+                len(test)),
+            "you predict the most common class for every test code; vote among each test "
+            "code's own nearest neighbours"),
+)
+
+register(Exercise(
+    id="5.1.3-knn", section="5.1.3 feature extraction (特征提取)", kind="implement",
+    title="knn_predict(train_codes, train_labels, test_codes, k): judge codes by a k-NN vote",
+    checker=lambda answer, ctx: check_function(answer, _knn_loop, _knn_cases(), ctx, KNN_MISTAKES,
+                                               rtol=0, atol=0),
+    reference=lambda ctx: _knn_with(lambda dist, k: dist.topk(k, largest=False).indices),
+    solution_text='''
+def knn_predict(train_codes, train_labels, test_codes, k):
+    distances = torch.cdist(test_codes, train_codes)             # [M, N] Euclidean
+    nearest = distances.topk(k, largest=False).indices             # [M, k]
+    return train_labels[nearest].mode(dim=1).values                # majority vote
+# sklearn.neighbors.KNeighborsClassifier(n_neighbors=k), used in the notebook, does the same.''',
+    hints=("For each test code, find the k training codes at the smallest Euclidean distance.",
+           "torch.cdist gives all distances at once; topk(k, largest=False) the nearest; "
+           ".mode(dim=1) the majority label."),
+    mistakes=KNN_MISTAKES,
+))

@@ -102,18 +102,18 @@ predict_exercise(
 )
 
 predict_exercise(
-    id="5.2.1-kl-vs-5-13", section="5.2.1 (5-13), 5.2.6 (5-17)",
-    title="The KL (5-17) for μ = (1, −1), σ = (0, ln 2) — and why it is not (5-13)",
+    id="5.2.1-kl-vs-fig-5-5", section="5.2.1 Fig. 5-5, 5.2.6 (5-17)",
+    title="The KL (5-17) for μ = (1, −1), σ = (0, ln 2) — and why it is not Fig. 5-5's loss",
     value=0.5 * ((1 - 1 + 1) + (2 - 1 - math.log(2) + 1)), rtol=5e-3,
-    mistakes=[("book-5-13", (1 - 1 + 1) + (2 - 1 - math.log(2) + 1),
-               "that is Fig. 5-5's loss (5-13), which has no ½: it is exactly twice the KL (5-17)"),
+    mistakes=[("fig-5-5-loss", (1 - 1 + 1) + (2 - 1 - math.log(2) + 1),
+               "that is the loss printed beside Fig. 5-5, which has no ½: it is exactly twice the KL (5-17)"),
               ("log-std", 0.5 * ((1 - 1 + 1) + (4 - 1 - 2 * math.log(2) + 1)),
                "you read σ as ln(standard deviation); in (5-17) σ is ln(variance): the variance "
                "is e^σ")],
     solution_text="""
 (5-17): ½ Σ (μ² + e^σ − 1 − σ).
 dimension 1: 1 + 1 − 1 − 0 = 1;  dimension 2: 1 + 2 − 1 − ln 2 ≈ 1.307.
-KL = ½ (1 + 1.307) ≈ 1.153 nats. (5-13) omits the ½ and gives 2.307.""",
+KL = ½ (1 + 1.307) ≈ 1.153 nats. The loss beside Fig. 5-5 omits the ½ and gives 2.307.""",
     hints=("Use (5-17): ½ Σ_i (μ_i² + e^{σ_i} − 1 − σ_i), with e^{ln 2} = 2.",
            "Do the two dimensions separately, add them, and do not forget the ½."),
 )
@@ -165,3 +165,66 @@ my_count = int((kl_per_dim.mean(0) > 0.1).sum())''',
                           "images": torch.rand(32, 1, 8, 8,
                                                generator=torch.Generator().manual_seed(1))},
 )
+
+
+# ---------------------------------------------------------------- 5.2.1-pca-subspace (implement)
+
+def _pca_reference(x, k):
+    return torch.linalg.svd(x - x.mean(0), full_matrices=False).Vh[:k]
+
+
+def _projection(basis):
+    """The projection matrix onto the span of the rows: independent of their order and signs."""
+    basis = as_tensor(basis).double()
+    if basis.dim() != 2:
+        raise CheckFailed(f"return a matrix [k, D] (one direction per row), got shape "
+                          f"{list(basis.shape)}")
+    gram = basis @ basis.T
+    if not torch.allclose(gram, torch.eye(len(basis), dtype=gram.dtype), atol=1e-4):
+        raise CheckFailed("the rows of your result are not orthonormal (unit length, at right "
+                          "angles): take them from the SVD's Vh")
+    return basis.T @ basis
+
+
+def _pca_cases():
+    g = torch.Generator().manual_seed(5211)
+    cases = []
+    for n, d, k in [(200, 6, 2), (100, 10, 3), (60, 4, 1)]:
+        scales = torch.linspace(3, 0.3, d)
+        x = torch.randn(n, d, generator=g) * scales @ torch.linalg.qr(
+            torch.randn(d, d, generator=g))[0] + 5 * torch.randn(d, generator=g)  # far from 0
+        cases.append((x, k))
+    return cases
+
+
+PCA_MISTAKES = (
+    Mistake("not-centred", lambda ctx: lambda x, k: torch.linalg.svd(x, full_matrices=False).Vh[:k],
+            "centre the data first (subtract the mean image): PCA's directions are those of the "
+            "largest variance around the mean"),
+    Mistake("smallest", lambda ctx: lambda x, k: torch.linalg.svd(
+                x - x.mean(0), full_matrices=False).Vh[-k:],
+            "those are the directions of the *smallest* variance (torch.linalg.eigh sorts "
+            "eigenvalues in ascending order); take the k largest"),
+)
+
+register(Exercise(
+    id="5.2.1-pca-subspace", section="5.2.1 Fig. 5-1", kind="implement",
+    title="principal_subspace(x, k): PCA's top-k directions, which a linear AE also finds",
+    checker=lambda answer, ctx: check_function(
+        lambda x, k: _projection(answer(x, k)), lambda x, k: _projection(_pca_reference(x, k)),
+        _pca_cases(), ctx,
+        [Mistake(m.name, (lambda mk: lambda c: lambda x, k: _projection(mk(c)(x, k)))(m.make),
+                 m.message) for m in PCA_MISTAKES], rtol=1e-4, atol=1e-4),
+    reference=lambda ctx: _pca_reference,
+    solution_text='''
+def principal_subspace(x, k):
+    # x [N, D]: N data points; returns [k, D], orthonormal rows = top-k principal directions
+    centred = x - x.mean(0)
+    return torch.linalg.svd(centred, full_matrices=False).Vh[:k]
+# The checker compares spans (projection matrices), so any orthonormal basis of the same
+# subspace, in any order and with any signs, passes — as for the linear autoencoder.''',
+    hints=("PCA's directions are the right singular vectors of the centred data matrix.",
+           "torch.linalg.svd(x - x.mean(0), full_matrices=False) returns U, S, Vh; S is sorted "
+           "from largest to smallest."),
+    mistakes=PCA_MISTAKES,
+))

@@ -106,6 +106,22 @@ def attribute_vector(codes, has_attribute):
 
 
 predict_exercise(
+    id="5.2.2-prior-mass", section="5.2.2 the latent manifold grid",
+    title="Fraction of the 2-D prior N(0, I) inside the grid's square [−2.5, 2.5]²",
+    value=math.erf(2.5 / math.sqrt(2)) ** 2, rtol=2e-3,
+    mistakes=[("one-dimension", math.erf(2.5 / math.sqrt(2)),
+               "that is the mass of one coordinate in [−2.5, 2.5]; both must be: square it"),
+              ("disc", 1 - math.exp(-2.5 ** 2 / 2),
+               "that is the mass of the disc of radius 2.5; the square also holds its corners")],
+    solution_text="""
+The coordinates are independent N(0, 1): P(|z₁| ≤ 2.5) = erf(2.5/√2) ≈ 0.9876, so the square holds
+0.9876² ≈ 0.9753 of the prior — the grid of the notebook covers almost all of it.""",
+    hints=("The two coordinates are independent: multiply the probabilities.",
+           "P(|z| ≤ 2.5) for z ~ N(0, 1) is math.erf(2.5 / math.sqrt(2))."),
+)
+
+
+predict_exercise(
     id="5.2.2-midpoint-norm", section="5.2.2 interpolation",
     title="Expected squared length of the midpoint of two codes drawn from N(0, I₁₆)",
     value=8.0, rtol=1e-2,
@@ -121,22 +137,6 @@ while a typical code has E‖z‖² = 16. Straight lines between codes pass thro
     hints=("E‖m‖² = Σ over dimensions of the variance of each coordinate (the mean is 0).",
            "Var((z₀ + z₁)/2) = (Var z₀ + Var z₁)/4 per coordinate."),
 )
-
-predict_exercise(
-    id="5.2.2-prior-mass", section="5.2.2 the latent manifold grid",
-    title="Fraction of the 2-D prior N(0, I) inside the grid's square [−2.5, 2.5]²",
-    value=math.erf(2.5 / math.sqrt(2)) ** 2, rtol=2e-3,
-    mistakes=[("one-dimension", math.erf(2.5 / math.sqrt(2)),
-               "that is the mass of one coordinate in [−2.5, 2.5]; both must be: square it"),
-              ("disc", 1 - math.exp(-2.5 ** 2 / 2),
-               "that is the mass of the disc of radius 2.5; the square also holds its corners")],
-    solution_text="""
-The coordinates are independent N(0, 1): P(|z₁| ≤ 2.5) = erf(2.5/√2) ≈ 0.9876, so the square holds
-0.9876² ≈ 0.9753 of the prior — the grid of the notebook covers almost all of it.""",
-    hints=("The two coordinates are independent: multiply the probabilities.",
-           "P(|z| ≤ 2.5) for z ~ N(0, 1) is math.erf(2.5 / math.sqrt(2))."),
-)
-
 
 # ---------------------------------------------------------------- 5.2.2-class-distance (experiment)
 

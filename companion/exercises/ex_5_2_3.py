@@ -26,6 +26,24 @@ float64 (smallest ≈ 10^−308), and ln 0 = −∞: that is why (5-2) takes the
 )
 
 predict_exercise(
+    id="5.2.3-bernoulli-nll", section="5.2.3 cross-entropy ⇔ Bernoulli NLL",
+    title="Binary cross-entropy of two pixels: value 1 predicted 0.9, value 0 predicted 0.2",
+    value=-math.log(0.9) - math.log(0.8), rtol=5e-3,
+    mistakes=[("wrong-class", -math.log(0.9) - math.log(0.2),
+               "for a pixel whose value is 0 the likelihood is 1 − p = 0.8, not p"),
+              ("bits", (-math.log(0.9) - math.log(0.8)) / math.log(2),
+               "that is in bits; use the natural logarithm"),
+              ("sign", math.log(0.9) + math.log(0.8), "that is the log-likelihood; the NLL "
+                                                      "(cross-entropy) is its negative")],
+    solution_text="""
+Bernoulli likelihood: p^y (1 − p)^(1 − y). NLL = −ln 0.9 − ln(1 − 0.2) = 0.105 + 0.223 ≈ 0.329 nats.""",
+    hints=("A pixel with value y and predicted probability p has likelihood p if y = 1 and 1 − p "
+           "if y = 0.",
+           "−ln 0.9 − ln 0.8."),
+)
+
+
+predict_exercise(
     id="5.2.3-mse-nll", section="5.2.3 MSE ⇔ Gaussian NLL",
     title="Gaussian NLL (variance 1) of a 784-pixel image reconstructed with MSE 0.04",
     value=784 * (HALF_LOG_2PI + 0.5 * 0.04), rtol=2e-3,
@@ -44,24 +62,6 @@ predict_exercise(
     hints=("Write −ln N(x; μ, σ² = 1) for one pixel, then add up 784 of them.",
            "Per pixel: ½ ln(2π) + ½ (x − μ)²; the mean of (x − μ)² is the MSE."),
 )
-
-predict_exercise(
-    id="5.2.3-bernoulli-nll", section="5.2.3 cross-entropy ⇔ Bernoulli NLL",
-    title="Binary cross-entropy of two pixels: value 1 predicted 0.9, value 0 predicted 0.2",
-    value=-math.log(0.9) - math.log(0.8), rtol=5e-3,
-    mistakes=[("wrong-class", -math.log(0.9) - math.log(0.2),
-               "for a pixel whose value is 0 the likelihood is 1 − p = 0.8, not p"),
-              ("bits", (-math.log(0.9) - math.log(0.8)) / math.log(2),
-               "that is in bits; use the natural logarithm"),
-              ("sign", math.log(0.9) + math.log(0.8), "that is the log-likelihood; the NLL "
-                                                      "(cross-entropy) is its negative")],
-    solution_text="""
-Bernoulli likelihood: p^y (1 − p)^(1 − y). NLL = −ln 0.9 − ln(1 − 0.2) = 0.105 + 0.223 ≈ 0.329 nats.""",
-    hints=("A pixel with value y and predicted probability p has likelihood p if y = 1 and 1 − p "
-           "if y = 0.",
-           "−ln 0.9 − ln 0.8."),
-)
-
 
 # ---------------------------------------------------------------- 5.2.3-gaussian-nll (implement)
 

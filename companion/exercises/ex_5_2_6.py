@@ -34,8 +34,8 @@ def _kl_mistakes() -> tuple[Mistake, ...]:
     half = lambda mu, lv: 0.5 * (mu.pow(2) + lv.exp() - 1 - lv)  # noqa: E731  per dimension
     return (
         Mistake("no-half", lambda ctx: lambda mu, lv: 2 * half(mu, lv).sum(-1),
-                "your result is exactly twice the KL: check the ½ in (5-17) (the book's (5-13) "
-                "drops it too)"),
+                "your result is exactly twice the KL: check the ½ in (5-17) (the loss printed "
+                "beside Fig. 5-5 drops it too)"),
         Mistake("negative", lambda ctx: lambda mu, lv: -half(mu, lv).sum(-1),
                 "your result is minus the KL; a KL divergence is never negative: check the sign "
                 "of each term in (5-17)"),
@@ -214,7 +214,7 @@ experiment_exercise(
               ("reversed-sign", lambda ctx: -_closed_form_kl(ctx),
                "your estimate is negative: the KL is E_q[ln q(z|x) − ln p(z)], not ln p − ln q"),
               ("no-half", lambda ctx: 2 * _closed_form_kl(ctx),
-               "your number is twice the KL — did you use (5-13) instead of sampling?")],
+               "your number is twice the KL — did you use the loss beside Fig. 5-5 (no ½) instead of sampling?")],
     solution_text='''
 with torch.no_grad():
     mu, logvar = vae.encode(x_eval[:1])

@@ -6,7 +6,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_function,
-                                      check_number, close, register)
+                                      check_number, close)
+from companion.exercises.sequences import register
 
 # ---------------------------------------------------------------- 5.3.1-receptive-field (predict)
 # Each layer with kernel k widens the view by (k − 1)/2 tokens on each side: 1 + L·(k − 1).

@@ -6,10 +6,9 @@ from typing import Callable
 import torch
 from torch import nn
 
-from companion.exercises.core import (CheckFailed, Exercise, Mistake, check_function, check_number,
-                                      register)
+from companion.exercises.core import CheckFailed, Exercise, Mistake, check_function, check_number
 from companion.exercises.sequences import (call_student, check_fraction, exact_match_on_new_pairs,
-                                           tiny_seq2seq)
+                                           register, tiny_seq2seq)
 
 # ---------------------------------------------------------------- 5.3.2-cho-first-state (predict)
 # GRU update s₁ = (1 − z) ⊙ n + z ⊙ s₀ with z = 0.25, n = 0.6, s₀ = 0.8 (Cho et al.: s₀ = c).

@@ -6,8 +6,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from companion.exercises.core import Exercise, Mistake, check_function, check_number, register
-from companion.exercises.sequences import check_fraction, exact_match_on_new_pairs, tiny_seq2seq
+from companion.exercises.core import Exercise, Mistake, check_function, check_number
+from companion.exercises.sequences import (check_fraction, exact_match_on_new_pairs, register,
+                                           tiny_seq2seq)
 
 # ---------------------------------------------------------------- 5.3.3-masked-weights (predict)
 # scores e = (ln 3, 5, 0), position 2 is padding: exp → (3, ·, 1), so α = (3/4, 0, 1/4).
@@ -83,6 +84,8 @@ _SOFTMAX_MISTAKES = (
     Mistake("wrong-axis", lambda ctx: lambda s, m: s.masked_fill(~m, float("-inf")).softmax(dim=1),
             "your weights sum to 1 over the wrong axis: (5-22) normalises over the source "
             "positions j, the last axis (dim=-1)"),
+    Mistake("no-mask", lambda ctx: lambda s, m: s.softmax(-1),
+            "the mask is not used: positions where mask is False must get weight 0"),
     Mistake("mask-after-softmax", lambda ctx: lambda s, m: s.softmax(-1) * m,
             "you applied the mask after the softmax: the real positions no longer sum to 1. "
             "Mask the scores (−∞) before the softmax, or renormalise"),

@@ -1,13 +1,13 @@
-"""Exercises of notebook 5.3.4: teacher forcing (教师强制, Fig. 5-11) and beam search (束搜索)."""
+"""Exercises of notebook 5.3.4: teacher forcing (Teacher Forcing, Fig. 5-11) and beam search (Beam Search)."""
 from __future__ import annotations
 
 from typing import Callable
 
 import torch
 
-from companion.exercises.core import CheckFailed, Exercise, Mistake, check_number, register
+from companion.exercises.core import CheckFailed, Exercise, Mistake, check_number
 from companion.exercises.sequences import (call_student, check_bleu_measurement, check_fraction,
-                                           tiny_seq2seq)
+                                           register, tiny_seq2seq)
 
 # ---------------------------------------------------------------- 5.3.4-beam-candidates (predict)
 # V = 10, K = 3, 4 steps: step 1 extends only <bos> (10 candidates), steps 2–4 extend 3 prefixes

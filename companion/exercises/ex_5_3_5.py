@@ -6,9 +6,8 @@ import random
 from collections import Counter
 from typing import Callable, Sequence
 
-from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_number,
-                                      close, register)
-from companion.exercises.sequences import call_student
+from companion.exercises.core import CheckFailed, Exercise, Mistake, as_number, check_number, close
+from companion.exercises.sequences import call_student, register
 
 # ---------------------------------------------------------------- 5.3.5-clipped-bigram (predict)
 # hypothesis "the cat the cat on the mat"; references "the cat is on the mat",

@@ -6,8 +6,9 @@ import math
 import torch
 from torch import nn
 
-from companion.exercises.core import Exercise, Mistake, check_function, check_number, register
-from companion.exercises.sequences import check_fraction, exact_match_on_new_pairs, stop_early
+from companion.exercises.core import Exercise, Mistake, check_function, check_number
+from companion.exercises.sequences import (check_fraction, exact_match_on_new_pairs, register,
+                                           stop_early)
 
 # ---------------------------------------------------------------- 5.3.6-caption-grid (predict)
 

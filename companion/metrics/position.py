@@ -47,7 +47,7 @@ def teacher_forced_predictions(model, data, *, batch_size: int = 256,
     """The model's most likely token at every target position *given the true prefix*.
 
     One list per example of ``data`` (a :class:`~companion.data.Seq2SeqData`), as long as its
-    target plus ``<eos>`` — what the decoder predicts under teacher forcing (教师强制).
+    target plus ``<eos>`` — what the decoder predicts under teacher forcing (Teacher Forcing).
     """
     device = device or next(model.parameters()).device
     out: list[list[int]] = []
