@@ -155,7 +155,8 @@ def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
 
 
 def test_book_cat_on_the_mat_example():
-    """Section 5.3.5: the book's per-reference bigram precisions vs BLEU's clipping (OUTLINE 5)."""
+    """Section 5.3.5: the book's per-reference bigram precisions vs BLEU's clipping, which credits
+    a bigram at most as often as the single reference holding it most often does."""
     hyp = tokenize_for_bleu("The cat is on the mat.")
     ref1, ref2 = tokenize_for_bleu("The cat is on the mat."), tokenize_for_bleu("There is a cat on the mat.")
     # with the period as a token there are 6 bigrams; without it the book's 5

@@ -106,7 +106,7 @@ class LinearGaussian(nn.Module):
         return z @ self.weight.T + self.bias
 
     def likelihood(self, z: Tensor) -> Independent:
-        """p(x|z; θ) = N(Wz + b, σ²I): a distribution, not a point (OUTLINE item 4)."""
+        """p(x|z; θ) = N(Wz + b, σ²I): a distribution with spread σ², not a point f(z; θ)."""
         mean = self.decode(z)
         return Independent(Normal(mean, self.noise_std.expand_as(mean)), 1)
 
