@@ -13,7 +13,7 @@ NOTEBOOK_ARGS ?=
 .PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check clean
 
 help:
-	@echo "make lab             set up .venv (first time) and open JupyterLab on notebooks/"
+	@echo "make lab             set up .venv for students (first time) and open JupyterLab on notebooks/"
 	@echo "make test            set up .venv (first time) and run unit tests + every notebook"
 	@echo "make test-unit       only the unit tests of companion/"
 	@echo "make run-notebooks   execute every notebook with default parameters (build/executed/)"
@@ -25,15 +25,20 @@ help:
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+# Two stamps: students get the `lab` extra only; tests and tools need `dev` (which includes lab).
+$(VENV)/.installed-lab: pyproject.toml | $(BIN)/activate
 	$(BIN)/python -m pip install --quiet "$(TORCH_SPEC)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name companion --display-name "Python (companion)" >/dev/null
 	touch $@
 
-venv: $(VENV)/.installed
+$(VENV)/.installed-dev: $(VENV)/.installed-lab
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
 
-lab: venv
+venv: $(VENV)/.installed-dev
+
+lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
 test: venv

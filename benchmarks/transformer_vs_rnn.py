@@ -6,14 +6,17 @@ Both models have about 52k parameters (as in notebook 5.3.6) and see the same ba
 date task (one to four dates per example). Printed, each against the GRU measured in the same run:
 
 * the time of one training step (forward, backward, Adam) on a batch;
-* the time of one decoding step at output lengths 10, 25 and 50. The GRU carries one state
-  vector, so its step costs the same at every length; our Transformer decoder re-reads the whole
-  prefix (no key/value cache), so its step grows with the length and decoding T tokens costs
-  O(T²) decoder positions. The ratio column shows that growth.
+* the time of one decoding step at output lengths 10, 25, 50 and 100, for the Transformer
+  without and with its key/value cache. The GRU carries one state vector, so its step costs
+  about the same at every length. Without the cache the Transformer re-reads the whole prefix, so
+  its step grows with the length and decoding T tokens costs O(T²) decoder positions; with the
+  cache a step computes one new position (its attention still reads t stored keys, a small
+  O(t) term). Target: a cached step at length 50 within 3× of the GRU's.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -25,7 +28,6 @@ from companion.models import make_seq2seq, make_transformer, seq2seq_loss
 
 
 def seconds_per_call(fn, repeats: int, device: torch.device) -> float:
-    fn()  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
@@ -36,7 +38,26 @@ def seconds_per_call(fn, repeats: int, device: torch.device) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def train_step_time(model, batch, device, repeats: int) -> float:
+def interleaved_times(fns: dict, repeats: int, rounds: int, device: torch.device) -> dict[str, list[float]]:
+    """Seconds per call of each function, measured in turn ``rounds`` times.
+
+    Taking the functions in turn within each round exposes them to the same background load, so
+    the ratios of one round stay meaningful on a busy machine even when the absolute times jump.
+    """
+    for fn in fns.values():
+        fn()  # warm-up
+    times = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(seconds_per_call(fn, repeats, device))
+    return times
+
+
+def median_ratio(times: list[float], reference: list[float]) -> float:
+    return statistics.median(t / r for t, r in zip(times, reference))
+
+
+def train_step_fn(model, batch):
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
 
@@ -45,47 +66,55 @@ def train_step_time(model, batch, device, repeats: int) -> float:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return seconds_per_call(step, repeats, device)
+    return step
 
 
-@torch.no_grad()
-def decode_step_time(model, batch, length: int, device, repeats: int) -> float:
-    """Seconds for the ``length``-th decoding step (after feeding ``length - 1`` tokens)."""
+def decode_step_fn(model, batch, length: int, *, kv_cache: bool | None = None):
+    """The ``length``-th decoding step (after feeding ``length - 1`` tokens), as a function."""
     model.eval()
-    state = model.init_state(batch.src, batch.src_lengths)
-    tokens = torch.full((len(batch),), model.bos_id, dtype=torch.long, device=device)
-    for _ in range(length - 1):
-        _, state = model.step(tokens, state)
-    return seconds_per_call(lambda: model.step(tokens, state), repeats, device)
+    if kv_cache is not None:
+        model.decoder.kv_cache = kv_cache
+    with torch.no_grad():
+        state = model.init_state(batch.src, batch.src_lengths)
+        tokens = torch.full((len(batch),), model.bos_id, dtype=torch.long, device=batch.src.device)
+        for _ in range(length - 1):
+            _, state = model.step(tokens, state)
+    return torch.no_grad()(lambda: model.step(tokens, state))
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=20, help="calls per timing")
+    parser.add_argument("--rounds", type=int, default=7, help="timings per function, interleaved")
     args = add_runtime_args(parser).parse_args(argv)
     device = setup_runtime(args)
     pairs = generate_pairs("dates", 2000, seed=args.seed, n_items=(1, 4))
     data = Seq2SeqData.from_pairs(pairs, "en", "zh")
     batch = data.batch(range(args.batch)).to(device)
     sizes = len(data.src_vocab), len(data.tgt_vocab)
-    models = {
-        "attention GRU": make_seq2seq(*sizes, encoder="gru", decoder="attention", emb_dim=32, hidden=64),
-        "Transformer": make_transformer(*sizes, d_model=32, nhead=4, num_layers=2, dim_feedforward=64),
-    }
-    for model in models.values():
-        model.to(device)
+    gru = make_seq2seq(*sizes, encoder="gru", decoder="attention", emb_dim=32, hidden=64).to(device)
+    transformer = make_transformer(*sizes, d_model=32, nhead=4, num_layers=2,
+                                   dim_feedforward=64).to(device)
     print(f"batch of {len(batch)} date examples, source {batch.src.shape[1]} words, "
           f"target {batch.tgt_in.shape[1]} characters; {torch.get_num_threads()} CPU threads")
-    print(f"{'':28s}" + "".join(f"{name:>16s}" for name in models) + f"{'ratio':>8s}")
-    rows = {"training step": {n: train_step_time(m, batch, device, args.repeats) for n, m in models.items()}}
-    for length in (10, 25, 50):
-        rows[f"decoding step at length {length}"] = {
-            n: decode_step_time(m, batch, length, device, args.repeats) for n, m in models.items()}
-    for label, times in rows.items():
-        gru, transformer = times["attention GRU"], times["Transformer"]
-        print(f"{label:28s}{gru * 1e3:13.2f} ms{transformer * 1e3:13.2f} ms{transformer / gru:7.1f}×")
-
+    train = interleaved_times({"gru": train_step_fn(gru, batch),
+                               "transformer": train_step_fn(transformer, batch)},
+                              args.repeats, args.rounds, device)
+    print(f"training step: attention GRU {statistics.median(train['gru']) * 1e3:.2f} ms, "
+          f"Transformer {median_ratio(train['transformer'], train['gru']):.1f}× that\n")
+    print("decoding step at   attention GRU   Transformer, no cache   with key/value cache")
+    for length in (10, 25, 50, 100):
+        times = interleaved_times({
+            "gru": decode_step_fn(gru, batch, length),
+            "no cache": decode_step_fn(transformer, batch, length, kv_cache=False),
+            "cache": decode_step_fn(transformer, batch, length, kv_cache=True)},
+            args.repeats, args.rounds, device)
+        gru_ms = statistics.median(times["gru"]) * 1e3
+        print(f"length {length:<12d}{gru_ms:10.2f} ms" + "".join(
+            f"{statistics.median(times[k]) * 1e3:12.2f} ms ({median_ratio(times[k], times['gru']):5.1f}×)"
+            for k in ("no cache", "cache")))
+    print("(times: medians over rounds; ratios: medians of the per-round ratios to the GRU)")
 
 if __name__ == "__main__":
     main()

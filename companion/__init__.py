@@ -16,7 +16,7 @@ __all__ = ["setup", "seed_everything", "resolve_device", "__version__"]
 
 _SUBMODULES = {
     "data", "models", "prob", "decoding", "inference", "metrics", "model_utils", "train", "plot",
-    "widgets", "notebooks", "runtime",
+    "widgets", "notebooks", "runtime", "exercises",
 }
 
 

@@ -16,15 +16,24 @@ A *hypothesis* is a token sequence ``y_1 … y_L`` that either ends with ``<eos>
 or was cut at ``max_len`` without one. Its score is the sum of its token log-probabilities,
 ``log p(y | x) = Σ_t log p(y_t | y_<t, x)``; with ``length_penalty = α > 0`` beam and exhaustive
 search rank by ``Σ_t log p(y_t | …) / L**α`` instead (α = 0 is the plain sum, α = 1 the mean
-per-token log-probability). Each search returns, for every input row, a list of
+per-token log-probability; α is limited to 0…10, since beyond a few the length term decides every
+choice and ``L**α`` of long outputs leaves floating-point range).
+
+``log_probs`` must be log-probabilities: every row's ``logsumexp`` is 0 (up to rounding), with
+``-inf`` for impossible tokens. The searches check this at every step and raise ``ValueError``
+for raw logits (pass ``logits.log_softmax(-1)``), for NaN or ``+inf``, and for a row in which
+every token is impossible (there would be no hypothesis to return for that input). Each search returns, for every input row, a list of
 :class:`Hypothesis` best first, tokens without ``<bos>``.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
+
+from companion.validation import check_float, check_int, describe
 
 #: a decoder's state: a tensor or a (nested) tuple/list of tensors whose first dimension is the
 #: rows being decoded (see the module docstring)
@@ -78,20 +87,49 @@ def _batch_size(state: DecoderState) -> tuple[int, torch.device]:
     return n, leaves[0].device
 
 
-def _check_ids(bos_id: int, eos_id: int, max_len: int) -> None:
-    for name, value in (("bos_id", bos_id), ("eos_id", eos_id), ("max_len", max_len)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-    if bos_id < 0 or eos_id < 0:
-        raise ValueError(f"token ids must be non-negative, got bos_id={bos_id}, eos_id={eos_id}")
-    if max_len < 1:
-        raise ValueError(f"max_len must be ≥ 1, got {max_len}")
+def _check_search_args(step_fn: StepFn, bos_id: int, eos_id: int, max_len: int) -> None:
+    if not callable(step_fn):
+        raise TypeError(f"step_fn must be a function (prev_tokens, state) -> (log_probs, state), "
+                        f"got {describe(step_fn)}; for a model pass model.step")
+    check_int(bos_id, "bos_id", min=0)
+    check_int(eos_id, "eos_id", min=0)
+    check_int(max_len, "max_len", min=1)
+
+
+#: largest length penalty α accepted: beyond a few the length term decides everything, and
+#: L**α for long outputs leaves the range of floating-point numbers
+MAX_LENGTH_PENALTY = 10.0
 
 
 def _check_length_penalty(length_penalty: float) -> float:
-    if not isinstance(length_penalty, (int, float)) or not length_penalty >= 0:
-        raise ValueError(f"length_penalty must be a number ≥ 0, got {length_penalty!r}")
-    return float(length_penalty)
+    return check_float(length_penalty, "length_penalty", min=0.0, max=MAX_LENGTH_PENALTY)
+
+
+def _check_log_probs(log_probs: torch.Tensor) -> None:
+    """Each row must be a distribution in log space: no NaN, no +inf, logsumexp ≈ 0.
+
+    ``-inf`` entries (impossible tokens) are fine, but not a row of them only: every row needs
+    at least one possible next token. One reduction and one host sync per step.
+    """
+    lse = torch.logsumexp(log_probs.detach().double(), dim=-1)
+    tol = 1e-3 if log_probs.dtype in (torch.float32, torch.float64) else 2e-2
+    bad = ~(lse.abs() <= tol)  # NaN fails too
+    if not bool(bad.any()):
+        return
+    row = int(bad.nonzero()[0, 0])
+    values = log_probs[row]
+    if bool(torch.isnan(values).any()):
+        raise ValueError(f"step_fn returned NaN log-probabilities (row {row}); check the model "
+                         "for NaN weights or inputs")
+    if bool((values == float("inf")).any()):
+        raise ValueError(f"step_fn returned +inf log-probabilities (row {row}); log-probabilities "
+                         "are at most 0 (use logits.log_softmax(-1))")
+    if bool((values == float("-inf")).all()):
+        raise ValueError(f"step_fn returned a row of log-probabilities that are all -inf (row "
+                         f"{row}): no next token is possible there, so the search cannot "
+                         "return a hypothesis for every input")
+    raise ValueError(f"step_fn must return log-probabilities (e.g. logits.log_softmax(-1)): "
+                     f"each row's logsumexp must be 0, but row {row}'s is {float(lse[row]):.4g}")
 
 
 def _call_step(step_fn: StepFn, tokens: torch.Tensor, state: DecoderState, eos_id: int,
@@ -111,7 +149,13 @@ def _call_step(step_fn: StepFn, tokens: torch.Tensor, state: DecoderState, eos_i
         raise ValueError(f"eos_id={eos_id} is not a token of the {log_probs.shape[1]}-word vocabulary")
     if not log_probs.is_floating_point():
         raise ValueError(f"step_fn must return floating-point log-probabilities, got {log_probs.dtype}")
+    _check_log_probs(log_probs)
     return log_probs, new_state
+
+
+def _length_term(length: int, length_penalty: float) -> float:
+    """``L**α``, computed as ``exp(α · ln L)`` (a float, never Python's int ** float OverflowError)."""
+    return math.exp(length_penalty * math.log(length)) if length_penalty else 1.0
 
 
 def _to_hypotheses(tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Tensor
@@ -132,7 +176,7 @@ def greedy_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: 
     Returns one single-element list per input; the score is the summed log-probability. Rows
     that produced ``<eos>`` are dropped from the batch, so the model only runs on unfinished ones.
     """
-    _check_ids(bos_id, eos_id, max_len)
+    _check_search_args(step_fn, bos_id, eos_id, max_len)
     n, device = _batch_size(state)
     active = torch.arange(n, device=device)  # inputs still being decoded
     out = torch.full((n, max_len), eos_id, dtype=torch.long, device=device)
@@ -159,7 +203,7 @@ def greedy_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: 
 @torch.no_grad()
 def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, beam_width: int,
                 max_len: int, length_penalty: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
-    """Beam search (束搜索), batched over all inputs and all beams at once.
+    """Beam search (Beam Search), batched over all inputs and all beams at once.
 
     At every step each of the ``beam_width`` (K) live partial sequences of an input is extended by
     every token, and the K best extensions by summed log-probability that do not end in
@@ -174,11 +218,10 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
     ``beam_width=1`` beam search is greedy search; with ``beam_width ≥ V**max_len`` nothing is
     ever pruned and it equals :func:`exhaustive_search`.
     """
-    _check_ids(bos_id, eos_id, max_len)
+    _check_search_args(step_fn, bos_id, eos_id, max_len)
     alpha = _check_length_penalty(length_penalty)
-    for name, value in (("beam_width", beam_width), ("n_best", n_best)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be an integer ≥ 1, got {value!r}")
+    check_int(beam_width, "beam_width", min=1)
+    check_int(n_best, "n_best", min=1)
     if n_best > beam_width:
         raise ValueError(f"n_best={n_best} cannot exceed beam_width={beam_width}")
     n, device = _batch_size(state)
@@ -193,7 +236,7 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
     pool: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (inputs, scores, tokens)
 
     def set_aside(raw: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-        score = raw / tokens.shape[2] ** alpha if alpha else raw
+        score = raw / _length_term(tokens.shape[2], alpha) if alpha else raw
         pool.append((active, score, tokens))
         return score
 
@@ -228,7 +271,7 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
                                  keep_token[:, :, None]], dim=2)
 
         # Inputs whose live sequences can no longer enter their n-best leave the batch.
-        bound = keep_scores.max(dim=1).values / (max_len ** alpha if alpha else 1.0)
+        bound = keep_scores.max(dim=1).values / _length_term(max_len, alpha)
         hopeless = best_fin[:, -1] >= bound
         if t == max_len - 1:  # live sequences that reached max_len are finished as they are
             set_aside(keep_scores.masked_fill(hopeless[:, None], neg_inf), live_tokens)
@@ -271,10 +314,10 @@ def exhaustive_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_
     ranked like :func:`beam_search`. Sequences of probability zero (score ``-inf``) are left out.
     This is the reference beam search is tested against.
     """
-    _check_ids(bos_id, eos_id, max_len)
+    _check_search_args(step_fn, bos_id, eos_id, max_len)
     alpha = _check_length_penalty(length_penalty)
-    if n_best is not None and (not isinstance(n_best, int) or n_best < 1):
-        raise ValueError(f"n_best must be None or an integer ≥ 1, got {n_best!r}")
+    if n_best is not None:
+        check_int(n_best, "n_best", min=1)
     n, device = _batch_size(state)
     owner = torch.arange(n, device=device)       # input each partial sequence belongs to
     prefix = torch.empty((n, 0), dtype=torch.long, device=device)
@@ -284,20 +327,23 @@ def exhaustive_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_
     vocab = None
     for t in range(max_len):
         log_probs, state = _call_step(step_fn, prev, state, eos_id, vocab)
-        vocab = log_probs.shape[1]
-        if owner.numel() * vocab > MAX_EXHAUSTIVE_ROWS:
-            raise ValueError(f"exhaustive search would enumerate {owner.numel() * vocab:,} "
-                             f"sequences at step {t + 1}; use a smaller vocabulary or max_len")
+        if vocab is None:  # the first step tells V: check the size before anything grows
+            vocab = log_probs.shape[1]
+            widest = n * (vocab - 1) ** (max_len - 1) * vocab  # candidates at the last step
+            if widest > MAX_EXHAUSTIVE_ROWS:
+                raise ValueError(f"exhaustive search would enumerate {widest:,} sequences at step "
+                                 f"{max_len} (more than {MAX_EXHAUSTIVE_ROWS:,}); use a smaller "
+                                 f"vocabulary (V={vocab}), max_len ({max_len}) or beam_search")
         total = scores[:, None] + log_probs.to(scores.dtype)           # [M, V]
         ended = torch.cat([prefix, prefix.new_full((prefix.shape[0], 1), eos_id)], dim=1)
-        done.append((owner, ended, total[:, eos_id] / (t + 1) ** alpha))
+        done.append((owner, ended, total[:, eos_id] / _length_term(t + 1, alpha)))
         others = torch.tensor([v for v in range(vocab) if v != eos_id], dtype=torch.long, device=device)
         row = torch.arange(owner.numel(), device=device).repeat_interleave(others.numel())
         nxt = others.repeat(owner.numel())
         owner, scores = owner[row], total[row, nxt]
         prefix = torch.cat([prefix[row], nxt[:, None]], dim=1)
         if t == max_len - 1:
-            done.append((owner, prefix, scores / max_len ** alpha))
+            done.append((owner, prefix, scores / _length_term(max_len, alpha)))
         else:
             state, prev = reorder_state(state, row), nxt
 

@@ -8,12 +8,15 @@ Command line (``python -m companion.notebooks --help``)::
     python -m companion.notebooks new NAME "English title" "中文标题"
 
 ``NAMES`` are notebook file names or unique prefixes (``5.1``, ``5.2.3``); none means all.
+Notebooks are looked for in ``--dir``, then ``$COMPANION_NOTEBOOKS``, then ``./notebooks``, then
+the current folder — never inside the installed package, which does not ship them.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -22,7 +25,6 @@ from typing import Any, Sequence
 
 REPOSITORY = "encoder-decoder-companion/companion"  # GitHub "owner/name"; change here for a fork
 BRANCH = "main"
-NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 REQUIRED_PARAMETERS = ("smoke", "seed", "device")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
@@ -37,24 +39,66 @@ def colab_badge(name: str) -> str:
             f"({colab_url(name)})")
 
 
+DISTRIBUTION = "encoder-decoder-companion"  # the name pip knows the package by (import name: companion)
+CJK_FONT_PACKAGE = "fonts-wqy-microhei"  # small Debian font with Chinese glyphs, for plot labels
+
+
+def colab_source() -> str:
+    """Where the Colab cell installs the package from: this repository's branch, via git."""
+    return f"git+https://github.com/{REPOSITORY}@{BRANCH}"
+
+
 def colab_install_source() -> str:
-    """The notebook cell that installs ``companion`` on Colab and does nothing anywhere else."""
+    """The notebook cell that installs ``companion`` on Colab and does nothing anywhere else.
+
+    pip keeps what Colab already has (torch, numpy, matplotlib, ipywidgets 7) because the
+    package's floors are met; a failed install stops the notebook with one sentence saying what
+    to do instead of pip's or git's traceback. A small CJK font makes Chinese plot labels render.
+    """
     return (
-        "# On Google Colab, install the companion package; elsewhere this cell does nothing.\n"
+        "# On Google Colab: install the companion package and a Chinese font. Elsewhere: nothing.\n"
         "import subprocess, sys\n"
-        f'COMPANION_PIP = ["pip", "install", "--quiet", "git+https://github.com/{REPOSITORY}@{BRANCH}"]\n'
+        f'SOURCE = "{colab_source()}"\n'
         'if "google.colab" in sys.modules:\n'
-        "    subprocess.run([sys.executable, \"-m\", *COMPANION_PIP], check=True)"
+        '    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
+        f'                          f"{DISTRIBUTION} @ {{SOURCE}}"], capture_output=True, text=True)\n'
+        "    if pip.returncode != 0:\n"
+        '        sys.exit(f"Could not install the companion from {SOURCE}: check that this runtime is "\n'
+        '                 f"online, then run this cell again. (pip said: {pip.stderr.strip()[-200:]})")\n'
+        f'    subprocess.run("apt-get install -y -qq {CJK_FONT_PACKAGE} || (apt-get update -qq && "\n'
+        f'                   "apt-get install -y -qq {CJK_FONT_PACKAGE})", shell=True, capture_output=True)'
     )
 
 
 # ---------------------------------------------------------------- finding notebooks
 
+def _is_notebook_dir(path: Path) -> bool:
+    return path.is_dir() and any(path.glob("5*.ipynb"))
+
+
+def notebook_dir(path: str | Path | None = None) -> Path:
+    """The folder holding the chapter's notebooks.
+
+    ``path`` if given, else ``$COMPANION_NOTEBOOKS``, else ``./notebooks``, else the current
+    folder when it holds the numbered notebooks (``5.1-….ipynb``).
+    """
+    if path is not None:
+        root = Path(path)
+        if not root.is_dir():
+            raise ValueError(f"no notebooks folder at {root}")
+        return root
+    if os.environ.get("COMPANION_NOTEBOOKS"):
+        return notebook_dir(os.environ["COMPANION_NOTEBOOKS"])
+    for candidate in (Path.cwd() / "notebooks", Path.cwd()):
+        if _is_notebook_dir(candidate):
+            return candidate
+    raise ValueError(f"found no notebooks in {Path.cwd()} or its notebooks/ folder: run this from "
+                     "the repository's root folder, or pass --dir PATH (or set COMPANION_NOTEBOOKS)")
+
+
 def notebook_paths(names: Sequence[str] = (), root: Path | None = None) -> list[Path]:
     """All notebooks under ``root`` in book order, or those matching ``names`` (name or prefix)."""
-    root = Path(root) if root is not None else NOTEBOOK_DIR
-    if not root.is_dir():
-        raise ValueError(f"no notebooks folder at {root}")
+    root = notebook_dir(root)
     every = sorted((p for p in root.glob("*.ipynb")), key=lambda p: _book_order(p.name))
     if not names:
         return every
@@ -116,11 +160,33 @@ def notebook_problems(path: Path) -> list[str]:
     return problems
 
 
+_COLAB_LINK = re.compile(r"\(https://colab\.research\.google\.com/github/[^)\s]+\)")
+
+
+def _set_source(cell: dict, text: str) -> None:
+    """Replace a cell's source, keeping its stored form (one string, or a list of lines)."""
+    if "".join(cell.get("source", "")) != text:
+        cell["source"] = text if isinstance(cell.get("source"), str) else text.splitlines(keepends=True)
+
+
+def _refresh_header(cells: list[dict], name: str) -> None:
+    """Point the title's badge at :data:`REPOSITORY` and make the install cell the current one."""
+    if cells and cells[0].get("cell_type") == "markdown":
+        title = "".join(cells[0].get("source", ""))
+        _set_source(cells[0], _COLAB_LINK.sub(f"({colab_url(name)})", title))
+    code = [c for c in cells if c.get("cell_type") == "code"][:2]
+    for cell in code:
+        if "google.colab" in "".join(cell.get("source", "")):
+            _set_source(cell, colab_install_source())
+
+
 def clean_notebook(path: Path) -> bool:
-    """Strip outputs and execution counts, add missing metadata; return True if the file changed."""
+    """Strip outputs and execution counts, add missing metadata, refresh the Colab badge and
+    install cell (after a change of :data:`REPOSITORY`); return True if the file changed."""
     path = Path(path)
     before = path.read_text(encoding="utf-8")
     nb = json.loads(before)
+    _refresh_header(nb.get("cells", []), path.name)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
@@ -140,7 +206,7 @@ def new_notebook(name: str, title_en: str, title_zh: str, parameters: str = "",
     """Create ``notebooks/NAME.ipynb`` with the standard first cells (title, badge, install, parameters, setup)."""
     import nbformat
 
-    root = Path(root) if root is not None else NOTEBOOK_DIR
+    root = Path(root) if root is not None else notebook_dir()
     path = root / (name if name.endswith(".ipynb") else name + ".ipynb")
     if path.exists():
         raise ValueError(f"{path} already exists")
@@ -233,11 +299,13 @@ def _parse_value(text: str) -> Any:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m companion.notebooks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dir", default=None, metavar="PATH",
+                        help="the notebooks folder (default: ./notebooks or the current folder)")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks with papermill and print a timing table")
     run.add_argument("names", nargs="*")
     run.add_argument("--smoke", action="store_true", help="CI-sized run (every code path, short)")
-    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     run.add_argument("--out", default="build/executed", help="folder for executed copies")
     run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                      help="extra parameter (VALUE parsed as JSON when possible), repeatable")
@@ -255,9 +323,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if args.command == "new":
-            print(new_notebook(args.name, args.title_en, args.title_zh))
+            print(new_notebook(args.name, args.title_en, args.title_zh, root=args.dir))
             return 0
-        paths = notebook_paths(args.names)
+        paths = notebook_paths(args.names, root=args.dir)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

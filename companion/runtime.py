@@ -8,30 +8,38 @@ import random
 import numpy as np
 import torch
 
+from companion.validation import check_bool, check_int
+
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (CPU and all GPUs)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = check_int(seed, "seed", min=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) into a ``torch.device``.
+def _mps_available() -> bool:
+    mps = getattr(torch.backends, "mps", None)
+    return bool(mps is not None and mps.is_available())
 
-    ``"auto"`` picks CUDA when a GPU is visible and the CPU otherwise. Asking for CUDA on a
-    machine without one is an error rather than a silent fall-back, so a GPU run cannot quietly
-    become a CPU run.
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) or ``"mps"`` into a ``torch.device``.
+
+    ``"auto"`` picks a CUDA GPU when one is visible, else Apple's MPS (Apple-silicon Macs), else
+    the CPU. Asking for a GPU the machine lacks is an error rather than a silent fall-back, so a
+    GPU run cannot quietly become a CPU run.
     """
     if isinstance(device, torch.device):
         device = str(device)
     if not isinstance(device, str) or not device.strip():
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
     device = device.strip().lower()
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("mps" if _mps_available() else "cpu")
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise ValueError(
@@ -39,9 +47,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
                 "use device='auto' or 'cpu'"
             )
         return torch.device(device)
+    if device == "mps":
+        if not _mps_available():
+            raise ValueError("device='mps' was requested but PyTorch sees no Apple MPS device "
+                             "here; use device='auto' or 'cpu'")
+        return torch.device("mps")
     if device == "cpu":
         return torch.device("cpu")
-    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
 
 
 def describe(device: torch.device) -> str:
@@ -49,6 +62,8 @@ def describe(device: torch.device) -> str:
     where = "CPU"
     if device.type == "cuda":
         where = f"CUDA ({torch.cuda.get_device_name(device)})"
+    elif device.type == "mps":
+        where = "Apple MPS"
     return (
         f"companion {_version()} | device: {where} | torch {torch.__version__} | "
         f"numpy {np.__version__} | python {platform.python_version()}"
@@ -60,10 +75,15 @@ def setup(seed: int = 0, device: str | torch.device = "auto", *, quiet: bool = F
 
     Every notebook calls this right after its ``parameters`` cell. Returns the chosen device.
     """
+    check_bool(quiet, "quiet")
     seed_everything(seed)
     chosen = resolve_device(device)
     if chosen.type == "cpu" and "COMPANION_THREADS" in os.environ:
-        torch.set_num_threads(max(1, int(os.environ["COMPANION_THREADS"])))
+        threads = os.environ["COMPANION_THREADS"]
+        if not threads.strip().isdigit():
+            raise ValueError(f"the environment variable COMPANION_THREADS must be a whole number "
+                             f"of CPU threads, got {threads!r}; unset it or set e.g. 2")
+        torch.set_num_threads(max(1, int(threads)))
     if not quiet:
         print(describe(chosen) + f" | seed {seed}")
     return chosen

@@ -155,8 +155,7 @@ def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
 
 
 def test_book_cat_on_the_mat_example():
-    """Section 5.3.5: the book's per-reference bigram precisions vs BLEU's clipping, which credits
-    a bigram at most as often as the single reference holding it most often does."""
+    """Section 5.3.5: the book's per-reference bigram precisions vs BLEU's clipping (ERRATA.md, item 5)."""
     hyp = tokenize_for_bleu("The cat is on the mat.")
     ref1, ref2 = tokenize_for_bleu("The cat is on the mat."), tokenize_for_bleu("There is a cat on the mat.")
     # with the period as a token there are 6 bigrams; without it the book's 5
@@ -207,20 +206,31 @@ def test_max_order_and_lowercase():
         assert len(ours.precisions) == order
 
 
-@pytest.mark.parametrize("call,match", [
-    (lambda: corpus_bleu(["a", "b"], [["a"]]), "2 hypotheses"),
-    (lambda: corpus_bleu([], []), "empty"),
-    (lambda: corpus_bleu("a b", ["a b"]), "list of strings"),
-    (lambda: corpus_bleu(["a"], [[]]), "no reference"),
-    (lambda: corpus_bleu(["a"], [[None]]), "strings"),
-    (lambda: corpus_bleu([3], ["a"]), "strings"),
-    (lambda: corpus_bleu(["a"], ["a"], tokenize="moses"), "tokenize"),
-    (lambda: corpus_bleu(["a"], ["a"], smooth="laplace"), "smoothing"),
-    (lambda: corpus_bleu(["a"], ["a"], max_order=0), "max_order"),
-    (lambda: corpus_bleu(["a"], ["a"], smooth="floor", smooth_value=-1), "smooth_value"),
-    (lambda: sentence_bleu(["a"], ["a"]), "string"),
-    (lambda: brevity_penalty(-1, 2), "non-negative"),
+@pytest.mark.parametrize("call,error,match", [
+    (lambda: corpus_bleu(["a", "b"], [["a"]]), ValueError, "2 hypotheses"),
+    (lambda: corpus_bleu([], []), ValueError, "empty"),
+    (lambda: corpus_bleu("a b", ["a b"]), TypeError, "list of strings"),
+    (lambda: corpus_bleu(["a"], [[]]), ValueError, "no reference"),
+    (lambda: corpus_bleu(["a"], [[None]]), TypeError, r"references\[0\]\[0\] must be a string"),
+    (lambda: corpus_bleu([3], ["a"]), TypeError, r"hypotheses\[0\] must be a string"),
+    (lambda: corpus_bleu(["a"], ["a"], tokenize="moses"), ValueError, "tokenize"),
+    (lambda: corpus_bleu(["a"], ["a"], smooth="laplace"), ValueError, "smooth"),
+    (lambda: corpus_bleu(["a"], ["a"], max_order=0), ValueError, "max_order"),
+    (lambda: corpus_bleu(["a"], ["a"], max_order=True), TypeError, "max_order"),
+    (lambda: corpus_bleu(["a"], ["a"], max_order=10**9), ValueError, "max_order"),
+    (lambda: corpus_bleu(["a"], ["a"], smooth="floor", smooth_value=-1), ValueError, "smooth_value"),
+    (lambda: corpus_bleu(["a"], ["a"], smooth="add-k", smooth_value=math.inf), ValueError,
+     "smooth_value"),
+    (lambda: corpus_bleu(["a"], ["a"], lowercase="yes"), TypeError, "lowercase"),
+    (lambda: sentence_bleu(["a"], ["a"]), TypeError, "hypothesis must be a string"),
+    (lambda: sentence_bleu("a b", None), TypeError, "references must be a list of strings"),
+    (lambda: sentence_bleu("a b", [None]), TypeError, r"references\[0\] must be a string"),
+    (lambda: brevity_penalty(-1, 2), ValueError, "sys_len"),
+    (lambda: brevity_penalty(2.5, 3), TypeError, "sys_len"),
+    (lambda: ngrams("a b c", 2), TypeError, "list of tokens"),
+    (lambda: bleu_from_counts([5, 0], [2, 1], 2, 2), ValueError, "exceeds"),
+    (lambda: bleu_from_counts([-1, 0], [2, 1], 2, 2), ValueError, "counts"),
 ])
-def test_bad_inputs_raise_value_error(call, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_inputs_raise_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
         call()

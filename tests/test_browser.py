@@ -324,3 +324,134 @@ def test_offline_slides_render_equations_without_network(browser, tmp_path):
     assert rendered > 0, "MathJax typeset no equation"
     assert raw_tex == 0, f"{raw_tex} markdown cells still show raw $$ TeX"
     assert blocked == [], f"the slides asked the network for {blocked}"
+
+
+# ------------------------------------------------------------------ static sliders, slides that fit
+
+STATIC_SLIDER_CELL = """\
+import matplotlib.pyplot as plt
+from ipywidgets import FloatSlider, IntSlider
+from companion.widgets import slider_widget
+
+def wave(freq, phase):
+    fig, ax = plt.subplots(figsize=(4, 2))
+    ax.plot([k / 20 for k in range(41)], [((k * freq + phase) % 7) / 7 for k in range(41)])
+    ax.set_title(f"freq {freq:.1f}, phase {phase}")
+    return fig
+
+wave(1.0, 2)
+plt.show()
+slider_widget(wave, freq=FloatSlider(value=1.0, min=0.5, max=3.0, step=0.5, description="freq"),
+              phase=IntSlider(value=2, min=0, max=3, description="phase"))"""
+TALL_CELL = "## A slide with too much on it\n\n" + "\n".join(f"- point {k}: " + "words " * 12
+                                                             for k in range(40))
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory):
+    """A site built by tools.site from a tiny notebook with a two-slider widget and a slide far
+    taller than reveal's frame: executed (smoke) with papermill, so the frames come from the kernel."""
+    from tools.offline_assets import AssetsMissing
+    from tools.site import build
+
+    root = tmp_path_factory.mktemp("static-slider")
+    path = nbtools.new_notebook("0.0-static-slider", "Static slider", "静态滑块", root=root / "nb")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    nb["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": "## A slider"},
+                    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+                     "source": STATIC_SLIDER_CELL},
+                    {"cell_type": "markdown", "metadata": {}, "source": TALL_CELL}]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    try:
+        built = build("site", [path.stem], smoke=True, out=root / "site", notebook_root=path.parent)
+    except AssetsMissing as exc:
+        _unavailable(f"no offline assets: {exc}")
+    assert not built[0].error, built[0].error
+    return root / "site", path.stem
+
+
+DRAG_JS = """(box) => {
+  const frame = box.querySelector('.companion-slider-frame');
+  return {src: frame.src.slice(-200), frame: frame.getAttribute('data-frame'),
+          labels: Array.from(box.querySelectorAll('.companion-slider-value')).map((o) => o.textContent)};
+}"""
+
+
+def _drag_static_slider(page) -> None:
+    box = page.locator("[data-companion-slider]").first
+    box.scroll_into_view_if_needed()
+    before = box.evaluate(DRAG_JS)
+    assert before["labels"] == ["1.00", "2"]  # the widget's defaults
+    freq = box.locator("input[type=range]").first
+    area = freq.bounding_box()
+    page.mouse.move(area["x"] + 4, area["y"] + area["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] - 2, area["y"] + area["height"] / 2, steps=6)
+    page.mouse.up()
+    after = box.evaluate(DRAG_JS)
+    assert after["labels"] == ["3.00", "2"], after["labels"]  # dragged to the right end
+    assert after["src"] != before["src"] and after["frame"] != before["frame"]
+    page.keyboard.press("ArrowLeft")  # the focused range input, not reveal, takes the key
+    assert box.evaluate(DRAG_JS)["labels"] == ["2.50", "2"]
+
+
+def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
+    site, stem = built_site
+    for url in (site / "notebooks" / f"{stem}.html", site / "slides" / f"{stem}.slides.html"):
+        blocked: list[str] = []
+        page = _offline_page(browser, blocked)
+        page.goto(url.as_uri())
+        if "slides" in url.name:
+            page.wait_for_selector(".reveal.ready")
+            page.evaluate("() => { const at = Reveal.getIndices(Reveal.getSlides().find("
+                          "(s) => s.querySelector('[data-companion-slider]'))); Reveal.slide(at.h, at.v); }")
+            page.wait_for_timeout(300)
+        _drag_static_slider(page)
+        BUILD.mkdir(exist_ok=True)
+        page.screenshot(path=str(BUILD / f"browser-static-slider-{url.suffixes[0][1:]}.png"))
+        page.close()
+        assert blocked == [], f"{url.name} asked the network for {blocked}"
+
+
+MEASURE_JS = """async () => {
+  Reveal.configure({transition: 'none', backgroundTransition: 'none'});
+  const frame = Reveal.getConfig().height, tall = [];
+  const idle = () => new Promise((done) => (window.MathJax && MathJax.Hub)
+      ? MathJax.Hub.Queue(() => requestAnimationFrame(() => requestAnimationFrame(done)))
+      : requestAnimationFrame(done));
+  const slides = Reveal.getSlides();
+  for (const slide of slides) {
+    const at = Reveal.getIndices(slide);
+    Reveal.slide(at.h, at.v);
+    await idle();
+    const height = slide.scrollHeight;
+    if (height > frame) tall.push({h: at.h, v: at.v, height});
+    slide.dataset.measured = height;
+  }
+  const zooms = slides.map((s) => parseFloat(s.getAttribute('data-fit-zoom') || '1'));
+  return {count: slides.length, tall, smallest: Math.min(...zooms),
+          shrunk: zooms.filter((z) => z < 1).length};
+}"""
+
+
+def test_every_slide_of_every_deck_fits_the_frame(browser, built_site, tmp_path):
+    """Every notebook's deck (as stored: the slide breaks and prose) and the executed test deck,
+    measured at 1280x720: no slide is taller than reveal's 700-px frame once shown."""
+    from tools.site import build
+
+    site, stem = built_site
+    build("slides", [], run=False, out=tmp_path / "site")
+    decks = sorted((tmp_path / "site" / "slides").glob("*.slides.html"))
+    decks.append(site / "slides" / f"{stem}.slides.html")
+    report = {}
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    for deck in decks:
+        page.goto(deck.as_uri())
+        page.wait_for_selector(".reveal.ready", timeout=30_000)
+        report[deck.name] = page.evaluate(MEASURE_JS)
+    page.close()
+    print("\n".join(f"{name}: {r['count']} slides, {r['shrunk']} shrunk (smallest zoom "
+                    f"{r['smallest']:.2f})" for name, r in report.items()))
+    assert report[f"{stem}.slides.html"]["shrunk"] >= 1  # the tall slide needed shrinking
+    tall = {name: r["tall"] for name, r in report.items() if r["tall"]}
+    assert tall == {}, f"slides taller than the frame: {tall}"

@@ -200,19 +200,19 @@ def test_seq2seq_model_beam_width_one_matches_greedy_search():
     assert all(w[0].score >= g[0].score - 1e-5 for w, g in zip(wide, greedy))
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    (dict(beam_width=0), "beam_width"),
-    (dict(beam_width=2.5), "beam_width"),
-    (dict(max_len=0), "max_len"),
-    (dict(n_best=4), "n_best"),
-    (dict(n_best=0), "n_best"),
-    (dict(length_penalty=-1.0), "length_penalty"),
-    (dict(eos_id=9), "eos_id"),
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(beam_width=0), ValueError, "beam_width"),
+    (dict(beam_width=2.5), TypeError, "beam_width"),
+    (dict(max_len=0), ValueError, "max_len"),
+    (dict(n_best=4), ValueError, "n_best"),
+    (dict(n_best=0), ValueError, "n_best"),
+    (dict(length_penalty=-1.0), ValueError, "length_penalty"),
+    (dict(eos_id=9), ValueError, "eos_id"),
 ])
-def test_bad_arguments_raise_value_error(kwargs, match):
+def test_bad_arguments_raise_clear_errors(kwargs, error, match):
     lm = RandomLM(2, 4)
     args = dict(bos_id=BOS, eos_id=EOS, beam_width=3, max_len=4) | kwargs
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(error, match=match):
         beam_search(lm.step, lm.init_state(), **args)
 
 

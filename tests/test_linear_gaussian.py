@@ -45,7 +45,7 @@ def test_posterior_obeys_bayes_rule(setup):
 
 
 def test_likelihood_is_a_distribution_not_a_point(setup):
-    # section 5.2.4: p(x|z; θ) has spread σ²; only its mean f(z; θ) is deterministic
+    # ERRATA.md, item 4: p(x|z; θ) has spread σ²; only its mean f(z; θ) is deterministic
     model, _ = setup
     z = torch.zeros(1, model.latent_dim, dtype=F64)
     draws = model.likelihood(z).sample((2_000,))

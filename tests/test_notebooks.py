@@ -2,8 +2,11 @@
 
 papermill proves the notebook runs top to bottom with injected parameters; nbval (``--nbval-lax``)
 re-executes that copy and compares the outputs of cells tagged ``nbval-check-output`` — numbers
-that must follow from the seed alone.
+that must follow from the seed alone. The exercises at the end of every notebook are proved in
+both modes: with the stubs untouched every check says "not attempted yet" (the run above), and
+with ``solutions=True`` (a second papermill run, no nbval) every check passes.
 """
+import json
 import os
 import subprocess
 import sys
@@ -34,11 +37,27 @@ INFRASTRUCTURE_FAILURES = ("CellTimeoutError", "DeadKernelError", "Kernel died",
 CELL_TIMEOUT = 300  # seconds; smoke-mode cells take a few seconds each
 
 
-def _papermill(path):
-    result = run_notebook(path, OUT, smoke=True, device="cpu", timeout=CELL_TIMEOUT)
+def _papermill(path, out=OUT, **parameters):
+    run = lambda: run_notebook(path, out, smoke=True, device="cpu", timeout=CELL_TIMEOUT,  # noqa: E731
+                               parameters=parameters)
+    result = run()
     if any(sign in result.error for sign in INFRASTRUCTURE_FAILURES):
-        result = run_notebook(path, OUT, smoke=True, device="cpu", timeout=CELL_TIMEOUT)
+        result = run()
     return result
+
+
+def check_cell_outputs(executed: Path) -> dict[str, str]:
+    """{exercise id: printed output} for every ``check("<id>", ...)`` cell of an executed notebook."""
+    outputs = {}
+    for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith("check("):
+            exercise_id = source.split('"')[1]
+            outputs[exercise_id] = "".join(
+                "".join(o.get("text", "")) if o["output_type"] == "stream"
+                else f"{o['output_type']}: {o.get('ename', '')} {o.get('evalue', '')}"
+                for o in cell["outputs"])
+    return outputs
 
 
 def _nbval(executed):
@@ -58,5 +77,20 @@ def _nbval(executed):
 def test_notebook_runs_and_checked_outputs_reproduce(path):
     result = _papermill(path)
     assert not result.error, result.error
+    checks = check_cell_outputs(result.output)
+    assert len(checks) >= 4, f"{path.name} has {len(checks)} exercise check cells, expected >= 4"
+    for exercise_id, printed in checks.items():  # untouched stubs: nothing raises, nothing passes
+        assert printed.startswith(f"not attempted yet — {exercise_id}"), (exercise_id, printed)
     nbval = _nbval(result.output)
     assert nbval.returncode == 0, f"nbval found a difference in {path.name}:\n{nbval.stdout[-4000:]}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_exercises_pass_with_solutions(path):
+    result = _papermill(path, OUT / "solutions", solutions=True)
+    assert not result.error, result.error
+    checks = check_cell_outputs(result.output)
+    assert len(checks) >= 4, f"{path.name} has {len(checks)} exercise check cells, expected >= 4"
+    failed = {i: out for i, out in checks.items() if not out.startswith(f"✓ {i}")}
+    assert not failed, f"with solutions=True these checks did not pass: {failed}"

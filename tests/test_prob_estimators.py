@@ -52,9 +52,12 @@ def test_log_mean_exp_survives_image_sized_log_likelihoods():
     assert log_mean_exp(torch.full((4,), -math.inf)) == -math.inf  # mean of zeros, not NaN
 
 
-@pytest.mark.parametrize("bad", [torch.tensor(1.0), torch.empty(0), [1.0, 2.0]])
-def test_log_mean_exp_rejects_bad_input(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("bad,error", [(torch.tensor(1.0), ValueError), (torch.empty(0), ValueError),
+                                       ([1.0, 2.0], TypeError),
+                                       (torch.tensor([0.0, math.nan]), ValueError),
+                                       (torch.tensor([0.0, math.inf]), ValueError)])
+def test_log_mean_exp_rejects_bad_input(bad, error):
+    with pytest.raises(error, match="values"):
         log_mean_exp(bad)
 
 

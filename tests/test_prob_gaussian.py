@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
-from companion.prob import (bernoulli_log_prob, book_kl_5_14, book_loss_5_13, elbo,
+from companion.prob import (bernoulli_log_prob, book_kl_5_14, elbo, fig_5_5_loss,
                             gaussian_log_prob, kl_gaussians, kl_to_standard_normal, reparameterize)
 
 
@@ -55,9 +55,9 @@ def test_book_5_14_as_printed_is_right_only_when_sigma2_is_one():
         assert torch.allclose(printed, correct, atol=1e-6) == agrees
 
 
-def test_book_loss_5_13_is_twice_the_kl_5_17():
+def test_fig_5_5_loss_is_twice_the_kl_5_13_5_17():
     mu, logvar = _random_params((8, 6))
-    assert torch.allclose(book_loss_5_13(mu, logvar), 2 * kl_to_standard_normal(mu, logvar))
+    assert torch.allclose(fig_5_5_loss(mu, logvar), 2 * kl_to_standard_normal(mu, logvar))
 
 
 def test_log_densities_match_torch():

@@ -186,3 +186,88 @@ def test_cli_rejects_unknown_notebooks(tmp_path):
                              "--notebooks", str(tmp_path), "--out", str(tmp_path / "site")],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 2 and "no notebook matches" in result.stderr
+
+
+# ``make site`` / ``make slides`` lines that README.md and CONTRIBUTING.md show a reader.
+MAKE_LINE = re.compile(r'make (site|slides)((?: +[A-Z_]+=(?:"[^"]*"|[^\s`]+))*)')
+
+
+def _documented_make_commands() -> list[str]:
+    text = "".join((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "CONTRIBUTING.md"))
+    return sorted({m.group(0).strip() for m in MAKE_LINE.finditer(text)})
+
+
+def test_every_documented_make_command_parses():
+    import shlex
+
+    from tools.site import parse_args
+
+    commands = _documented_make_commands()
+    assert any("SITE_ARGS" in c and "SMOKE=1" in c for c in commands) or len(commands) >= 3, commands
+    for command in commands + ['make site SMOKE=1 SITE_ARGS="5.3.4"']:
+        dry_run = subprocess.run(shlex.split(command) + ["-n"], capture_output=True, text=True, cwd=ROOT)
+        lines = [line for line in dry_run.stdout.splitlines() if "-m tools.site" in line]
+        assert dry_run.returncode == 0 and lines, f"`{command} -n` printed no tools.site command"
+        argv = shlex.split(lines[-1].split("-m tools.site", 1)[1])
+        args = parse_args(argv)  # argparse exits (SystemExit) on an argument it does not know
+        words = shlex.split(command)
+        site_args = next((w.split("=", 1)[1] for w in words if w.startswith("SITE_ARGS=")), "")
+        assert args.kind == words[1]
+        assert args.smoke == ("SMOKE=1" in words)
+        assert args.names == [w for w in site_args.split() if not w.startswith("-")]
+        assert args.run == ("--no-execute" not in site_args)
+
+
+# ------------------------------------------------------------------ static sliders
+
+def _frames_output(n_a=3, n_b=2):
+    from companion.widgets.sliders import FRAMES_MIME
+
+    controls = [{"name": "a", "description": "noise", "labels": [f"{k / 10:.1f}" for k in range(n_a)],
+                 "default": 1},
+                {"name": "b", "description": "<b>", "labels": [str(k) for k in range(n_b)], "default": 0}]
+    images = [PNG, PNG[:-4] + "AAA=", PNG[:-8] + "AAAAAA=="]
+    return {"output_type": "display_data", "metadata": {},
+            "data": {FRAMES_MIME: {"controls": controls, "images": images,
+                                   "frames": [k % 3 for k in range(n_a * n_b)], "format": "image/png"},
+                     "text/plain": "[frames]"}}
+
+
+def test_a_frames_output_becomes_a_static_slider_in_place_of_figure_and_control():
+    from tools.static_outputs import without_frames
+    from tools.static_sliders import SLIDER_META
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_code("show()\nslider_widget(f, a=..., b=...)",
+                      [{"output_type": "stream", "name": "stdout", "text": "example 3\n"}, _figure(),
+                       _frames_output(), _widget("interactive(children=(FloatSlider(value=0.1),))")])]
+    outputs = prepare_for_export(nb, "../assets")["cells"][0]["outputs"]
+    assert [o.get("name") or o["metadata"].get(SLIDER_META) for o in outputs] == ["stdout", 2]
+    html = outputs[1]["data"]["text/html"]
+    assert html.count('type="range"') == 2 and 'max="2"' in html and 'max="1"' in html
+    assert 'value="1"' in html and ">0.1</output>" in html      # starts at the default, labelled
+    assert '<span class="companion-slider-name">&lt;b&gt;</span>' in html  # descriptions escaped
+    images = _frames_output()["data"]["application/vnd.companion.slider-frames+json"]["images"]
+    assert f'src="data:image/png;base64,{images[2]}"' in html  # position (1, 0) = frame 1·2 + 0
+    slid = assign_slide_metadata(nbformat.from_dict(prepare_for_export(nb, "../assets")))
+    assert any(t.startswith(FIGURE_TAG) for t in slid.cells[0].metadata.tags)
+    kept = without_frames(nb)["cells"][0]["outputs"]
+    assert len(kept) == 3 and all("[frames]" not in str(o) for o in kept)
+
+
+def test_a_text_box_keeps_its_default_figure_and_says_it_needs_a_kernel():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_code("translator()", [_figure(), _widget("interactive(children=(Text(value='hi'),))")])]
+    outputs = prepare_for_export(nb, "../assets")["cells"][0]["outputs"]
+    assert "image/png" in outputs[0]["data"]
+    assert "Text box" in outputs[1]["data"]["text/html"]
+
+
+def test_slider_frames_must_match_their_controls():
+    from tools.static_sliders import slider_html
+
+    frames = _frames_output()["data"]
+    payload = dict(next(v for k, v in frames.items() if k != "text/plain"))
+    payload["frames"] = payload["frames"][:-1]
+    with pytest.raises(ValueError, match="do not match"):
+        slider_html(payload)

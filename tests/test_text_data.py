@@ -46,11 +46,12 @@ def test_english_number_examples():
     assert english_number(13) == "thirteen"
 
 
-@pytest.mark.parametrize("bad", [-1, 10000, 2.5, "7", True])
-def test_numbers_reject_bad_input(bad):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("bad,error", [(-1, ValueError), (10000, ValueError), (2.5, TypeError),
+                                       ("7", TypeError), (True, TypeError)])
+def test_numbers_reject_bad_input(bad, error):
+    with pytest.raises(error, match="n must be an integer in"):
         chinese_number(bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(error, match="n must be an integer in"):
         english_number(bad)
 
 
@@ -107,7 +108,7 @@ def test_tokenizers():
     assert tokenize_zh("2019年 3月") == ["2", "0", "1", "9", "年", "3", "月"]
     with pytest.raises(ValueError):
         tokenize("x", "fr")
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="text must be a string"):
         tokenize_en(None)
 
 
@@ -119,7 +120,7 @@ def test_vocab_specials_unknown_and_errors():
     assert v.decode([1, v.stoi["a"], 2, v.stoi["b"]]) == ["a"]
     with pytest.raises(ValueError):
         v.decode([99])
-    with pytest.raises(ValueError):
+    with pytest.raises(TypeError, match="tokenise it first"):
         v.encode("ab")
     with pytest.raises(ValueError):
         Vocab.build([[], []])

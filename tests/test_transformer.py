@@ -79,7 +79,54 @@ def test_step_interface_matches_the_parallel_forward_pass():
         for t in range(tgt.shape[1]):
             log_probs, state = model.step(tgt[:, t], state)
             assert torch.allclose(log_probs, full[:, t], atol=1e-5)
-        assert all(s.shape[0] == 4 for s in state)
+        assert all(s.shape[0] == 4 for s in decoding._tensor_leaves(state))
+
+
+def test_key_value_cache_gives_the_log_probs_and_weights_of_rerunning_the_prefix():
+    model = small_model()
+    src, lengths, tgt = random_batch(t=9)
+    with torch.no_grad():
+        cached = model.init_state(src, lengths)
+        model.decoder.kv_cache = False
+        uncached = model.init_state(src, lengths)
+        assert len(cached) == 4 and len(uncached) == 3
+        for t in range(tgt.shape[1]):
+            lp_cached, cached, w_cached = model.decoder.step(tgt[:, t], cached)
+            lp_uncached, uncached, w_uncached = model.decoder.step(tgt[:, t], uncached)
+            assert torch.allclose(lp_cached, lp_uncached, atol=1e-5), f"step {t}"
+            assert torch.allclose(w_cached, w_uncached, atol=1e-6), f"step {t}"
+            for self_keys, self_values, mem_keys, _ in cached[3]:  # one new key per step
+                assert self_keys.shape == (4, 4, t + 1, 8) and mem_keys.shape == (4, 4, 7, 8)
+
+
+def test_a_cached_step_reads_the_prefix_only_through_the_cache():
+    model = small_model()
+    src, lengths, tgt = random_batch()
+    with torch.no_grad():
+        state = model.init_state(src, lengths)
+        for t in range(4):
+            _, state = model.step(tgt[:, t], state)
+        prefix, memory, mask, caches = state
+        scrambled = (torch.zeros_like(prefix), torch.zeros_like(memory), mask, caches)
+        expected = model.step(tgt[:, 4], state)[0]
+        assert torch.equal(model.step(tgt[:, 4], scrambled)[0], expected)
+        emptied = (prefix, memory, mask, tuple((k * 0, v * 0, mk, mv) for k, v, mk, mv in caches))
+        assert not torch.allclose(model.step(tgt[:, 4], emptied)[0], expected, atol=1e-3)
+
+
+def test_beam_search_finds_the_same_hypotheses_with_and_without_the_cache():
+    model = small_model()
+    src, lengths, _ = random_batch()
+    found = {}
+    for cached in (True, False):
+        model.decoder.kv_cache = cached
+        with torch.no_grad():
+            found[cached] = decoding.beam_search(model.step, model.init_state(src, lengths), bos_id=1,
+                                                 eos_id=2, beam_width=4, n_best=4, max_len=12)
+    for with_cache, without in zip(found[True], found[False]):
+        assert [h.tokens for h in with_cache] == [h.tokens for h in without]
+        assert all(abs(a.score - b.score) < 1e-4 for a, b in zip(with_cache, without))
+        assert len({tuple(h.tokens) for h in with_cache}) == 4
 
 
 def test_overfits_a_tiny_batch_and_decodes_it_greedily():

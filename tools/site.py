@@ -13,23 +13,29 @@ papermill (``companion.notebooks.run_notebook``), then exported with nbconvert:
     build/site/assets/                    reveal.js, MathJax, require.js, jQuery, Font Awesome
 
 Every page loads its scripts from ``assets/`` by relative URL, so the folder can be copied to a
-USB stick and opened from disk in a classroom with no internet.
+USB stick and opened from disk in a classroom with no internet. The notebooks run with
+``COMPANION_STATIC_SLIDERS=1``, so every slider pre-renders its frames and moves on the pages and
+slides without a kernel (tools/static_sliders.py). The build prints the size of each notebook's
+files; a slide taller than reveal's frame is shrunk to fit when shown (the slides template).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+from unittest import mock
 
 from companion import notebooks as nbtools
+from companion.widgets.sliders import STATIC_SLIDERS_ENV
 
 from . import front_page
 from .offline_assets import AssetsMissing, exporter_urls, install_assets
 from .slide_metadata import assign_slide_metadata
-from .static_outputs import prepare_for_export
+from .static_outputs import prepare_for_export, without_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -62,7 +68,7 @@ def _exporter(kind: str):
             setattr(exporter, name, url)
     if kind == "slides":
         exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
-        exporter.reveal_scroll = True
+        exporter.reveal_scroll = False  # tall slides are shrunk to fit instead (the template)
         exporter.reveal_theme = "white"  # its fonts ship with reveal.js (others load Google Fonts)
         exporter.reveal_number = "c/t"
     return exporter
@@ -99,16 +105,21 @@ def export_page(nb, out_file: Path, nav_html: str = "", exporter=None) -> Path:
 
 
 def execute(paths: Sequence[Path], *, smoke: bool, out_dir: Path) -> list[BuiltNotebook]:
-    """Run every notebook with papermill; a failure is recorded, the rest still run."""
+    """Run every notebook with papermill; a failure is recorded, the rest still run.
+
+    The kernels inherit ``COMPANION_STATIC_SLIDERS=1``: every slider pre-renders its frames.
+    """
     built, results = [], []
-    for path in paths:
-        print(f"executing {path.name}{' (smoke)' if smoke else ''} …", flush=True)
-        result = nbtools.run_notebook(path, out_dir, smoke=smoke)
-        if result.error:
-            print(f"  FAILED {result.error}", file=sys.stderr, flush=True)
-        executed = result.output if result.output.exists() else path
-        built.append(BuiltNotebook(path, executed, result.error, result.seconds))
-        results.append(result)
+    with mock.patch.dict(os.environ, {STATIC_SLIDERS_ENV: "1"}):
+        os.environ.pop("MPLBACKEND", None)  # Agg would leave the executed notebooks no figures
+        for path in paths:
+            print(f"executing {path.name}{' (smoke)' if smoke else ''} …", flush=True)
+            result = nbtools.run_notebook(path, out_dir, smoke=smoke)
+            if result.error:
+                print(f"  FAILED {result.error}", file=sys.stderr, flush=True)
+            executed = result.output if result.output.exists() else path
+            built.append(BuiltNotebook(path, executed, result.error, result.seconds))
+            results.append(result)
     print(nbtools.format_table(results), flush=True)
     return built
 
@@ -129,22 +140,33 @@ def build(kind: str, names: Sequence[str] = (), *, smoke: bool = False, run: boo
     slides, pages = _exporter("slides"), _exporter("page") if kind == "site" else None
     for item in notebooks:
         nb = _read(item.executed)
-        export_slides(nb, out / "slides" / f"{item.stem}.slides.html", slides)
+        files = [export_slides(nb, out / "slides" / f"{item.stem}.slides.html", slides)]
         if pages is not None:
             target = out / "notebooks" / f"{item.stem}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
-            export_page(nb, out / "notebooks" / f"{item.stem}.html",
-                        front_page.nav_html(item.path.name), pages)
-        print(f"  built {item.stem}", flush=True)
+            target.write_text(json.dumps(without_frames(nb), indent=1, ensure_ascii=False),
+                              encoding="utf-8")
+            files += [export_page(nb, out / "notebooks" / f"{item.stem}.html",
+                                  front_page.nav_html(item.path.name), pages), target]
+        sizes = ", ".join(f"{kind} {_mb(f.stat().st_size)}"
+                          for kind, f in zip(("slides", "page", ".ipynb"), files))
+        print(f"  built {item.stem}: {sizes}", flush=True)
     if kind == "site":
         mode = ("notebooks shown as stored, not executed" if not run else
                 f"notebooks executed in {'smoke' if smoke else 'default'} mode")
         front_page.write(out / "index.html", notebooks, mode=mode)
+    total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"{out}: {_mb(total)} in all", flush=True)
     return notebooks
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line; notebook names may come before or after the options
+    (``make site SMOKE=1 SITE_ARGS="5.3.4"`` runs ``site --smoke 5.3.4``)."""
     parser = argparse.ArgumentParser(prog="python -m tools.site", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("kind", choices=["slides", "site"])
@@ -155,7 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="site folder")
     parser.add_argument("--notebooks", type=Path, default=None,
                         help="folder of notebooks (default: the repository's notebooks/)")
-    args = parser.parse_args(argv)
+    return parser.parse_intermixed_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         built = build(args.kind, args.names, smoke=args.smoke, run=args.run, out=args.out,
                       notebook_root=args.notebooks)

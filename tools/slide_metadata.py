@@ -19,6 +19,7 @@ import math
 from companion.notebooks import colab_install_source
 
 from .static_outputs import joined as _joined
+from .static_sliders import SLIDER_META
 
 SLIDE_LINES = 25       # lines of code-sized text (about 25 px each) on a 960x700 slide
 FIGURE_LINES = {"l": 18, "m": 14, "s": 10}  # image heights 460/360/260 px (slides template CSS)
@@ -58,8 +59,14 @@ def _text_lines(text: str) -> float:
                for line in text.splitlines())
 
 
+def _is_figure(output: dict) -> bool:
+    """An image, or a static slider (an image with range inputs under it)."""
+    return (any(k.startswith("image/") for k in output.get("data", {}))
+            or SLIDER_META in output.get("metadata", {}))
+
+
 def _image_count(cell: dict) -> int:
-    return sum(any(k.startswith("image/") for k in o.get("data", {})) for o in cell.get("outputs", []))
+    return sum(_is_figure(o) for o in cell.get("outputs", []))
 
 
 def _fixed_lines(cell: dict) -> float:
@@ -79,6 +86,8 @@ def _fixed_lines(cell: dict) -> float:
                 lines += min(OUTPUT_LINES_MAX, _text_lines(_joined(output.get("text", ""))))
         elif output.get("output_type") == "error":
             lines += OUTPUT_LINES_MAX
+        elif SLIDER_META in output.get("metadata", {}):
+            lines += 1.5 * output["metadata"][SLIDER_META] + 1  # its range inputs and note
         elif any(key.startswith("image/") for key in data):
             continue
         elif "text/html" in data:

@@ -1,6 +1,8 @@
 """Numbers in English words and in Chinese numerals (0–9999), used by the generated tasks."""
 from __future__ import annotations
 
+from companion.validation import check_int
+
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
          "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
          "seventeen", "eighteen", "nineteen"]
@@ -11,10 +13,7 @@ MAX_NUMBER = 9999
 
 
 def _check(n: int) -> None:
-    if not isinstance(n, int) or isinstance(n, bool):
-        raise ValueError(f"expected an integer, got {n!r}")
-    if not 0 <= n <= MAX_NUMBER:
-        raise ValueError(f"numbers must lie in 0…{MAX_NUMBER}, got {n}")
+    check_int(n, "n", min=0, max=MAX_NUMBER)
 
 
 def english_number(n: int) -> str:

@@ -15,8 +15,8 @@ Where the file lives, first match wins:
 :func:`load_tatoeba` reads, cleans, filters by length and splits the corpus (seeded, and by
 English sentence, so that no English sentence has translations in two splits). English is
 tokenised into lower-cased words with punctuation split off, Chinese into characters
-(:mod:`companion.data.vocab`). The corpus mixes simplified and traditional script; it is kept
-as it is.
+(:mod:`companion.data.vocab`). The corpus mixes Simplified and Traditional script;
+``simplified=True`` converts the Chinese side to Simplified (:mod:`companion.data.chinese`).
 """
 from __future__ import annotations
 
@@ -188,13 +188,15 @@ def split_by_source(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.
 
 def load_tatoeba(root: str | Path | None = None, *, path: str | Path | None = None,
                  download: bool = True, max_src_len: int = 10, max_tgt_len: int = 12,
-                 fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0) -> TatoebaSplits:
+                 fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0,
+                 simplified: bool = False) -> TatoebaSplits:
     """Read (downloading once if allowed), clean, filter and split the Tatoeba corpus.
 
     ``path`` names a ``cmn.txt``-style file directly; otherwise the file is looked for under
     ``root`` / ``$COMPANION_DATA`` / the user cache (see the module docstring) and downloaded to
     the cache when ``download`` and it is missing. Raises :class:`TatoebaNotFoundError` with
-    instructions when there is no file and no download.
+    instructions when there is no file and no download. ``simplified`` converts the Chinese
+    side to Simplified characters before duplicates are dropped.
     """
     file = Path(path) if path is not None else tatoeba_path(root)
     if not file.is_file():
@@ -202,7 +204,11 @@ def load_tatoeba(root: str | Path | None = None, *, path: str | Path | None = No
             raise TatoebaNotFoundError(_missing_message(file))
         file = download_tatoeba(root)
     corpus = read_tatoeba(file)
-    kept, n_dup, n_long = filter_pairs(corpus.pairs, max_src_len=max_src_len,
+    pairs = corpus.pairs
+    if simplified:
+        from companion.data.chinese import to_simplified
+        pairs = [Pair(p.src, to_simplified(p.tgt)) for p in pairs]
+    kept, n_dup, n_long = filter_pairs(pairs, max_src_len=max_src_len,
                                        max_tgt_len=max_tgt_len)
     if not kept:
         raise ValueError(f"no pair of {file} is within max_src_len={max_src_len} words and "

@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from companion.data.numbers import MAX_NUMBER, chinese_number, english_number
+from companion.validation import check_bool, check_choice, check_float, check_int, describe
+
+#: bounds of :func:`generate_pairs`: enough for any experiment here, small enough to never hang
+MAX_EXAMPLES = 1_000_000
+MAX_ITEMS = 100
 
 MONTHS = [m.lower() for m in calendar.month_name[1:]]
 
@@ -114,8 +119,8 @@ TASKS: dict[str, TaskSpec] = {
 
 
 def get_task(name: str) -> TaskSpec:
-    if name not in TASKS:
-        raise ValueError(f"unknown task {name!r}; choose one of {sorted(TASKS)}")
+    """The :class:`TaskSpec` of a task by name (one of :data:`TASKS`)."""
+    check_choice(name, "task", sorted(TASKS))
     return TASKS[name]
 
 
@@ -125,16 +130,23 @@ def generate_pairs(task: str, n: int, *, seed: int = 0, n_items: int | tuple[int
 
     ``n_items`` is the number of items joined into one example (an int, or an inclusive
     ``(low, high)`` range drawn per example) and controls the input length. ``max_value``
-    bounds the numbers of the ``numbers`` task.
+    bounds the numbers of the ``numbers`` task. ``n`` is at most 1,000,000 and ``n_items`` at
+    most 100.
     """
     spec = get_task(task)
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n (the number of examples) must be a positive integer, got {n!r}")
-    low, high = (n_items, n_items) if isinstance(n_items, int) else tuple(n_items)
-    if not 1 <= low <= high:
-        raise ValueError(f"n_items must be ≥ 1 (or a range 1 ≤ low ≤ high), got {n_items!r}")
-    if not 0 <= max_value <= MAX_NUMBER:
-        raise ValueError(f"max_value must lie in 0…{MAX_NUMBER}, got {max_value}")
+    check_int(n, "n (the number of examples)", min=1, max=MAX_EXAMPLES)
+    check_int(seed, "seed", min=0)
+    if isinstance(n_items, (tuple, list)):
+        if len(n_items) != 2:
+            raise ValueError(f"n_items must be an integer or a (low, high) pair, got {n_items!r}")
+        low = check_int(n_items[0], "n_items[0] (low)", min=1, max=MAX_ITEMS)
+        high = check_int(n_items[1], "n_items[1] (high)", min=low, max=MAX_ITEMS)
+    elif isinstance(n_items, bool) or not isinstance(n_items, int):
+        raise TypeError(f"n_items must be an integer in [1, {MAX_ITEMS}] or a (low, high) pair, "
+                        f"got {describe(n_items)}")
+    else:
+        low = high = check_int(n_items, "n_items", min=1, max=MAX_ITEMS)
+    check_int(max_value, "max_value", min=0, max=MAX_NUMBER)
     rng = random.Random(f"{task}-{seed}")
     pairs = []
     for _ in range(n):
@@ -150,10 +162,19 @@ def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0
 
     With ``dedupe`` repeated sources are dropped first, so no source appears in two parts.
     """
+    if isinstance(pairs, str) or not isinstance(pairs, Sequence):
+        raise TypeError(f"pairs must be a list of Pair, got {describe(pairs)}")
     if not pairs:
         raise ValueError("cannot split an empty list of pairs")
-    if not fractions or any(f < 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
-        raise ValueError(f"fractions must be non-negative and sum to 1, got {tuple(fractions)}")
+    if isinstance(fractions, str) or not isinstance(fractions, Sequence) or not fractions:
+        raise TypeError(f"fractions must be a list of numbers such as (0.8, 0.1, 0.1), got "
+                        f"{describe(fractions)}")
+    for i, f in enumerate(fractions):
+        check_float(f, f"fractions[{i}]", min=0.0, max=1.0)
+    if abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(f"fractions must sum to 1, got {tuple(fractions)} (sum {sum(fractions):g})")
+    check_int(seed, "seed", min=0)
+    check_bool(dedupe, "dedupe")
     items = list(pairs)
     if dedupe:
         seen: set[str] = set()

@@ -2,19 +2,30 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from typing import Iterable, Sequence
+
+from companion.validation import check_choice, check_int, check_str, describe, is_integer
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIALS = (PAD, BOS, EOS, UNK)
 
-_EN_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[^\sa-z0-9]")
+# A word is a run of letters and digits of any alphabet (café, naïve, zürich, señor), with an
+# optional 's-style suffix; Chinese/Japanese/Korean characters and every other non-space symbol
+# are tokens of their own.
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
+_EN_TOKEN = re.compile(rf"[^\W_{_CJK}]+(?:'[^\W\d_{_CJK}]+)?|\S")
 
 
 def tokenize_en(text: str) -> list[str]:
-    """Lower-case English words; punctuation becomes its own token ("it's ok." → it's ok .)."""
+    """Lower-case English words; punctuation becomes its own token ("it's ok." → it's ok .).
+
+    Letters outside ASCII belong to their word ("Café" → "café"); the text is put in Unicode
+    NFC form first, so an "é" typed as "e" + combining accent is the same token.
+    """
     _check_text(text)
-    return _EN_TOKEN.findall(text.lower())
+    return _EN_TOKEN.findall(unicodedata.normalize("NFC", text).lower())
 
 
 def tokenize_zh(text: str) -> list[str]:
@@ -27,19 +38,31 @@ TOKENIZERS = {"en": tokenize_en, "zh": tokenize_zh}
 
 
 def tokenize(text: str, lang: str) -> list[str]:
-    if lang not in TOKENIZERS:
-        raise ValueError(f"unknown language {lang!r}; choose one of {sorted(TOKENIZERS)}")
+    """Tokenise ``text`` as language ``lang`` (``"en"``: words, ``"zh"``: characters)."""
+    check_choice(lang, "lang", sorted(TOKENIZERS))
     return TOKENIZERS[lang](text)
 
 
 def detokenize(tokens: Sequence[str], lang: str) -> str:
     """Inverse of :func:`tokenize` up to spacing: English joins with spaces, Chinese without."""
+    _check_tokens(tokens, "tokens")
+    check_choice(lang, "lang", sorted(TOKENIZERS))
     return ("" if lang == "zh" else " ").join(tokens)
 
 
 def _check_text(text: str) -> None:
-    if not isinstance(text, str):
-        raise ValueError(f"expected a string, got {type(text).__name__}")
+    check_str(text, "text")
+
+
+def _check_tokens(tokens: Sequence[str], name: str) -> None:
+    if isinstance(tokens, str):
+        raise TypeError(f"{name} must be a list of tokens, got the string {describe(tokens)}; "
+                        "tokenise it first, e.g. tokenize(text, 'en')")
+    if not isinstance(tokens, Sequence):
+        raise TypeError(f"{name} must be a list of tokens, got {describe(tokens)}")
+    for i, tok in enumerate(tokens):
+        if not isinstance(tok, str):
+            raise TypeError(f"{name}[{i}] must be a string token, got {describe(tok)}")
 
 
 class Vocab:
@@ -49,8 +72,12 @@ class Vocab:
     """
 
     def __init__(self, tokens: Iterable[str]):
+        if isinstance(tokens, str) or not isinstance(tokens, Iterable):
+            raise TypeError(f"tokens must be a list of token strings, got {describe(tokens)}")
         self.itos: list[str] = list(SPECIALS)
         for tok in tokens:
+            if not isinstance(tok, str):
+                raise TypeError(f"vocabulary tokens must be strings, got {describe(tok)}")
             if tok not in SPECIALS:
                 self.itos.append(tok)
         self.stoi = {tok: i for i, tok in enumerate(self.itos)}
@@ -60,10 +87,19 @@ class Vocab:
     @classmethod
     def build(cls, sentences: Iterable[Sequence[str]], *, min_freq: int = 1,
               max_size: int | None = None) -> "Vocab":
-        """Keep tokens seen at least ``min_freq`` times, most frequent first (ties: alphabetical)."""
-        if min_freq < 1:
-            raise ValueError(f"min_freq must be ≥ 1, got {min_freq}")
-        counts = Counter(tok for sent in sentences for tok in sent)
+        """Keep tokens seen at least ``min_freq`` times, most frequent first (ties: alphabetical).
+
+        ``max_size`` (if given) keeps only that many of them, besides the four specials.
+        """
+        check_int(min_freq, "min_freq", min=1)
+        if max_size is not None:
+            check_int(max_size, "max_size", min=0)
+        if isinstance(sentences, str) or not isinstance(sentences, Iterable):
+            raise TypeError(f"sentences must be a list of token lists, got {describe(sentences)}")
+        counts: Counter = Counter()
+        for i, sent in enumerate(sentences):
+            _check_tokens(sent, f"sentences[{i}]")
+            counts.update(sent)
         if not counts:
             raise ValueError("cannot build a vocabulary from no tokens: the sentences are empty")
         ranked = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
@@ -82,15 +118,18 @@ class Vocab:
         return f"Vocab(size={len(self)}, first tokens: {preview} …)"
 
     def encode(self, tokens: Sequence[str], *, add_bos: bool = False, add_eos: bool = False) -> list[int]:
-        if isinstance(tokens, str):
-            raise ValueError("encode expects a list of tokens; tokenise the string first")
+        _check_tokens(tokens, "tokens")
         ids = [self.stoi.get(tok, self.unk_id) for tok in tokens]
         return ([self.bos_id] if add_bos else []) + ids + ([self.eos_id] if add_eos else [])
 
     def decode(self, ids: Iterable[int], *, strip_specials: bool = True, stop_at_eos: bool = True) -> list[str]:
         """Map ids back to tokens; by default stop at ``<eos>`` and drop ``<pad>``/``<bos>``."""
+        if isinstance(ids, str) or not isinstance(ids, Iterable):
+            raise TypeError(f"ids must be a list (or 1-D tensor) of token ids, got {describe(ids)}")
         out = []
         for i in ids:
+            if not is_integer(i):
+                raise TypeError(f"token ids must be integers, got {describe(i)}")
             i = int(i)
             if not 0 <= i < len(self.itos):
                 raise ValueError(f"id {i} is outside this vocabulary of size {len(self)}")

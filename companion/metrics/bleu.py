@@ -22,6 +22,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
+from companion.validation import (check_bool, check_choice, check_float, check_int, check_str,
+                                  check_str_sequence, describe)
+
+#: the largest n-gram order accepted (BLEU uses 4; beyond a sentence's length every order is empty)
+MAX_ORDER = 100
 SMOOTHING_DEFAULTS: dict[str, float | None] = {"exp": None, "floor": 0.1, "add-k": 1.0, "none": None}
 _TOKENIZER_CLASSES = {
     "13a": ("sacrebleu.tokenizers.tokenizer_13a", "Tokenizer13a"),
@@ -63,17 +68,27 @@ class BLEUResult:
 
 
 # ----------------------------------------------------------------------------- the pieces
+def _check_tokens(tokens: Sequence, name: str = "tokens") -> None:
+    if isinstance(tokens, str):
+        raise TypeError(f"{name} must be a list of tokens, got the string {describe(tokens)}; "
+                        "split it first, e.g. with tokenize_for_bleu(text)")
+    if not isinstance(tokens, Sequence):
+        raise TypeError(f"{name} must be a list of tokens, got {describe(tokens)}")
+
+
 def ngrams(tokens: Sequence[str], n: int) -> Counter:
     """Counts of the n-grams (as tuples) of one token sequence."""
-    if n < 1:
-        raise ValueError(f"n-gram order must be ≥ 1, got {n}")
+    _check_tokens(tokens)
+    check_int(n, "n", min=1)
     return Counter(zip(*(tokens[i:] for i in range(n))))
 
 
 def ngram_counts(tokens: Sequence[str], max_order: int) -> Counter:
     """Counts of all n-grams of orders 1…max_order together (a tuple's length is its order)."""
+    _check_tokens(tokens)
+    check_int(max_order, "max_order", min=1)
     counts: Counter = Counter()
-    for n in range(1, max_order + 1):
+    for n in range(1, min(max_order, len(tokens)) + 1):
         counts.update(zip(*(tokens[i:] for i in range(n))))
     return counts
 
@@ -85,8 +100,13 @@ def modified_precision(hypothesis: Sequence[str], references: Sequence[Sequence[
     Each hypothesis n-gram counts at most ``max_r count_r(n-gram)`` times — clipped by its largest
     count in any single reference, all references at once (not one reference at a time).
     """
+    _check_tokens(hypothesis, "hypothesis")
+    if isinstance(references, str) or not isinstance(references, Sequence):
+        raise TypeError(f"references must be a list of token lists, got {describe(references)}")
     if not references:
         raise ValueError("give at least one reference")
+    for i, ref in enumerate(references):
+        _check_tokens(ref, f"references[{i}]")
     hyp = ngrams(hypothesis, n)
     best: Counter = Counter()
     for ref in references:
@@ -97,8 +117,13 @@ def modified_precision(hypothesis: Sequence[str], references: Sequence[Sequence[
 
 def closest_ref_length(hyp_len: int, ref_lens: Sequence[int]) -> int:
     """The reference length closest to ``hyp_len`` (the shorter one on a tie): r of (5-25)."""
+    check_int(hyp_len, "hyp_len", min=0)
+    if isinstance(ref_lens, str) or not isinstance(ref_lens, Sequence):
+        raise TypeError(f"ref_lens must be a list of lengths, got {describe(ref_lens)}")
     if not ref_lens:
         raise ValueError("give at least one reference length")
+    for i, r in enumerate(ref_lens):
+        check_int(r, f"ref_lens[{i}]", min=0)
     return min(ref_lens, key=lambda r: (abs(r - hyp_len), r))
 
 
@@ -108,8 +133,8 @@ def brevity_penalty(sys_len: int, ref_len: int) -> float:
     The two cases agree at c = r (BP = 1), which also covers c = r = 0; an empty hypothesis
     against a non-empty reference gets BP = 0 (the limit of exp(1 − r/c) as c → 0).
     """
-    if sys_len < 0 or ref_len < 0:
-        raise ValueError(f"lengths must be non-negative, got c={sys_len}, r={ref_len}")
+    check_int(sys_len, "sys_len (c, a token count)", min=0)
+    check_int(ref_len, "ref_len (r, a token count)", min=0)
     if sys_len >= ref_len:
         return 1.0
     return math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0
@@ -127,10 +152,21 @@ def bleu_from_counts(counts: Sequence[int], totals: Sequence[int], sys_len: int,
     which the hypotheses have no n-grams at all are left out of the mean (useful for short
     sentences); otherwise such an order makes BLEU 0.
     """
+    for name, seq in (("counts", counts), ("totals", totals)):
+        if isinstance(seq, str) or not isinstance(seq, Sequence):
+            raise TypeError(f"{name} must be a list with one count per n-gram order, got {describe(seq)}")
     if len(counts) != len(totals) or not counts:
         raise ValueError("counts and totals need one entry per n-gram order")
-    if smooth not in SMOOTHING_DEFAULTS:
-        raise ValueError(f"unknown smoothing {smooth!r}; choose one of {list(SMOOTHING_DEFAULTS)}")
+    for n, (c, t) in enumerate(zip(counts, totals)):
+        check_int(c, f"counts[{n}]", min=0)
+        check_int(t, f"totals[{n}]", min=0)
+        if c > t:
+            raise ValueError(f"counts[{n}]={c} exceeds totals[{n}]={t}: there cannot be more "
+                             "matching n-grams than n-grams")
+    check_int(sys_len, "sys_len", min=0)
+    check_int(ref_len, "ref_len", min=0)
+    _check_smoothing(smooth, smooth_value)
+    check_bool(effective_order, "effective_order")
     k = SMOOTHING_DEFAULTS[smooth] if smooth_value is None else float(smooth_value)
     max_order = len(counts)
     bp = brevity_penalty(sys_len, ref_len)
@@ -162,18 +198,23 @@ def bleu_from_counts(counts: Sequence[int], totals: Sequence[int], sys_len: int,
     return BLEUResult(score, tuple(100.0 * p for p in precisions), bp, sys_len, ref_len, *raw)
 
 
+def _check_smoothing(smooth: str, smooth_value: float | None) -> None:
+    check_choice(smooth, "smooth", SMOOTHING_DEFAULTS)
+    if smooth_value is not None:
+        check_float(smooth_value, "smooth_value", min=0.0)
+
+
 # ----------------------------------------------------------------------------- tokenising
 def tokenize_for_bleu(text: str, tokenize: str = "13a", lowercase: bool = False) -> list[str]:
     """Split a sentence into BLEU tokens: ``"13a"`` (mteval-v13a, the WMT standard), ``"zh"``
     (every Chinese character is a token, the rest as 13a) or ``"none"`` (split on spaces only)."""
-    if not isinstance(text, str):
-        raise ValueError(f"sentences must be strings, got {type(text).__name__}")
+    check_str(text, "text")
+    check_bool(lowercase, "lowercase")
     return _tokenizer(tokenize)((text.lower() if lowercase else text).rstrip()).split()
 
 
 def _tokenizer(name: str) -> Callable[[str], str]:
-    if name not in _TOKENIZER_CLASSES:
-        raise ValueError(f"unknown tokenize={name!r}; choose one of {list(_TOKENIZER_CLASSES)}")
+    check_choice(name, "tokenize", _TOKENIZER_CLASSES)
     if name not in _tokenizers:
         import importlib
 
@@ -194,34 +235,37 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str] | 
     takes the transpose (one list per reference *stream*). With the same options the two agree.
     """
     if isinstance(hypotheses, str) or not isinstance(hypotheses, Sequence):
-        raise ValueError("hypotheses must be a list of strings (use sentence_bleu for one sentence)")
+        raise TypeError(f"hypotheses must be a list of strings (use sentence_bleu for one "
+                        f"sentence), got {describe(hypotheses)}")
     if isinstance(references, str) or not isinstance(references, Sequence):
-        raise ValueError("references must be a list with the reference(s) of every hypothesis")
+        raise TypeError(f"references must be a list with the reference(s) of every hypothesis, "
+                        f"got {describe(references)}")
     if len(hypotheses) != len(references):
         raise ValueError(f"got {len(hypotheses)} hypotheses but references for {len(references)}")
     if len(hypotheses) == 0:
         raise ValueError("cannot score an empty corpus")
-    if not isinstance(max_order, int) or max_order < 1:
-        raise ValueError(f"max_order must be an integer ≥ 1, got {max_order!r}")
-    if smooth not in SMOOTHING_DEFAULTS:
-        raise ValueError(f"unknown smoothing {smooth!r}; choose one of {list(SMOOTHING_DEFAULTS)}")
-    if smooth_value is not None and not (isinstance(smooth_value, (int, float)) and smooth_value >= 0):
-        raise ValueError(f"smooth_value must be a number ≥ 0, got {smooth_value!r}")
+    check_int(max_order, "max_order", min=1, max=MAX_ORDER)
+    _check_smoothing(smooth, smooth_value)
+    check_bool(lowercase, "lowercase")
+    check_bool(effective_order, "effective_order")
     tok = _tokenizer(tokenize)
 
-    def split(text: str) -> list[str]:
+    def split(text: str, name: str) -> list[str]:
         if not isinstance(text, str):
-            raise ValueError(f"sentences must be strings, got {type(text).__name__}: {text!r}")
+            raise TypeError(f"{name} must be a string, got {describe(text)}")
         return tok((text.lower() if lowercase else text).rstrip()).split()
 
     counts, totals = [0] * max_order, [0] * max_order
     sys_len = ref_len = 0
     for i, (hyp, refs) in enumerate(zip(hypotheses, references)):
         refs = [refs] if isinstance(refs, str) else refs
+        if not isinstance(refs, Sequence):
+            raise TypeError(f"references[{i}] must be a string or a list of strings, got "
+                            f"{describe(refs)}")
         if not refs:
-            raise ValueError(f"hypothesis {i} has no reference")
-        hyp_tokens = split(hyp)
-        ref_tokens = [split(r) for r in refs]
+            raise ValueError(f"hypothesis {i} has no reference (references[{i}] is empty)")
+        hyp_tokens = split(hyp, f"hypotheses[{i}]")
+        ref_tokens = [split(r, f"references[{i}][{j}]") for j, r in enumerate(refs)]
         best = ngram_counts(ref_tokens[0], max_order)
         for other in ref_tokens[1:]:
             for gram, c in ngram_counts(other, max_order).items():  # clip by the max over refs
@@ -247,10 +291,9 @@ def sentence_bleu(hypothesis: str, references: Sequence[str] | str, *, max_order
     ``effective_order`` defaults to True here, as in sacrebleu's ``sentence_bleu``: a sentence
     shorter than ``max_order`` tokens is scored on the orders it has.
     """
-    if not isinstance(hypothesis, str):
-        raise ValueError(f"hypothesis must be a string, got {type(hypothesis).__name__}")
-    if isinstance(references, str):
-        references = [references]
-    return corpus_bleu([hypothesis], [list(references)], max_order=max_order, smooth=smooth,
+    check_str(hypothesis, "hypothesis")
+    references = [references] if isinstance(references, str) else check_str_sequence(
+        references, "references")
+    return corpus_bleu([hypothesis], [references], max_order=max_order, smooth=smooth,
                        smooth_value=smooth_value, tokenize=tokenize, lowercase=lowercase,
                        effective_order=effective_order)

@@ -6,6 +6,7 @@ from typing import Sequence
 import torch
 
 from companion.model_utils import predict_batches
+from companion.validation import check_int, describe
 
 
 def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]],
@@ -17,6 +18,14 @@ def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence
     makes the rest of the sequence wrong — which is how an early mistake derails free-running
     decoding. Returns ``(accuracy per position, number of references per position)``.
     """
+    for name, rows in (("predictions", predictions), ("references", references)):
+        if isinstance(rows, str) or not isinstance(rows, Sequence):
+            raise TypeError(f"{name} must be a list of token-id lists, got {describe(rows)}")
+        for i, row in enumerate(rows):
+            if isinstance(row, str) or not isinstance(row, Sequence):
+                raise TypeError(f"{name}[{i}] must be a list of token ids, got {describe(row)}")
+    if max_positions is not None:
+        check_int(max_positions, "max_positions", min=1)
     if len(predictions) != len(references):
         raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
     if not references or max(len(r) for r in references) == 0:
@@ -36,7 +45,7 @@ def teacher_forced_predictions(model, data, *, batch_size: int = 256,
     """The model's most likely token at every target position *given the true prefix*.
 
     One list per example of ``data`` (a :class:`~companion.data.Seq2SeqData`), as long as its
-    target plus ``<eos>`` — what the decoder predicts under teacher forcing (教师强制).
+    target plus ``<eos>`` — what the decoder predicts under teacher forcing (Teacher Forcing).
     """
     def predict(model, batch) -> list[list[int]]:
         best = model(batch.src, batch.src_lengths, batch.tgt_in).argmax(-1)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from companion.validation import check_int, check_tensor
+
 
 def pca_by_svd(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """PCA of the rows of ``x`` (``[N, D]``, or images flattened) by the SVD of the centred data.
@@ -11,11 +13,11 @@ def pca_by_svd(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, tor
     Returns (mean ``[D]``, the top-``k`` principal directions as orthonormal rows ``[k, D]``, the
     fraction of variance each explains ``[k]``). The codes are ``(x − mean) @ components.T``.
     """
+    check_tensor(x, "x", dtype="float", min_dim=1, finite=True)
     x = x.reshape(len(x), -1).double()
     if len(x) < 2:
-        raise ValueError("PCA needs at least two examples")
-    if not 1 <= k <= min(x.shape):
-        raise ValueError(f"k must be between 1 and {min(x.shape)}, got {k}")
+        raise ValueError(f"PCA needs at least two examples, got {len(x)}")
+    check_int(k, "k", min=1, max=min(x.shape))
     mean = x.mean(0)
     _, s, vt = torch.linalg.svd(x - mean, full_matrices=False)
     explained = s.pow(2) / s.pow(2).sum()
@@ -28,7 +30,9 @@ def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     Zero angles mean the spaces coincide; 90° means orthogonal directions. Computed from the
     singular values of Qa^T Qb (Björck & Golub).
     """
-    if a.dim() != 2 or b.dim() != 2 or a.shape[0] != b.shape[0]:
+    check_tensor(a, "a", dtype="float", dim=2, finite=True, nonempty=True)
+    check_tensor(b, "b", dtype="float", dim=2, finite=True, nonempty=True)
+    if a.shape[0] != b.shape[0]:
         raise ValueError(f"a and b must be matrices with the same number of rows, got "
                          f"{tuple(a.shape)} and {tuple(b.shape)}")
     qa, _ = torch.linalg.qr(a.double())

@@ -14,9 +14,17 @@ Two masks make it a correct sequence model:
 
 :func:`make_transformer` joins the Transformer encoder of :mod:`companion.models.encoders` with
 the :class:`TransformerDecoder` below in the project's :class:`EncoderDecoder`, so training
-(:func:`~companion.train.train_seq2seq`) and the searches of :mod:`companion.decoding` work on
-it unchanged. The decoding state is the generated prefix plus the encoder memory; each step
-re-runs the decoder over the prefix (simple, and cheap at these lengths).
+(:func:`~companion.train.train_seq2seq`), :mod:`companion.inference` and the searches of
+:mod:`companion.decoding` work on it unchanged.
+
+Incremental decoding with a key/value cache (键值缓存). Without one, decoding step t re-runs the
+decoder over the whole prefix ``y_1 … y_t``: t positions, so a sentence of T tokens costs
+O(T²) position computations. But thanks to the causal mask, the keys and values that earlier
+positions produce never change when a token is appended. A cached step therefore computes only
+the new position: its query attends to the stored keys/values of the prefix plus its own, and
+the encoder–decoder attention reads keys/values of the memory projected once, in ``init_state``.
+Same numbers, O(T) work per sentence. ``kv_cache=False`` keeps the re-run-the-prefix decoder
+for comparison (``benchmarks/transformer_vs_rnn.py``, notebook 5.3.6).
 """
 from __future__ import annotations
 
@@ -30,6 +38,9 @@ from companion.models.decoders import SequenceDecoder, check_tokens
 from companion.models.encoders import EncoderOutput, TransformerEncoder, sinusoidal_positions
 from companion.models.seq2seq import EncoderDecoder
 
+#: per layer: (self-attention keys, values [B, H, t, Dh], memory keys, values [B, H, S, Dh])
+LayerCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
 
 def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
     """``[size, size]`` boolean mask, True where query t would see a *future* key s > t (blocked)."""
@@ -42,13 +53,14 @@ class TransformerDecoder(SequenceDecoder):
     """Embedding + sinusoidal positions → ``nn.TransformerDecoder`` (pre-norm) → output layer.
 
     State: ``(prefix [B, t], memory [B, S, D], mask [B, S])`` — the tokens read so far and the
-    encoder outputs with their mask (True on real tokens). ``decode`` and ``step`` also return
-    the encoder–decoder attention of the last layer, averaged over heads, ``[B, T, S]`` / ``[B, S]``.
+    encoder outputs with their mask (True on real tokens) — followed, with ``kv_cache=True`` (the
+    default), by ``caches``: one :data:`LayerCache` per layer. ``decode`` and ``step`` also return the encoder–decoder attention of the last layer,
+    averaged over heads, ``[B, T, S]`` / ``[B, S]``.
     """
 
     def __init__(self, vocab_size: int, d_model: int = 64, *, nhead: int = 4, num_layers: int = 2,
                  dim_feedforward: int | None = None, dropout: float = 0.0, max_len: int = 512,
-                 pad_id: int = 0):
+                 pad_id: int = 0, kv_cache: bool = True):
         super().__init__()
         if min(vocab_size, d_model, nhead, num_layers) < 1:
             raise ValueError("vocab_size, d_model, nhead and num_layers must be positive")
@@ -56,7 +68,7 @@ class TransformerDecoder(SequenceDecoder):
             raise ValueError(f"d_model ({d_model}) must be even and split into nhead={nhead} heads")
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must lie in [0, 1), got {dropout}")
-        self.hidden_size = d_model
+        self.hidden_size, self.nhead, self.kv_cache = d_model, nhead, kv_cache
         self.embed = nn.Embedding(vocab_size, d_model, padding_idx=pad_id)
         _unit_scale_init(self.embed)
         self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
@@ -72,8 +84,16 @@ class TransformerDecoder(SequenceDecoder):
         cross.register_forward_hook(_keep_weights)
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
-        prefix = torch.empty(enc.outputs.shape[0], 0, dtype=torch.long, device=enc.outputs.device)
-        return prefix, enc.outputs, enc.mask
+        memory = enc.outputs
+        prefix = torch.empty(memory.shape[0], 0, dtype=torch.long, device=memory.device)
+        if not self.kv_cache:
+            return prefix, memory, enc.mask
+        caches = []
+        for layer in self.layers.layers:
+            empty = memory.new_empty(memory.shape[0], self.nhead, 0, self.hidden_size // self.nhead)
+            keys, values = self._project(layer.multihead_attn, memory, 1, 3)
+            caches.append((empty, empty, keys, values))
+        return prefix, memory, enc.mask, tuple(caches)
 
     def decode(self, tgt_in: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits ``[B, T, V]``: position t sees ``tgt_in[:, :t+1]`` and every real source position.
@@ -83,7 +103,7 @@ class TransformerDecoder(SequenceDecoder):
         influence later positions, which are padding too and are ignored by the loss.
         """
         check_tokens(tgt_in, "tgt_in", 2)
-        prefix, memory, mask = state
+        prefix, memory, mask = state[:3]
         tokens = torch.cat([prefix, tgt_in], dim=1)
         if tokens.shape[1] > self.positions.shape[0]:
             raise ValueError(f"targets longer than max_len={self.positions.shape[0]} tokens")
@@ -98,12 +118,58 @@ class TransformerDecoder(SequenceDecoder):
              ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
         """Append ``prev_tokens [N]`` to the prefix; logits ``[N, V]`` of the next token."""
         check_tokens(prev_tokens, "prev_tokens", 1)
-        prefix, memory, mask = state
+        prefix = state[0]
         if prev_tokens.shape != prefix.shape[:1]:
             raise ValueError(f"prev_tokens must have shape [{prefix.shape[0]}], got {tuple(prev_tokens.shape)}")
         prefix = torch.cat([prefix, prev_tokens[:, None]], dim=1)
+        if len(state) == 4:
+            return self._cached_step(prefix, *state[1:])
+        _, memory, mask = state
         logits, weights = self.decode(prefix, (prefix[:, :0], memory, mask))
         return logits[:, -1], (prefix, memory, mask), weights[:, -1]
+
+    def _cached_step(self, prefix: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor,
+                     caches: tuple[LayerCache, ...]):
+        """The new position only; the same arithmetic as ``nn.TransformerDecoderLayer`` (pre-norm)."""
+        t = prefix.shape[1]
+        if t > self.positions.shape[0]:
+            raise ValueError(f"targets longer than max_len={self.positions.shape[0]} tokens")
+        x = self.embed(prefix[:, -1:]) * math.sqrt(self.hidden_size) + self.positions[t - 1:t]
+        x = self.dropout(x)  # [B, 1, D]
+        blocked = ~mask[:, None, None, :]  # [B, 1, 1, S]: padding of the source
+        new_caches = []
+        for i, (layer, (keys, values, mem_keys, mem_values)) in enumerate(zip(self.layers.layers, caches)):
+            q, k, v = self._project(layer.self_attn, layer.norm1(x), 0, 3)
+            keys, values = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
+            x = x + layer.dropout1(self._attend(layer.self_attn, q, keys, values, None))
+            q = self._project(layer.multihead_attn, layer.norm2(x), 0, 1)[0]
+            out = self._attend(layer.multihead_attn, q, mem_keys, mem_values, blocked,
+                               keep_weights=i == len(caches) - 1)
+            x = x + layer.dropout2(out)
+            h = layer.norm3(x)
+            x = x + layer.dropout3(layer.linear2(layer.dropout(layer.activation(layer.linear1(h)))))
+            new_caches.append((keys, values, mem_keys, mem_values))
+        logits = self.out(self.layers.norm(x))[:, 0]
+        return logits, (prefix, memory, mask, tuple(new_caches)), self._last_weights
+
+    def _project(self, attn: nn.MultiheadAttention, x: torch.Tensor, start: int, stop: int):
+        """Rows ``start:stop`` of (query, key, value) = ``x W^T + b``, split into heads ``[B, H, T, Dh]``."""
+        d = self.hidden_size
+        w, b = attn.in_proj_weight[start * d:stop * d], attn.in_proj_bias[start * d:stop * d]
+        projected = nn.functional.linear(x, w, b)  # [B, T, (stop - start) * D]
+        heads = projected.unflatten(-1, (stop - start, self.nhead, d // self.nhead))
+        return heads.permute(2, 0, 3, 1, 4).unbind(0)  # each [B, H, T, Dh]
+
+    def _attend(self, attn: nn.MultiheadAttention, q, keys, values, blocked, *, keep_weights=False):
+        """Scaled dot-product attention of one query position, heads merged, output projection."""
+        scores = q @ keys.transpose(-2, -1) / math.sqrt(q.shape[-1])  # [B, H, 1, t or S]
+        if blocked is not None:
+            scores = scores.masked_fill(blocked, float("-inf"))
+        weights = scores.softmax(-1)
+        if keep_weights:
+            self._last_weights = weights.mean(1)[:, 0]  # [B, S], averaged over heads
+        out = nn.functional.dropout(weights, attn.dropout, self.training) @ values
+        return attn.out_proj(out.transpose(1, 2).flatten(2))  # [B, 1, D]
 
 
 def _unit_scale_init(embedding: nn.Embedding) -> None:
@@ -127,14 +193,18 @@ def _keep_weights(module: nn.Module, args, output) -> None:
 def make_transformer(src_vocab_size: int, tgt_vocab_size: int, *, d_model: int = 64,
                      nhead: int = 4, num_layers: int = 2, dim_feedforward: int | None = None,
                      dropout: float = 0.1, max_len: int = 512, pad_id: int = 0, bos_id: int = 1,
-                     eos_id: int = 2) -> EncoderDecoder:
-    """Transformer encoder (padding mask) + Transformer decoder (causal mask) as an :class:`EncoderDecoder`."""
+                     eos_id: int = 2, kv_cache: bool = True) -> EncoderDecoder:
+    """Transformer encoder (padding mask) + Transformer decoder (causal mask) as an :class:`EncoderDecoder`.
+
+    ``kv_cache`` chooses incremental decoding (the default) or re-running the prefix every step;
+    both give the same log-probabilities. Switch later with ``model.decoder.kv_cache = False``.
+    """
     encoder = TransformerEncoder(src_vocab_size, hidden=d_model, nhead=nhead, num_layers=num_layers,
                                  dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
                                  pad_id=pad_id)
     _unit_scale_init(encoder.embed)
     decoder = TransformerDecoder(tgt_vocab_size, d_model, nhead=nhead, num_layers=num_layers,
                                  dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
-                                 pad_id=pad_id)
+                                 pad_id=pad_id, kv_cache=kv_cache)
     return EncoderDecoder(encoder, decoder, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
 

@@ -17,6 +17,9 @@ def plot_attention(weights, src_tokens: Sequence[str], tgt_tokens: Sequence[str]
     font = {"fontfamily": plt.rcParams["font.family"]}  # also for axes made before the font was set
 
     w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
+    if not np.isfinite(w).all():
+        raise ValueError("weights must be finite; NaN or inf attention weights usually mean a "
+                         "fully masked row or a diverged model")
     if w.shape != (len(tgt_tokens), len(src_tokens)):
         raise ValueError(f"weights have shape {w.shape} but there are {len(tgt_tokens)} output and "
                          f"{len(src_tokens)} source tokens")

@@ -13,7 +13,7 @@ def plot_teacher_forcing(reference: Sequence[str], forced: Sequence[str], free: 
                          bos: str = "<bos>", title: str | None = None):
     """Two rows of decoder steps for one example (tokens as strings, ``<eos>`` included).
 
-    Top: teacher forcing (教师强制) — step t reads the *reference* token t-1 and predicts
+    Top: teacher forcing (Teacher Forcing) — step t reads the *reference* token t-1 and predicts
     ``forced[t]``. Bottom: free running (自由运行) — step t reads its own prediction ``free[t-1]``.
     Predictions are green where they equal the reference token at that position, red elsewhere.
     """

@@ -6,10 +6,16 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
+from companion.validation import check_float, check_int, describe
+
 
 def _as_numpy_images(images) -> np.ndarray:
     """``[N, H, W]`` float array from a tensor/array of ``[N, 1, H, W]``, ``[N, H, W]`` or ``[H, W]``."""
+    if images is None or isinstance(images, str):
+        raise TypeError(f"images must be a tensor or array of grey images, got {describe(images)}")
     a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    if not np.issubdtype(a.dtype, np.number):
+        raise TypeError(f"images must hold numbers, got an array of {a.dtype}")
     if a.ndim == 2:
         a = a[None]
     if a.ndim == 4 and a.shape[1] == 1:
@@ -23,9 +29,9 @@ def image_grid(images, ncols: int | None = None, pad: int = 1, pad_value: float 
     """Tile images into one 2-D array, ``ncols`` per row (default: all in one row)."""
     a = _as_numpy_images(images)
     n, h, w = a.shape
-    ncols = n if ncols is None else ncols
-    if ncols < 1:
-        raise ValueError(f"ncols must be at least 1, got {ncols}")
+    ncols = n if ncols is None else check_int(ncols, "ncols", min=1)
+    check_int(pad, "pad", min=0)
+    check_float(pad_value, "pad_value")
     nrows = -(-n // ncols)
     canvas = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), pad_value, np.float32)
     for i, img in enumerate(a):

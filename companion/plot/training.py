@@ -11,8 +11,13 @@ def plot_history(history: History, keys: Sequence[str] = ("loss",), *, per: str 
     """Plot logged series of a :class:`~companion.train.History` against epoch (or step)."""
     import matplotlib.pyplot as plt
 
+    if not isinstance(history, History):
+        raise TypeError(f"history must be the History that fit returns, got {type(history).__name__}")
+    keys = [keys] if isinstance(keys, str) else list(keys)
     if not keys:
         raise ValueError("give at least one key to plot")
+    if per not in ("epoch", "step"):
+        raise ValueError(f"per must be 'epoch' or 'step', got {per!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for key in keys:

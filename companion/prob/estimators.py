@@ -27,6 +27,8 @@ import torch
 from torch import Tensor
 from torch.distributions import Distribution, Independent, Normal
 
+from companion.validation import check_bool, check_int, check_tensor
+
 LogLikelihood = Callable[[Tensor, Tensor], Tensor]
 
 __all__ = [
@@ -51,19 +53,31 @@ def log_mean_exp(values: Tensor, dim: int = 0, keepdim: bool = False) -> Tensor:
     ``-10_000`` (a typical log-likelihood of an image) give ``-10_000 + ...`` instead of
     ``log(0) = -inf``. All ``-inf`` inputs give ``-inf`` (the mean of zeros), not NaN.
     """
-    if not isinstance(values, Tensor):
-        raise ValueError(f"log_mean_exp expects a torch.Tensor, got {type(values).__name__}")
-    if values.dim() == 0:
-        raise ValueError("log_mean_exp needs at least one dimension to average over")
+    check_tensor(values, "values", dtype="float", min_dim=1)
+    dim = _check_dim(dim, values)
+    check_bool(keepdim, "keepdim")
     n = values.shape[dim]
     if n == 0:
-        raise ValueError(f"cannot average over an empty dimension (dim={dim} has size 0)")
+        raise ValueError(f"values is empty along dim={dim}: cannot average over no values")
+    _check_log_values(values, "values")
     return torch.logsumexp(values, dim=dim, keepdim=keepdim) - math.log(n)
+
+
+def _check_dim(dim: int, values: Tensor) -> int:
+    check_int(dim, "dim", min=-values.dim(), max=values.dim() - 1)
+    return dim % values.dim()
+
+
+def _check_log_values(values: Tensor, name: str) -> None:
+    """Logs of non-negative numbers: -inf (a zero) is allowed, NaN and +inf are not."""
+    if bool(torch.isnan(values).any()) or bool((values == float("inf")).any()):
+        raise ValueError(f"{name} must hold logarithms of non-negative numbers (-inf allowed), "
+                         "but it contains NaN or +inf")
 
 
 def _check_distribution(dist: Distribution, name: str) -> None:
     if not isinstance(dist, Distribution):
-        raise ValueError(f"{name} must be a torch.distributions.Distribution, got {type(dist).__name__}")
+        raise TypeError(f"{name} must be a torch.distributions.Distribution, got {type(dist).__name__}")
     if len(dist.event_shape) != 1:
         raise ValueError(f"{name} must have a vector event shape [d] (wrap a Normal in "
                          f"Independent(..., 1)); got event shape {tuple(dist.event_shape)}")
@@ -91,12 +105,15 @@ def log_importance_weights(x: Tensor, log_likelihood: LogLikelihood, prior: Dist
     ``log p(x|z_k)``: the terms of the book's estimator (5-7). ``chunk_size`` limits how many
     samples are pushed through ``log_likelihood`` at once (memory), without changing the result.
     """
-    if not isinstance(x, Tensor) or x.dim() < 1 or x.shape[0] == 0:
+    check_tensor(x, "x", min_dim=1)
+    if x.shape[0] == 0:
         raise ValueError("x must be a non-empty tensor with the data points along dim 0")
-    if not isinstance(num_samples, int) or num_samples < 1:
-        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
-    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
-        raise ValueError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+    if not callable(log_likelihood):
+        raise TypeError(f"log_likelihood must be a function (x, z) -> log p(x|z), got "
+                        f"{type(log_likelihood).__name__}")
+    check_int(num_samples, "num_samples", min=1)
+    if chunk_size is not None:
+        check_int(chunk_size, "chunk_size", min=1)
     _check_distribution(prior, "prior")
     if proposal is not None:
         _check_distribution(proposal, "proposal")
@@ -155,11 +172,9 @@ def importance_weighted_bound(log_weights: Tensor, k: int) -> Tensor:
     ELBO (5-8) — the mean log weight; ``k = K`` is the importance-sampled log p(x). The bound
     rises monotonically (in expectation) towards log p(x) as k grows. Shape ``[N]``.
     """
-    if log_weights.dim() != 2:
-        raise ValueError(f"log_weights must have shape [K, N], got {tuple(log_weights.shape)}")
+    check_tensor(log_weights, "log_weights", dtype="float", dim=2)
     total = log_weights.shape[0]
-    if not isinstance(k, int) or not 1 <= k <= total:
-        raise ValueError(f"k must be an integer between 1 and K={total}, got {k!r}")
+    check_int(k, "k", min=1, max=total)
     groups = total // k
     grouped = log_weights[: groups * k].reshape(groups, k, -1)
     return log_mean_exp(grouped, dim=1).mean(dim=0)
@@ -171,15 +186,19 @@ def effective_sample_size(log_weights: Tensor, dim: int = 0) -> Tensor:
     Equals K when all weights are equal (a perfect proposal) and approaches 1 when a single
     sample carries all the weight (prior sampling in many dimensions).
     """
-    if log_weights.dim() == 0 or log_weights.shape[dim] == 0:
+    check_tensor(log_weights, "log_weights", dtype="float", min_dim=1)
+    dim = _check_dim(dim, log_weights)
+    if log_weights.shape[dim] == 0:
         raise ValueError("log_weights must have a non-empty sample dimension")
+    _check_log_values(log_weights, "log_weights")
     return torch.exp(2 * torch.logsumexp(log_weights, dim) - torch.logsumexp(2 * log_weights, dim))
 
 
 def log_trapezoid_weights(grid: Tensor) -> Tensor:
     """Logs of the trapezoid-rule weights (Δz inside, Δz/2 at both ends) of an even 1-D grid."""
-    if not isinstance(grid, Tensor) or grid.dim() != 1 or grid.numel() < 3:
-        raise ValueError("grid must be a 1-D tensor with at least 3 points")
+    check_tensor(grid, "grid", dtype="float", dim=1, finite=True)
+    if grid.numel() < 3:
+        raise ValueError(f"grid must be a 1-D tensor with at least 3 points, got {grid.numel()}")
     steps = grid.diff()
     if not torch.allclose(steps, steps[0].expand_as(steps), rtol=1e-4, atol=0) or not steps[0] > 0:
         raise ValueError("grid must be evenly spaced and increasing (use torch.linspace)")
@@ -196,6 +215,7 @@ def log_marginal_quadrature(x: Tensor, log_likelihood: LogLikelihood, prior: Dis
     (e.g. ``torch.linspace(-8, 8, 2001)`` for a standard-normal prior). Trapezoid weights, in
     log space. Shape ``[N]``.
     """
+    check_tensor(x, "x", min_dim=1)
     _check_distribution(prior, "prior")
     if prior.event_shape != (1,):
         raise ValueError(f"quadrature is implemented for a 1-D latent, got event shape "
@@ -216,6 +236,8 @@ def fisher_identity_surrogate(log_likelihood_values: Tensor, log_weights: Tensor
     or importance weights), this returns ``Σ_n Σ_k w̄_kn log p(x_n|z_kn;θ)`` with the normalised
     weights w̄ held constant, so ``.backward()`` yields the (5-6) gradient summed over data points.
     """
+    check_tensor(log_likelihood_values, "log_likelihood_values", dtype="float")
+    check_tensor(log_weights, "log_weights", dtype="float")
     if log_likelihood_values.shape != log_weights.shape or log_weights.dim() != 2:
         raise ValueError("log_likelihood_values and log_weights must both have shape [K, N], got "
                          f"{tuple(log_likelihood_values.shape)} and {tuple(log_weights.shape)}")
@@ -245,7 +267,8 @@ def vae_latent_model(vae, x: Tensor) -> LatentModelPieces:
     for name in ("encode", "decoder"):
         if not hasattr(vae, name):
             raise ValueError(f"vae must have .{name} (a companion.models.VAE), got {type(vae).__name__}")
-    if not isinstance(x, Tensor) or x.dim() < 2 or x.shape[0] == 0:
+    check_tensor(x, "x", min_dim=2)
+    if x.shape[0] == 0:
         raise ValueError("x must be a non-empty batch of images [N, ...]")
     mu, logvar = vae.encode(x)
     proposal = Independent(Normal(mu, (0.5 * logvar).exp()), 1)

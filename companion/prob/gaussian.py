@@ -6,6 +6,14 @@ Conventions used throughout:
 * The last dimension is the latent/event dimension; functions sum over it and keep the batch
   dimensions, so ``kl_to_standard_normal(mu, logvar)`` of shape ``[N, d]`` inputs is ``[N]``.
 * Everything is in nats.
+
+Arguments are checked before any arithmetic: tensors of floating point, matching shapes, and —
+for the stand-alone formulas (the KL divergences) — finite values, with a ``ValueError`` when
+the result itself overflows (e.g. ``exp(logvar)`` beyond float32's range: use float64). The
+functions a model calls at every training step (:func:`reparameterize`, :func:`elbo`, the
+log-densities) check types, shapes and scalars but not every tensor value, so they add no
+device synchronisation; a NaN there becomes a non-finite loss, which
+:func:`companion.train.fit` reports with its step.
 """
 from __future__ import annotations
 
@@ -14,31 +22,41 @@ import math
 import torch
 import torch.nn.functional as F
 
+from companion.validation import check_float, check_same_shape, check_tensor
+
 LOG_2PI = math.log(2 * math.pi)
 
 
-def _check_same_shape(**tensors: torch.Tensor) -> None:
-    shapes = {name: tuple(t.shape) for name, t in tensors.items()}
+def _check_same_shape(*, finite: bool = False, **tensors: torch.Tensor) -> None:
     for name, t in tensors.items():
-        if not isinstance(t, torch.Tensor):
-            raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
-        if t.dim() == 0:
-            raise ValueError(f"{name} must have at least one dimension (the latent dimension), "
-                             "got a scalar")
+        check_tensor(t, name, dtype="float", min_dim=1, finite=finite)
         if t.shape[-1] == 0:
-            raise ValueError(f"{name} has an empty latent dimension")
-    if len(set(shapes.values())) > 1:
-        raise ValueError(f"shapes must match, got {shapes}")
+            raise ValueError(f"{name} has an empty latent dimension (last dimension of size 0)")
+    check_same_shape(**tensors)
+
+
+def _finite_result(result: torch.Tensor, what: str) -> torch.Tensor:
+    """Finite inputs can still overflow (exp(logvar) > 3.4e38 in float32): say so, not return inf."""
+    if not bool(torch.isfinite(result).all()):
+        raise ValueError(f"{what} overflows {result.dtype} for these inputs (a log-variance far "
+                         "above 80, or a huge mean): compute in float64 (tensor.double()) or "
+                         "check the inputs")
+    return result
+
+
+def _kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
 
 
 def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL( N(mu, diag(exp(logvar))) ‖ N(0, I) ), summed over the last dimension — equation (5-17).
 
     Per dimension this is ½(μ² + e^σ − 1 − σ) with σ = log σ², i.e. (5-16); (5-17) sums it over
-    the latent dimension. The book's (5-13) in 5.2.1 drops the factor ½ (see :func:`book_loss_5_13`).
+    the latent dimension; (5-13) in 5.2.6 is the same sum. The unnumbered loss printed beside Fig. 5-5
+    in 5.2.1 drops the factor ½ (see :func:`fig_5_5_loss`).
     """
-    _check_same_shape(mu=mu, logvar=logvar)
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(-1)
+    _check_same_shape(mu=mu, logvar=logvar, finite=True)
+    return _finite_result(_kl_to_standard_normal(mu, logvar), "KL(q ‖ N(0, I))")
 
 
 def kl_gaussians(mu1: torch.Tensor, logvar1: torch.Tensor,
@@ -52,9 +70,10 @@ def kl_gaussians(mu1: torch.Tensor, logvar1: torch.Tensor,
     (5-14) as printed also divides the log term by 2σ₂²; that agrees with this only when σ₂ = 1
     (see :func:`book_kl_5_14`). With mu2 = 0, logvar2 = 0 it reduces to (5-17).
     """
-    _check_same_shape(mu1=mu1, logvar1=logvar1, mu2=mu2, logvar2=logvar2)
+    _check_same_shape(mu1=mu1, logvar1=logvar1, mu2=mu2, logvar2=logvar2, finite=True)
     var_ratio = (logvar1 - logvar2).exp()
-    return 0.5 * (logvar2 - logvar1 + var_ratio + (mu1 - mu2).pow(2) / logvar2.exp() - 1.0).sum(-1)
+    kl = 0.5 * (logvar2 - logvar1 + var_ratio + (mu1 - mu2).pow(2) / logvar2.exp() - 1.0).sum(-1)
+    return _finite_result(kl, "KL(q1 ‖ q2)")
 
 
 def book_kl_5_14(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
@@ -65,19 +84,25 @@ def book_kl_5_14(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
     term must not be divided by 2σ₂². Kept only so notebooks and tests can show the difference
     from :func:`kl_gaussians`.
     """
-    _check_same_shape(mu1=mu1, var1=var1, mu2=mu2, var2=var2)
+    _check_same_shape(mu1=mu1, var1=var1, mu2=mu2, var2=var2, finite=True)
+    for name, var in (("var1", var1), ("var2", var2)):
+        if not bool((var > 0).all()):
+            raise ValueError(f"{name} holds variances and must be > 0 everywhere, got a minimum "
+                             f"of {float(var.min()):g} (this function takes σ², not log σ²)")
     log_ratio = 0.5 * (var2.log() - var1.log())  # log σ₂ − log σ₁
     return ((mu1 - mu2).pow(2) + var1 - var2 + 2 * log_ratio) / (2 * var2)
 
 
-def book_loss_5_13(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """The extra VAE loss of Fig. 5-5 / (5-13) in 5.2.1: Σ(exp(σ) − (1 + σ) + μ²), without the ½.
+def fig_5_5_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """The extra VAE loss printed (unnumbered) beside Fig. 5-5 in 5.2.1: Σ(exp(σ) − (1 + σ) + μ²).
+
+    It has no factor ½, unlike the numbered (5-13) in 5.2.6, which equals (5-17).
 
     With σ = log σ² this is exactly twice :func:`kl_to_standard_normal` ((5-17)), so it has the
     same minimiser but weights the KL twice as much against the reconstruction term.
     """
-    _check_same_shape(mu=mu, logvar=logvar)
-    return (logvar.exp() - (1.0 + logvar) + mu.pow(2)).sum(-1)
+    _check_same_shape(mu=mu, logvar=logvar, finite=True)
+    return _finite_result((logvar.exp() - (1.0 + logvar) + mu.pow(2)).sum(-1), "the Fig. 5-5 loss")
 
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, noise_scale: float = 1.0,
@@ -89,8 +114,7 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, noise_scale: float
     be the weight only if σ were log σ). ``noise_scale = 0`` returns μ: a plain autoencoder.
     """
     _check_same_shape(mu=mu, logvar=logvar)
-    if noise_scale < 0:
-        raise ValueError(f"noise_scale must be >= 0, got {noise_scale}")
+    noise_scale = check_float(noise_scale, "noise_scale", min=0.0)
     if noise_scale == 0:
         return mu
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
@@ -99,10 +123,19 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, noise_scale: float
 
 def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor,
                       logvar: torch.Tensor | float = 0.0) -> torch.Tensor:
-    """log N(x; mean, diag e^logvar), summed over every dimension but the first (batch) one."""
+    """log N(x; mean, diag e^logvar), summed over every dimension but the first (batch) one.
+
+    ``logvar`` is a tensor of the same shape or one number (a fixed variance for every element).
+    """
+    check_tensor(x, "x", dtype="float", min_dim=1)
+    check_tensor(mean, "mean", dtype="float")
     if x.shape != mean.shape:
         raise ValueError(f"x and mean must have the same shape, got {tuple(x.shape)} and "
                          f"{tuple(mean.shape)}")
+    if isinstance(logvar, torch.Tensor):
+        check_tensor(logvar, "logvar", dtype="float")
+    else:
+        logvar = check_float(logvar, "logvar")
     logvar = torch.as_tensor(logvar, dtype=mean.dtype, device=mean.device).expand_as(mean)
     per_element = -0.5 * (LOG_2PI + logvar + (x - mean).pow(2) / logvar.exp())
     return per_element.reshape(x.shape[0], -1).sum(-1)
@@ -114,6 +147,8 @@ def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     ``x`` may hold grey levels in [0, 1], as most VAE code for MNIST does; this is then minus the
     binary cross-entropy (a training criterion, not a normalised density of grey levels).
     """
+    check_tensor(x, "x", dtype="float", min_dim=1)
+    check_tensor(logits, "logits", dtype="float")
     if x.shape != logits.shape:
         raise ValueError(f"x and logits must have the same shape, got {tuple(x.shape)} and "
                          f"{tuple(logits.shape)}")
@@ -134,12 +169,12 @@ def elbo(log_likelihood: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *
     * ``"elbo"`` — the ELBO itself (recon and KL always at beta = 1).
     """
     _check_same_shape(mu=mu, logvar=logvar)
+    check_tensor(log_likelihood, "log_likelihood", dtype="float")
     if log_likelihood.dim() != 1 or log_likelihood.shape[0] != mu.shape[0]:
         raise ValueError(f"log_likelihood must have shape [N] = [{mu.shape[0]}], got "
                          f"{tuple(log_likelihood.shape)}")
-    if beta < 0:
-        raise ValueError(f"beta must be >= 0, got {beta}")
+    beta = check_float(beta, "beta", min=0.0)
     recon = -log_likelihood.mean()
-    kl = kl_to_standard_normal(mu, logvar).mean()
+    kl = _kl_to_standard_normal(mu, logvar).mean()
     return {"loss": recon + beta * kl, "recon": recon.detach(), "kl": kl.detach(),
             "elbo": -(recon + kl).detach()}

@@ -20,6 +20,8 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal, kl_divergence
 
+from companion.validation import check_float, check_int
+
 __all__ = ["LinearGaussian", "gaussian_moments"]
 
 
@@ -53,8 +55,10 @@ class LinearGaussian(nn.Module):
         if bias.shape != (weight.shape[0],):
             raise ValueError(f"bias must have shape [{weight.shape[0]}] to match weight, got {tuple(bias.shape)}")
         noise_std = torch.as_tensor(noise_std, dtype=weight.dtype)
-        if noise_std.numel() != 1 or not float(noise_std) > 0:
-            raise ValueError(f"noise_std must be one positive number, got {noise_std}")
+        if noise_std.numel() != 1 or not 0 < float(noise_std) < math.inf:
+            raise ValueError(f"noise_std must be one positive finite number, got {noise_std}")
+        if not bool(torch.isfinite(weight).all() and torch.isfinite(bias).all()):
+            raise ValueError("weight and bias must be finite (no NaN or inf)")
         self.weight = nn.Parameter(weight.clone())
         self.bias = nn.Parameter(bias.clone())
         self.log_noise_std = nn.Parameter(noise_std.reshape(()).log())
@@ -66,8 +70,10 @@ class LinearGaussian(nn.Module):
 
         ``dtype`` defaults to ``torch.get_default_dtype()``.
         """
-        if not (isinstance(data_dim, int) and isinstance(latent_dim, int) and data_dim > 0 and latent_dim > 0):
-            raise ValueError(f"data_dim and latent_dim must be positive integers, got {data_dim}, {latent_dim}")
+        check_int(data_dim, "data_dim", min=1)
+        check_int(latent_dim, "latent_dim", min=1)
+        check_float(weight_scale, "weight_scale", min=0.0)
+        check_int(seed, "seed", min=0)
         g = torch.Generator().manual_seed(seed)
         dtype = dtype or torch.get_default_dtype()
         weight = weight_scale * torch.randn(data_dim, latent_dim, generator=g, dtype=dtype)
@@ -106,7 +112,7 @@ class LinearGaussian(nn.Module):
         return z @ self.weight.T + self.bias
 
     def likelihood(self, z: Tensor) -> Independent:
-        """p(x|z; θ) = N(Wz + b, σ²I): a distribution with spread σ², not a point f(z; θ)."""
+        """p(x|z; θ) = N(Wz + b, σ²I): a distribution, not a point (ERRATA.md, item 4)."""
         mean = self.decode(z)
         return Independent(Normal(mean, self.noise_std.expand_as(mean)), 1)
 
@@ -147,8 +153,7 @@ class LinearGaussian(nn.Module):
 
     def sample(self, n: int, *, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
         """Draw n pairs by ancestral sampling: z ~ p(z), then x ~ p(x|z). Returns (x, z)."""
-        if not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be a positive integer, got {n!r}")
+        check_int(n, "n", min=1)
         with torch.no_grad():
             kw = dict(dtype=self.weight.dtype, device=self.weight.device, generator=generator)
             z = torch.randn(n, self.latent_dim, **kw)

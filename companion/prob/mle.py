@@ -14,13 +14,16 @@ import torch
 from torch import Tensor
 from torch.distributions import Distribution
 
+from companion.validation import check_int, check_positive_float, check_tensor
+
 __all__ = ["MLEFit", "fit_mle", "negative_log_likelihood"]
 
 
 def negative_log_likelihood(dist: Distribution, data: Tensor) -> Tensor:
     """(5-2): ``-Σ_i log p(x_i; θ)``, the log of the likelihood (5-1) with its sign flipped."""
-    if not isinstance(data, Tensor) or data.numel() == 0:
-        raise ValueError("data must be a non-empty tensor")
+    if not isinstance(dist, Distribution):
+        raise TypeError(f"dist must be a torch.distributions.Distribution, got {type(dist).__name__}")
+    check_tensor(data, "data", nonempty=True, finite=True)
     return -dist.log_prob(data).sum()
 
 
@@ -44,10 +47,15 @@ def fit_mle(make_dist: Callable[..., Distribution], init: Mapping[str, Tensor], 
     points for the optimiser (same minimiser, step size independent of n); ``nll`` records the
     full sum (5-2) at every step.
     """
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    if not init:
-        raise ValueError("init must name at least one parameter tensor")
+    if not callable(make_dist):
+        raise TypeError(f"make_dist must be a function params -> Distribution, got "
+                        f"{type(make_dist).__name__}")
+    check_int(steps, "steps", min=1)
+    lr = check_positive_float(lr, "lr")
+    check_tensor(data, "data", dtype="float", nonempty=True, finite=True)
+    if not isinstance(init, Mapping) or not init:
+        raise ValueError("init must be a dict naming at least one parameter tensor, e.g. "
+                         "{'mu': torch.tensor(0.0)}")
     params = {k: torch.as_tensor(v, dtype=data.dtype).detach().clone().requires_grad_(True)
               for k, v in init.items()}
     optimiser = torch.optim.Adam(params.values(), lr=lr)

@@ -2,11 +2,12 @@
 
 Each ``*_figure`` function takes a trained model, some images and the slider values and returns a
 matplotlib Figure. The notebook calls it once with the default values (a static figure that
-survives in saved notebooks and slides) and hands it to :func:`slider_widget` for live use.
+survives in saved notebooks and slides) and hands it to
+:func:`companion.widgets.sliders.slider_widget` for live use.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from typing import Mapping
 
 import torch
 from torch import nn
@@ -116,17 +117,3 @@ def latent_explorer_figure(model: nn.Module, z1: float = 0.0, z2: float = 0.0, *
     plot_images(image, ax=right, title=f"decoder at z = ({z1:.2f}, {z2:.2f})")
     fig.tight_layout()
     return fig
-
-
-def slider_widget(callback: Callable[..., Any], **controls: Any):
-    """``ipywidgets.interactive`` that redraws ``callback(**values)`` (a Figure) when a control moves."""
-    import ipywidgets
-    import matplotlib.pyplot as plt
-
-    def draw(**values: Any) -> None:
-        fig = callback(**values)
-        plt.show()
-        plt.close(fig)
-
-    return ipywidgets.interactive(draw, **controls)
-

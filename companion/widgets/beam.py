@@ -65,15 +65,15 @@ def beam_width_slider(model, data, index: int, *, value: int = 5, max_width: int
                       max_len: int = 30):
     """An ipywidgets slider (1…max_width) that redraws :func:`beam_width_view`."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+
+    from companion.widgets.sliders import slider_widget
 
     if not 1 <= value <= max_width:
         raise ValueError(f"value must lie in 1…{max_width}, got {value}")
 
-    def show(beam_width: int) -> None:
-        beam_width_view(beam_width, model=model, data=data, index=index, max_len=max_len,
-                        max_width=max_width)
-        plt.show()
+    def view(beam_width: int):
+        return beam_width_view(beam_width, model=model, data=data, index=index, max_len=max_len,
+                               max_width=max_width)
 
     slider = widgets.IntSlider(value=value, min=1, max=max_width, description="beam width")
-    return widgets.interactive(show, beam_width=slider)
+    return slider_widget(view, beam_width=slider)

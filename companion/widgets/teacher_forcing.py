@@ -42,17 +42,17 @@ def teacher_forcing_slider(models: Mapping[float, object], data, *, index: int =
                            ratio: float | None = None, max_len: int = 40):
     """ipywidgets: a slider over the trained ratios and one over the examples of ``data``."""
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
+
+    from companion.widgets.sliders import slider_widget
 
     ratio = max(models, default=None) if ratio is None else ratio
     _check(models, ratio, data, index)
 
-    def show(ratio: float, index: int) -> None:
-        teacher_forcing_view(ratio, models=models, data=data, index=index, max_len=max_len)
-        plt.show()
+    def view(ratio: float, index: int):
+        return teacher_forcing_view(ratio, models=models, data=data, index=index, max_len=max_len)
 
-    return widgets.interactive(
-        show,
+    return slider_widget(
+        view,
         ratio=widgets.SelectionSlider(options=sorted(models), value=ratio,
                                       description="TF ratio"),
         index=widgets.IntSlider(value=index, min=0, max=len(data) - 1, description="example"))

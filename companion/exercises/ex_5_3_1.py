@@ -1,0 +1,297 @@
+"""Exercises of notebook 5.3.1, Seq2Seq encoders (编码器): (5-18), (5-19), Fig. 5-8."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_function,
+                                      check_number, close)
+from companion.exercises.sequences import register
+
+# ---------------------------------------------------------------- 5.3.1-receptive-field (predict)
+# Each layer with kernel k widens the view by (k − 1)/2 tokens on each side: 1 + L·(k − 1).
+
+_FIELD_MISTAKES = (
+    Mistake("layers-times-kernel", lambda ctx: 4 * 5,
+            "20 = layers × kernel counts the centre token once per layer; consecutive layers "
+            "share it: each layer adds k − 1 tokens, 1 + L·(k − 1)"),
+    Mistake("one-side", lambda ctx: 1 + 4 * 2,
+            "9 widens the view on one side only; a centred kernel of 5 adds 2 tokens on each side"),
+    Mistake("no-centre", lambda ctx: 4 * 4,
+            "16 forgets the token in the middle: 1 + L·(k − 1)"),
+    Mistake("product", lambda ctx: 5 ** 4,
+            "5⁴ multiplies the kernels; receptive fields of stacked convolutions grow additively"),
+)
+
+register(Exercise(
+    id="5.3.1-receptive-field", section="5.3.1 CNN encoder", kind="predict",
+    title="Receptive field of a CNN encoder with 4 layers of kernel size 5",
+    checker=lambda answer, ctx: check_number(answer, 17, ctx, _FIELD_MISTAKES, rtol=1e-6),
+    reference=lambda ctx: 17,
+    solution_text="""
+One layer with kernel 5 sees 2 tokens on each side of the centre; every further layer adds 2 more
+on each side: 1 + 4 · (5 − 1) = 17 tokens (the notebook's encoder: 1 + 3 · (3 − 1) = 7).
+Check: make_encoder("cnn", V, 32, 64, num_layers=4, kernel_size=5).receptive_field, or
+position_influence on such an encoder: its band is 17 tokens wide.""",
+    hints=("Start with one layer: a kernel of size 5 centred on a token sees how many tokens?",
+           "Each extra layer reads outputs that already see that far, and adds k − 1 = 4 tokens "
+           "(2 on each side)."),
+    mistakes=_FIELD_MISTAKES,
+))
+
+
+# ---------------------------------------------------------------- 5.3.1-gru-parameters (predict)
+_E, _H = 32, 64
+_GRU = 3 * (_H * _E + _H * _H + _H + _H)
+
+_GRU_MISTAKES = (
+    Mistake("plain-rnn", lambda ctx: _GRU // 3,
+            "6272 is a plain RNN's count (5-18): a GRU has three blocks — reset gate, update gate "
+            "and candidate — each with its own W_i·, W_h· and biases"),
+    Mistake("one-bias", lambda ctx: 3 * (_H * _E + _H * _H + _H),
+            "one bias per block is missing: PyTorch's GRU keeps two, b_i· and b_h· (the candidate "
+            "needs b_hn inside r ⊙ (W_hn h + b_hn))"),
+    Mistake("no-bias", lambda ctx: 3 * (_H * _E + _H * _H),
+            "you counted the weight matrices only; add the biases b_ih and b_hh (3·64 each)"),
+    Mistake("lstm", lambda ctx: 4 * (_H * _E + _H * _H + 2 * _H),
+            "that is an LSTM's count (four blocks); a GRU has three"),
+)
+
+register(Exercise(
+    id="5.3.1-gru-parameters", section="5.3.1 (5-18), GRU", kind="predict",
+    title="Parameters of the GRU inside an encoder with E = 32, H = 64",
+    checker=lambda answer, ctx: check_number(answer, _GRU, ctx, _GRU_MISTAKES, rtol=1e-6),
+    reference=lambda ctx: _GRU,
+    solution_text=f"""
+f_enc of (5-18) for a GRU has three blocks (reset r, update z, candidate n), each with an input
+matrix H × E, a recurrent matrix H × H and two bias vectors of size H:
+3 · (64·32 + 64·64 + 64 + 64) = {_GRU}.
+Check: sum(p.numel() for p in torch.nn.GRU(32, 64).parameters())""",
+    hints=("A plain RNN has W_ih (H × E), W_hh (H × H), b_ih and b_hh.",
+           "A GRU repeats that for each of its three blocks (r, z, n)."),
+    mistakes=_GRU_MISTAKES,
+))
+
+
+# ---------------------------------------------------------------- 5.3.1-rnn-context (implement)
+
+def _rnn_weights(g: torch.Generator, e: int, h: int):
+    return tuple(torch.randn(*shape, generator=g) * 0.5
+                 for shape in ((h, e), (h, h), (h,), (h,)))
+
+
+def _rnn_cases():
+    g = torch.Generator().manual_seed(531)
+    cases = []
+    for b, s, e, h in ((3, 6, 4, 5), (4, 5, 3, 3), (1, 4, 2, 6), (5, 7, 4, 4)):
+        lengths = torch.randint(1, s + 1, (b,), generator=g)
+        lengths[0] = s
+        x = torch.randn(b, s, e, generator=g) * 1.5  # padded cells hold garbage: must not matter
+        cases.append((x, lengths, *_rnn_weights(g, e, h)))
+    return cases
+
+
+def _rnn_context_torch(x, lengths, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
+    """The independent reference: nn.RNN with these weights on packed sequences, final state."""
+    rnn = nn.RNN(x.shape[-1], W_hh.shape[0], batch_first=True).double()
+    with torch.no_grad():
+        for name, value in zip(("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"),
+                               (W_ih, W_hh, b_ih, b_hh)):
+            getattr(rnn, name).copy_(value.double())
+        packed = pack_padded_sequence(x.double(), lengths, batch_first=True, enforce_sorted=False)
+        _, h_n = rnn(packed)
+    return h_n[0].to(x.dtype)
+
+
+def _rnn_states(x, W_ih, W_hh, b_ih, b_hh, act=torch.tanh, hidden_bias=True):
+    h = x.new_zeros(x.shape[0], W_hh.shape[0])
+    states = []
+    for t in range(x.shape[1]):
+        h = act(x[:, t] @ W_ih.T + b_ih + h @ W_hh.T + (b_hh if hidden_bias else 0))
+        states.append(h)
+    return torch.stack(states, 1)  # [B, S, H]
+
+
+def _rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh):
+    """(5-18) step by step for the whole batch, then (5-19) c = h_T at each sentence's own T."""
+    h = x.new_zeros(x.shape[0], W_hh.shape[0])
+    context = torch.zeros_like(h)
+    for t in range(x.shape[1]):
+        h = torch.tanh(x[:, t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)     # (5-18)
+        ends_here = (lengths == t + 1)[:, None]
+        context = torch.where(ends_here, h, context)                     # (5-19): z = c = h_T
+    return context
+
+
+def _at_lengths(states, lengths):
+    return states[torch.arange(states.shape[0]), lengths - 1]
+
+
+_RNN_MISTAKES = (
+    Mistake("last-column", lambda ctx: lambda x, l, *w: _rnn_states(x, *w)[:, -1],
+            "for the shorter sentences your c is the state after reading the padding: take h_T "
+            "with T each sentence's own length (lengths − 1 as an index)"),
+    Mistake("relu", lambda ctx: lambda x, l, *w: _at_lengths(_rnn_states(x, *w, act=torch.relu), l),
+            "nn.RNN's f_enc uses tanh, not ReLU"),
+    Mistake("no-hidden-bias",
+            lambda ctx: lambda x, l, *w: _at_lengths(_rnn_states(x, *w, hidden_bias=False), l),
+            "b_hh is missing: PyTorch adds both biases, tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)"),
+    Mistake("mean-of-states", lambda ctx: lambda x, l, *w: (
+        _rnn_states(x, *w) * (torch.arange(x.shape[1])[None, :, None] < l[:, None, None])
+    ).sum(1) / l[:, None].to(x.dtype),
+            "you averaged the states (how the CNN and Transformer encoders summarise); (5-19) "
+            "takes the last state h_T"),
+)
+
+register(Exercise(
+    id="5.3.1-rnn-context", section="5.3.1 (5-18), (5-19)", kind="implement",
+    title="rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh): (5-18) by hand, c = h_T in a padded batch",
+    checker=lambda answer, ctx: check_function(answer, _rnn_context_torch, _rnn_cases(), ctx,
+                                               _RNN_MISTAKES, rtol=1e-4, atol=1e-5),
+    reference=lambda ctx: _rnn_context,
+    solution_text="""
+def rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh):
+    h = x.new_zeros(x.shape[0], W_hh.shape[0])                       # h_0 = 0
+    context = torch.zeros_like(h)
+    for t in range(x.shape[1]):
+        h = torch.tanh(x[:, t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)  # (5-18)
+        context = torch.where((lengths == t + 1)[:, None], h, context)  # sentence ends at t
+    return context                                                   # (5-19): c = h_T
+
+The encoders of companion.models get the same result from nn.RNN on packed sequences.""",
+    hints=("(5-18) for the plain RNN: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh), h_0 = 0. "
+           "x[:, t] is [B, E]; multiply by W_ih.T.",
+           "In a padded batch every sentence has its own T = lengths[b]: keep the state of each "
+           "sentence at its own last real step, not the state after the padding.",
+           "Stack the states into [B, S, H] and pick states[arange(B), lengths − 1], or keep c "
+           "with torch.where while looping."),
+    mistakes=_RNN_MISTAKES,
+))
+
+
+# ---------------------------------------------------------------- 5.3.1-bidirectional-context (implement)
+
+def _bigru_cases():
+    """Outputs of a real packed bidirectional GRU, paired with its final states (the truth)."""
+    g = torch.Generator().manual_seed(5310)
+    cases = []
+    for b, s, e, half in ((3, 6, 4, 3), (4, 5, 3, 2), (2, 7, 5, 4)):
+        torch.manual_seed(int(torch.randint(0, 2 ** 31, (1,), generator=g)))
+        gru = nn.GRU(e, half, batch_first=True, bidirectional=True)
+        lengths = torch.randint(1, s + 1, (b,), generator=g)
+        lengths[0] = s
+        x = torch.randn(b, s, e, generator=g)
+        with torch.no_grad():
+            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            out, h_n = gru(packed)
+            outputs, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=s)
+        cases.append((outputs, lengths, torch.cat([h_n[0], h_n[1]], dim=-1)))
+    return cases
+
+
+def _bidirectional_context(outputs, lengths):
+    """[forward state at the last real position; backward state at position 1]."""
+    half = outputs.shape[-1] // 2
+    rows = torch.arange(outputs.shape[0])
+    return torch.cat([outputs[rows, lengths - 1, :half], outputs[:, 0, half:]], dim=-1)
+
+
+def _halves(outputs, lengths, fwd_at, bwd_at, swap=False):
+    half, rows = outputs.shape[-1] // 2, torch.arange(outputs.shape[0])
+    fwd, bwd = outputs[rows, fwd_at, :half], outputs[rows, bwd_at, half:]
+    return torch.cat([bwd, fwd] if swap else [fwd, bwd], dim=-1)
+
+
+_BI_MISTAKES = (
+    Mistake("both-at-end", lambda ctx: lambda o, l: _halves(o, l, l - 1, l - 1),
+            "your backward half is the backward state at the last word — it has read one token "
+            "only. The backward direction finishes reading at position 1 (index 0)"),
+    Mistake("last-column", lambda ctx: lambda o, l: o[:, -1],
+            "you took the last padded column: for shorter sentences the forward half there is zero "
+            "padding, and the backward half has read one token at most"),
+    Mistake("swapped", lambda ctx: lambda o, l: _halves(o, l, l - 1, torch.zeros_like(l), swap=True),
+            "right states, wrong order: the forward half comes first, as in the outputs"),
+    Mistake("both-at-start", lambda ctx: lambda o, l: _halves(o, l, torch.zeros_like(l),
+                                                               torch.zeros_like(l)),
+            "your forward half is the state after the first word only: the forward direction "
+            "finishes at the last real position, lengths − 1"),
+)
+
+
+def _check_bi_cases(answer, context, cases) -> str:
+    # the reference for each case is the GRU's own final states h_n, not a re-implementation
+    def truth(outputs, lengths):
+        return next(c for o, _, c in cases if torch.equal(o, outputs))
+    return check_function(answer, truth, [(o, l) for o, l, _ in cases],
+                          context, _BI_MISTAKES, rtol=1e-5, atol=1e-6)
+
+
+register(Exercise(
+    id="5.3.1-bidirectional-context", section="5.3.1 bidirectional encoder", kind="implement",
+    title="bidirectional_context(outputs, lengths): the summary c of a bidirectional encoder",
+    checker=lambda answer, ctx: _check_bi_cases(answer, ctx, _bigru_cases()),
+    reference=lambda ctx: _bidirectional_context,
+    solution_text="""
+def bidirectional_context(outputs, lengths):
+    half = outputs.shape[-1] // 2
+    rows = torch.arange(outputs.shape[0])
+    forward_end = outputs[rows, lengths - 1, :half]   # forward RNN: done at the last real token
+    backward_end = outputs[:, 0, half:]               # backward RNN: done at the first token
+    return torch.cat([forward_end, backward_end], dim=-1)
+
+The checker compares with the final states h_n of a packed bidirectional nn.GRU.""",
+    hints=("outputs[..., :H/2] is the forward direction, outputs[..., H/2:] the backward one.",
+           "Where has each direction read the whole sentence? Forward: at its last real position; "
+           "backward: at position 1.",
+           "outputs[arange(B), lengths − 1, :half] and outputs[:, 0, half:], concatenated."),
+    mistakes=_BI_MISTAKES,
+))
+
+
+# ---------------------------------------------------------------- 5.3.1-trained-memory (experiment)
+
+def _first_over_last(context) -> float:
+    from companion.models.encoders import position_influence
+    _, on_c = position_influence(context["encoder"], context["src"])
+    return float(on_c[0] / on_c[-1])
+
+
+def _check_memory(answer, context) -> str:
+    expected = _first_over_last(context)
+    value = as_number(answer, "your ratio")
+    if close(value, expected, rtol=0.02, atol=1e-12):
+        return (f"{expected:.2g}. Compare with the untrained GRU's ratio in the table above: "
+                "training changes how far back c remembers, but the first words still move c "
+                "less than the last ones." if expected < 1 else f"{expected:.2g}.")
+    if close(value, 1 / expected, rtol=0.02):
+        raise CheckFailed("that is last over first: the exercise asks for the influence of the "
+                          "first token divided by that of the last")
+    raise CheckFailed(f"{value:.3g} differs from the re-measured {expected:.3g}: use "
+                      "position_influence(encoder, src)[1] (the influence on c) of the trained "
+                      "encoder and divide entry 0 by entry −1")
+
+
+def _demo_encoder() -> dict:
+    from companion.models import make_encoder
+    torch.manual_seed(0)
+    return {"encoder": make_encoder("gru", 12, 8, 8).eval(), "src": torch.arange(1, 11)}
+
+
+register(Exercise(
+    id="5.3.1-trained-memory", section="5.3.1 (5-19)", kind="experiment",
+    title="After training: how much does the first word still move c?",
+    checker=_check_memory, reference=_first_over_last,
+    solution_text="""
+trained = models["gru", "context"].encoder
+_, on_c = position_influence(trained, src)
+answer = (on_c[0] / on_c[-1]).item()
+The untrained GRU's ratio is printed in the table of section 6. Training the whole model through c
+teaches the gates to carry early words further, but a single vector still favours the end of
+the sentence — which attention (5.3.3) removes.""",
+    hints=("The trained models are in `models`; the GRU encoder of the decoder that reads only c is "
+           "models['gru', 'context'].encoder.",
+           "position_influence(encoder, src) returns (per_output, per_context); use per_context "
+           "for the same `src` as the table above."),
+    needs=("encoder", "src"), demo_context=_demo_encoder,
+))

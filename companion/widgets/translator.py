@@ -1,0 +1,127 @@
+"""The "translate your own sentence" widget of notebook 5.3.7.
+
+:func:`translate_own_sentence` is the plain callback (tested directly): a sentence, a direction
+and a beam width → the best translation, the n-best list with scores (log-probabilities), and the
+attention weights of the best hypothesis for a heat map like Fig. 5-10. Words outside the
+training vocabulary are shown as ``<unk>`` with a note; empty or over-long input gets a one-line
+message instead of a translation. :func:`translation_figure` draws the result;
+:func:`translator_widget` wires both to a text box, a direction switch and a beam-width slider.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import torch
+
+from companion.data.vocab import UNK, detokenize, tokenize
+from companion.decoding import beam_search
+
+MAX_WIDTH = 10
+
+
+@dataclass
+class OwnTranslation:
+    """What the widget shows. ``message`` is set (and the rest empty) when there is no translation."""
+
+    message: str = ""
+    source_tokens: list[str] = field(default_factory=list)   # unknown ones as "<unk>"
+    unknown: list[str] = field(default_factory=list)         # the words that became <unk>
+    nbest: list[tuple[str, float]] = field(default_factory=list)  # (text, log p(y | x)), best first
+    output_tokens: list[str] = field(default_factory=list)   # of the best hypothesis, with <eos>
+    weights: torch.Tensor | None = None                       # [len(output_tokens), len(source_tokens)]
+
+    @property
+    def translation(self) -> str:
+        return self.nbest[0][0] if self.nbest else ""
+
+    def summary(self) -> str:
+        """Printable lines: the n-best list and a note on unknown words (or the message)."""
+        if self.message:
+            return self.message
+        lines = [f"{k + 1}. {text}   (log p = {score:.2f})" for k, (text, score) in enumerate(self.nbest)]
+        if self.unknown:
+            lines.append(f"note: not in the training vocabulary, read as {UNK}: {', '.join(self.unknown)}")
+        return "\n".join(lines)
+
+
+def translate_own_sentence(translators: Mapping[str, object], text: str, direction: str = "en-zh",
+                           beam_width: int = 5, *, max_tokens: int = 30) -> OwnTranslation:
+    """Translate ``text`` with ``translators[direction]`` (a :class:`~companion.translation.Translator`).
+
+    Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
+    list; the attention weights are those of the best one, teacher-forced through the model.
+    Input with no tokens, or with more than ``max_tokens``, returns a one-line ``message``.
+    """
+    if direction not in translators:
+        raise ValueError(f"direction must be one of {sorted(translators)}, got {direction!r}")
+    if not isinstance(beam_width, int) or isinstance(beam_width, bool) or not 1 <= beam_width <= MAX_WIDTH:
+        raise ValueError(f"beam_width must be an integer in 1…{MAX_WIDTH}, got {beam_width!r}")
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    translator = translators[direction]
+    words = tokenize(text, translator.src_lang)
+    if not words:
+        return OwnTranslation(message="Type a sentence to translate.")
+    if len(words) > max_tokens:
+        unit = "words" if translator.src_lang == "en" else "characters"
+        return OwnTranslation(message=f"That is {len(words)} {unit}; this model was trained on "
+                                      f"sentences of at most {max_tokens}. Try a shorter one.")
+    src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
+    ids = src_vocab.encode(words)
+    unknown = [w for w, i in zip(words, ids) if i == src_vocab.unk_id]
+    device = next(model.parameters()).device
+    src = torch.tensor([ids], device=device)
+    lengths = torch.tensor([len(ids)], device=device)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            hyps = beam_search(model.step, model.init_state(src, lengths), bos_id=model.bos_id,
+                               eos_id=model.eos_id, beam_width=beam_width, n_best=beam_width,
+                               max_len=translator.settings.max_len)[0]
+            best = hyps[0].tokens or [model.eos_id]
+            tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
+            weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
+    finally:
+        model.train(was_training)
+    nbest = [(detokenize(tgt_vocab.decode(h.tokens), translator.tgt_lang), h.score) for h in hyps]
+    output_tokens = [tgt_vocab.itos[i] for i in best]
+    source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids)]
+    return OwnTranslation("", source_tokens, unknown, nbest, output_tokens, weights)
+
+
+def translation_figure(result: OwnTranslation, *, title: str | None = None):
+    """The attention heat map (Fig. 5-10) of the best hypothesis, or None when there is none."""
+    import matplotlib.pyplot as plt
+
+    from companion.plot import plot_attention
+
+    if result.weights is None:
+        return None
+    fig, ax = plt.subplots(figsize=(0.5 * len(result.source_tokens) + 2.5,
+                                    0.38 * len(result.output_tokens) + 1.6))
+    plot_attention(result.weights, result.source_tokens, result.output_tokens, ax=ax,
+                   title=title or f"Fig. 5-10 on your sentence: {result.translation}")
+    fig.tight_layout()
+    return fig
+
+
+def translator_widget(translators: Mapping[str, object], *, text: str = "", direction: str = "en-zh",
+                      beam_width: int = 5):
+    """A text box, a direction switch and a beam-width slider that show :func:`translate_own_sentence`."""
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+
+    def show(text: str, direction: str, beam_width: int) -> None:
+        result = translate_own_sentence(translators, text, direction, beam_width)
+        print(result.summary())
+        if translation_figure(result) is not None:
+            plt.show()
+
+    return widgets.interactive(
+        show,
+        text=widgets.Text(value=text, description="sentence", continuous_update=False),
+        direction=widgets.ToggleButtons(options=sorted(translators), value=direction,
+                                        description="direction"),
+        beam_width=widgets.IntSlider(value=beam_width, min=1, max=MAX_WIDTH, description="beam width"))

@@ -1,0 +1,112 @@
+"""The Tatoeba translator of notebook 5.3.7: settings, BLEU, training record, saving and loading."""
+import pytest
+import sacrebleu
+import torch
+
+from companion import translation
+from companion.data import generate_pairs
+from companion.data.chinese import to_simplified
+from companion.data.text_tasks import Pair
+
+TINY = dict(hidden=16, emb_dim=8, layers=1, heads=2, epochs=2, min_freq=1, max_len=12)
+
+
+def tiny(direction="en-zh", kind="gru", **kw):
+    return translation.TranslatorSettings(direction=direction, kind=kind, **{**TINY, **kw})
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return generate_pairs("numbers", 60, seed=1)  # English numbers → Chinese numerals
+
+
+def test_to_simplified_uses_one_script_and_leaves_other_text_alone():
+    assert to_simplified("請問這個東西多少錢？") == "请问这个东西多少钱？"
+    assert to_simplified("我没事。Tom 1") == "我没事。Tom 1"
+    with pytest.raises(TypeError):
+        to_simplified(None)
+
+
+@pytest.mark.parametrize("bad", [dict(direction="en-fr"), dict(kind="lstm"), dict(hidden=0),
+                                 dict(epochs=1.5), dict(dropout=1.0), dict(lr=float("nan"))])
+def test_bad_settings_are_refused(bad):
+    with pytest.raises(ValueError):
+        translation.TranslatorSettings(**bad)
+    with pytest.raises(ValueError, match="profile"):
+        translation.settings_for("laptop", "en-zh", "gru")
+
+
+def test_oriented_swaps_the_sides_for_chinese_to_english():
+    p = [Pair("hello", "你好")]
+    assert translation.oriented(p, "en-zh") == p
+    assert translation.oriented(p, "zh-en") == [Pair("你好", "hello")]
+
+
+def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
+    tr = translation.Translator(None, None, None, tiny("zh-en"))
+    multi = [Pair("一", "just one of them"), Pair("一", "a single one of them"),
+             Pair("二", "two cats sit here")]
+    assert translation.corpus_bleu(tr, multi, hypotheses=["a single one of them",
+                                                          "two cats sit here"]).score == pytest.approx(100)
+    hyps = ["One of them", "two dogs sit here"]
+    expected = sacrebleu.corpus_bleu(hyps, [["just one of them", "two cats sit here"],
+                                            ["a single one of them", None]],
+                                     tokenize="13a", lowercase=True)
+    score = translation.corpus_bleu(tr, multi, hypotheses=hyps).score
+    assert 0 < score < 100 and score == pytest.approx(expected.score)
+    zh = translation.Translator(None, None, None, tiny("en-zh"))
+    chinese = [Pair("a", "我喜欢猫。"), Pair("b", "他走了。")]
+    expected = sacrebleu.corpus_bleu(["我喜欢狗。", "他走了。"], [["我喜欢猫。", "他走了。"]], tokenize="zh")
+    score = translation.corpus_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"]).score
+    assert 0 < score < 100 and score == pytest.approx(expected.score)
+    with pytest.raises(ValueError, match="hypotheses"):
+        translation.corpus_bleu(zh, chinese, hypotheses=["一"])
+
+
+@pytest.mark.parametrize("kind", translation.KINDS)
+def test_train_save_load_gives_the_same_model_and_a_cached_copy_is_reused(pairs, tmp_path, kind):
+    settings = tiny(kind=kind)
+    train, valid = pairs[:48], pairs[48:]
+    tr, message = translation.load_or_train(train, settings, cache_dir=tmp_path, valid_pairs=valid,
+                                            progress=False)
+    assert message.startswith("trained") and "no saved model" in message
+    assert [round(s, 6) for s, _ in tr.curve] == sorted(round(s, 6) for s, _ in tr.curve)
+    assert len(tr.curve) == 2 and all(0 <= b <= 100 for _, b in tr.curve)
+    path = translation.translator_path(tmp_path, settings)
+    assert torch.load(path, weights_only=True)["settings"]["kind"] == kind
+
+    again, message = translation.load_or_train(train, settings, cache_dir=tmp_path, progress=False)
+    assert message.startswith("loaded")
+    assert again.src_vocab.itos == tr.src_vocab.itos and again.tgt_vocab.itos == tr.tgt_vocab.itos
+    src, lengths = tr.encode_source([p.src for p in valid[:4]])
+    with torch.no_grad():
+        tgt = torch.ones(4, 3, dtype=torch.long)
+        assert torch.allclose(again.model(src, lengths, tgt), tr.model(src, lengths, tgt), atol=1e-6)
+    assert translation.translate_sentences(again, [p.src for p in valid]) == \
+        translation.translate_sentences(tr, [p.src for p in valid])
+
+    assert "other data" in translation.load_or_train(train[:40], settings, cache_dir=tmp_path,
+                                                     progress=False)[1]
+    assert "retraining as asked" in translation.load_or_train(train[:40], settings, cache_dir=tmp_path,
+                                                              retrain=True, progress=False)[1]
+
+
+def test_a_corrupt_saved_model_is_retrained_with_the_reason(pairs, tmp_path):
+    settings = tiny(epochs=1)
+    path = translation.translator_path(tmp_path, settings)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="delete it"):
+        translation.load_translator(path)
+    _, message = translation.load_or_train(pairs[:20], settings, cache_dir=tmp_path, progress=False)
+    assert "could not be used" in message
+    assert translation.load_translator(path).settings == settings
+
+
+def test_translate_sentences_greedy_is_a_beam_of_width_one(pairs):
+    tr = translation.train_translator(pairs[:30], tiny(kind="transformer", epochs=1), progress=False)
+    sentences = [p.src for p in pairs[30:40]]
+    assert translation.translate_sentences(tr, sentences) == \
+        translation.translate_sentences(tr, sentences, beam_width=1)
+    with pytest.raises(ValueError, match="empty"):
+        tr.encode_source(["   "])
