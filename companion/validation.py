@@ -135,14 +135,14 @@ def check_str(value: Any, name: str, *, allow_empty: bool = True) -> str:
 
 
 def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
-    """``value`` must be one of ``choices`` (strings are compared exactly)."""
+    """``value`` must be one of ``choices``: "unknown lang 'fr'; choose one of ['en', 'zh']"."""
     options = list(choices)
     try:
         ok = value in options
     except TypeError:  # unhashable value against a dict's keys
         ok = False
     if not ok:
-        raise ValueError(f"{name} must be one of {options}, got {describe(value)}")
+        raise ValueError(f"unknown {name} {describe(value)}; choose one of {options}")
     return value
 
 

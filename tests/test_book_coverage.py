@@ -2,10 +2,11 @@
 
 The convention (a static scan of the stored notebooks, so follow it when you add a figure or a check):
 
-* **a figure counts** for a notebook when one of its code cells has ``"Fig. 5-N"`` inside a string
-  literal — the title, suptitle or label of what the cell draws, e.g.
+* **a figure counts** for a notebook when one of its code cells draws (it calls ``plt.…`` or a
+  ``plot_…`` function) and has ``"Fig. 5-N"`` inside a string literal — the title, suptitle or
+  label of what it draws, e.g.
   ``plot_vae_structure(trace, image, title="Fig. 5-5 the VAE on one digit")``. A mention in a
-  comment or in markdown does not count;
+  comment, a ``print`` of a cell that draws nothing, or markdown does not count;
 * **an equation counts** for a notebook when one of its code cells contains an ``assert`` statement
   (or calls ``torch.testing.assert_close`` / ``numpy.testing.assert_*``) and cites ``(5-N)`` anywhere
   in the cell — in the assert's message, a comment or a printed label. A multi-equation citation
@@ -34,6 +35,7 @@ NOT_YET_DRAWN = {7, 8, 9}  # Fig. 5-7, 5-8, 5-9: notebooks 5.3.1 / 5.3.2 (sequen
 ALL_EQUATIONS = set(range(1, 27))
 FIGURE = re.compile(r"Fig\. 5-(\d+)\b")
 EQUATION = re.compile(r"\(5-(\d+)\)")
+DRAWS = re.compile(r"\bplt\.|\bplot_\w+\(")
 
 
 def _strings(code: str) -> list[str]:
@@ -72,8 +74,9 @@ def notebook_coverage(path: Path) -> dict[str, set[int]]:
         if cell["cell_type"] != "code":
             continue
         code = "".join(cell["source"])
-        for s in _strings(code):
-            figures |= {int(n) for n in FIGURE.findall(s)}
+        if DRAWS.search(code):
+            for s in _strings(code):
+                figures |= {int(n) for n in FIGURE.findall(s)}
         if _checks(code):
             equations |= {int(n) for n in EQUATION.findall(code)}
     return {"figures": figures, "equations": equations}
@@ -121,3 +124,4 @@ def test_the_scan_counts_only_what_the_convention_says():
     assert not _checks(cell) and _checks(cell + "\nassert x == 1") and _checks("np.testing.assert_allclose(a, b)")
     found = {int(n) for s in _strings('t = "Fig. 5-4"  # Fig. 5-9') for n in FIGURE.findall(s)}
     assert found == {4}
+    assert DRAWS.search('plot_images(x, title="Fig. 5-2")') and not DRAWS.search('print("Fig. 5-5 loss")')

@@ -76,7 +76,8 @@ def test_book_terms_occur_in_the_chapter():
 
 @pytest.mark.parametrize("near_synonym, book_term", [("贪心搜索", "贪婪搜索"), ("贪心解码", "贪婪搜索"),
                                                      ("简短惩罚", "短句惩罚"), ("束搜索", "Beam Search"),
-                                                     ("教师强制", "Teacher Forcing"), ("维度灾难", "维度的诅咒")])
+                                                     ("教师强制", "Teacher Forcing"), ("维度灾难", "维度的诅咒"),
+                                                     ("集束搜索", "Beam Search")])
 def test_notebooks_use_the_books_term_not_a_near_synonym(near_synonym, book_term):
     users = [name for name, text in NOTEBOOKS.items() if near_synonym in text]
     assert not users, f"{users} write {near_synonym}; the book writes {book_term}"

@@ -47,27 +47,8 @@ def test_book_order_sorts_numerically():
                                                       "5.3.2-b.ipynb", "5.3.10-x.ipynb"]
 
 
-def _run_install_cell(monkeypatch, on_colab: bool) -> list:
-    calls = []
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls.append(cmd))
-    if on_colab:
-        monkeypatch.setitem(sys.modules, "google.colab", type(sys)("google.colab"))
-    else:
-        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
-    exec(nbtools.colab_install_source(), {})
-    return calls
-
-
-def test_colab_install_cell_does_nothing_outside_colab(monkeypatch):
-    assert _run_install_cell(monkeypatch, on_colab=False) == []
-
-
-def test_colab_install_cell_installs_from_the_repository_on_colab(monkeypatch):
-    calls = _run_install_cell(monkeypatch, on_colab=True)
-    assert len(calls) == 1
-    cmd = calls[0]
-    assert cmd[:4] == [sys.executable, "-m", "pip", "install"]
-    assert cmd[-1] == f"git+https://github.com/{nbtools.REPOSITORY}@{nbtools.BRANCH}"
+# The install cell itself (outside Colab, on a simulated Colab, a failed install) is tested in
+# tests/test_colab.py for every notebook, and for real in tests/test_install.py.
 
 
 def test_cli_check_and_bad_names():

@@ -60,7 +60,7 @@ def test_strings_choices_and_bools():
         check_str(None, "s")
     with pytest.raises(ValueError, match="non-empty"):
         check_str("  ", "s", allow_empty=False)
-    with pytest.raises(ValueError, match=r"lang must be one of \['en', 'zh'\], got 'fr'"):
+    with pytest.raises(ValueError, match=r"unknown lang 'fr'; choose one of \['en', 'zh'\]"):
         check_choice("fr", "lang", ["en", "zh"])
     with pytest.raises(ValueError):
         check_choice([1], "lang", {"en": 1})  # unhashable against dict keys: still a ValueError

@@ -21,6 +21,7 @@ import importlib
 import math
 import pkgutil
 import traceback
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -223,7 +224,7 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
     except _StudentError as failure:
         error = failure.error
         return CheckResult(False, True, f"✗ {exercise.id}: your function raised "
-                                        f"{type(error).__name__}: {error}")
+                                        f"{type(error).__name__}: {error}{_where(error)}")
     except CheckFailed as failure:
         return CheckResult(False, True, f"✗ {exercise.id}: {failure}")
     except Exception as error:  # noqa: BLE001 — e.g. a wrong type that the checker could not use
@@ -232,6 +233,20 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
                                         f"({type(error).__name__}: {error}; in {last.name}). "
                                         f"Is it the right kind of answer? {_expected(exercise)}")
     return CheckResult(True, True, f"✓ {exercise.id}: " + (note or "correct."))
+
+
+def _where(error: BaseException) -> str:
+    """' (in f, line n: code)' for the last frame of the student's own code, if there is one."""
+    import torch  # the student's code called into torch, which may have raised
+
+    library = (str(Path(__file__).parent), str(Path(torch.__file__).parent))
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.startswith(library)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = (frame.line or "").strip()
+    return f" (in {frame.name}, line {frame.lineno}{': ' + code if code else ''})"
 
 
 def _expected(exercise: Exercise) -> str:
@@ -338,6 +353,8 @@ def verify_exercise(exercise: Exercise) -> list[str]:
     result = _run_checker(exercise, answer, context)
     if not result.passed:
         problems.append(f"{exercise.id}: the reference fails: {result.message}")
+    if not exercise.solution_text.strip() or not all(h.strip() for h in exercise.hints):
+        problems.append(f"{exercise.id}: an empty solution or hint")
     if exercise.kind in ("implement", "predict") and not exercise.mistakes:
         problems.append(f"{exercise.id}: a {exercise.kind} exercise registers no typical mistake")
     for mistake in exercise.mistakes:

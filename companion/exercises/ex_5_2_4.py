@@ -26,6 +26,21 @@ In matrix form this is the marginal covariance W Wᵀ + σ² I printed in the no
 )
 
 predict_exercise(
+    id="5.2.4-grid-size", section="5.2.4 (5-4) by quadrature",
+    title="log₁₀ of the number of grid points for (5-4) with 100 points per axis and a 10-D z",
+    value=20.0, rtol=0, atol=0.01,
+    mistakes=[("additive", 3.0, "a grid over 10 dimensions has 100 points per axis in *every* "
+                                "combination: 100¹⁰, not 100 · 10"),
+              ("swapped", 10.0 * 10, "that is 10¹⁰⁰ = 10-point axes in 100 dimensions; it is "
+                                     "100 points per axis in 10 dimensions: 100¹⁰")],
+    solution_text="""
+100 points per axis in 10 dimensions: 100¹⁰ = 10²⁰ points — hopeless, which is why 5.2.5 samples.""",
+    hints=("A grid takes every combination of the per-axis points.",
+           "100¹⁰ = (10²)¹⁰."),
+)
+
+
+predict_exercise(
     id="5.2.4-posterior-mean", section="5.2.4 P(X|z;θ) is not deterministic",
     title="E[z | x = 3] in the same model (x = 2z + 1 + ε, ε ~ N(0, 0.5²))",
     value=2 * (3 - 1) / 4.25, rtol=5e-3,
@@ -42,21 +57,6 @@ Inverting the decoder, (x − b)/w = 1, ignores the noise and the prior.""",
            "against the observation.",
            "E[z | x] = w (x − b) / (w² + σ²) with w = 2, b = 1, σ² = 0.25."),
 )
-
-predict_exercise(
-    id="5.2.4-grid-size", section="5.2.4 (5-4) by quadrature",
-    title="log₁₀ of the number of grid points for (5-4) with 100 points per axis and a 10-D z",
-    value=20.0, rtol=0, atol=0.01,
-    mistakes=[("additive", 3.0, "a grid over 10 dimensions has 100 points per axis in *every* "
-                                "combination: 100¹⁰, not 100 · 10"),
-              ("swapped", 10.0 * 10, "that is 10¹⁰⁰ = 10-point axes in 100 dimensions; it is "
-                                     "100 points per axis in 10 dimensions: 100¹⁰")],
-    solution_text="""
-100 points per axis in 10 dimensions: 100¹⁰ = 10²⁰ points — hopeless, which is why 5.2.5 samples.""",
-    hints=("A grid takes every combination of the per-axis points.",
-           "100¹⁰ = (10²)¹⁰."),
-)
-
 
 # ---------------------------------------------------------------- 5.2.4-quadrature (implement)
 

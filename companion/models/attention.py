@@ -25,6 +25,8 @@ import math
 import torch
 from torch import nn
 
+from companion.validation import check_int
+
 SCORES = ("dot", "general", "additive")
 
 
@@ -80,6 +82,8 @@ class AdditiveScore(nn.Module):
 
 def make_score(name: str, query_dim: int, key_dim: int) -> nn.Module:
     """The score function called ``name`` ("dot", "scaled_dot", "general" or "additive")."""
+    check_int(query_dim, "query_dim", min=1)
+    check_int(key_dim, "key_dim", min=1)
     if name == "dot":
         return DotScore(query_dim, key_dim)
     if name == "scaled_dot":
@@ -98,6 +102,9 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     ``scores [B, T, S]`` and ``mask [B, S]`` (True on real tokens). The denominator sums
     ``exp(e_{t,j})`` over the real positions ``j`` only.
     """
+    if not isinstance(scores, torch.Tensor) or not isinstance(mask, torch.Tensor):
+        raise TypeError(f"scores and mask must be tensors, got {type(scores).__name__} and "
+                        f"{type(mask).__name__}")
     if mask.dtype != torch.bool or mask.dim() != 2 or scores.dim() != 3 \
             or mask.shape != (scores.shape[0], scores.shape[2]):
         raise ValueError(f"mask must be a bool tensor [B, S] matching scores [B, T, S]; got mask "

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from companion.validation import check_bool, check_choice, check_int, check_probability
+
 ENCODERS = ("rnn", "gru", "lstm", "bigru", "bilstm", "cnn", "transformer")
 
 
@@ -53,6 +55,12 @@ def masked_mean(outputs: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (outputs * m).sum(1) / m.sum(1)
 
 
+def check_sizes(**sizes: int) -> None:
+    """Layer sizes and counts (vocab_size, emb_dim, hidden, num_layers, …) are integers ≥ 1."""
+    for name, value in sizes.items():
+        check_int(value, name, min=1)
+
+
 class Encoder(nn.Module):
     """Base class: ``forward(src, lengths) -> EncoderOutput``; ``hidden_size`` is H."""
 
@@ -79,14 +87,14 @@ class RNNEncoder(Encoder):
                  bidirectional: bool = False, num_layers: int = 1, dropout: float = 0.0,
                  summary: str = "last", pad_id: int = 0):
         super().__init__()
-        if cell not in self.CELLS:
-            raise ValueError(f"unknown cell {cell!r}; choose one of {sorted(self.CELLS)}")
-        if summary not in self.SUMMARIES:
-            raise ValueError(f"unknown summary {summary!r}; choose one of {list(self.SUMMARIES)}")
+        check_choice(cell, "cell", sorted(self.CELLS))
+        check_choice(summary, "summary", self.SUMMARIES)
+        check_sizes(vocab_size=vocab_size, emb_dim=emb_dim, hidden=hidden, num_layers=num_layers)
+        check_bool(bidirectional, "bidirectional")
+        check_probability(dropout, "dropout")
+        check_int(pad_id, "pad_id", min=0, max=vocab_size - 1)
         if bidirectional and hidden % 2:
             raise ValueError(f"a bidirectional encoder needs an even hidden size, got {hidden}")
-        if min(vocab_size, emb_dim, hidden, num_layers) < 1:
-            raise ValueError("vocab_size, emb_dim, hidden and num_layers must be positive")
         self.cell, self.bidirectional, self.summary = cell, bidirectional, summary
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
         self.rnn = self.CELLS[cell](emb_dim, hidden // 2 if bidirectional else hidden,
@@ -122,10 +130,11 @@ class CNNEncoder(Encoder):
     def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
                  kernel_size: int = 3, num_layers: int = 3, pad_id: int = 0):
         super().__init__()
-        if kernel_size < 1 or kernel_size % 2 == 0:
+        check_sizes(vocab_size=vocab_size, emb_dim=emb_dim, hidden=hidden, num_layers=num_layers,
+                    kernel_size=kernel_size)
+        check_int(pad_id, "pad_id", min=0, max=vocab_size - 1)
+        if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}")
-        if min(vocab_size, emb_dim, hidden, num_layers) < 1:
-            raise ValueError("vocab_size, emb_dim, hidden and num_layers must be positive")
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
         self.proj = nn.Linear(emb_dim, hidden)
         self.convs = nn.ModuleList(nn.Conv1d(hidden, hidden, kernel_size, padding=kernel_size // 2)
@@ -146,8 +155,10 @@ class CNNEncoder(Encoder):
 
 def sinusoidal_positions(max_len: int, dim: int) -> torch.Tensor:
     """The fixed positional encodings of Vaswani et al. (2017): ``[max_len, dim]``."""
-    if max_len < 1 or dim < 2 or dim % 2:
-        raise ValueError(f"need max_len ≥ 1 and an even dim ≥ 2, got {max_len} and {dim}")
+    check_int(max_len, "max_len", min=1)
+    check_int(dim, "dim", min=2)
+    if dim % 2:
+        raise ValueError(f"dim must be even (sines and cosines in pairs), got {dim}")
     pos = torch.arange(max_len, dtype=torch.float32)[:, None]
     freq = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
     pe = torch.zeros(max_len, dim)
@@ -166,6 +177,12 @@ class TransformerEncoder(Encoder):
                  nhead: int = 4, num_layers: int = 2, dim_feedforward: int | None = None,
                  dropout: float = 0.0, max_len: int = 512, pad_id: int = 0):
         super().__init__()
+        check_sizes(vocab_size=vocab_size, hidden=hidden, nhead=nhead, num_layers=num_layers,
+                    max_len=max_len)
+        if dim_feedforward is not None:
+            check_int(dim_feedforward, "dim_feedforward", min=1)
+        check_probability(dropout, "dropout")
+        check_int(pad_id, "pad_id", min=0, max=vocab_size - 1)
         if hidden % nhead or hidden % 2:
             raise ValueError(f"hidden ({hidden}) must be even and divisible by nhead ({nhead})")
         # emb_dim is accepted for a uniform signature; the Transformer works at width ``hidden``
@@ -209,7 +226,9 @@ def position_influence(encoder: Encoder, src: torch.Tensor) -> tuple[torch.Tenso
     entry ``[i, j]`` is ``‖∂h_i / ∂x_j‖`` (Frobenius norm, ``x_j`` the embedding of token ``j``)
     and ``per_context[j]`` is ``‖∂c / ∂x_j‖``.
     """
-    if src.dim() != 1 or src.numel() == 0:
+    if not isinstance(encoder, Encoder):
+        raise TypeError(f"encoder must be one of companion's encoders, got {type(encoder).__name__}")
+    if not isinstance(src, torch.Tensor) or src.dim() != 1 or src.numel() == 0:
         raise ValueError("position_influence expects one unpadded sentence: a 1-D tensor of ids")
     src, lengths = src[None], torch.tensor([src.numel()], device=src.device)
     current = {"emb": encoder.embed(src).detach()}  # what the encoder sees instead of its lookup
@@ -231,6 +250,7 @@ def position_influence(encoder: Encoder, src: torch.Tensor) -> tuple[torch.Tenso
 def make_encoder(kind: str, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
                  pad_id: int = 0, **kwargs) -> Encoder:
     """An encoder by name: ``rnn``, ``gru``, ``lstm``, ``bigru``, ``bilstm``, ``cnn``, ``transformer``."""
+    check_choice(kind, "encoder", ENCODERS)
     if kind in ("rnn", "gru", "lstm"):
         return RNNEncoder(vocab_size, emb_dim, hidden, cell=kind, pad_id=pad_id, **kwargs)
     if kind in ("bigru", "bilstm"):

@@ -113,8 +113,9 @@ def plot_noise_regions(centres, half_width, *, labels, samples=None, probe=None,
                                      boxcoords="offset points", arrowprops={"arrowstyle": "-", "color": "0.5"}))
     ax.autoscale_view()
     lo, hi = (centres - 2 * hw).min(0).values, (centres + 2 * hw).max(0).values
-    ax.set_xlim(lo[0].item(), hi[0].item())
-    ax.set_ylim(lo[1].item(), hi[1].item() + 1.5 * hw[1].item())
+    span = hi - lo
+    ax.set_xlim(lo[0].item() - 0.05 * span[0].item(), hi[0].item() + 0.05 * span[0].item())
+    ax.set_ylim(lo[1].item() - 0.05 * span[1].item(), hi[1].item() + 0.3 * span[1].item())  # room for the images
     ax.set_xlabel("code dimension 1"), ax.set_ylabel("code dimension 2")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(title, fontsize=9)
