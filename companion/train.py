@@ -16,6 +16,8 @@ from typing import Any, Callable, Iterable, Mapping
 import torch
 from torch import nn
 
+from companion.validation import check_bool, check_float, check_int, check_positive_float, describe
+
 LossOutput = torch.Tensor | Mapping[str, torch.Tensor]
 LossFn = Callable[[nn.Module, Any], LossOutput]
 
@@ -90,6 +92,62 @@ def evaluate(model: nn.Module, data: Iterable[Any], loss_fn: LossFn, *,
     return _mean_rows(rows)
 
 
+def _is_one_shot(data: Any) -> bool:
+    """An iterator (a generator, ``iter(list)``, ``map(...)``) is used up after one pass."""
+    try:
+        return iter(data) is data
+    except TypeError:
+        return False
+
+
+def _check_data(data: Any, name: str, epochs: int) -> None:
+    if data is None or isinstance(data, (str, bytes, torch.Tensor)) or not hasattr(data, "__iter__"):
+        raise TypeError(f"{name} must be a re-iterable of batches (a list, a DataLoader or "
+                        f"data.batches(...)), got {describe(data)}")
+    if epochs > 1 and _is_one_shot(data):
+        raise ValueError(f"{name} is an iterator that can be read once, but epochs={epochs} "
+                         "passes are asked for; pass a list or DataLoader")
+
+
+def _check_fit_arguments(model: Any, train_data: Any, loss_fn: Any, *, epochs: Any,
+                         optimizer: Any, lr: Any, valid_data: Any, clip_grad_norm: Any,
+                         history: Any, checkpoint_path: Any, progress: Any,
+                         on_epoch_end: Any) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be a function (model, batch) -> loss, got {describe(loss_fn)}")
+    epochs = check_int(epochs, "epochs", min=0)
+    _check_data(train_data, "train_data", epochs)
+    if valid_data is not None:
+        _check_data(valid_data, "valid_data", epochs)
+    if optimizer is None:
+        check_positive_float(lr, "lr")
+    elif not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {describe(optimizer)}")
+    if clip_grad_norm is not None:
+        check_float(clip_grad_norm, "clip_grad_norm (None for no clipping)", min=0.0, min_open=True)
+    if history is not None and not isinstance(history, History):
+        raise TypeError(f"history must be a History (from an earlier fit) or None, got "
+                        f"{describe(history)}")
+    if checkpoint_path is not None:
+        _check_checkpoint_path(checkpoint_path)
+    check_bool(progress, "progress")
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise TypeError(f"on_epoch_end must be a function (epoch, history) or None, got "
+                        f"{describe(on_epoch_end)}")
+
+
+def _check_checkpoint_path(path: Any) -> Path:
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"checkpoint path must be a str or pathlib.Path, got {describe(path)}")
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"checkpoint path {str(path)!r} is a directory; give a file name such as "
+                         f"{str(path / 'model.pt')!r}")
+    return path
+
+
 def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs: int,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3,
         valid_data: Iterable[Any] | None = None, device: torch.device | str = "cpu",
@@ -101,10 +159,10 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
     Returns the :class:`History`; pass an existing one to continue it. With ``checkpoint_path``
     the model, optimiser and history are saved after every epoch.
     """
-    if not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative integer, got {epochs!r}")
-    if clip_grad_norm is not None and clip_grad_norm <= 0:
-        raise ValueError(f"clip_grad_norm must be positive, got {clip_grad_norm}")
+    _check_fit_arguments(model, train_data, loss_fn, epochs=epochs, optimizer=optimizer, lr=lr,
+                         valid_data=valid_data, clip_grad_norm=clip_grad_norm, history=history,
+                         checkpoint_path=checkpoint_path, progress=progress,
+                         on_epoch_end=on_epoch_end)
     from tqdm.auto import tqdm
 
     model.to(device)
@@ -144,6 +202,12 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
         if valid_data is not None:
             record.update({f"valid_{k}": v for k, v in evaluate(model, valid_data, loss_fn,
                                                                   device=device).items()})
+            if not math.isfinite(record["valid_loss"]):
+                bar.close()
+                raise NonFiniteLossError(
+                    f"the validation loss became {record['valid_loss']} after epoch {epoch + 1}; "
+                    "the model's weights or the validation data hold NaN/inf (try a smaller "
+                    "learning rate or clip_grad_norm)")
         history.epochs.append(record)
         if checkpoint_path is not None:
             save_checkpoint(checkpoint_path, model, optimizer, history)
@@ -156,8 +220,14 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
 def save_checkpoint(path: str | Path, model: nn.Module,
                     optimizer: torch.optim.Optimizer | None = None,
                     history: History | None = None) -> Path:
-    """Save weights (and optionally optimiser state and history) to ``path``."""
-    path = Path(path)
+    """Save weights (and optionally optimiser state and history) to ``path`` (a file name)."""
+    path = _check_checkpoint_path(path)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer or None, got {describe(optimizer)}")
+    if history is not None and not isinstance(history, History):
+        raise TypeError(f"history must be a History or None, got {describe(history)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({
         "model": model.state_dict(),
@@ -170,8 +240,14 @@ def save_checkpoint(path: str | Path, model: nn.Module,
 def load_checkpoint(path: str | Path, model: nn.Module,
                     optimizer: torch.optim.Optimizer | None = None,
                     map_location: torch.device | str = "cpu") -> History:
-    """Load a checkpoint written by :func:`save_checkpoint` (safely: ``weights_only=True``)."""
-    path = Path(path)
+    """Load a checkpoint written by :func:`save_checkpoint` (safely: ``weights_only=True``).
+
+    A file holding only a model's ``state_dict()`` (what ``torch.save(model.state_dict(), path)``
+    writes) is accepted too: the weights are loaded and the history returned is empty.
+    """
+    path = _check_checkpoint_path(path)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
     if not path.is_file():
         raise ValueError(f"no checkpoint at {path}; train first or check the path")
     try:
@@ -179,7 +255,18 @@ def load_checkpoint(path: str | Path, model: nn.Module,
     except Exception as exc:  # corrupt or foreign file
         raise ValueError(f"{path} is not a readable companion checkpoint ({exc.__class__.__name__}); "
                          "delete it and train again") from exc
-    model.load_state_dict(state["model"])
+    if isinstance(state, Mapping) and "model" not in state and state and all(
+            isinstance(v, torch.Tensor) for v in state.values()):
+        state = {"model": state}  # a plain state_dict: weights only
+    if not isinstance(state, Mapping) or not isinstance(state.get("model"), Mapping):
+        raise ValueError(f"{path} is not a companion checkpoint (no 'model' weights in it); "
+                         "write one with save_checkpoint(path, model)")
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise ValueError(f"the weights in {path} do not fit this model ({detail}); build the "
+                         "model with the sizes it was trained with") from exc
     if optimizer is not None and state.get("optimizer") is not None:
         optimizer.load_state_dict(state["optimizer"])
     h = state.get("history") or {}

@@ -151,3 +151,82 @@ def test_kl_refuses_non_finite_and_overflowing_inputs():
 def test_bleu_type_errors_name_the_argument(call, match):
     with pytest.raises(TypeError, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- training
+def _tiny():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    batches = [torch.randn(4, 2) for _ in range(3)]
+    return model, batches, lambda m, b: m(b).pow(2).mean()
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(clip_grad_norm=math.nan), ValueError, "clip_grad_norm"),
+    (dict(clip_grad_norm=0.0), ValueError, "clip_grad_norm"),
+    (dict(clip_grad_norm=math.inf), ValueError, "clip_grad_norm"),
+    (dict(lr=math.nan), ValueError, "lr must be a finite number > 0"),
+    (dict(lr=-1.0), ValueError, "lr"),
+    (dict(epochs=2.0), TypeError, "epochs must be an integer"),
+    (dict(progress="no"), TypeError, "progress"),
+    (dict(optimizer="adam"), TypeError, "optimizer"),
+    (dict(on_epoch_end=3), TypeError, "on_epoch_end"),
+])
+def test_fit_refuses_bad_arguments_before_training(kwargs, error, match):
+    from companion.train import fit
+
+    model, batches, loss_fn = _tiny()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(error, match=match):
+        fit(model, batches, loss_fn, **{"epochs": 1, "progress": False, **kwargs})
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
+
+
+def test_fit_refuses_a_one_shot_iterator_for_several_epochs_up_front():
+    from companion.train import fit
+
+    model, batches, loss_fn = _tiny()
+    seen = []
+    generator = (seen.append(b) or b for b in batches)
+    with pytest.raises(ValueError, match="train_data is an iterator that can be read once.*"
+                                         "pass a list or DataLoader"):
+        fit(model, generator, loss_fn, epochs=2, progress=False)
+    assert seen == []  # refused before reading a single batch
+    fit(model, iter(batches), loss_fn, epochs=1, progress=False)  # one pass is fine
+    with pytest.raises(TypeError, match="train_data must be a re-iterable"):
+        fit(model, None, loss_fn, epochs=1, progress=False)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        fit(None, batches, loss_fn, epochs=1, progress=False)
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        fit(model, batches, None, epochs=1, progress=False)
+
+
+def test_nan_validation_loss_stops_training_naming_the_epoch():
+    from companion.train import NonFiniteLossError, fit
+
+    model, batches, loss_fn = _tiny()
+    with pytest.raises(NonFiniteLossError, match="validation loss became nan after epoch 1"):
+        fit(model, batches, loss_fn, epochs=2, valid_data=[torch.full((4, 2), math.nan)],
+            progress=False)
+
+
+def test_checkpoints_plain_state_dicts_directories_and_wrong_models(tmp_path):
+    from companion.train import load_checkpoint, save_checkpoint
+
+    model = torch.nn.Linear(2, 1)
+    plain = tmp_path / "weights.pt"
+    torch.save(model.state_dict(), plain)  # what most tutorials write
+    other = torch.nn.Linear(2, 1)
+    history = load_checkpoint(plain, other)
+    assert torch.equal(other.weight, model.weight) and history.epochs == [] == history.steps
+    with pytest.raises(ValueError, match="is a directory; give a file name"):
+        save_checkpoint(tmp_path, model)
+    with pytest.raises(ValueError, match="is a directory"):
+        load_checkpoint(tmp_path, model)
+    with pytest.raises(ValueError, match="do not fit this model.*size mismatch"):
+        load_checkpoint(plain, torch.nn.Linear(3, 1))
+    torch.save({"something": "else"}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="not a companion checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt", model)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        save_checkpoint(tmp_path / "a.pt", None)

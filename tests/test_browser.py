@@ -416,9 +416,8 @@ def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
 MEASURE_JS = """async () => {
   Reveal.configure({transition: 'none', backgroundTransition: 'none'});
   const frame = Reveal.getConfig().height, tall = [];
-  const idle = () => new Promise((done) => (window.MathJax && MathJax.Hub)
-      ? MathJax.Hub.Queue(() => requestAnimationFrame(() => requestAnimationFrame(done)))
-      : requestAnimationFrame(done));
+  const idle = () => new Promise((done) => (window.MathJax && MathJax.Hub)  // typeset and fitted
+      ? MathJax.Hub.Queue(done) : requestAnimationFrame(done));
   const slides = Reveal.getSlides();
   for (const slide of slides) {
     const at = Reveal.getIndices(slide);

@@ -25,11 +25,12 @@ def test_verify_catches_an_unrecognised_mistake_and_a_failing_reference():
     exercise = Exercise(
         id="0.0-broken", section="0.0", kind="predict", title="t",
         checker=lambda answer, ctx: core.check_number(answer, 2.0, ctx, ()),
-        reference=lambda ctx: 3.0, solution_text="2", hints=("h",),
+        reference=lambda ctx: 3.0, solution_text=" ", hints=("h",),
         mistakes=(Mistake("half", lambda ctx: 1.0, "you halved it"),))
     problems = core.verify_exercise(exercise)
     assert any("the reference fails" in p for p in problems)
     assert any("fails with another message" in p for p in problems)
+    assert any("empty solution" in p for p in problems)
 
 
 def test_cli_list_and_verify():

@@ -108,3 +108,22 @@ def test_experiments_remeasure_on_the_students_objects():
     assert not check("5.3.4-early-exposure-bias", gap + 0.05, model=model, data=data).passed
     with pytest.raises(ValueError, match="data"):
         check("5.3.4-early-exposure-bias", gap, model=model)
+
+
+def test_predicted_cache_size_matches_the_transformer_cache():
+    from companion.models import make_transformer
+    model = make_transformer(10, 12, d_model=256, nhead=4, num_layers=2, dim_feedforward=512).eval()
+    src, lengths = torch.tensor([[3, 4, 5, 6, 7]]), torch.tensor([5])
+    with torch.no_grad():
+        state = model.init_state(src, lengths)
+        token = torch.tensor([model.bos_id])
+        for _ in range(20):  # <bos> and 19 generated tokens: 20 positions
+            _, state = model.step(token, state)
+            token = torch.tensor([4])
+    caches = state[-1]
+    assert reference("5.3.7-cache-size") == sum(k.numel() + v.numel() for k, v, *_ in caches)
+
+
+def test_one_wrong_token_matches_sacrebleu():
+    score = sacrebleu.sentence_bleu("a b c d X f g h i j", ["a b c d e f g h i j"]).score
+    assert reference("5.3.7-one-wrong-token") == pytest.approx(score)

@@ -271,3 +271,30 @@ def test_slider_frames_must_match_their_controls():
     payload["frames"] = payload["frames"][:-1]
     with pytest.raises(ValueError, match="do not match"):
         slider_html(payload)
+
+
+def test_long_markdown_cells_are_cut_at_headings_and_paragraphs():
+    from tools.slide_metadata import MARKDOWN_PIECE_LINES, split_markdown
+
+    items = "\n".join(f"* item {k}: " + "a long line of words " * 4 for k in range(30))
+    source = ("The verdict:\n\n" + items + "\n\n## Next section\n\n$$\na\n\nb\n$$\n\n"
+              "```python\nx = 1\n\ny = 2\n```\n\n### A detail\n\nShort.")
+    cell = _md(source)
+    cell["id"] = "abc"
+    pieces = split_markdown(cell)
+    texts = [p["source"] for p in pieces]
+    assert "\n\n".join(texts).split() == source.split()                 # nothing lost or reordered
+    assert [t.split("\n", 1)[0] for t in texts if t.startswith("#")] == ["## Next section", "### A detail"]
+    assert any(t.startswith("* item") for t in texts)                   # the list was cut at an item
+    assert any("$$\na\n\nb\n$$" in t for t in texts)                      # maths stays whole
+    assert any("x = 1\n\ny = 2" in t for t in texts)                     # and so does code
+    assert len({p["id"] for p in pieces}) == len(pieces)
+    from tools.slide_metadata import _text_lines
+    assert all(1.2 * _text_lines(t, 70) <= MARKDOWN_PIECE_LINES + 3 for t in texts if t.startswith("*"))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_md("# Title"), cell]
+    types = _types(assign_slide_metadata(nb))
+    heads = [k for k, c in enumerate(nb.cells) if c.source.startswith("## Next")]
+    assert types[heads[0]] == "slide" and "subslide" in types
+    authored = _md(source, slideshow={"slide_type": "slide"})
+    assert split_markdown(authored) == [authored]                         # an author's cell stays whole

@@ -8,14 +8,19 @@ Rules (CONTRIBUTING.md, "Slides"), for every cell whose author did not set
 - the Colab install cell, the ``parameters`` / ``injected-parameters`` cells and the cell that
   calls ``companion.setup(...)`` are skipped;
 - any other cell that would overflow the current (sub-)slide opens a sub-slide, judged by a rough
-  height estimate in lines of slide text; code longer than ``LONG_CODE`` lines always does.
+  height estimate in lines of slide text; code longer than ``LONG_CODE`` lines always does;
+- a markdown cell is first cut at every heading inside it, and a piece still taller than a slide
+  at its paragraphs (or list items), so each heading and each slide-full starts its own slide.
 
 Figures are drawn large: a code cell with images gets a tag ``slide-figure-l``, ``-m`` or ``-s``
 (the slides template's CSS sets the image height) — the largest size that fits beside its code.
 """
 from __future__ import annotations
 
+import copy
 import math
+import re
+
 from companion.notebooks import colab_install_source
 
 from .static_outputs import joined as _joined
@@ -25,7 +30,8 @@ SLIDE_LINES = 25       # lines of code-sized text (about 25 px each) on a 960x70
 FIGURE_LINES = {"l": 18, "m": 14, "s": 10}  # image heights 460/360/260 px (slides template CSS)
 LONG_CODE = 14         # code cells longer than this get a sub-slide of their own
 OUTPUT_LINES_MAX = 11  # long text outputs scroll (max-height in the CSS); count at most this
-WRAP = 85              # characters per line of slide text
+WRAP = 85              # characters per line of slide text (code)
+MARKDOWN_WRAP = 70     # characters per line of prose (a larger font, measured in Chromium)
 SKIP_TAGS = {"parameters", "injected-parameters"}
 FIGURE_TAG = "slide-figure-"
 
@@ -54,8 +60,8 @@ def is_header_cell(cell: dict) -> bool:
     return "companion.setup(" in source  # set-up: imports, seeds, device (first code cells)
 
 
-def _text_lines(text: str) -> float:
-    return sum(max(1, math.ceil(len(line) / WRAP)) if line.strip() else 0.5
+def _text_lines(text: str, wrap: int = WRAP) -> float:
+    return sum(max(1, math.ceil(len(line) / wrap)) if line.strip() else 0.5
                for line in text.splitlines())
 
 
@@ -75,7 +81,7 @@ def _fixed_lines(cell: dict) -> float:
     if cell.get("cell_type") == "markdown":
         level = heading_level(cell)
         heading = {0: 0, 1: 5, 2: 1.5}.get(level, 1)
-        return 1.2 * _text_lines(source) + 2 * (source.count("$$") // 2) + heading + 1
+        return 1.2 * _text_lines(source, MARKDOWN_WRAP) + 2 * (source.count("$$") // 2) + heading + 1
     if cell.get("cell_type") != "code":
         return _text_lines(source)
     lines = len(source.splitlines()) + 1.5
@@ -110,19 +116,85 @@ def estimated_lines(cell: dict, size: str = "l") -> float:
     return _fixed_lines(cell) + _image_count(cell) * FIGURE_LINES[size]
 
 
+MARKDOWN_PIECE_LINES = 16  # a markdown piece taller than this is cut at paragraphs or list items
+HEADING = re.compile(r"#{1,6} ")
+LIST_ITEM = re.compile(r"(?:[*+-]|\d+[.)]) ")
+
+
+def _markdown_blocks(source: str) -> list[tuple[str, list[str]]]:
+    """The lines of ``source`` in blocks that may be cut apart: ("heading", …), ("blank", …),
+    ("item", …) for a list item's first line, ("text", …); fenced code and $$ maths stay whole."""
+    blocks: list[tuple[str, list[str]]] = []
+    fence = None
+    for line in source.split("\n"):
+        stripped = line.strip()
+        if fence:
+            blocks[-1][1].append(line)
+            if stripped.startswith(fence) and (fence != "$$" or stripped.endswith("$$")):
+                fence = None
+            continue
+        if stripped.startswith(("```", "~~~")) or (stripped.startswith("$$") and
+                                                   (stripped == "$$" or not stripped[2:].rstrip().endswith("$$"))):
+            fence = stripped[:3] if not stripped.startswith("$$") else "$$"
+            kind = "text"
+        elif HEADING.match(line):
+            kind = "heading"
+        elif not stripped:
+            kind = "blank"
+        elif LIST_ITEM.match(line):
+            kind = "item"
+        else:
+            kind = "text"
+        if kind in ("heading", "blank", "item") or not blocks or blocks[-1][0] == "blank":
+            blocks.append((kind, [line]))
+        else:
+            blocks[-1][1].append(line)
+    return blocks
+
+
+def split_markdown(cell: dict) -> list[dict]:
+    """``cell`` cut at its headings, and pieces taller than ``MARKDOWN_PIECE_LINES`` at paragraph
+    or list-item breaks; other cells, and cells with an author's slide type, come back whole."""
+    if cell.get("cell_type") != "markdown" or author_slide_type(cell) is not None:
+        return [cell]
+    pieces: list[list[str]] = [[]]
+    for kind, lines in _markdown_blocks(_source(cell)):
+        current = "\n".join(pieces[-1]).strip()
+        if kind == "heading" and current:
+            pieces.append([])
+        elif (kind in ("blank", "item") and current and not HEADING.match(current.split("\n")[-1])
+              and 1.2 * _text_lines(current + "\n" + "\n".join(lines), MARKDOWN_WRAP)
+              > MARKDOWN_PIECE_LINES):
+            pieces.append([])
+        pieces[-1].extend(lines)
+    texts = [t for t in ("\n".join(p).strip("\n") for p in pieces) if t.strip()]
+    if len(texts) <= 1:
+        return [cell]
+    out = []
+    for k, text in enumerate(texts):
+        piece = copy.deepcopy(cell)
+        piece["source"] = text
+        if k and "id" in piece:
+            piece["id"] = f"{cell['id']}-{k}"
+        out.append(piece)
+    return out
+
+
 def author_slide_type(cell: dict) -> str | None:
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
 
 
 def assign_slide_metadata(nb: dict) -> dict:
-    """Set ``metadata.slideshow.slide_type`` on every cell of ``nb`` (in place) and return ``nb``.
+    """Set ``metadata.slideshow.slide_type`` on every cell of ``nb`` (in place, after cutting long
+    markdown cells with :func:`split_markdown`) and return ``nb``.
 
     Cells with figures also get a ``slide-figure-{l,m,s}`` tag. Works on plain JSON dicts and on
     ``nbformat.NotebookNode`` alike.
     """
+    nb["cells"] = [piece for cell in nb.get("cells", []) for piece in split_markdown(cell)]
     used = 0.0       # estimated lines on the current sub-slide
     started = False  # a visible cell has been seen
-    for cell in nb.get("cells", []):
+    for cell in nb["cells"]:
         meta = cell.setdefault("metadata", {})
         chosen = author_slide_type(cell)
         n_images = _image_count(cell)

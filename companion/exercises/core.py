@@ -353,6 +353,8 @@ def verify_exercise(exercise: Exercise) -> list[str]:
     result = _run_checker(exercise, answer, context)
     if not result.passed:
         problems.append(f"{exercise.id}: the reference fails: {result.message}")
+    if not exercise.solution_text.strip() or not all(h.strip() for h in exercise.hints):
+        problems.append(f"{exercise.id}: an empty solution or hint")
     if exercise.kind in ("implement", "predict") and not exercise.mistakes:
         problems.append(f"{exercise.id}: a {exercise.kind} exercise registers no typical mistake")
     for mistake in exercise.mistakes:
