@@ -128,15 +128,22 @@ class Seq2SeqData(BatchedData):
 
     def encode_source(self, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        ids = []
-        for s in sentences:
-            toks = tokenize(s, self.src_lang)
-            if not toks:
-                raise ValueError(f"cannot encode an empty sentence: {s!r}")
-            ids.append(self.src_vocab.encode(toks))
-        return pad_sequences(ids, self.src_vocab.pad_id)
+        return encode_sentences(sentences, self.src_vocab, self.src_lang)
+
+
+def encode_sentences(sentences: str | Sequence[str], vocab: Vocab, lang: str
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokenise sentences of language ``lang``, map them to ids of ``vocab`` (unknown tokens become
+    ``<unk>``) and pad them: ``(ids [B, S], lengths [B])``."""
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    ids = []
+    for s in sentences:
+        toks = tokenize(s, lang)
+        if not toks:
+            raise ValueError(f"cannot encode an empty sentence: {s!r}")
+        ids.append(vocab.encode(toks))
+    return pad_sequences(ids, vocab.pad_id)
 
 
 class BatchIterable:
