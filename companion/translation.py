@@ -79,11 +79,16 @@ class TranslatorSettings:
         return DIRECTIONS[self.direction]
 
 
-#: Model sizes per profile; a notebook picks one and sets ``direction`` and ``kind``.
-PROFILES: dict[str, dict] = {
-    "smoke": dict(hidden=32, emb_dim=16, layers=1, epochs=1, min_freq=1, max_len=12),
-    "cpu": dict(hidden=256, emb_dim=128, layers=2, epochs=6),
-    "full": dict(hidden=512, emb_dim=256, layers=3, heads=8, dropout=0.2, epochs=20, lr=1e-3),
+#: Sizes per profile and model kind. "cpu": the notebook's default, a few minutes on a laptop
+#: CPU for all four models; "full": larger models and more epochs, for a GPU (or a patient CPU);
+#: "smoke": tiny, for the tests.
+PROFILES: dict[str, dict[str, dict]] = {
+    "smoke": {kind: dict(hidden=32, emb_dim=16, layers=1, epochs=1, min_freq=1, max_len=12)
+              for kind in KINDS},
+    "cpu": {"gru": dict(hidden=256, emb_dim=128, epochs=6),
+            "transformer": dict(hidden=128, layers=2, heads=4, epochs=8)},
+    "full": {"gru": dict(hidden=512, emb_dim=256, epochs=20, lr=1e-3),
+             "transformer": dict(hidden=512, layers=3, heads=8, dropout=0.2, epochs=20, lr=5e-4)},
 }
 
 
@@ -91,7 +96,9 @@ def settings_for(profile: str, direction: str, kind: str, **overrides) -> Transl
     """The settings of ``profile`` ("smoke", "cpu" or "full") for one direction and model kind."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
-    return TranslatorSettings(direction=direction, kind=kind, **{**PROFILES[profile], **overrides})
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    return TranslatorSettings(direction=direction, kind=kind, **{**PROFILES[profile][kind], **overrides})
 
 
 def oriented(pairs: Sequence[Pair], direction: str) -> list[Pair]:
@@ -182,11 +189,12 @@ def corpus_bleu(translator: Translator, pairs: Sequence[Pair], *, beam_width: in
 def translate_sentences(translator: Translator, sentences: Sequence[str], *,
                         beam_width: int = 1) -> list[str]:
     """Best translation of each sentence (greedy for ``beam_width=1``, else beam search)."""
-    from companion.decoding import beam_search, eval_mode, greedy_search
+    from companion.decoding import beam_search, greedy_search
+    from companion.model_utils import eval_mode, model_device
 
     model, out = translator.model, []
     ids = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=translator.settings.max_len)
-    device = next(model.parameters()).device
+    device = model_device(model)
     with eval_mode(model), torch.no_grad():
         for start in range(0, len(sentences), 256):
             src, lengths = translator.encode_source(list(sentences[start:start + 256]))
@@ -206,7 +214,7 @@ def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, 
     After every epoch the greedy BLEU on the first ``n_valid`` validation sources is recorded
     against the training seconds so far (:attr:`Translator.curve`); decoding time is not counted.
     """
-    from companion.models import train_seq2seq
+    from companion.train import train_seq2seq
 
     if not train_pairs:
         raise ValueError("no training pairs")

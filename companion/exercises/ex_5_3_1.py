@@ -253,7 +253,9 @@ The checker compares with the final states h_n of a packed bidirectional nn.GRU.
 
 def _first_over_last(context) -> float:
     from companion.models.encoders import position_influence
-    _, on_c = position_influence(context["encoder"], context["src"])
+    encoder = context["encoder"]
+    src = context["src"].to(next(encoder.parameters()).device)  # the encoder may live on a GPU
+    _, on_c = position_influence(encoder, src)
     return float(on_c[0] / on_c[-1])
 
 
