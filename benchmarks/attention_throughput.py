@@ -19,8 +19,10 @@ import torch
 import companion
 from _common import add_runtime_args, setup_runtime
 from companion.data import Seq2SeqData, generate_pairs, split_pairs
+from companion.inference import translate
 from companion.metrics import exact_match
-from companion.models import make_seq2seq, seq2seq_loss, train_seq2seq, translate
+from companion.models import make_seq2seq, seq2seq_loss
+from companion.train import train_seq2seq
 
 
 def date_data(n_train: int, n_test: int, seed: int):

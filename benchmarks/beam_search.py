@@ -2,8 +2,9 @@
 
     python benchmarks/beam_search.py [--batch 64] [--beam 5] [--epochs 4] [--device auto]
 
-A GRU encoder–decoder (companion.models.Seq2Seq) is trained briefly on the numbers task so that
-its outputs end with <eos> at realistic lengths, then 64 held-out inputs are decoded by
+A GRU encoder–decoder (``make_seq2seq(encoder="gru", decoder="context")``, the model of 5.1.1)
+is trained briefly on the numbers task so that its outputs end with <eos> at realistic lengths,
+then 64 held-out inputs are decoded by
 * greedy_search (one step for all inputs per time step),
 * beam_search with beam width 5 (one step for all inputs × beams per time step), and
 * a straightforward beam search that loops over sentences and beams in Python, calling the model
@@ -20,7 +21,7 @@ import torch
 from _common import add_runtime_args, setup_runtime
 from companion.data import Seq2SeqData, generate_pairs, split_pairs
 from companion.decoding import Hypothesis, beam_search, greedy_search, reorder_state
-from companion.models import Seq2Seq, seq2seq_loss
+from companion.models import make_seq2seq, seq2seq_loss
 from companion.train import fit
 
 
@@ -80,7 +81,8 @@ def main() -> None:
     train, _, test = split_pairs(generate_pairs("numbers", 6000, seed=0, n_items=(1, 2)))
     data = Seq2SeqData.from_pairs(train, "en", "zh")
     held_out = Seq2SeqData.from_pairs(test, "en", "zh", src_vocab=data.src_vocab, tgt_vocab=data.tgt_vocab)
-    model = Seq2Seq(len(data.src_vocab), len(data.tgt_vocab), emb_dim=64, hidden=128)
+    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru", decoder="context",
+                         init="context", emb_dim=64, hidden=128)
     fit(model, data.batches(64, shuffle=True), seq2seq_loss, epochs=args.epochs, device=device, lr=3e-3)
     model.eval()
     batch = held_out.batch(range(args.batch)).to(device)

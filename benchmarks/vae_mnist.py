@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from _common import add_runtime_args, setup_runtime
 from companion.data import DataUnavailableError, load_mnist_split
-from companion.models import make_vae, vae_loss
+from companion.models import make_vae, make_vae_loss
 from companion.train import History, evaluate, fit
 
 
@@ -42,7 +42,7 @@ def plain_negative_elbo(model, x) -> torch.Tensor:
 
 
 def plain_epoch(model, loader, optimizer, device) -> float:
-    """One epoch of a plain loop (loss averaged per image, as fit's vae_loss does)."""
+    """One epoch of a plain loop (loss averaged per image, as the loss of make_vae_loss does)."""
     model.train()
     total, n = 0.0, 0
     for x, _ in loader:
@@ -91,7 +91,7 @@ def main(argv=None) -> int:
     times_fit, times_plain = [], []
     for epoch in range(args.epochs):
         start = time.perf_counter()
-        fit(model_fit, loader_fit, vae_loss(), epochs=1, optimizer=opt_fit, history=history,
+        fit(model_fit, loader_fit, make_vae_loss(), epochs=1, optimizer=opt_fit, history=history,
             device=device, progress=args.progress)
         times_fit.append(time.perf_counter() - start)
         start = time.perf_counter()
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
               f"plain {times_plain[-1]:.2f} s (loss {train_loss:.1f})")
 
     torch.manual_seed(args.seed)
-    heldout_fit = -evaluate(model_fit, test, vae_loss(), device=device)["elbo"]
+    heldout_fit = -evaluate(model_fit, test, make_vae_loss(), device=device)["elbo"]
     torch.manual_seed(args.seed)
     heldout_plain = plain_heldout(model_plain, test, device)
     med_fit, med_plain = statistics.median(times_fit), statistics.median(times_plain)

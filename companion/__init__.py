@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 __all__ = ["setup", "seed_everything", "resolve_device", "__version__"]
 
 _SUBMODULES = {
-    "data", "models", "prob", "decoding", "metrics", "train", "plot", "widgets", "notebooks",
-    "runtime", "exercises",
+    "data", "models", "prob", "decoding", "inference", "metrics", "model_utils", "train", "plot",
+    "widgets", "notebooks", "runtime", "exercises",
 }
 
 

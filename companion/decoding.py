@@ -28,16 +28,17 @@ every token is impossible (there would be no hypothesis to return for that input
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import torch
 
 from companion.validation import check_float, check_int, describe
 
-State = Any
-StepFn = Callable[[torch.Tensor, State], tuple[torch.Tensor, State]]
+#: a decoder's state: a tensor or a (nested) tuple/list of tensors whose first dimension is the
+#: rows being decoded (see the module docstring)
+DecoderState = Any
+StepFn = Callable[[torch.Tensor, DecoderState], tuple[torch.Tensor, DecoderState]]
 
 #: exhaustive search refuses to enumerate more partial sequences than this per step
 MAX_EXHAUSTIVE_ROWS = 2_000_000
@@ -54,7 +55,7 @@ class Hypothesis:
 
 
 # ----------------------------------------------------------------------------- state helpers
-def _tensor_leaves(state: State) -> list[torch.Tensor]:
+def _tensor_leaves(state: DecoderState) -> list[torch.Tensor]:
     if isinstance(state, torch.Tensor):
         return [state]
     if isinstance(state, (tuple, list)):
@@ -62,7 +63,7 @@ def _tensor_leaves(state: State) -> list[torch.Tensor]:
     return []
 
 
-def reorder_state(state: State, index: torch.Tensor) -> State:
+def reorder_state(state: DecoderState, index: torch.Tensor) -> DecoderState:
     """Select rows ``index`` (a LongTensor) along the first dimension of every tensor in ``state``."""
     if isinstance(state, torch.Tensor):
         return state.index_select(0, index.to(state.device))
@@ -71,7 +72,7 @@ def reorder_state(state: State, index: torch.Tensor) -> State:
     return state
 
 
-def _batch_size(state: State) -> tuple[int, torch.device]:
+def _batch_size(state: DecoderState) -> tuple[int, torch.device]:
     leaves = _tensor_leaves(state)
     if not leaves:
         raise ValueError("state must be a tensor or a (nested) tuple of tensors whose first "
@@ -131,8 +132,8 @@ def _check_log_probs(log_probs: torch.Tensor) -> None:
                      f"each row's logsumexp must be 0, but row {row}'s is {float(lse[row]):.4g}")
 
 
-def _call_step(step_fn: StepFn, tokens: torch.Tensor, state: State, eos_id: int,
-               vocab_size: int | None) -> tuple[torch.Tensor, State]:
+def _call_step(step_fn: StepFn, tokens: torch.Tensor, state: DecoderState, eos_id: int,
+               vocab_size: int | None) -> tuple[torch.Tensor, DecoderState]:
     out = step_fn(tokens, state)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise ValueError("step_fn must return a pair (log_probs [N, V], new_state)")
@@ -168,7 +169,7 @@ def _to_hypotheses(tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Te
 
 # ----------------------------------------------------------------------------- greedy
 @torch.no_grad()
-def greedy_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int,
+def greedy_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int,
                   max_len: int) -> list[list[Hypothesis]]:
     """Feed back the most likely token at every step until ``<eos>`` or ``max_len`` tokens.
 
@@ -200,7 +201,7 @@ def greedy_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int,
 
 # ----------------------------------------------------------------------------- beam
 @torch.no_grad()
-def beam_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, beam_width: int,
+def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, beam_width: int,
                 max_len: int, length_penalty: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
     """Beam search (Beam Search), batched over all inputs and all beams at once.
 
@@ -304,7 +305,7 @@ def beam_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, beam
 
 # ----------------------------------------------------------------------------- exhaustive
 @torch.no_grad()
-def exhaustive_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int, max_len: int,
+def exhaustive_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, max_len: int,
                       length_penalty: float = 0.0, n_best: int | None = None) -> list[list[Hypothesis]]:
     """Score every possible output sequence (穷举搜索) — only for tiny vocabularies and lengths.
 
@@ -361,44 +362,4 @@ def exhaustive_search(step_fn: StepFn, state: State, *, bos_id: int, eos_id: int
     for i, tk, length, sc in zip(owners[keep].tolist(), tokens[keep].tolist(),
                                  lengths[keep].tolist(), scores[keep].tolist()):
         results[i].append(Hypothesis(tk[:length], sc))
-    return results
-
-
-# ----------------------------------------------------------------------------- models and data
-@contextmanager
-def eval_mode(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
-    """Put ``model`` in eval mode (no dropout) inside a ``with`` block; restore its mode after."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was_training)
-
-
-@torch.no_grad()
-def decode_data(model, data, *, beam_width: int = 1, max_len: int = 30, length_penalty: float = 0.0,
-                n_best: int = 1, batch_size: int = 256,
-                device: torch.device | str | None = None) -> list[list[Hypothesis]]:
-    """Decode every source sentence of ``data`` (a :class:`~companion.data.Seq2SeqData`) in order.
-
-    ``model`` is any encoder–decoder with the step interface (``init_state``, ``step``,
-    ``bos_id``, ``eos_id``). ``beam_width=1`` runs :func:`greedy_search` (the same result as a
-    beam of width 1, cheaper); otherwise :func:`beam_search`. The model is put in eval mode for
-    the call and restored afterwards.
-    """
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer ≥ 1, got {batch_size!r}")
-    device = device or next(model.parameters()).device
-    results: list[list[Hypothesis]] = []
-    kwargs = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=max_len)
-    with eval_mode(model):
-        for start in range(0, len(data), batch_size):
-            batch = data.batch(range(start, min(start + batch_size, len(data)))).to(device)
-            state = model.init_state(batch.src, batch.src_lengths)
-            if beam_width == 1 and n_best == 1 and length_penalty == 0:
-                results += greedy_search(model.step, state, **kwargs)
-            else:
-                results += beam_search(model.step, state, beam_width=beam_width, n_best=n_best,
-                                       length_penalty=length_penalty, **kwargs)
     return results

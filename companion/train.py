@@ -7,15 +7,18 @@ message on a NaN/inf loss, records a :class:`History`, and can save/load checkpo
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 import torch
 from torch import nn
 
+from companion.model_utils import eval_mode, model_device, to_device
+from companion.models.seq2seq import seq2seq_loss
 from companion.validation import check_bool, check_float, check_int, check_positive_float, describe
 
 LossOutput = torch.Tensor | Mapping[str, torch.Tensor]
@@ -47,31 +50,34 @@ class History:
         return {"steps": self.steps, "epochs": self.epochs}
 
 
-def to_device(obj: Any, device: torch.device | str) -> Any:
-    """Move a tensor, or tensors nested in tuples/lists/dicts/dataclasses, to ``device``."""
-    if isinstance(obj, torch.Tensor):
-        return obj.to(device)
-    if hasattr(obj, "to") and is_dataclass(obj):
-        return obj.to(device)
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return type(obj)(**{f.name: to_device(getattr(obj, f.name), device) for f in fields(obj)})
-    if isinstance(obj, Mapping):
-        return {k: to_device(v, device) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(to_device(v, device) for v in obj)
-    return obj
+#: seconds between reads of the loss on the device (progress bar, NaN check); each read waits
+#: for the device to finish its queued work, so it should not happen every step
+READ_EVERY_S = 0.5
 
 
-def _as_terms(out: LossOutput) -> tuple[torch.Tensor, dict[str, float]]:
+def _as_terms(out: LossOutput) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The loss to differentiate and every term to log, as detached tensors still on the device."""
     if isinstance(out, torch.Tensor):
         loss, terms = out, {}
     elif isinstance(out, Mapping) and "loss" in out:
-        loss, terms = out["loss"], {k: float(v) for k, v in out.items() if k != "loss"}
+        loss, terms = out["loss"], {k: v for k, v in out.items() if k != "loss"}
     else:
         raise ValueError("loss_fn must return a scalar tensor or a dict with a 'loss' entry")
-    if loss.dim() != 0:
-        raise ValueError(f"loss_fn must return a scalar loss, got shape {tuple(loss.shape)}")
-    return loss, {"loss": float(loss.detach()), **terms}
+    if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a scalar loss tensor, got {shape}")
+    terms = {k: v.detach() if isinstance(v, torch.Tensor) else torch.tensor(float(v))
+             for k, v in terms.items()}
+    return loss, {"loss": loss.detach(), **terms}
+
+
+def _read(rows: list[dict[str, torch.Tensor]]) -> list[dict[str, float]]:
+    """Copy logged terms to Python floats: one device→host transfer per term, not per step."""
+    if not rows:
+        return []
+    columns = {k: torch.stack([row[k].reshape(()).to(rows[0][k].device) for row in rows]).tolist()
+               for k in rows[0]}
+    return [{k: values[i] for k, values in columns.items()} for i in range(len(rows))]
 
 
 def _mean_rows(rows: list[dict[str, float]], prefix: str = "") -> dict[str, float]:
@@ -81,15 +87,15 @@ def _mean_rows(rows: list[dict[str, float]], prefix: str = "") -> dict[str, floa
 
 @torch.no_grad()
 def evaluate(model: nn.Module, data: Iterable[Any], loss_fn: LossFn, *,
-             device: torch.device | str = "cpu") -> dict[str, float]:
-    """Mean of every loss term over ``data`` with the model in eval mode."""
-    was_training = model.training
-    model.eval()
-    rows = [_as_terms(loss_fn(model, to_device(batch, device)))[1] for batch in data]
-    model.train(was_training)
+             device: torch.device | str | None = None) -> dict[str, float]:
+    """Mean of every loss term over ``data`` with the model in eval mode, on ``device``
+    (default: the model's own device)."""
+    device = model_device(model) if device is None else device
+    with eval_mode(model):
+        rows = [_as_terms(loss_fn(model, to_device(batch, device)))[1] for batch in data]
     if not rows:
         raise ValueError("evaluation data is empty")
-    return _mean_rows(rows)
+    return _mean_rows(_read(rows))
 
 
 def _is_one_shot(data: Any) -> bool:
@@ -150,14 +156,20 @@ def _check_checkpoint_path(path: Any) -> Path:
 
 def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs: int,
         optimizer: torch.optim.Optimizer | None = None, lr: float = 1e-3,
-        valid_data: Iterable[Any] | None = None, device: torch.device | str = "cpu",
+        valid_data: Iterable[Any] | None = None, device: torch.device | str | None = None,
         clip_grad_norm: float | None = None, history: History | None = None,
         checkpoint_path: str | Path | None = None, progress: bool = True,
         on_epoch_end: Callable[[int, History], None] | None = None) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data`` (re-iterable, e.g. a DataLoader).
 
     Returns the :class:`History`; pass an existing one to continue it. With ``checkpoint_path``
-    the model, optimiser and history are saved after every epoch.
+    the model, optimiser and history are saved after every epoch. ``device=None`` trains the
+    model where it is; a device moves the model there first.
+
+    The loss terms stay on the device while training and are read (for the progress bar, the
+    history and the NaN/inf check) every :data:`READ_EVERY_S` seconds and at the end of each
+    epoch, so a GPU is not made to wait for the CPU at every step. A non-finite loss therefore
+    stops training at the next read, naming the step where it first appeared.
     """
     _check_fit_arguments(model, train_data, loss_fn, epochs=epochs, optimizer=optimizer, lr=lr,
                          valid_data=valid_data, clip_grad_norm=clip_grad_norm, history=history,
@@ -165,6 +177,8 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
                          on_epoch_end=on_epoch_end)
     from tqdm.auto import tqdm
 
+    if device is None:
+        device = model_device(model)
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = history if history is not None else History()
@@ -173,28 +187,41 @@ def fit(model: nn.Module, train_data: Iterable[Any], loss_fn: LossFn, *, epochs:
     per_epoch = len(train_data) if hasattr(train_data, "__len__") else None
     bar = tqdm(total=per_epoch * epochs if per_epoch is not None else None, disable=not progress,
                unit="batch", desc="training")
+
+    def read(pending: list[dict[str, torch.Tensor]], epoch: int) -> list[dict[str, float]]:
+        rows = _read(pending)
+        for row in rows:
+            step = len(history.steps) + 1
+            if not math.isfinite(row["loss"]):
+                bar.close()
+                raise NonFiniteLossError(
+                    f"the loss became {row['loss']} at step {step} (epoch {epoch + 1}); "
+                    "try a smaller learning rate or gradient clipping (clip_grad_norm)")
+            history.steps.append({"step": step, **row})
+        if rows:
+            bar.set_postfix(loss=f"{rows[-1]['loss']:.4f}", refresh=False)
+        pending.clear()
+        return rows
+
     for epoch in range(first_epoch, first_epoch + epochs):
         model.train()
         rows: list[dict[str, float]] = []
-        start = time.perf_counter()
+        pending: list[dict[str, torch.Tensor]] = []  # terms of the steps not read yet
+        start = last_read = time.perf_counter()
         bar.set_description(f"epoch {epoch + 1}/{first_epoch + epochs}")
         for batch in train_data:
             loss, terms = _as_terms(loss_fn(model, to_device(batch, device)))
-            step = len(history.steps) + 1
-            if not math.isfinite(terms["loss"]):
-                bar.close()
-                raise NonFiniteLossError(
-                    f"the loss became {terms['loss']} at step {step} (epoch {epoch + 1}); "
-                    "try a smaller learning rate or gradient clipping (clip_grad_norm)")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
             optimizer.step()
-            history.steps.append({"step": step, **terms})
-            rows.append(terms)
+            pending.append(terms)
             bar.update()
-            bar.set_postfix(loss=f"{terms['loss']:.4f}", refresh=False)
+            if time.perf_counter() - last_read >= READ_EVERY_S:
+                rows += read(pending, epoch)
+                last_read = time.perf_counter()
+        rows += read(pending, epoch)
         if not rows:
             bar.close()
             raise ValueError("training data is empty: no batches in an epoch")
@@ -271,3 +298,21 @@ def load_checkpoint(path: str | Path, model: nn.Module,
         optimizer.load_state_dict(state["optimizer"])
     h = state.get("history") or {}
     return History(steps=list(h.get("steps", [])), epochs=list(h.get("epochs", [])))
+
+
+def train_seq2seq(model: nn.Module, train_data: Iterable[Any], *, epochs: int,
+                  teacher_forcing: float = 1.0, lr: float = 1e-3,
+                  clip_grad_norm: float | None = 1.0, **fit_kwargs) -> History:
+    """Train an encoder–decoder (:mod:`companion.models.seq2seq`) with :func:`fit`.
+
+    ``teacher_forcing`` is the probability (0…1) of feeding the true previous token rather than
+    the model's own prediction (5.3.4); the loss is the masked cross-entropy
+    (:func:`~companion.models.seq2seq_loss`); gradients are clipped to norm ``clip_grad_norm``.
+    Other keywords (``valid_data``, ``device``, ``progress``, ``checkpoint_path``, ``history``,
+    ``optimizer``, ``on_epoch_end``) go to :func:`fit`.
+    """
+    if not 0.0 <= teacher_forcing <= 1.0:
+        raise ValueError(f"teacher_forcing must lie in 0…1, got {teacher_forcing}")
+    loss_fn = functools.partial(seq2seq_loss, teacher_forcing=teacher_forcing)
+    return fit(model, train_data, loss_fn, epochs=epochs, lr=lr, clip_grad_norm=clip_grad_norm,
+               **fit_kwargs)

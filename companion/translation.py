@@ -189,11 +189,12 @@ def corpus_bleu(translator: Translator, pairs: Sequence[Pair], *, beam_width: in
 def translate_sentences(translator: Translator, sentences: Sequence[str], *,
                         beam_width: int = 1) -> list[str]:
     """Best translation of each sentence (greedy for ``beam_width=1``, else beam search)."""
-    from companion.decoding import beam_search, eval_mode, greedy_search
+    from companion.decoding import beam_search, greedy_search
+    from companion.model_utils import eval_mode, model_device
 
     model, out = translator.model, []
     ids = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=translator.settings.max_len)
-    device = next(model.parameters()).device
+    device = model_device(model)
     with eval_mode(model), torch.no_grad():
         for start in range(0, len(sentences), 256):
             src, lengths = translator.encode_source(list(sentences[start:start + 256]))
@@ -213,7 +214,7 @@ def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, 
     After every epoch the greedy BLEU on the first ``n_valid`` validation sources is recorded
     against the training seconds so far (:attr:`Translator.curve`); decoding time is not counted.
     """
-    from companion.models import train_seq2seq
+    from companion.train import train_seq2seq
 
     if not train_pairs:
         raise ValueError("no training pairs")

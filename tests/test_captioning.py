@@ -4,12 +4,12 @@ import pytest
 import torch
 
 from companion import decoding
-from companion.plot import plot_caption_attention, show_captioned_images
 from companion.data.shapes import CaptionData, generate_shapes
-from companion.models import train_seq2seq
+from companion.inference import decode_data
 from companion.models.captioning import (CNNImageEncoder, attention_maps, attention_mass,
-                                         coordinate_channels,
-                                         make_captioner)
+                                         coordinate_channels, make_captioner)
+from companion.plot import plot_caption_attention, show_captioned_images
+from companion.train import train_seq2seq
 
 
 def test_encoder_turns_an_image_into_a_grid_of_vectors():
@@ -67,8 +67,8 @@ def test_captioner_overfits_a_few_images_and_its_attention_covers_the_grid():
     assert history.last["loss"] < 0.05
     model.eval()
     images = data.shapes.images
-    out = model.greedy_decode(images, None, max_len=12)
-    captions = [" ".join(data.tgt_vocab.decode(row.tolist())) for row in out]
+    captions = [" ".join(data.tgt_vocab.decode(h[0].tokens))
+                for h in decode_data(model, data, max_len=12)]
     assert captions == data.shapes.captions("en")
     beam = decoding.beam_search(model.step, model.init_state(images, None), beam_width=3, max_len=12,
                                 bos_id=data.tgt_vocab.bos_id, eos_id=data.tgt_vocab.eos_id)

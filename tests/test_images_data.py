@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from companion.data import (DataUnavailableError, data_root, load_digits_split, load_image_split,
+from companion.data import (DataUnavailableError, load_digits_split, load_image_split,
                             load_mnist, load_mnist_split, moon_phase, moon_phases, nearest_phase,
                             read_idx, shadow_fraction)
 
@@ -64,15 +64,6 @@ def test_digits_split_is_offline_scaled_and_seeded():
     assert batch_x.shape == (32, 1, 8, 8) and batch_y.shape == (32,)
     small = split.subset(100, 50)
     assert len(small.train_x) == 100 and len(small.test_x) == 50
-
-
-def test_data_root_order(monkeypatch, tmp_path):
-    monkeypatch.setenv("COMPANION_DATA", str(tmp_path / "env"))
-    assert data_root(tmp_path / "arg") == tmp_path / "arg"
-    assert data_root() == tmp_path / "env"
-    monkeypatch.delenv("COMPANION_DATA")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert data_root() == tmp_path / "cache" / "companion"
 
 
 def _write_idx(path, array, compress=True):

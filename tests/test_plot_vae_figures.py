@@ -77,7 +77,7 @@ def test_fig_5_4_bells_have_the_encoders_mean_and_spread():
 
 def test_fig_5_5_numbers_are_the_vaes_own():
     torch.manual_seed(0)
-    vae = make_vae((1, 8, 8), 4, hidden=(16,))
+    vae = make_vae((1, 8, 8), 4, widths=(16,))
     image = torch.rand(1, 8, 8)
     trace = trace_vae(vae, image, generator=torch.Generator().manual_seed(3))
     fig = plot_vae_structure(trace, image, n_values=4)

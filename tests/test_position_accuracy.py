@@ -4,7 +4,7 @@ import torch
 
 from companion.data import Seq2SeqData, generate_pairs
 from companion.metrics import position_accuracy, teacher_forced_predictions
-from companion.models import Seq2Seq
+from companion.models import make_seq2seq
 
 
 def test_position_accuracy_counts_each_position_over_long_enough_references():
@@ -24,7 +24,8 @@ def test_position_accuracy_counts_each_position_over_long_enough_references():
 def test_teacher_forced_predictions_follow_the_model_argmax():
     torch.manual_seed(0)
     data = Seq2SeqData.from_pairs(generate_pairs("dates", 11, seed=0), "en", "zh")
-    model = Seq2Seq(len(data.src_vocab), len(data.tgt_vocab), emb_dim=8, hidden=16)
+    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru",
+                         decoder="context", emb_dim=8, hidden=16)
     preds = teacher_forced_predictions(model, data, batch_size=4)
     assert [len(p) for p in preds] == [len(t) + 1 for t in data.tgt_ids]
     batch = data.batch([3])

@@ -220,7 +220,7 @@ def test_vae_adapter_importance_sampling_matches_quadrature_for_a_1d_code():
     from companion.prob import vae_latent_model
 
     torch.manual_seed(8)
-    vae = make_vae((1, 4, 4), code_dim=1, hidden=(16,), likelihood="bernoulli").double()
+    vae = make_vae((1, 4, 4), code_dim=1, widths=(16,), likelihood="bernoulli").double()
     x = (torch.rand(6, 1, 4, 4, dtype=F64) > 0.5).double()
     with torch.no_grad():
         pieces = vae_latent_model(vae, x)

@@ -9,7 +9,8 @@ from torch import nn
 import companion
 from companion import train
 from companion.data import Seq2SeqData, generate_pairs
-from companion.models import Seq2Seq, seq2seq_loss, sequence_cross_entropy, translate
+from companion.inference import translate
+from companion.models import make_seq2seq, seq2seq_loss, sequence_cross_entropy
 from companion.metrics import exact_match, token_accuracy
 
 
@@ -60,7 +61,8 @@ def test_sequence_cross_entropy_ignores_padding():
 def _tiny_problem():
     companion.setup(seed=0, device="cpu", quiet=True)
     data = Seq2SeqData.from_pairs(generate_pairs("numbers", 24, seed=0, max_value=99), "en", "zh")
-    model = Seq2Seq(len(data.src_vocab), len(data.tgt_vocab), emb_dim=16, hidden=64)
+    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru", decoder="context",
+                         init="context", emb_dim=16, hidden=64)
     return data, model
 
 
@@ -124,6 +126,65 @@ def test_fit_accepts_dict_losses_and_validates():
         train.fit(model, [], lambda m, x: m(x).mean(), epochs=1, progress=False)
     with pytest.raises(ValueError):
         train.fit(model, batches, lambda m, x: m(x).mean(), epochs=-1)
+
+
+def _vae_like_problem(seed):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 3))
+    batches = [torch.randn(5, 3) for _ in range(7)]
+
+    def loss_fn(m, x):
+        err = (m(x) - x).pow(2)
+        return {"loss": err.mean() + 0.1 * m[0].weight.pow(2).sum(), "mse": err.mean()}
+
+    return model, batches, loss_fn
+
+
+def test_fit_history_equals_reading_every_step():
+    model, batches, loss_fn = _vae_like_problem(3)
+    hist = train.fit(model, batches, loss_fn, epochs=2, lr=1e-2, progress=False)
+    ref_model, _, _ = _vae_like_problem(3)  # same seed: same weights and data
+    optimizer = torch.optim.Adam(ref_model.parameters(), lr=1e-2)
+    steps = []
+    for _ in range(2):
+        for x in batches:
+            out = loss_fn(ref_model, x)
+            steps.append({"loss": float(out["loss"].detach()), "mse": float(out["mse"].detach())})
+            optimizer.zero_grad()
+            out["loss"].backward()
+            optimizer.step()
+    assert [{k: r[k] for k in ("loss", "mse")} for r in hist.steps] == steps
+    assert [r["step"] for r in hist.steps] == list(range(1, 15))
+    for epoch, rows in zip(hist.epochs, (steps[:7], steps[7:])):
+        assert epoch["loss"] == sum(r["loss"] for r in rows) / 7
+        assert epoch["mse"] == sum(r["mse"] for r in rows) / 7
+
+
+def test_fit_reads_the_device_once_per_term_per_epoch(monkeypatch):
+    model, batches, loss_fn = _vae_like_problem(0)
+    monkeypatch.setattr(train, "READ_EVERY_S", math.inf)  # only the end-of-epoch read
+    reads = []
+    for name in ("__float__", "item", "tolist"):
+        original = getattr(torch.Tensor, name)
+
+        def spy(self, *args, _original=original, _name=name):
+            reads.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(torch.Tensor, name, spy)
+    sgd = torch.optim.SGD(model.parameters(), lr=0.01)  # Adam reads its step counters with item()
+    hist = train.fit(model, batches, loss_fn, epochs=2, optimizer=sgd, progress=False)
+    monkeypatch.undo()
+    assert len(hist.steps) == 14
+    assert reads == ["tolist"] * 4  # 2 terms × 2 epochs, not 2 terms × 14 steps
+
+
+def test_fit_trains_the_model_on_its_own_device():
+    model = nn.Linear(2, 1, device="meta")
+    train.fit(model, [torch.ones(1, 2)], lambda m, x: m(x).sum(), epochs=0, progress=False)
+    assert model.weight.device.type == "meta"  # device=None: no move (to the CPU or elsewhere)
+    with pytest.raises(NotImplementedError):  # what the old default, device="cpu", did
+        model.to("cpu")
 
 
 def test_accuracy_metrics():

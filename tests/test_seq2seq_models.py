@@ -7,7 +7,9 @@ import torch
 import companion
 from companion.data import Seq2SeqData, generate_pairs
 from companion.metrics import exact_match
-from companion.models import Decoder, EncoderDecoder, make_seq2seq, seq2seq_loss, train_seq2seq, translate
+from companion.inference import greedy_with_attention, translate
+from companion.models import EncoderDecoder, SequenceDecoder, make_seq2seq, seq2seq_loss
+from companion.train import train_seq2seq
 from companion.models.decoders import DECODERS
 from companion.models.encoders import ENCODERS
 
@@ -67,13 +69,13 @@ def test_teacher_forcing_ratio_zero_feeds_back_the_models_own_predictions():
     model = _model(data, "gru", "attention")
     b = data.batch(range(len(data)))
     logits = model(b.src, b.src_lengths, b.tgt_in, teacher_forcing=0.0)
-    greedy = model.greedy_decode(b.src, b.src_lengths, max_len=b.tgt_in.shape[1])
+    greedy, _ = greedy_with_attention(model, b.src, b.src_lengths, max_len=b.tgt_in.shape[1])
     free = logits.argmax(-1)[:, : greedy.shape[1]]
     before_eos = torch.cumsum(greedy == model.eos_id, 1) - (greedy == model.eos_id).long() == 0
     assert torch.equal(free[before_eos], greedy[before_eos])
     # the base class's step-by-step decode equals the attention decoder's all-at-once decode
     state = model.init_state(b.src, b.src_lengths)
-    looped, looped_w = Decoder.decode(model.decoder, b.tgt_in, state)
+    looped, looped_w = SequenceDecoder.decode(model.decoder, b.tgt_in, state)
     fast, fast_w = model.decoder.decode(b.tgt_in, state)
     assert torch.allclose(looped, fast, atol=1e-5) and torch.allclose(looped_w, fast_w, atol=1e-6)
 
@@ -86,8 +88,6 @@ def test_attention_weights_sum_to_one_over_real_source_positions():
     assert w.shape == (len(b), b.tgt_in.shape[1], b.src.shape[1])
     assert torch.allclose(w.sum(-1), torch.ones(w.shape[:2]), atol=1e-6)
     assert torch.all(w.masked_select(~b.src_mask[:, None, :]) == 0)
-    tokens, greedy_w = model.greedy_decode(b.src, b.src_lengths, 5, return_attention=True)
-    assert greedy_w.shape == (len(b), tokens.shape[1], b.src.shape[1])
     with pytest.raises(ValueError, match="no attention"):
         _model(data, "gru", "context").attention_weights(b.src, b.src_lengths, b.tgt_in)
 

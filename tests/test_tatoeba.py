@@ -2,7 +2,7 @@
 import pytest
 
 from companion.data import Pair
-from companion.data.tatoeba import (FIXTURE, TatoebaNotFoundError, data_root, filter_pairs,
+from companion.data.tatoeba import (FIXTURE, TatoebaNotFoundError, filter_pairs,
                                     load_tatoeba, parse_tatoeba, read_tatoeba,
                                     references_by_source, split_by_source, tatoeba_path)
 
@@ -66,7 +66,7 @@ def test_folder_precedence(monkeypatch, tmp_path):
     assert tatoeba_path() == tmp_path / "env" / "tatoeba" / "cmn.txt"
     monkeypatch.delenv("COMPANION_DATA")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    assert data_root() == tmp_path / "cache" / "companion"
+    assert tatoeba_path() == tmp_path / "cache" / "companion" / "tatoeba" / "cmn.txt"
 
 
 def test_missing_or_empty_file_gives_a_clear_error(tmp_path):

@@ -28,13 +28,13 @@ def images():
 @pytest.fixture
 def ae():
     torch.manual_seed(0)
-    return make_autoencoder((1, 8, 8), 2, hidden=(16,))
+    return make_autoencoder((1, 8, 8), 2, widths=(16,))
 
 
 @pytest.fixture
 def vae():
     torch.manual_seed(0)
-    return make_vae((1, 8, 8), 2, hidden=(16,))
+    return make_vae((1, 8, 8), 2, widths=(16,))
 
 
 def _title(fig):
@@ -85,7 +85,21 @@ def test_latent_explorer_marks_the_point_and_decodes_it(vae, images):
         expected = vae.decode(torch.tensor([[1.5, -0.5]]))[0, 0].numpy()
     assert np.allclose(np.asarray(shown), expected, atol=1e-6)
     with pytest.raises(ValueError, match="2-D"):
-        latent_explorer_figure(make_vae((1, 8, 8), 3, hidden=(8,)))
+        latent_explorer_figure(make_vae((1, 8, 8), 3, widths=(8,)))
+
+
+@pytest.mark.parametrize("was_training", [True, False])
+def test_callbacks_decode_in_eval_mode_and_restore_the_mode(ae, vae, images, was_training):
+    seen = []
+    for model in (ae, vae):
+        model.train(was_training)
+        model.decoder.register_forward_pre_hook(lambda module, args: seen.append(module.training))
+    plt.close(denoising_figure(ae, images, 0.3))
+    perturb_codes(vae, images, 0.5)
+    plt.close(latent_noise_figure({"AE": ae}, images, 0.5))
+    plt.close(latent_explorer_figure(vae, 0.5, 0.5))
+    assert len(seen) == 4 and not any(seen)  # no dropout or batch statistics while drawing
+    assert ae.training == vae.training == was_training
 
 
 def test_slider_widget_calls_the_callback_when_a_control_moves():
@@ -113,7 +127,12 @@ def test_image_grid_and_plots(images):
         plot_images(images, 3, row_labels=["only one"])
     with pytest.raises(ValueError):
         plot_images(torch.zeros(0, 1, 8, 8))
-    plot_codes(torch.randn(20, 2), torch.arange(20) % 4)
+    codes, labels = torch.randn(20, 2), torch.arange(20) % 4
+    ax = plot_codes(codes, labels)
+    # one scatter per class, each holding exactly that class's codes, and a legend naming them
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1", "2", "3"]
+    for k, points in enumerate(ax.collections):
+        assert np.allclose(points.get_offsets(), codes[labels == k].numpy())
     with pytest.raises(ValueError):
         plot_codes(torch.randn(20, 3))
 
@@ -123,7 +142,10 @@ def test_latent_grid_order_and_plot(vae):
     # row 0 is the top of the picture: largest z2; columns run over z1
     assert imgs[0, 1, 0, 0] == 1 and imgs[0, 0, 0, 0] == -1 and imgs[-1, 1, 0, 0] == -1
     assert np.allclose(values, [-1, 0, 1])
-    plot_latent_grid(vae.decode, n=4)
+    ax = plot_latent_grid(lambda z: z[:, :, None, None].expand(-1, 2, 8, 8)[:, :1], lims=(-1, 1), n=3)
+    # tiles are centred on their codes: the extent reaches half a grid step beyond the limits
+    assert tuple(ax.images[0].get_extent()) == pytest.approx((-1.5, 1.5, -1.5, 1.5))
+    assert np.allclose(ax.images[0].get_array()[0, 0], -1)  # top-left tile decodes z1 = -1
 
 
 def test_pca_by_svd_and_principal_angles():

@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from companion.data import Pair, Seq2SeqData
-from companion.widgets.beam import beam_width_slider, beam_width_view, nbest, plot_nbest
+from companion.plot import plot_nbest
+from companion.widgets.beam import beam_width_slider, beam_width_view, nbest
 
 PAIRS = [Pair("one two", "un deux"), Pair("two three one", "deux trois un"), Pair("three", "trois")]
 

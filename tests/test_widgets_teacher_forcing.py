@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from companion.data import Seq2SeqData, generate_pairs
-from companion.decoding import decode_data
-from companion.models import Seq2Seq
+from companion.inference import decode_data
+from companion.models import make_seq2seq
 from companion.widgets import teacher_forcing_slider, teacher_forcing_view
 
 
@@ -15,7 +15,8 @@ def setup():
     models = {}
     for ratio, seed in ((0.0, 1), (1.0, 2)):
         torch.manual_seed(seed)
-        models[ratio] = Seq2Seq(len(data.src_vocab), len(data.tgt_vocab), emb_dim=8, hidden=16)
+        models[ratio] = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru",
+                                     decoder="context", emb_dim=8, hidden=16)
     return models, data
 
 

@@ -1,7 +1,12 @@
-"""Turn sentence pairs into padded tensors with lengths and masks."""
+"""Turn token sequences into padded tensors with lengths and masks, and data sets into batches.
+
+:func:`pad_sequences` and :func:`pad_targets` are the only padding code of the companion;
+:class:`BatchedData` gives every data set (sentence pairs here, captioned images in
+:mod:`companion.data.shapes`) the same ``batches()``."""
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 from typing import Iterator, Sequence
 
@@ -32,8 +37,42 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
 
 
+def pad_targets(tgt_ids: Sequence[Sequence[int]], vocab: Vocab
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Decoder input ``<bos> y``, decoder target ``y <eos>`` (both ``[B, T]``) and the target mask."""
+    tgt_in, _ = pad_sequences([[vocab.bos_id, *ids] for ids in tgt_ids], vocab.pad_id)
+    tgt_out, lengths = pad_sequences([[*ids, vocab.eos_id] for ids in tgt_ids], vocab.pad_id)
+    return tgt_in, tgt_out, lengths_to_mask(lengths)
+
+
+class TensorBatch:
+    """Base of the batch dataclasses, whose fields are all tensors: ``to(device)`` moves them all."""
+
+    def to(self, device: torch.device | str):
+        return type(self)(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
+
+
+class BatchedData(ABC):
+    """Base of the data sets: subclasses give ``__len__`` and ``batch(indices)``; this adds
+    ``batches`` (what :func:`companion.train.fit` iterates over)."""
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of examples."""
+
+    @abstractmethod
+    def batch(self, indices: Sequence[int]) -> TensorBatch:
+        """The examples at ``indices``, padded into one batch."""
+
+    def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> "BatchIterable":
+        """A re-iterable of batches (a new seeded shuffle every pass when ``shuffle``)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        return BatchIterable(self, batch_size, shuffle, seed)
+
+
 @dataclass
-class Seq2SeqBatch:
+class Seq2SeqBatch(TensorBatch):
     """A padded batch. ``tgt_in`` starts with ``<bos>``; ``tgt_out`` is shifted and ends with ``<eos>``."""
 
     src: torch.Tensor          # [B, S]
@@ -43,14 +82,11 @@ class Seq2SeqBatch:
     tgt_out: torch.Tensor      # [B, T]
     tgt_mask: torch.Tensor     # [B, T]
 
-    def to(self, device: torch.device | str) -> "Seq2SeqBatch":
-        return Seq2SeqBatch(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
-
     def __len__(self) -> int:
         return self.src.shape[0]
 
 
-class Seq2SeqData:
+class Seq2SeqData(BatchedData):
     """Sentence pairs together with their tokenisation and vocabularies.
 
     ``Seq2SeqData.from_pairs(train, "en", "zh")`` builds vocabularies from the training pairs;
@@ -86,18 +122,9 @@ class Seq2SeqData:
 
     def batch(self, indices: Sequence[int]) -> Seq2SeqBatch:
         """Pad the examples at ``indices`` into one :class:`Seq2SeqBatch`."""
-        v = self.tgt_vocab
-        src, src_len = pad_sequences([self.src_ids[i] for i in indices], v.pad_id)
-        tgt_in, _ = pad_sequences([[v.bos_id] + self.tgt_ids[i] for i in indices], v.pad_id)
-        tgt_out, tgt_len = pad_sequences([self.tgt_ids[i] + [v.eos_id] for i in indices], v.pad_id)
-        return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out,
-                            lengths_to_mask(tgt_len))
-
-    def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> "BatchIterable":
-        """A re-iterable of batches (a new seeded shuffle every pass when ``shuffle``)."""
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
-        return BatchIterable(self, batch_size, shuffle, seed)
+        src, src_len = pad_sequences([self.src_ids[i] for i in indices], self.src_vocab.pad_id)
+        tgt_in, tgt_out, tgt_mask = pad_targets([self.tgt_ids[i] for i in indices], self.tgt_vocab)
+        return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out, tgt_mask)
 
     def encode_source(self, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""
@@ -113,14 +140,16 @@ class Seq2SeqData:
 
 
 class BatchIterable:
-    def __init__(self, data: Seq2SeqData, batch_size: int, shuffle: bool, seed: int):
+    """The batches of a data set in order (or shuffled anew on every pass, seeded)."""
+
+    def __init__(self, data: BatchedData, batch_size: int, shuffle: bool, seed: int):
         self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
         self._rng = random.Random(seed)
 
     def __len__(self) -> int:
         return -(-len(self.data) // self.batch_size)
 
-    def __iter__(self) -> Iterator[Seq2SeqBatch]:
+    def __iter__(self) -> Iterator:
         order = list(range(len(self.data)))
         if self.shuffle:
             self._rng.shuffle(order)

@@ -7,27 +7,22 @@
   network is there; :func:`load_mnist_split` splits the 10,000-image test file into 8,000 training
   and 2,000 held-out images with a fixed seed (the only split this project's machines carry).
 
-The cache folder is, in this order: the ``root`` argument, the ``COMPANION_DATA`` environment
-variable, or ``~/.cache/companion`` (``$XDG_CACHE_HOME/companion``); MNIST lives under
+MNIST lives in the data folder (:func:`companion.data.cache.data_root`) under
 ``<root>/mnist/t10k-images-idx3-ubyte.gz`` etc.
 """
 from __future__ import annotations
 
 import gzip
-import zlib
-import os
 import struct
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-
-class DataUnavailableError(RuntimeError):
-    """The data set is neither in the cache folder nor downloadable (e.g. offline). Notebooks catch
-    this and fall back to data that ships with a package."""
+from companion.data.cache import DataUnavailableError, data_root, write_file
 
 
 # ---------------------------------------------------------------- moons (Fig. 5-2)
@@ -199,16 +194,6 @@ MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
-def data_root(root: str | Path | None = None) -> Path:
-    """The data folder: ``root``, else ``$COMPANION_DATA``, else the user cache (``~/.cache/companion``)."""
-    if root is not None:
-        return Path(root).expanduser()
-    if os.environ.get("COMPANION_DATA"):
-        return Path(os.environ["COMPANION_DATA"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "companion"
-
-
 def read_idx(path: str | Path) -> np.ndarray:
     """Read an idx file (MNIST's format; gzip-compressed or not) into a NumPy array.
 
@@ -252,10 +237,7 @@ def download_mnist(split: str = "test", root: str | Path | None = None, timeout:
             try:
                 with urllib.request.urlopen(mirror + name, timeout=timeout) as response:
                     payload = response.read()
-                folder.mkdir(parents=True, exist_ok=True)
-                partial = target.with_suffix(".part")
-                partial.write_bytes(payload)
-                partial.replace(target)
+                write_file(target, payload)
                 break
             except OSError as exc:  # URLError, timeouts and refused connections are OSErrors
                 errors.append(f"{mirror}: {getattr(exc, 'reason', exc)}")

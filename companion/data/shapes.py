@@ -22,7 +22,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from companion.data.batching import BatchIterable, lengths_to_mask, pad_sequences
+from companion.data.batching import BatchedData, TensorBatch, pad_targets
 from companion.data.vocab import Vocab, tokenize
 
 SHAPES = ("circle", "square", "triangle")
@@ -172,7 +172,7 @@ def generate_shapes(n: int, *, image_size: int = 32, seed: int = 0, noise: float
 # ------------------------------------------------------------------ batching for training
 
 @dataclass
-class CaptionBatch:
+class CaptionBatch(TensorBatch):
     """Images and padded captions; ``tgt_in`` starts with ``<bos>``, ``tgt_out`` ends with ``<eos>``."""
 
     images: torch.Tensor    # [B, 3, H, W]
@@ -190,14 +190,11 @@ class CaptionBatch:
     def src_lengths(self) -> None:
         return None
 
-    def to(self, device: torch.device | str) -> "CaptionBatch":
-        return CaptionBatch(*(t.to(device) for t in (self.images, self.tgt_in, self.tgt_out, self.tgt_mask)))
-
     def __len__(self) -> int:
         return self.images.shape[0]
 
 
-class CaptionData:
+class CaptionData(BatchedData):
     """Captioned images with a caption vocabulary, batched like :class:`~companion.data.Seq2SeqData`.
 
     ``CaptionData.from_shapes(train, "zh")`` builds the vocabulary from the training captions;
@@ -219,13 +216,5 @@ class CaptionData:
         return len(self.shapes)
 
     def batch(self, indices: Sequence[int]) -> CaptionBatch:
-        v = self.tgt_vocab
-        tgt_in, _ = pad_sequences([[v.bos_id] + self.tgt_ids[i] for i in indices], v.pad_id)
-        tgt_out, lengths = pad_sequences([self.tgt_ids[i] + [v.eos_id] for i in indices], v.pad_id)
-        return CaptionBatch(self.shapes.images[list(indices)], tgt_in, tgt_out, lengths_to_mask(lengths))
-
-    def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> BatchIterable:
-        """A re-iterable of :class:`CaptionBatch` (a new seeded shuffle every pass when ``shuffle``)."""
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
-        return BatchIterable(self, batch_size, shuffle, seed)
+        tgt_in, tgt_out, tgt_mask = pad_targets([self.tgt_ids[i] for i in indices], self.tgt_vocab)
+        return CaptionBatch(self.shapes.images[list(indices)], tgt_in, tgt_out, tgt_mask)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from companion.data.images import DataUnavailableError, data_root
+from companion.data.cache import DataUnavailableError, data_root, write_file
 from companion.data.text_tasks import Pair, split_pairs
 from companion.data.vocab import tokenize_en, tokenize_zh
 
@@ -132,11 +132,7 @@ def download_tatoeba(root: str | Path | None = None, *, url: str = TATOEBA_URL,
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
         raise TatoebaNotFoundError(f"could not download the corpus ({exc.__class__.__name__}: "
                                    f"{exc}). {_missing_message(target)}") from exc
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".part")
-    tmp.write_bytes(text)
-    tmp.replace(target)
-    return target
+    return write_file(target, text)
 
 
 @dataclass

@@ -264,7 +264,7 @@ that never changes the result.''',
 # ---------------------------------------------------------------- 5.3.4-early-exposure-bias (experiment)
 
 def _exposure_gap(context) -> float:
-    from companion.decoding import decode_data
+    from companion.inference import decode_data
     from companion.metrics import position_accuracy, teacher_forced_predictions
 
     model, data = context["model"], context["data"]
@@ -317,7 +317,7 @@ prefix it conditions on away from anything seen in training: its gap is larger."
 
 def _bleu_with_penalty(context) -> float:
     from companion.data import detokenize
-    from companion.decoding import decode_data
+    from companion.inference import decode_data
     from companion.metrics import corpus_bleu
 
     model, data = context["model"], context["data"]

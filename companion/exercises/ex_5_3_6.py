@@ -208,13 +208,13 @@ register(Exercise(
     reference=_transformer_five_dates,
     solution_text="""
 pairs5 = data.generate_pairs("dates", 100, seed=1, n_items=5)
-preds = models.translate(translators["Transformer"], date_data, [p.src for p in pairs5], max_len=70)
+preds = inference.translate(translators["Transformer"], date_data, [p.src for p in pairs5], max_len=70)
 answer = metrics.exact_match(preds, [p.tgt for p in pairs5])
 Run the same lines for translators["attention GRU"] (and exercise 5.3.3-five-dates): beyond the
 training lengths the Transformer meets positional encodings it never saw in training, the GRU
 meets more steps of the same recurrence; neither was trained to write a fifth date.""",
     hints=("data.generate_pairs('dates', 100, seed=1, n_items=5) gives the inputs.",
-           "models.translate(translators['Transformer'], date_data, sources, max_len=70), then "
+           "inference.translate(translators['Transformer'], date_data, sources, max_len=70), then "
            "metrics.exact_match."),
     needs=("model", "data"), demo_context=_demo_transformer,
 ))

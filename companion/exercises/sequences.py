@@ -100,7 +100,7 @@ def exact_match_on_new_pairs(model, data, task: str, *, n: int, seed: int, n_ite
     """Greedy exact match of ``model`` on ``n`` freshly generated pairs of ``task``."""
     from companion.data import generate_pairs
     from companion.metrics import exact_match
-    from companion.models import translate
+    from companion.inference import translate
 
     pairs = generate_pairs(task, n, seed=seed, n_items=n_items)
     preds = translate(model, data, [p.src for p in pairs], max_len=max_len)

@@ -5,9 +5,8 @@ from typing import Sequence
 
 import torch
 
+from companion.model_utils import predict_batches
 from companion.validation import check_int, describe
-
-from companion.decoding import eval_mode
 
 
 def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]],
@@ -41,7 +40,6 @@ def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence
     return [r / n for r, n in zip(right, total)], total
 
 
-@torch.no_grad()
 def teacher_forced_predictions(model, data, *, batch_size: int = 256,
                                device: torch.device | str | None = None) -> list[list[int]]:
     """The model's most likely token at every target position *given the true prefix*.
@@ -49,11 +47,8 @@ def teacher_forced_predictions(model, data, *, batch_size: int = 256,
     One list per example of ``data`` (a :class:`~companion.data.Seq2SeqData`), as long as its
     target plus ``<eos>`` — what the decoder predicts under teacher forcing (Teacher Forcing).
     """
-    device = device or next(model.parameters()).device
-    out: list[list[int]] = []
-    with eval_mode(model):
-        for start in range(0, len(data), batch_size):
-            batch = data.batch(range(start, min(start + batch_size, len(data)))).to(device)
-            best = model(batch.src, batch.src_lengths, batch.tgt_in).argmax(-1)
-            out += [row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist())]
-    return out
+    def predict(model, batch) -> list[list[int]]:
+        best = model(batch.src, batch.src_lengths, batch.tgt_in).argmax(-1)
+        return [row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist())]
+
+    return predict_batches(model, data, predict, batch_size=batch_size, device=device)

@@ -10,8 +10,8 @@ The pieces, smallest first:
 * :class:`GaussianEncoder` + :class:`VAE`: x → (μ, log σ²) → z = μ + σ·ε → x̂ (Fig. 5-5), trained
   with the ELBO (5-12) whose KL term is (5-17).
 
-:func:`make_autoencoder` and :func:`make_vae` build the standard shapes; ``autoencoder_loss`` and
-``vae_loss`` return loss functions for :func:`companion.train.fit`.
+:func:`make_autoencoder` and :func:`make_vae` build the standard shapes; :func:`make_autoencoder_loss`
+and :func:`make_vae_loss` build loss functions for :func:`companion.train.fit`.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
+from companion.model_utils import eval_mode, model_device
 from companion.prob.gaussian import bernoulli_log_prob, elbo, gaussian_log_prob, reparameterize
 
 LIKELIHOODS = ("bernoulli", "gaussian")
@@ -30,21 +31,21 @@ ARCHS = ("linear", "mlp", "conv")
 
 # ---------------------------------------------------------------- bodies
 
-def mlp_body(in_dim: int, hidden: Sequence[int]) -> tuple[nn.Module, int]:
+def mlp_body(in_dim: int, widths: Sequence[int]) -> tuple[nn.Module, int]:
     """Flatten, then Linear+ReLU layers of the given widths; returns (module, output width)."""
     layers: list[nn.Module] = [nn.Flatten()]
     width = in_dim
-    for h in hidden:
+    for h in widths:
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
     return nn.Sequential(*layers), width
 
 
-def mlp_head(code_dim: int, hidden: Sequence[int], image_shape: tuple[int, int, int]) -> nn.Module:
+def mlp_head(code_dim: int, widths: Sequence[int], image_shape: tuple[int, int, int]) -> nn.Module:
     """The mirror of :func:`mlp_body`: code → widths reversed → one value per pixel, image-shaped."""
     layers: list[nn.Module] = []
     width = code_dim
-    for h in reversed(hidden):
+    for h in reversed(widths):
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
     layers += [nn.Linear(width, _numel(image_shape)), nn.Unflatten(1, image_shape)]
@@ -77,7 +78,7 @@ def conv_head(code_dim: int, image_shape: tuple[int, int, int],
 
 # ---------------------------------------------------------------- decoders: p(x|z)
 
-class Decoder(nn.Module, ABC):
+class ImageDecoder(nn.Module, ABC):
     """Base of the decoders: ``net`` maps codes ``[N, d]`` to image-shaped parameters of p(x|z)."""
 
     likelihood = ""
@@ -101,7 +102,7 @@ class Decoder(nn.Module, ABC):
         return self.to_image(self(z))
 
 
-class BernoulliDecoder(Decoder):
+class BernoulliDecoder(ImageDecoder):
     """p(x|z) = Π Bernoulli(x_i; sigmoid(f(z)_i)): outputs logits; −log p is binary cross-entropy."""
 
     likelihood = "bernoulli"
@@ -113,7 +114,7 @@ class BernoulliDecoder(Decoder):
         return torch.sigmoid(out)
 
 
-class GaussianDecoder(Decoder):
+class GaussianDecoder(ImageDecoder):
     """p(x|z) = N(x; f(z), e^logvar · I) with a fixed (or learned, one scalar) log-variance.
 
     With the variance fixed, −log p is the squared error / (2σ²) plus a constant: "MSE loss".
@@ -137,7 +138,7 @@ class GaussianDecoder(Decoder):
 class Autoencoder(nn.Module):
     """x → encoder → code c → decoder → x̂ (Fig. 5-1). Deterministic: one point per image."""
 
-    def __init__(self, encoder: nn.Module, decoder: Decoder):
+    def __init__(self, encoder: nn.Module, decoder: ImageDecoder):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
@@ -181,7 +182,7 @@ class VAEOutput:
 class VAE(nn.Module):
     """Variational autoencoder (Fig. 5-5): encode to (μ, log σ²), sample z = μ + σ·ε, decode."""
 
-    def __init__(self, encoder: GaussianEncoder, decoder: Decoder):
+    def __init__(self, encoder: GaussianEncoder, decoder: ImageDecoder):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
 
@@ -219,8 +220,7 @@ class VAE(nn.Module):
         """n new images: z ~ N(0, I) from the prior, then the decoder's mean."""
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
-        device = self.encoder.mu.weight.device
-        z = torch.randn(n, self.code_dim, generator=generator).to(device)
+        z = torch.randn(n, self.code_dim, generator=generator).to(model_device(self))
         return self.decode(z)
 
 
@@ -248,36 +248,38 @@ def _check(image_shape: Sequence[int], code_dim: int, arch: str, likelihood: str
     return shape  # type: ignore[return-value]
 
 
-def _decoder(net: nn.Module, likelihood: str) -> Decoder:
+def _decoder(net: nn.Module, likelihood: str) -> ImageDecoder:
     return BernoulliDecoder(net) if likelihood == "bernoulli" else GaussianDecoder(net)
 
 
-def _body_and_head(shape: tuple[int, int, int], code_dim: int, arch: str, hidden: Sequence[int]
+def _body_and_head(shape: tuple[int, int, int], code_dim: int, arch: str, widths: Sequence[int]
                    ) -> tuple[nn.Module, int, nn.Module]:
     if arch == "conv":
         body, width = conv_body(shape)
         return body, width, conv_head(code_dim, shape)
-    hidden = () if arch == "linear" else tuple(hidden)
-    body, width = mlp_body(_numel(shape), hidden)
-    return body, width, mlp_head(code_dim, hidden, shape)
+    widths = () if arch == "linear" else tuple(widths)
+    body, width = mlp_body(_numel(shape), widths)
+    return body, width, mlp_head(code_dim, widths, shape)
 
 
 def make_autoencoder(image_shape: Sequence[int] = (1, 28, 28), code_dim: int = 2, *,
-                     arch: str = "mlp", hidden: Sequence[int] = (256,),
+                     arch: str = "mlp", widths: Sequence[int] = (256,),
                      likelihood: str = "bernoulli") -> Autoencoder:
     """An autoencoder for images. ``arch``: ``"linear"`` (one linear map each way: PCA's model),
-    ``"mlp"`` (ReLU layers of widths ``hidden``) or ``"conv"`` (two stride-2 convolutions)."""
+    ``"mlp"`` (ReLU layers of sizes ``widths``) or ``"conv"`` (two stride-2 convolutions)."""
     shape = _check(image_shape, code_dim, arch, likelihood)
-    body, width, head = _body_and_head(shape, code_dim, arch, hidden)
+    body, width, head = _body_and_head(shape, code_dim, arch, widths)
     encoder = nn.Sequential(body, nn.Linear(width, code_dim))
     return Autoencoder(encoder, _decoder(head, likelihood))
 
 
 def make_vae(image_shape: Sequence[int] = (1, 28, 28), code_dim: int = 20, *, arch: str = "mlp",
-             hidden: Sequence[int] = (400,), likelihood: str = "bernoulli") -> VAE:
-    """A VAE; the defaults are the pytorch/examples MNIST VAE (784-400-20-400-784, Bernoulli)."""
+             widths: Sequence[int] = (400,), likelihood: str = "bernoulli") -> VAE:
+    """A VAE; the defaults are the pytorch/examples MNIST VAE (784-400-20-400-784, Bernoulli).
+
+    ``arch`` and ``widths`` as for :func:`make_autoencoder`."""
     shape = _check(image_shape, code_dim, arch, likelihood)
-    body, width, head = _body_and_head(shape, code_dim, arch, hidden)
+    body, width, head = _body_and_head(shape, code_dim, arch, widths)
     return VAE(GaussianEncoder(body, width, code_dim), _decoder(head, likelihood))
 
 
@@ -300,7 +302,7 @@ def batch_images(batch: Any) -> torch.Tensor:
     return x
 
 
-def autoencoder_loss(noise_level: float = 0.0) -> Callable[[Autoencoder, Any], dict[str, torch.Tensor]]:
+def make_autoencoder_loss(noise_level: float = 0.0) -> Callable[[Autoencoder, Any], dict[str, torch.Tensor]]:
     """Loss for :func:`companion.train.fit`: −log p(clean x | code of noisy x) per image, plus MSE.
 
     ``noise_level > 0`` makes it a denoising autoencoder: the input is :func:`add_noise`-corrupted,
@@ -325,15 +327,13 @@ def codes_of(model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 1
     """Point codes (AE: the code; VAE: μ) of many images, in eval mode and in batches, on the CPU."""
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         raise ValueError("images must be a tensor of shape [N, C, H, W]")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    codes = [model.code(chunk.to(device)).cpu() for chunk in images.split(batch_size)]
-    model.train(was_training)
+    device = model_device(model)
+    with eval_mode(model):
+        codes = [model.code(chunk.to(device)).cpu() for chunk in images.split(batch_size)]
     return torch.cat(codes)
 
 
-def vae_loss(beta: float = 1.0) -> Callable[[VAE, Any], dict[str, torch.Tensor]]:
+def make_vae_loss(beta: float = 1.0) -> Callable[[VAE, Any], dict[str, torch.Tensor]]:
     """Loss for :func:`companion.train.fit`: the negative ELBO per image (recon + beta · KL)."""
     if beta < 0:
         raise ValueError(f"beta must be >= 0, got {beta}")

@@ -84,8 +84,8 @@ def make_captioner(vocab_size: int, *, hidden: int = 64, emb_dim: int = 32,
     """CNN image encoder + the attention GRU decoder of section 5.3.3, as an :class:`EncoderDecoder`.
 
     The model takes images where a translator takes source sentences (``src_lengths`` is
-    ``None``), so :func:`~companion.models.train_seq2seq`, greedy decoding and the searches of
-    :mod:`companion.decoding` apply unchanged. Additive (Bahdanau) scores learn to single out one
+    ``None``), so :func:`~companion.train.train_seq2seq`, :mod:`companion.inference` and the
+    searches of :mod:`companion.decoding` apply unchanged. Additive (Bahdanau) scores learn to single out one
     shape much faster here than the bilinear "general" score.
     """
     encoder = CNNImageEncoder(hidden, channels)

@@ -26,11 +26,11 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
+from companion.decoding import DecoderState
 from companion.models.attention import Attention
 from companion.models.encoders import EncoderOutput
 
 DECODERS = ("context", "initial", "attention")
-State = tuple[torch.Tensor, ...]
 
 
 def check_tokens(tokens: torch.Tensor, name: str, dim: int) -> None:
@@ -46,19 +46,19 @@ def _bridge(context_dim: int, hidden: int) -> nn.Module:
     return nn.Sequential(nn.Linear(context_dim, hidden), nn.Tanh())
 
 
-class Decoder(nn.Module, ABC):
+class SequenceDecoder(nn.Module, ABC):
     """Base class. Subclasses implement ``init_state``, ``step`` and (for speed) ``decode``."""
 
     @abstractmethod
-    def init_state(self, enc: EncoderOutput) -> State:
+    def init_state(self, enc: EncoderOutput) -> DecoderState:
         """The decoder's state before the first step, built from the encoder's output."""
 
     @abstractmethod
-    def step(self, prev_tokens: torch.Tensor, state: State
-             ) -> tuple[torch.Tensor, State, torch.Tensor | None]:
+    def step(self, prev_tokens: torch.Tensor, state: DecoderState
+             ) -> tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
         """One step: logits ``[N, V]``, the new state, and attention weights (or None)."""
 
-    def decode(self, tgt_in: torch.Tensor, state: State
+    def decode(self, tgt_in: torch.Tensor, state: DecoderState
                ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Teacher-forced logits ``[B, T, V]`` (and attention weights) by stepping through time."""
         check_tokens(tgt_in, "tgt_in", 2)
@@ -70,7 +70,7 @@ class Decoder(nn.Module, ABC):
         return torch.stack(logits, 1), (None if weights[0] is None else torch.stack(weights, 1))
 
 
-class ContextInputDecoder(Decoder):
+class ContextInputDecoder(SequenceDecoder):
     """GRU whose input at every step is ``[embedding(y_{t-1}); c]`` (the book's Fig. 5-9).
 
     State: ``(s [B, H], c [B, C])``. ``init="zeros"``: ``s`` starts at zero, so the first state is
@@ -90,7 +90,7 @@ class ContextInputDecoder(Decoder):
         self.bridge = _bridge(context_dim, hidden) if init == "context" else None
         self.out = nn.Linear(hidden, vocab_size)
 
-    def init_state(self, enc: EncoderOutput) -> State:
+    def init_state(self, enc: EncoderOutput) -> DecoderState:
         c = enc.context
         s = self.bridge(c) if self.bridge is not None else c.new_zeros(c.shape[0], self.hidden_size)
         return s, c
@@ -109,7 +109,7 @@ class ContextInputDecoder(Decoder):
         return self.out(out[:, 0]), (s[0], c), None
 
 
-class InitialStateDecoder(Decoder):
+class InitialStateDecoder(SequenceDecoder):
     """GRU started from ``s_0 = c``; its input is only ``embedding(y_{t-1})``. State: ``(s,)``."""
 
     def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
@@ -121,7 +121,7 @@ class InitialStateDecoder(Decoder):
         self.rnn = nn.GRU(emb_dim, hidden, batch_first=True)
         self.out = nn.Linear(hidden, vocab_size)
 
-    def init_state(self, enc: EncoderOutput) -> State:
+    def init_state(self, enc: EncoderOutput) -> DecoderState:
         return (self.bridge(enc.context),)
 
     def decode(self, tgt_in, state):
@@ -135,7 +135,7 @@ class InitialStateDecoder(Decoder):
         return self.out(out[:, 0]), (s[0],), None
 
 
-class AttentionDecoder(Decoder):
+class AttentionDecoder(SequenceDecoder):
     """GRU state ``s_t`` → attention over the encoder outputs → ``softmax(W[s_t; c_t] + b)`` (5-24).
 
     ``s_t = GRU(embedding(y_{t-1}), s_{t-1})`` with ``s_0`` from the encoder's context; the query of
@@ -155,7 +155,7 @@ class AttentionDecoder(Decoder):
         self.attention = Attention(hidden, memory_dim, score)
         self.out = nn.Linear(hidden + memory_dim, vocab_size)  # W and b of (5-24)
 
-    def init_state(self, enc: EncoderOutput) -> State:
+    def init_state(self, enc: EncoderOutput) -> DecoderState:
         return self.bridge(enc.context), enc.outputs, enc.mask
 
     def _attend(self, s: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor):
@@ -177,7 +177,7 @@ class AttentionDecoder(Decoder):
 
 
 def make_decoder(kind: str, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
-                 context_dim: int | None = None, pad_id: int = 0, **kwargs) -> Decoder:
+                 context_dim: int | None = None, pad_id: int = 0, **kwargs) -> SequenceDecoder:
     """A decoder by name: ``context`` (the book's), ``initial`` or ``attention``."""
     if kind == "context":
         return ContextInputDecoder(vocab_size, emb_dim, hidden, context_dim=context_dim,

@@ -14,8 +14,8 @@ Two masks make it a correct sequence model:
 
 :func:`make_transformer` joins the Transformer encoder of :mod:`companion.models.encoders` with
 the :class:`TransformerDecoder` below in the project's :class:`EncoderDecoder`, so training
-(:func:`train_seq2seq`), greedy decoding and the searches of :mod:`companion.decoding` work on
-it unchanged.
+(:func:`~companion.train.train_seq2seq`), :mod:`companion.inference` and the searches of
+:mod:`companion.decoding` work on it unchanged.
 
 Incremental decoding with a key/value cache (键值缓存). Without one, decoding step t re-runs the
 decoder over the whole prefix ``y_1 … y_t``: t positions, so a sentence of T tokens costs
@@ -33,7 +33,8 @@ import math
 import torch
 from torch import nn
 
-from companion.models.decoders import Decoder, State, check_tokens
+from companion.decoding import DecoderState
+from companion.models.decoders import SequenceDecoder, check_tokens
 from companion.models.encoders import EncoderOutput, TransformerEncoder, sinusoidal_positions
 from companion.models.seq2seq import EncoderDecoder
 
@@ -48,7 +49,7 @@ def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Te
     return torch.ones(size, size, dtype=torch.bool, device=device).triu(diagonal=1)
 
 
-class TransformerDecoder(Decoder):
+class TransformerDecoder(SequenceDecoder):
     """Embedding + sinusoidal positions → ``nn.TransformerDecoder`` (pre-norm) → output layer.
 
     State: ``(prefix [B, t], memory [B, S, D], mask [B, S])`` — the tokens read so far and the
@@ -82,7 +83,7 @@ class TransformerDecoder(Decoder):
         cross.register_forward_pre_hook(_ask_for_weights, with_kwargs=True)
         cross.register_forward_hook(_keep_weights)
 
-    def init_state(self, enc: EncoderOutput) -> State:
+    def init_state(self, enc: EncoderOutput) -> DecoderState:
         memory = enc.outputs
         prefix = torch.empty(memory.shape[0], 0, dtype=torch.long, device=memory.device)
         if not self.kv_cache:
@@ -94,7 +95,7 @@ class TransformerDecoder(Decoder):
             caches.append((empty, empty, keys, values))
         return prefix, memory, enc.mask, tuple(caches)
 
-    def decode(self, tgt_in: torch.Tensor, state: State) -> tuple[torch.Tensor, torch.Tensor]:
+    def decode(self, tgt_in: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits ``[B, T, V]``: position t sees ``tgt_in[:, :t+1]`` and every real source position.
 
         ``tgt_in`` is read after the prefix held in ``state`` (empty after ``init_state``).
@@ -113,7 +114,8 @@ class TransformerDecoder(Decoder):
         weights = self.layers.layers[-1].multihead_attn.last_weights
         return self.out(hidden[:, -t:]), weights[:, -t:]
 
-    def step(self, prev_tokens: torch.Tensor, state: State) -> tuple[torch.Tensor, State, torch.Tensor]:
+    def step(self, prev_tokens: torch.Tensor, state: DecoderState
+             ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
         """Append ``prev_tokens [N]`` to the prefix; logits ``[N, V]`` of the next token."""
         check_tokens(prev_tokens, "prev_tokens", 1)
         prefix = state[0]
@@ -206,7 +208,3 @@ def make_transformer(src_vocab_size: int, tgt_vocab_size: int, *, d_model: int =
                                  pad_id=pad_id, kv_cache=kv_cache)
     return EncoderDecoder(encoder, decoder, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
 
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,7 +1,12 @@
-"""Fig. 5-11 drawn from a real model: what the decoder reads under teacher forcing and free running."""
+"""Plots of decoding (5.3.4): Fig. 5-11 drawn from a real model (what the decoder reads under
+teacher forcing and in free running) and the n-best list of a beam search."""
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from companion.widgets.beam import NBestRow
 
 
 def plot_teacher_forcing(reference: Sequence[str], forced: Sequence[str], free: Sequence[str], *,
@@ -51,3 +56,36 @@ def plot_teacher_forcing(reference: Sequence[str], forced: Sequence[str], free: 
     fig.suptitle(title or "Fig. 5-11 with a real model: predictions in green (right) or red (wrong)")
     fig.tight_layout()
     return fig
+
+
+def plot_nbest(rows: Sequence[NBestRow], *, title: str = "", max_rows: int = 10, ax=None):
+    """Horizontal bars of log p(y | x) for an n-best list, best on top; the reference in green.
+
+    ``rows`` are :class:`~companion.widgets.beam.NBestRow` (``text``, ``log_prob``, ``finished``,
+    ``matches_reference``), e.g. from :func:`companion.widgets.nbest`.
+
+    A longer bar means a more probable output; the axis starts a little below the worst shown.
+    """
+    import matplotlib.pyplot as plt
+
+    if not rows:
+        raise ValueError("no hypotheses to plot")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.4 * max(max_rows, len(rows)) + 1.2))
+    low = min(r.log_prob for r in rows)
+    low = low - 0.25 * abs(low) - 1.0 if math.isfinite(low) else -100.0
+    ys = list(range(len(rows)))
+    ax.barh(ys, [r.log_prob - low for r in rows], left=low,
+            color=["C2" if r.matches_reference else "C0" for r in rows], alpha=0.8)
+    for y, r in zip(ys, rows):
+        mark = "" if r.finished else " …(cut at max_len)"
+        ax.text(low, y, f" {r.text}{mark}   (log p = {r.log_prob:.2f}, p = {math.exp(r.log_prob):.3f})",
+                va="center", fontsize=9)
+    ax.set_yticks(ys, [f"#{i + 1}" for i in ys])
+    ax.set_ylim(max(max_rows, len(rows)) - 0.5, -0.5)
+    ax.set_xlim(low, 0)
+    ax.set_xlabel("log p(y | x): longer bar = more probable   (green: equals the reference)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="x")
+    ax.figure.tight_layout()
+    return ax.figure

@@ -6,11 +6,11 @@ static figure of the default setting and then wires it to ipywidgets with
 """
 from companion.widgets.autoencoders import (denoise, denoising_figure, latent_explorer_figure,
                                             latent_noise_figure, perturb_codes)
-from companion.widgets.beam import beam_width_slider, beam_width_view, nbest, plot_nbest
+from companion.widgets.beam import NBestRow, beam_width_slider, beam_width_view, nbest
 from companion.widgets.sliders import slider_widget
 from companion.widgets.teacher_forcing import teacher_forcing_slider, teacher_forcing_view
 
 __all__ = ["denoise", "denoising_figure", "latent_explorer_figure", "latent_noise_figure",
            "perturb_codes", "slider_widget",
-           "beam_width_slider", "beam_width_view", "nbest", "plot_nbest",
+           "NBestRow", "beam_width_slider", "beam_width_view", "nbest",
            "teacher_forcing_slider", "teacher_forcing_view"]

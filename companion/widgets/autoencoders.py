@@ -12,12 +12,9 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from companion.model_utils import eval_mode, model_device
 from companion.models.autoencoders import add_noise
 from companion.plot.images import plot_codes, plot_images
-
-
-def _device(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
 
 
 def _check_images(images: torch.Tensor, at_least: int = 1) -> None:
@@ -31,8 +28,8 @@ def denoise(model: nn.Module, clean: torch.Tensor, noise_level: float, *, seed: 
     """(noisy input, model's reconstruction) for ``clean`` images corrupted at ``noise_level``."""
     _check_images(clean)
     noisy = add_noise(clean, noise_level, generator=torch.Generator().manual_seed(seed))
-    model.eval()
-    return noisy, model.reconstruct(noisy.to(_device(model))).cpu()
+    with eval_mode(model):
+        return noisy, model.reconstruct(noisy.to(model_device(model))).cpu()
 
 
 def denoising_figure(model: nn.Module, clean: torch.Tensor, noise_level: float = 0.5, *,
@@ -68,11 +65,11 @@ def perturb_codes(model: nn.Module, images: torch.Tensor, noise_scale: float, *,
     _check_images(images, at_least=2)
     if noise_scale < 0:
         raise ValueError(f"noise_scale must be >= 0, got {noise_scale}")
-    model.eval()
-    codes = model.code(images.to(_device(model)))
-    spread = codes.std(0, keepdim=True)
-    eps = torch.randn(codes.shape, generator=torch.Generator().manual_seed(seed)).to(codes.device)
-    return model.decode(codes + noise_scale * spread * eps).cpu()
+    with eval_mode(model):
+        codes = model.code(images.to(model_device(model)))
+        spread = codes.std(0, keepdim=True)
+        eps = torch.randn(codes.shape, generator=torch.Generator().manual_seed(seed)).to(codes.device)
+        return model.decode(codes + noise_scale * spread * eps).cpu()
 
 
 def latent_noise_figure(models: Mapping[str, nn.Module], images: torch.Tensor,
@@ -107,9 +104,9 @@ def latent_explorer_figure(model: nn.Module, z1: float = 0.0, z2: float = 0.0, *
 
     if getattr(model, "code_dim", 2) != 2:
         raise ValueError("the latent explorer needs a model with a 2-D latent space")
-    model.eval()
-    with torch.no_grad():
-        image = model.decode(torch.tensor([[z1, z2]], dtype=torch.float32, device=_device(model))).cpu()
+    with eval_mode(model), torch.no_grad():
+        image = model.decode(torch.tensor([[z1, z2]], dtype=torch.float32,
+                                          device=model_device(model))).cpu()
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.6),
                                       gridspec_kw={"width_ratios": [1.25, 1]})
     if codes is not None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from companion.decoding import beam_search, eval_mode
+from companion.decoding import beam_search
+from companion.model_utils import eval_mode, model_device
+from companion.plot.decoding import plot_nbest
 
 MAX_WIDTH = 10
 
@@ -33,7 +35,7 @@ def nbest(model, data, index: int, *, beam_width: int, max_len: int = 30,
     if not isinstance(index, int) or not 0 <= index < len(data):
         raise ValueError(f"index must be an integer in 0…{len(data) - 1}, got {index!r}")
     with eval_mode(model):
-        batch = data.batch([index]).to(next(model.parameters()).device)
+        batch = data.batch([index]).to(model_device(model))
         hyps = beam_search(model.step, model.init_state(batch.src, batch.src_lengths),
                            bos_id=model.bos_id, eos_id=model.eos_id, beam_width=beam_width,
                            max_len=max_len, length_penalty=length_penalty, n_best=beam_width)[0]
@@ -45,36 +47,6 @@ def nbest(model, data, index: int, *, beam_width: int, max_len: int = 30,
         rows.append(NBestRow(detokenize(tokens, lang), h.score,
                              bool(h.tokens) and h.tokens[-1] == model.eos_id, tokens == reference))
     return rows
-
-
-def plot_nbest(rows: list[NBestRow], *, title: str = "", max_rows: int = MAX_WIDTH, ax=None):
-    """Horizontal bars of log p(y | x) for an n-best list, best on top; the reference in green.
-
-    A longer bar means a more probable output; the axis starts a little below the worst shown.
-    """
-    import matplotlib.pyplot as plt
-
-    if not rows:
-        raise ValueError("no hypotheses to plot")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 0.4 * max(max_rows, len(rows)) + 1.2))
-    low = min(r.log_prob for r in rows)
-    low = low - 0.25 * abs(low) - 1.0 if math.isfinite(low) else -100.0
-    ys = list(range(len(rows)))
-    ax.barh(ys, [r.log_prob - low for r in rows], left=low,
-            color=["C2" if r.matches_reference else "C0" for r in rows], alpha=0.8)
-    for y, r in zip(ys, rows):
-        mark = "" if r.finished else " …(cut at max_len)"
-        ax.text(low, y, f" {r.text}{mark}   (log p = {r.log_prob:.2f}, p = {math.exp(r.log_prob):.3f})",
-                va="center", fontsize=9)
-    ax.set_yticks(ys, [f"#{i + 1}" for i in ys])
-    ax.set_ylim(max(max_rows, len(rows)) - 0.5, -0.5)
-    ax.set_xlim(low, 0)
-    ax.set_xlabel("log p(y | x): longer bar = more probable   (green: equals the reference)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3, axis="x")
-    ax.figure.tight_layout()
-    return ax.figure
 
 
 def beam_width_view(beam_width: int, *, model, data, index: int, max_len: int = 30,

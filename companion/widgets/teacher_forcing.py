@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from companion.decoding import decode_data
+from companion.inference import decode_data
 from companion.metrics.position import teacher_forced_predictions
 from companion.plot.decoding import plot_teacher_forcing
 

@@ -1,0 +1,56 @@
+"""companion.model_utils: eval mode, device, parameter count, batched prediction."""
+import pytest
+import torch
+from torch import nn
+
+from companion.data import Seq2SeqData, generate_pairs
+from companion.model_utils import (count_parameters, eval_mode, model_device, predict_batches,
+                                   to_device)
+
+
+def test_eval_mode_restores_the_previous_mode_even_after_an_error():
+    net = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
+    with eval_mode(net):
+        assert not net.training and not net[1].training
+    assert net.training and net[1].training
+    net.eval()
+    with eval_mode(net):
+        pass
+    assert not net.training
+    net.train()
+    with pytest.raises(RuntimeError), eval_mode(net):
+        raise RuntimeError("boom")
+    assert net.training
+
+
+def test_model_device_and_parameter_count():
+    net = nn.Linear(3, 4)  # 3·4 weights + 4 biases
+    assert count_parameters(net) == 16
+    net.bias.requires_grad_(False)
+    assert count_parameters(net) == 12  # frozen parameters are not trained
+    assert model_device(net) == torch.device("cpu")
+    assert model_device(net.to("meta")) == torch.device("meta")
+    assert model_device(nn.ReLU()) == torch.device("cpu")  # no parameters at all
+
+
+def test_to_device_moves_nested_tensors():
+    meta = to_device({"a": (torch.zeros(1), [torch.ones(2)]), "b": "text"}, "meta")
+    assert meta["a"][0].device.type == "meta" and meta["a"][1][0].device.type == "meta"
+    assert meta["b"] == "text" and isinstance(meta["a"], tuple)
+
+
+def test_predict_batches_keeps_the_order_and_restores_the_mode():
+    data = Seq2SeqData.from_pairs(generate_pairs("numbers", 11, seed=0), "en", "zh")
+    net = nn.Dropout(0.5).train()
+    seen = []
+
+    def first_token(model, batch):
+        seen.append(model.training)
+        return batch.src[:, 0].tolist()
+
+    out = predict_batches(net, data, first_token, batch_size=4)
+    assert out == [ids[0] for ids in data.src_ids]
+    assert seen == [False, False, False] and net.training
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size"):
+            predict_batches(net, data, first_token, batch_size=bad)
