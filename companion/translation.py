@@ -183,8 +183,9 @@ def translate_sentences(translator: Translator, sentences: Sequence[str], *,
     """Best translation of each sentence (greedy for ``beam_width=1``, else beam search)."""
     from companion.inference import translate
 
+    # a Translator offers what translate() reads from a data set: encode_source, tgt_vocab, tgt_lang
     return translate(translator.model, translator, list(sentences), beam_width=beam_width,
-                     max_len=translator.settings.max_len)
+                     max_len=translator.settings.max_len, batch_size=256)
 
 
 def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, *,
@@ -214,8 +215,7 @@ def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, 
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     for _ in range(settings.epochs):
         start = time.perf_counter()
-        train_seq2seq(model, batches, epochs=1, optimizer=optimizer, progress=progress,
-                      device=next(model.parameters()).device)
+        train_seq2seq(model, batches, epochs=1, optimizer=optimizer, progress=progress)
         translator.train_seconds += time.perf_counter() - start
         if valid:
             bleu = corpus_bleu(translator, valid).score
