@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import subprocess
 import sys
 from pathlib import Path
@@ -298,3 +299,21 @@ def test_long_markdown_cells_are_cut_at_headings_and_paragraphs():
     assert types[heads[0]] == "slide" and "subslide" in types
     authored = _md(source, slideshow={"slide_type": "slide"})
     assert split_markdown(authored) == [authored]                         # an author's cell stays whole
+
+
+def test_a_code_cell_too_tall_for_a_slide_shows_its_outputs_on_the_next():
+    from tools.slide_metadata import split_code
+
+    long_print = {"output_type": "stream", "name": "stdout", "text": "".join(f"row {k}\n" for k in range(9))}
+    tall = _code("\n".join(f"step_{k}()" for k in range(12)), [long_print, _figure()])
+    short = _code("a = 1\nb = 2\nc = 3\nplot()", [_figure()])
+    code, outputs = split_code(tall)
+    assert code["outputs"] == [] and code["source"] == tall["source"]
+    assert outputs["outputs"] == tall["outputs"] and outputs["metadata"]["transient"]["remove_source"]
+    assert split_code(short) == [short]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [_md("# Title"), _md("## Section"), tall]
+    assign_slide_metadata(nb)
+    assert len(nb.cells) == 4 and _types(nb)[3] == "subslide"
+    html = export_slides(nb, Path(tempfile.mkdtemp()) / "deck.slides.html").read_text(encoding="utf-8")
+    assert html.count("step_11") == 1 and html.count("row 8") == 1  # code once, outputs once

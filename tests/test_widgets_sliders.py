@@ -38,7 +38,8 @@ def _controls(widget):
 def test_grid_sizes_keep_small_controls_and_share_the_budget():
     assert grid_sizes([61, 61]) == [9, 9]         # the 2-D latent explorer: 9 × 9
     assert grid_sizes([21]) == [21]               # a noise slider: every step
-    assert grid_sizes([3, 200]) == [3, 27]        # 3 ratios keep all, examples share the rest
+    assert grid_sizes([3, 200]) == [3, 9]         # 3 ratios keep all, 9 of the examples
+    assert grid_sizes([200]) == [81]              # one control alone gets the whole budget
     assert grid_sizes([10]) == [10]
     for counts in ([61, 61], [3, 200], [5, 7, 11], [100]):
         sizes = grid_sizes(counts)

@@ -10,7 +10,9 @@ Rules (CONTRIBUTING.md, "Slides"), for every cell whose author did not set
 - any other cell that would overflow the current (sub-)slide opens a sub-slide, judged by a rough
   height estimate in lines of slide text; code longer than ``LONG_CODE`` lines always does;
 - a markdown cell is first cut at every heading inside it, and a piece still taller than a slide
-  at its paragraphs (or list items), so each heading and each slide-full starts its own slide.
+  at its paragraphs (or list items), so each heading and each slide-full starts its own slide;
+- a code cell too tall for one slide with its outputs shows its code, then its outputs on the
+  next sub-slide (a copy of the cell with ``transient.remove_source``, which nbconvert honours).
 
 Figures are drawn large: a code cell with images gets a tag ``slide-figure-l``, ``-m`` or ``-s``
 (the slides template's CSS sets the image height) — the largest size that fits beside its code.
@@ -84,7 +86,7 @@ def _fixed_lines(cell: dict) -> float:
         return 1.2 * _text_lines(source, MARKDOWN_WRAP) + 2 * (source.count("$$") // 2) + heading + 1
     if cell.get("cell_type") != "code":
         return _text_lines(source)
-    lines = len(source.splitlines()) + 1.5
+    lines = 0.0 if _source_removed(cell) else len(source.splitlines()) + 1.5
     for output in cell.get("outputs", []):
         data = output.get("data", {})
         if output.get("output_type") == "stream":
@@ -180,6 +182,26 @@ def split_markdown(cell: dict) -> list[dict]:
     return out
 
 
+def _source_removed(cell: dict) -> bool:
+    return bool(cell.get("metadata", {}).get("transient", {}).get("remove_source"))
+
+
+def split_code(cell: dict) -> list[dict]:
+    """A code cell too tall for a slide (its code and outputs, figures at the middle size) as two:
+    the code without outputs, then the outputs without the code; other cells come back whole."""
+    if (cell.get("cell_type") != "code" or author_slide_type(cell) is not None
+            or is_header_cell(cell) or not cell.get("outputs") or _source_removed(cell)
+            or len(_source(cell).splitlines()) < 4
+            or _fixed_lines(cell) + _image_count(cell) * FIGURE_LINES["m"] <= SLIDE_LINES):
+        return [cell]
+    code, outputs = copy.deepcopy(cell), copy.deepcopy(cell)
+    code["outputs"] = []
+    outputs.setdefault("metadata", {}).setdefault("transient", {})["remove_source"] = True
+    if "id" in outputs:
+        outputs["id"] = f"{cell['id']}-outputs"
+    return [code, outputs]
+
+
 def author_slide_type(cell: dict) -> str | None:
     return cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
 
@@ -191,7 +213,8 @@ def assign_slide_metadata(nb: dict) -> dict:
     Cells with figures also get a ``slide-figure-{l,m,s}`` tag. Works on plain JSON dicts and on
     ``nbformat.NotebookNode`` alike.
     """
-    nb["cells"] = [piece for cell in nb.get("cells", []) for piece in split_markdown(cell)]
+    nb["cells"] = [part for cell in nb.get("cells", []) for piece in split_markdown(cell)
+                   for part in split_code(piece)]
     used = 0.0       # estimated lines on the current sub-slide
     started = False  # a visible cell has been seen
     for cell in nb["cells"]:

@@ -43,6 +43,23 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
 
 
+def encode_sentences(sentences: str | Sequence[str], vocab: Vocab, lang: str
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokenise sentences of language ``lang``, encode them with ``vocab`` (unknown words become
+    ``<unk>``) and pad them: ``(ids [B, S], lengths [B])``."""
+    sentences = [sentences] if isinstance(sentences, str) else check_str_sequence(
+        sentences, "sentences")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
+    ids = []
+    for s in sentences:
+        tokens = tokenize(s, lang)
+        if not tokens:
+            raise ValueError(f"cannot encode an empty sentence: {s!r}")
+        ids.append(vocab.encode(tokens))
+    return pad_sequences(ids, vocab.pad_id)
+
+
 def pad_targets(tgt_ids: Sequence[Sequence[int]], vocab: Vocab
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Decoder input ``<bos> y``, decoder target ``y <eos>`` (both ``[B, T]``) and the target mask."""
@@ -147,17 +164,9 @@ class Seq2SeqData(BatchedData):
         tgt_in, tgt_out, tgt_mask = pad_targets([self.tgt_ids[i] for i in indices], self.tgt_vocab)
         return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out, tgt_mask)
 
-    def encode_source(self, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""
-        sentences = [sentences] if isinstance(sentences, str) else check_str_sequence(
-            sentences, "sentences")
-        ids = []
-        for s in sentences:
-            toks = tokenize(s, self.src_lang)
-            if not toks:
-                raise ValueError(f"cannot encode an empty sentence: {s!r}")
-            ids.append(self.src_vocab.encode(toks))
-        return pad_sequences(ids, self.src_vocab.pad_id)
+        return encode_sentences(sentences, self.src_vocab, self.src_lang)
 
 
 class BatchIterable:

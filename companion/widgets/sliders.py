@@ -30,6 +30,7 @@ from typing import Any, Callable, Sequence
 STATIC_SLIDERS_ENV = "COMPANION_STATIC_SLIDERS"
 FRAMES_MIME = "application/vnd.companion.slider-frames+json"
 MAX_FRAMES = 81     # positions pre-rendered per widget (9 × 9 for a 2-D explorer)
+MAX_PER_CONTROL = 9  # positions per control when a widget has several (one control: MAX_FRAMES)
 FRAME_DPI = 80      # pixels per inch of a frame (the notebook's own figures use 100)
 PALETTE_COLORS = 128  # frames are stored as palette PNGs: plots need few colours
 
@@ -126,8 +127,9 @@ def thin(control: Any, positions: tuple[list[Any], list[str], int], keep: int
 
 def grid_sizes(counts: Sequence[int], budget: int = MAX_FRAMES) -> list[int]:
     """How many positions of each control to render so that their product stays ≤ ``budget``:
-    small controls keep all their positions, the others share the rest evenly (9 × 9 for two
-    sliders with 61 steps each)."""
+    small controls keep all their positions, the others share the rest evenly, at most
+    ``MAX_PER_CONTROL`` each when there are several (9 × 9 for two sliders with 61 steps each,
+    3 × 9 for three ratios and a slider over 200 examples)."""
     sizes = [0] * len(counts)
     left = budget
     order = sorted(range(len(counts)), key=lambda k: counts[k])
@@ -135,6 +137,8 @@ def grid_sizes(counts: Sequence[int], budget: int = MAX_FRAMES) -> list[int]:
         share = max(2, int(round(left ** (1 / (len(order) - done)) + 1e-9)))
         while share > 2 and share ** (len(order) - done) > left:
             share -= 1
+        if len(counts) > 1:
+            share = min(share, MAX_PER_CONTROL)
         sizes[k] = min(counts[k], share)
         left = max(1, left // sizes[k])
     return sizes
