@@ -27,7 +27,6 @@ from companion.notebooks import notebook_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_FIGURES = set(range(1, 12))
-NOT_YET_DRAWN: set[int] = set()
 ALL_EQUATIONS = set(range(1, 27))
 FIGURE = re.compile(r"Fig\. 5-(\d+)\b")
 EQUATION = re.compile(r"\(5-(\d+)\)")
