@@ -21,6 +21,7 @@ import torch
 
 from companion.decoding import DecoderState, Hypothesis, beam_search, greedy_search
 from companion.model_utils import eval_mode, model_device, predict_batches
+from companion.validation import check_str_sequence
 
 
 def _search(model, state: DecoderState, *, beam_width: int, max_len: int, length_penalty: float,
@@ -80,9 +81,9 @@ def translate(model, data, sentences: str | Sequence[str], *, beam_width: int = 
     """
     from companion.data.vocab import detokenize
 
-    if isinstance(sentences, str):
-        sentences = [sentences]
-    hyps = decode_data(model, _Sources(data, list(sentences)), beam_width=beam_width,
+    sentences = [sentences] if isinstance(sentences, str) else check_str_sequence(
+        sentences, "sentences")
+    hyps = decode_data(model, _Sources(data, sentences), beam_width=beam_width,
                        max_len=max_len, length_penalty=length_penalty, batch_size=batch_size,
                        device=device)
     return [detokenize(data.tgt_vocab.decode(h[0].tokens), data.tgt_lang) for h in hyps]

@@ -19,7 +19,8 @@ from torch import nn
 
 from companion.model_utils import eval_mode, model_device, to_device
 from companion.models.seq2seq import seq2seq_loss
-from companion.validation import check_bool, check_float, check_int, check_positive_float, describe
+from companion.validation import (check_bool, check_float, check_int, check_positive_float,
+                                  check_probability, describe)
 
 LossOutput = torch.Tensor | Mapping[str, torch.Tensor]
 LossFn = Callable[[nn.Module, Any], LossOutput]
@@ -311,8 +312,7 @@ def train_seq2seq(model: nn.Module, train_data: Iterable[Any], *, epochs: int,
     Other keywords (``valid_data``, ``device``, ``progress``, ``checkpoint_path``, ``history``,
     ``optimizer``, ``on_epoch_end``) go to :func:`fit`.
     """
-    if not 0.0 <= teacher_forcing <= 1.0:
-        raise ValueError(f"teacher_forcing must lie in 0…1, got {teacher_forcing}")
+    teacher_forcing = check_probability(teacher_forcing, "teacher_forcing")
     loss_fn = functools.partial(seq2seq_loss, teacher_forcing=teacher_forcing)
     return fit(model, train_data, loss_fn, epochs=epochs, lr=lr, clip_grad_norm=clip_grad_norm,
                **fit_kwargs)

@@ -30,10 +30,10 @@ from typing import Sequence
 
 import torch
 
-from companion.data.batching import Seq2SeqData, pad_sequences
+from companion.data.batching import Seq2SeqData, encode_sentences
 from companion.data.tatoeba import references_by_source
 from companion.data.text_tasks import Pair
-from companion.data.vocab import Vocab, detokenize, tokenize
+from companion.data.vocab import Vocab, tokenize
 
 DIRECTIONS = {"en-zh": ("en", "zh"), "zh-en": ("zh", "en")}
 KINDS = ("gru", "transformer")
@@ -130,15 +130,7 @@ class Translator:
 
     def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad source sentences (unknown tokens become ``<unk>``)."""
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        ids = []
-        for s in sentences:
-            tokens = tokenize(s, self.src_lang)
-            if not tokens:
-                raise ValueError(f"cannot translate an empty sentence: {s!r}")
-            ids.append(self.src_vocab.encode(tokens))
-        return pad_sequences(ids, self.src_vocab.pad_id)
+        return encode_sentences(sentences, self.src_vocab, self.src_lang)
 
 
 def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_size: int):
@@ -189,21 +181,11 @@ def corpus_bleu(translator: Translator, pairs: Sequence[Pair], *, beam_width: in
 def translate_sentences(translator: Translator, sentences: Sequence[str], *,
                         beam_width: int = 1) -> list[str]:
     """Best translation of each sentence (greedy for ``beam_width=1``, else beam search)."""
-    from companion.decoding import beam_search, greedy_search
-    from companion.model_utils import eval_mode, model_device
+    from companion.inference import translate
 
-    model, out = translator.model, []
-    ids = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=translator.settings.max_len)
-    device = model_device(model)
-    with eval_mode(model), torch.no_grad():
-        for start in range(0, len(sentences), 256):
-            src, lengths = translator.encode_source(list(sentences[start:start + 256]))
-            state = model.init_state(src.to(device), lengths.to(device))
-            hyps = (greedy_search(model.step, state, **ids) if beam_width == 1 else
-                    beam_search(model.step, state, beam_width=beam_width, **ids))
-            out += [detokenize(translator.tgt_vocab.decode(h[0].tokens), translator.tgt_lang)
-                    for h in hyps]
-    return out
+    # a Translator offers what translate() reads from a data set: encode_source, tgt_vocab, tgt_lang
+    return translate(translator.model, translator, list(sentences), beam_width=beam_width,
+                     max_len=translator.settings.max_len, batch_size=256)
 
 
 def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, *,
@@ -233,8 +215,7 @@ def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, 
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     for _ in range(settings.epochs):
         start = time.perf_counter()
-        train_seq2seq(model, batches, epochs=1, optimizer=optimizer, progress=progress,
-                      device=next(model.parameters()).device)
+        train_seq2seq(model, batches, epochs=1, optimizer=optimizer, progress=progress)
         translator.train_seconds += time.perf_counter() - start
         if valid:
             bleu = corpus_bleu(translator, valid).score

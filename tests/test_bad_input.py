@@ -230,3 +230,71 @@ def test_checkpoints_plain_state_dicts_directories_and_wrong_models(tmp_path):
         load_checkpoint(tmp_path / "foreign.pt", model)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         save_checkpoint(tmp_path / "a.pt", None)
+
+
+# ----------------------------------------------------------------------------- models, widgets
+def test_model_factories_and_noise_refuse_bad_sizes_and_nan():
+    from companion.models import add_noise, make_autoencoder, make_autoencoder_loss, make_seq2seq
+    from companion.models import make_vae, make_vae_loss
+
+    with pytest.raises(TypeError, match="hidden must be an integer"):
+        make_seq2seq(5, 5, hidden=2.5)
+    with pytest.raises(TypeError, match="src_vocab_size must be an integer"):
+        make_seq2seq(True, 5)
+    with pytest.raises(ValueError, match=r"eos_id must be an integer in \[0, 1\]"):
+        make_seq2seq(5, 2)
+    with pytest.raises(ValueError, match=r"widths\[0\] must be an integer ≥ 1, got 0"):
+        make_autoencoder((1, 8, 8), 2, widths=(0,))
+    with pytest.raises(TypeError, match=r"image_shape\[1\] must be an integer"):
+        make_vae((1, math.nan, 8), 2)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        make_vae((1, 8, 8), 2, widths=(8,)).sample(2.5)
+    for bad in (math.nan, math.inf, -0.1):
+        with pytest.raises(ValueError, match="noise level"):
+            add_noise(torch.rand(2, 1, 4, 4), bad)
+        with pytest.raises(ValueError, match="beta"):
+            make_vae_loss(bad)
+        with pytest.raises(ValueError, match="noise_level"):
+            make_autoencoder_loss(bad)
+
+
+def test_widget_callbacks_refuse_nan_and_inf_before_drawing():
+    from companion.models import make_autoencoder
+    from companion.widgets import denoise, denoising_figure, latent_explorer_figure, perturb_codes
+
+    model = make_autoencoder((1, 8, 8), 2, widths=(8,))
+    images = torch.rand(3, 1, 8, 8)
+    for bad in (math.nan, math.inf, -1.0):
+        with pytest.raises(ValueError, match="noise_level"):
+            denoise(model, images, bad)
+        with pytest.raises(ValueError, match="noise_scale"):
+            perturb_codes(model, images, bad)
+    for bad in (math.nan, math.inf):
+        with pytest.raises(ValueError, match="z1"):
+            latent_explorer_figure(model, bad, 0.0)
+    with pytest.raises(TypeError, match="noise_scale must be a number"):
+        perturb_codes(model, images, "x")
+    with pytest.raises(ValueError, match="images must be finite"):
+        denoising_figure(model, torch.full((3, 1, 8, 8), math.nan), 0.5)
+
+
+def test_sequence_data_refuses_wrong_kinds_with_the_fix():
+    from companion.data import Pair, Seq2SeqData, lengths_to_mask, pad_sequences
+    from companion.inference import translate
+    from companion.models import make_seq2seq
+
+    with pytest.raises(TypeError, match=r"pairs\[0\] must be a Pair\(src, tgt\).*Pair\(source, target\)"):
+        Seq2SeqData.from_pairs([("one", "一")], "en", "zh")
+    data = Seq2SeqData.from_pairs([Pair("one", "一"), Pair("two", "二")], "en", "zh")
+    for bad, error in ((math.nan, TypeError), (2.5, TypeError), (0, ValueError)):
+        with pytest.raises(error, match="batch_size"):
+            data.batches(bad)
+    with pytest.raises(TypeError, match="lengths must be a torch.Tensor"):
+        lengths_to_mask([1, 2])
+    with pytest.raises(ValueError, match="lengths must be ≥ 0"):
+        lengths_to_mask(torch.tensor([-1, 2]))
+    with pytest.raises(TypeError, match="pad_id"):
+        pad_sequences([[1, 2]], pad_id=-1.5)
+    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), hidden=8, emb_dim=8)
+    with pytest.raises(TypeError, match="sentences must be a list of strings"):
+        translate(model, data, None)

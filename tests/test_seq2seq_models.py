@@ -128,5 +128,5 @@ def test_factory_rejects_unknown_names():
         make_seq2seq(10, 10, encoder="gpt")
     with pytest.raises(ValueError, match="unknown decoder"):
         make_seq2seq(10, 10, decoder="pointer")
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="must be an integer ≥ 1"):
         make_seq2seq(0, 10)

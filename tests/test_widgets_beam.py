@@ -86,8 +86,8 @@ def test_cut_hypotheses_are_marked(setup):
 
 def test_bad_arguments_raise_value_error(setup):
     model, data = setup
-    for k in (0, 11, 2.0):
-        with pytest.raises(ValueError, match="beam_width"):
+    for k, error in ((0, ValueError), (11, ValueError), (2.0, TypeError), (math.nan, TypeError)):
+        with pytest.raises(error, match="beam_width"):
             beam_width_view(k, model=model, data=data, index=0)
     for index in (-1, 3):
         with pytest.raises(ValueError, match="index"):

@@ -13,11 +13,16 @@ from typing import Iterator, Sequence
 import torch
 
 from companion.data.text_tasks import Pair
-from companion.data.vocab import Vocab, tokenize
+from companion.data.vocab import TOKENIZERS, Vocab, tokenize
+from companion.validation import (check_bool, check_choice, check_int, check_str_sequence,
+                                  check_tensor, describe)
 
 
 def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad id lists into a ``LongTensor[B, T]``; also return their lengths ``[B]``."""
+    if isinstance(seqs, (str, bytes)) or not isinstance(seqs, Sequence):
+        raise TypeError(f"seqs must be a list of token-id lists, got {describe(seqs)}")
+    check_int(pad_id, "pad_id", min=0)
     if len(seqs) == 0:
         raise ValueError("cannot pad an empty batch")
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
@@ -31,10 +36,28 @@ def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch
 
 def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
     """``mask[b, t]`` is True for real tokens (``t < lengths[b]``) and False for padding."""
-    if lengths.dim() != 1:
-        raise ValueError(f"lengths must be 1-D, got shape {tuple(lengths.shape)}")
-    max_len = int(lengths.max()) if max_len is None else max_len
+    check_tensor(lengths, "lengths", dim=1, dtype="int", nonempty=True)
+    if bool((lengths < 0).any()):
+        raise ValueError(f"lengths must be ≥ 0, got {lengths.tolist()}")
+    max_len = int(lengths.max()) if max_len is None else check_int(max_len, "max_len", min=0)
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def encode_sentences(sentences: str | Sequence[str], vocab: Vocab, lang: str
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Tokenise sentences of language ``lang``, encode them with ``vocab`` (unknown words become
+    ``<unk>``) and pad them: ``(ids [B, S], lengths [B])``."""
+    sentences = [sentences] if isinstance(sentences, str) else check_str_sequence(
+        sentences, "sentences")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
+    ids = []
+    for s in sentences:
+        tokens = tokenize(s, lang)
+        if not tokens:
+            raise ValueError(f"cannot encode an empty sentence: {s!r}")
+        ids.append(vocab.encode(tokens))
+    return pad_sequences(ids, vocab.pad_id)
 
 
 def pad_targets(tgt_ids: Sequence[Sequence[int]], vocab: Vocab
@@ -66,8 +89,9 @@ class BatchedData(ABC):
 
     def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> "BatchIterable":
         """A re-iterable of batches (a new seeded shuffle every pass when ``shuffle``)."""
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be ≥ 1, got {batch_size}")
+        check_int(batch_size, "batch_size", min=1)
+        check_bool(shuffle, "shuffle")
+        check_int(seed, "seed", min=0)
         return BatchIterable(self, batch_size, shuffle, seed)
 
 
@@ -86,6 +110,17 @@ class Seq2SeqBatch(TensorBatch):
         return self.src.shape[0]
 
 
+def _check_pairs(pairs: Sequence[Pair]) -> None:
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
+        raise TypeError(f"pairs must be a list of Pair(src, tgt), got {describe(pairs)}")
+    if len(pairs) == 0:
+        raise ValueError("no sentence pairs given")
+    for k, p in enumerate(pairs):
+        if not isinstance(p, Pair):
+            raise TypeError(f"pairs[{k}] must be a Pair(src, tgt), got {describe(p)}; "
+                            "build them with Pair(source, target)")
+
+
 class Seq2SeqData(BatchedData):
     """Sentence pairs together with their tokenisation and vocabularies.
 
@@ -95,8 +130,12 @@ class Seq2SeqData(BatchedData):
 
     def __init__(self, pairs: Sequence[Pair], src_lang: str, tgt_lang: str,
                  src_vocab: Vocab, tgt_vocab: Vocab):
-        if len(pairs) == 0:
-            raise ValueError("no sentence pairs given")
+        _check_pairs(pairs)
+        check_choice(src_lang, "src_lang", sorted(TOKENIZERS))
+        check_choice(tgt_lang, "tgt_lang", sorted(TOKENIZERS))
+        for name, vocab in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab)):
+            if not isinstance(vocab, Vocab):
+                raise TypeError(f"{name} must be a Vocab, got {describe(vocab)}")
         self.pairs = list(pairs)
         self.src_lang, self.tgt_lang = src_lang, tgt_lang
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
@@ -111,8 +150,7 @@ class Seq2SeqData(BatchedData):
     @classmethod
     def from_pairs(cls, pairs: Sequence[Pair], src_lang: str, tgt_lang: str, *,
                    src_vocab: Vocab | None = None, tgt_vocab: Vocab | None = None) -> "Seq2SeqData":
-        if len(pairs) == 0:
-            raise ValueError("no sentence pairs given")
+        _check_pairs(pairs)
         src_vocab = src_vocab or Vocab.build(tokenize(p.src, src_lang) for p in pairs)
         tgt_vocab = tgt_vocab or Vocab.build(tokenize(p.tgt, tgt_lang) for p in pairs)
         return cls(pairs, src_lang, tgt_lang, src_vocab, tgt_vocab)
@@ -126,17 +164,9 @@ class Seq2SeqData(BatchedData):
         tgt_in, tgt_out, tgt_mask = pad_targets([self.tgt_ids[i] for i in indices], self.tgt_vocab)
         return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out, tgt_mask)
 
-    def encode_source(self, sentences: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""
-        if isinstance(sentences, str):
-            sentences = [sentences]
-        ids = []
-        for s in sentences:
-            toks = tokenize(s, self.src_lang)
-            if not toks:
-                raise ValueError(f"cannot encode an empty sentence: {s!r}")
-            ids.append(self.src_vocab.encode(toks))
-        return pad_sequences(ids, self.src_vocab.pad_id)
+        return encode_sentences(sentences, self.src_vocab, self.src_lang)
 
 
 class BatchIterable:

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from companion.validation import check_float, check_int, check_probability
+
 from companion.data.cache import DataUnavailableError, data_root, write_file
 
 
@@ -37,12 +39,12 @@ def moon_phase(shadow: float, size: int = 28, *, radius: float | None = None, no
     moon, 0.5 a half moon (right half dark), 1 a new moon. Pixels are anti-aliased by averaging
     ``supersample²`` sub-pixels; ``noise`` adds Gaussian noise of that standard deviation (clipped).
     """
-    if not 0.0 <= shadow <= 1.0:
-        raise ValueError(f"shadow must be a fraction in [0, 1], got {shadow}")
-    if not isinstance(size, int) or size < 4:
-        raise ValueError(f"size must be an integer >= 4, got {size!r}")
-    if noise < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+    check_probability(shadow, "shadow (a fraction of the disc)")
+    check_int(size, "size", min=4)
+    check_float(noise, "noise", min=0.0)
+    check_int(supersample, "supersample", min=1)
+    if radius is not None:
+        check_float(radius, "radius", min=0.0, min_open=True)
     r = radius if radius is not None else 0.4 * size
     if not 0 < r <= size / 2:
         raise ValueError(f"radius must be in (0, size/2] = (0, {size / 2}], got {r}")

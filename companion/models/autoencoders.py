@@ -24,6 +24,7 @@ from torch import nn
 
 from companion.model_utils import eval_mode, model_device
 from companion.prob.gaussian import bernoulli_log_prob, elbo, gaussian_log_prob, reparameterize
+from companion.validation import check_choice, check_float, check_int, check_tensor, describe
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 ARCHS = ("linear", "mlp", "conv")
@@ -218,8 +219,7 @@ class VAE(nn.Module):
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n new images: z ~ N(0, I) from the prior, then the decoder's mean."""
-        if n < 1:
-            raise ValueError(f"n must be at least 1, got {n}")
+        check_int(n, "n", min=1)
         z = torch.randn(n, self.code_dim, generator=generator).to(model_device(self))
         return self.decode(z)
 
@@ -234,15 +234,13 @@ def _numel(shape: Sequence[int]) -> int:
 
 
 def _check(image_shape: Sequence[int], code_dim: int, arch: str, likelihood: str) -> tuple[int, int, int]:
-    if len(image_shape) != 3 or any(int(s) < 1 for s in image_shape):
-        raise ValueError(f"image_shape must be (channels, height, width), got {tuple(image_shape)}")
-    if not isinstance(code_dim, int) or code_dim < 1:
-        raise ValueError(f"code_dim must be a positive integer, got {code_dim!r}")
-    if arch not in ARCHS:
-        raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
-    if likelihood not in LIKELIHOODS:
-        raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-    shape = tuple(int(s) for s in image_shape)
+    if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape, Sequence) \
+            or len(image_shape) != 3:
+        raise ValueError(f"image_shape must be (channels, height, width), got {describe(image_shape)}")
+    shape = tuple(check_int(s, f"image_shape[{i}]", min=1) for i, s in enumerate(image_shape))
+    check_int(code_dim, "code_dim", min=1)
+    check_choice(arch, "arch", ARCHS)
+    check_choice(likelihood, "likelihood", LIKELIHOODS)
     if arch == "conv" and (shape[1] % 4 or shape[2] % 4):
         raise ValueError(f"arch='conv' needs height and width divisible by 4, got {shape[1:]}")
     return shape  # type: ignore[return-value]
@@ -257,7 +255,10 @@ def _body_and_head(shape: tuple[int, int, int], code_dim: int, arch: str, widths
     if arch == "conv":
         body, width = conv_body(shape)
         return body, width, conv_head(code_dim, shape)
-    widths = () if arch == "linear" else tuple(widths)
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
+        raise TypeError(f"widths must be a list of layer sizes such as (256,), got {describe(widths)}")
+    widths = () if arch == "linear" else tuple(
+        check_int(w, f"widths[{i}]", min=1) for i, w in enumerate(widths))
     body, width = mlp_body(_numel(shape), widths)
     return body, width, mlp_head(code_dim, widths, shape)
 
@@ -288,8 +289,8 @@ def make_vae(image_shape: Sequence[int] = (1, 28, 28), code_dim: int = 20, *, ar
 def add_noise(x: torch.Tensor, level: float, *, generator: torch.Generator | None = None,
               clip: bool = True) -> torch.Tensor:
     """x + level · ε with ε ~ N(0, I), clipped to [0, 1]: the corruption of a denoising autoencoder."""
-    if level < 0:
-        raise ValueError(f"noise level must be >= 0, got {level}")
+    check_tensor(x, "x", dtype="float")
+    level = check_float(level, "level (the noise level)", min=0.0)
     noisy = x + level * torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
     return noisy.clamp(0.0, 1.0) if clip else noisy
 
@@ -308,8 +309,7 @@ def make_autoencoder_loss(noise_level: float = 0.0) -> Callable[[Autoencoder, An
     ``noise_level > 0`` makes it a denoising autoencoder: the input is :func:`add_noise`-corrupted,
     the target is the clean image.
     """
-    if noise_level < 0:
-        raise ValueError(f"noise_level must be >= 0, got {noise_level}")
+    noise_level = check_float(noise_level, "noise_level", min=0.0)
 
     def loss(model: Autoencoder, batch: Any) -> dict[str, torch.Tensor]:
         x = batch_images(batch)
@@ -325,8 +325,8 @@ def make_autoencoder_loss(noise_level: float = 0.0) -> Callable[[Autoencoder, An
 @torch.no_grad()
 def codes_of(model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
     """Point codes (AE: the code; VAE: μ) of many images, in eval mode and in batches, on the CPU."""
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        raise ValueError("images must be a tensor of shape [N, C, H, W]")
+    check_tensor(images, "images", dim=4)
+    check_int(batch_size, "batch_size", min=1)
     device = model_device(model)
     with eval_mode(model):
         codes = [model.code(chunk.to(device)).cpu() for chunk in images.split(batch_size)]
@@ -335,6 +335,5 @@ def codes_of(model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 1
 
 def make_vae_loss(beta: float = 1.0) -> Callable[[VAE, Any], dict[str, torch.Tensor]]:
     """Loss for :func:`companion.train.fit`: the negative ELBO per image (recon + beta · KL)."""
-    if beta < 0:
-        raise ValueError(f"beta must be >= 0, got {beta}")
+    beta = check_float(beta, "beta", min=0.0)
     return lambda model, batch: model.elbo(batch_images(batch), beta=beta)

@@ -22,7 +22,8 @@ from torch import nn
 
 from companion.decoding import DecoderState
 from companion.models.decoders import SequenceDecoder, check_tokens, make_decoder
-from companion.models.encoders import Encoder, EncoderOutput, make_encoder
+from companion.models.encoders import Encoder, EncoderOutput, check_sizes, make_encoder
+from companion.validation import check_int, check_probability
 
 
 class EncoderDecoder(nn.Module):
@@ -43,8 +44,7 @@ class EncoderDecoder(nn.Module):
         at once); with a ratio ``r < 1`` each example, at each step, reads the true token with
         probability ``r`` and otherwise the model's own most likely previous token.
         """
-        if not 0.0 <= teacher_forcing <= 1.0:
-            raise ValueError(f"teacher_forcing must lie in 0…1, got {teacher_forcing}")
+        teacher_forcing = check_probability(teacher_forcing, "teacher_forcing")
         check_tokens(tgt_in, "tgt_in", 2)
         state = self.init_state(src, src_lengths)
         if teacher_forcing >= 1.0:
@@ -88,8 +88,10 @@ def make_seq2seq(src_vocab_size: int, tgt_vocab_size: int, *, encoder: str = "gr
     """An :class:`EncoderDecoder` by name, e.g. ``make_seq2seq(V1, V2, encoder="bigru",
     decoder="attention", score="additive")``. Encoders: rnn, gru, lstm, bigru, bilstm, cnn,
     transformer; decoders: context (the book's), initial, attention."""
-    if min(src_vocab_size, tgt_vocab_size, emb_dim, hidden) < 1:
-        raise ValueError("vocabulary sizes, emb_dim and hidden must all be positive")
+    check_sizes(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, emb_dim=emb_dim,
+                hidden=hidden)
+    for name, value in (("pad_id", pad_id), ("bos_id", bos_id), ("eos_id", eos_id)):
+        check_int(value, name, min=0, max=tgt_vocab_size - 1)
     enc = make_encoder(encoder, src_vocab_size, emb_dim, hidden, pad_id=pad_id,
                        **(encoder_kwargs or {}))
     dec = make_decoder(decoder, tgt_vocab_size, emb_dim, hidden, context_dim=enc.hidden_size,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from companion.decoding import greedy_search
+from companion.model_utils import eval_mode, model_device
 from companion.models.encoders import RNNEncoder
 
 
@@ -70,24 +72,25 @@ def trace_greedy(model, data, sentence: str, *, max_len: int = 30, alternatives:
     if not isinstance(alternatives, int) or alternatives < 0:
         raise ValueError(f"alternatives must be an integer ≥ 0, got {alternatives!r}")
     tokens, src, lengths = _source(data, sentence)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    enc = model.encode(src.to(device), lengths.to(device))
-    state = model.decoder.init_state(enc)
-    itos, prev, steps = data.tgt_vocab.itos, data.tgt_vocab.bos_id, []
-    for _ in range(max_len):
-        logits, state, weights = model.decoder.step(torch.tensor([prev], device=device), state)
-        probs = logits[0].softmax(-1)
+    itos, recorded = data.tgt_vocab.itos, []
+
+    def step(prev_tokens: torch.Tensor, state):  # greedy_search's step, recording what it sees
+        logits, state, weights = model.decoder.step(prev_tokens, state)
+        recorded.append((int(prev_tokens[0]), logits[0].softmax(-1), weights))
+        return logits.log_softmax(-1), state
+
+    with eval_mode(model):
+        device = model_device(model)
+        enc = model.encode(src.to(device), lengths.to(device))
+        greedy_search(step, model.decoder.init_state(enc), bos_id=data.tgt_vocab.bos_id,
+                      eos_id=data.tgt_vocab.eos_id, max_len=max_len)
+    steps = []
+    for prev, probs, weights in recorded:
         top = probs.topk(min(alternatives + 1, len(probs)))
         ids, ps = top.indices.tolist(), top.values.tolist()
         runners_up = [(itos[i], p) for i, p in zip(ids[1:], ps[1:])]
         steps.append(DecoderStep(itos[prev], itos[ids[0]], ps[0], runners_up,
                                  None if weights is None else weights[0].tolist()))
-        prev = ids[0]
-        if prev == data.tgt_vocab.eos_id:
-            break
-    model.train(was_training)
     return SequenceTrace(tokens, enc.outputs[0].cpu(), enc.context[0].cpu(), steps)
 
 
@@ -99,11 +102,8 @@ def trace_bidirectional(encoder: RNNEncoder, data, sentence: str) -> Bidirection
         raise ValueError("trace_bidirectional needs a bidirectional RNNEncoder with "
                          "summary='last' (make_encoder('bigru', ...) or 'bilstm')")
     tokens, src, lengths = _source(data, sentence)
-    device = next(encoder.parameters()).device
-    was_training = encoder.training
-    encoder.eval()
-    out = encoder(src.to(device), lengths.to(device))
-    encoder.train(was_training)
+    with eval_mode(encoder):
+        out = encoder(src.to(model_device(encoder)), lengths.to(model_device(encoder)))
     half = encoder.hidden_size // 2
     states = out.outputs[0].cpu()
     return BidirectionalTrace(tokens, states[:, :half], states[:, half:], out.context[0].cpu())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 
+from companion.model_utils import model_device
 from companion.plot.diagrams import BOX, _arrow, _box, _canvas, _check_n_values, _label, format_vector
 from companion.prob.gaussian import fig_5_5_loss, kl_to_standard_normal
 
@@ -163,7 +164,7 @@ def trace_vae(model, image: torch.Tensor, *, generator: torch.Generator | None =
     loss terms ``recon`` (−log p(x|z)), ``fig_5_5_loss`` and ``kl`` (5-17)."""
     if not isinstance(image, torch.Tensor) or image.dim() != 3:
         raise ValueError(f"image must be one [C, H, W] tensor, got {getattr(image, 'shape', type(image))}")
-    device = next(model.parameters()).device
+    device = model_device(model)
     x = image[None].to(device)
     with torch.no_grad():
         mu, logvar = (t[0].cpu() for t in model.encode(x))

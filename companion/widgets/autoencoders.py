@@ -15,11 +15,14 @@ from torch import nn
 from companion.model_utils import eval_mode, model_device
 from companion.models.autoencoders import add_noise
 from companion.plot.images import plot_codes, plot_images
+from companion.validation import check_float, check_int, check_tensor
 
 
 def _check_images(images: torch.Tensor, at_least: int = 1) -> None:
-    if not isinstance(images, torch.Tensor) or images.dim() != 4 or len(images) < at_least:
-        raise ValueError(f"images must be a tensor [N, C, H, W] with N >= {at_least}")
+    check_tensor(images, "images", dim=4, dtype="float", finite=True)
+    if len(images) < at_least:
+        raise ValueError(f"images must be a tensor [N, C, H, W] with N ≥ {at_least}, got "
+                         f"{len(images)} image(s)")
 
 
 @torch.no_grad()
@@ -27,6 +30,8 @@ def denoise(model: nn.Module, clean: torch.Tensor, noise_level: float, *, seed: 
             ) -> tuple[torch.Tensor, torch.Tensor]:
     """(noisy input, model's reconstruction) for ``clean`` images corrupted at ``noise_level``."""
     _check_images(clean)
+    check_float(noise_level, "noise_level", min=0.0)
+    check_int(seed, "seed", min=0)
     noisy = add_noise(clean, noise_level, generator=torch.Generator().manual_seed(seed))
     with eval_mode(model):
         return noisy, model.reconstruct(noisy.to(model_device(model))).cpu()
@@ -63,8 +68,8 @@ def perturb_codes(model: nn.Module, images: torch.Tensor, noise_scale: float, *,
     on different scales. ``noise_scale = 0`` decodes the plain code (a plain autoencoder).
     """
     _check_images(images, at_least=2)
-    if noise_scale < 0:
-        raise ValueError(f"noise_scale must be >= 0, got {noise_scale}")
+    check_float(noise_scale, "noise_scale", min=0.0)
+    check_int(seed, "seed", min=0)
     with eval_mode(model):
         codes = model.code(images.to(model_device(model)))
         spread = codes.std(0, keepdim=True)
@@ -80,8 +85,10 @@ def latent_noise_figure(models: Mapping[str, nn.Module], images: torch.Tensor,
     """
     import matplotlib.pyplot as plt
 
-    if not models:
-        raise ValueError("give at least one model, e.g. {'AE': ae, 'VAE': vae}")
+    if not isinstance(models, Mapping) or not models:
+        raise ValueError("give at least one model as a dict, e.g. {'AE': ae, 'VAE': vae}")
+    _check_images(images, at_least=2)
+    check_float(noise_scale, "noise_scale", min=0.0)
     rows, labels, errors = [images.cpu()], ["input"], []
     for name, model in models.items():
         decoded = perturb_codes(model, images, noise_scale, seed=seed)
@@ -104,6 +111,8 @@ def latent_explorer_figure(model: nn.Module, z1: float = 0.0, z2: float = 0.0, *
 
     if getattr(model, "code_dim", 2) != 2:
         raise ValueError("the latent explorer needs a model with a 2-D latent space")
+    z1 = check_float(z1, "z1")
+    z2 = check_float(z2, "z2")
     with eval_mode(model), torch.no_grad():
         image = model.decode(torch.tensor([[z1, z2]], dtype=torch.float32,
                                           device=model_device(model))).cpu()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from companion.decoding import beam_search
 from companion.model_utils import eval_mode, model_device
 from companion.plot.decoding import plot_nbest
+from companion.validation import check_int
 
 MAX_WIDTH = 10
 
@@ -32,8 +33,8 @@ def nbest(model, data, index: int, *, beam_width: int, max_len: int = 30,
     """The ``beam_width`` best hypotheses of a beam of that width for example ``index`` of ``data``."""
     from companion.data.vocab import detokenize, tokenize
 
-    if not isinstance(index, int) or not 0 <= index < len(data):
-        raise ValueError(f"index must be an integer in 0…{len(data) - 1}, got {index!r}")
+    check_int(index, "index", min=0, max=len(data) - 1)
+    check_int(beam_width, "beam_width", min=1)
     with eval_mode(model):
         batch = data.batch([index]).to(model_device(model))
         hyps = beam_search(model.step, model.init_state(batch.src, batch.src_lengths),
@@ -52,8 +53,8 @@ def nbest(model, data, index: int, *, beam_width: int, max_len: int = 30,
 def beam_width_view(beam_width: int, *, model, data, index: int, max_len: int = 30,
                     max_width: int = MAX_WIDTH):
     """The slider's callback: a figure of the n-best list of a beam of width ``beam_width``."""
-    if not isinstance(beam_width, int) or not 1 <= beam_width <= max_width:
-        raise ValueError(f"beam_width must be an integer in 1…{max_width}, got {beam_width!r}")
+    check_int(max_width, "max_width", min=1)
+    check_int(beam_width, "beam_width", min=1, max=max_width)
     rows = nbest(model, data, index, beam_width=beam_width, max_len=max_len)
     total = sum(math.exp(r.log_prob) for r in rows)
     title = (f"beam width K = {beam_width}: the {len(rows)} best outputs for example {index} "
@@ -68,8 +69,8 @@ def beam_width_slider(model, data, index: int, *, value: int = 5, max_width: int
 
     from companion.widgets.sliders import slider_widget
 
-    if not 1 <= value <= max_width:
-        raise ValueError(f"value must lie in 1…{max_width}, got {value}")
+    check_int(max_width, "max_width", min=1)
+    check_int(value, "value", min=1, max=max_width)
 
     def view(beam_width: int):
         return beam_width_view(beam_width, model=model, data=data, index=index, max_len=max_len,

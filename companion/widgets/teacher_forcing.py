@@ -12,15 +12,16 @@ from typing import Mapping
 from companion.inference import decode_data
 from companion.metrics.position import teacher_forced_predictions
 from companion.plot.decoding import plot_teacher_forcing
+from companion.validation import check_float, check_int
 
 
 def _check(models: Mapping[float, object], ratio: float, data, index: int) -> None:
-    if not models:
+    if not isinstance(models, Mapping) or not models:
         raise ValueError("give at least one trained model, as {ratio: model}")
+    check_float(ratio, "ratio")
     if ratio not in models:
         raise ValueError(f"no model trained with ratio {ratio!r}; available: {sorted(models)}")
-    if not isinstance(index, int) or not 0 <= index < len(data):
-        raise ValueError(f"index must be an integer in 0…{len(data) - 1}, got {index!r}")
+    check_int(index, "index", min=0, max=len(data) - 1)
 
 
 def teacher_forcing_view(ratio: float, *, models: Mapping[float, object], data, index: int,

@@ -16,6 +16,7 @@ import torch
 
 from companion.data.vocab import UNK, detokenize, tokenize
 from companion.decoding import beam_search
+from companion.model_utils import eval_mode, model_device
 
 MAX_WIDTH = 10
 
@@ -70,21 +71,16 @@ def translate_own_sentence(translators: Mapping[str, object], text: str, directi
     src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
     ids = src_vocab.encode(words)
     unknown = [w for w, i in zip(words, ids) if i == src_vocab.unk_id]
-    device = next(model.parameters()).device
+    device = model_device(model)
     src = torch.tensor([ids], device=device)
     lengths = torch.tensor([len(ids)], device=device)
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            hyps = beam_search(model.step, model.init_state(src, lengths), bos_id=model.bos_id,
-                               eos_id=model.eos_id, beam_width=beam_width, n_best=beam_width,
-                               max_len=translator.settings.max_len)[0]
-            best = hyps[0].tokens or [model.eos_id]
-            tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
-            weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
-    finally:
-        model.train(was_training)
+    with eval_mode(model), torch.no_grad():
+        hyps = beam_search(model.step, model.init_state(src, lengths), bos_id=model.bos_id,
+                           eos_id=model.eos_id, beam_width=beam_width, n_best=beam_width,
+                           max_len=translator.settings.max_len)[0]
+        best = hyps[0].tokens or [model.eos_id]
+        tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
+        weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
     nbest = [(detokenize(tgt_vocab.decode(h.tokens), translator.tgt_lang), h.score) for h in hyps]
     output_tokens = [tgt_vocab.itos[i] for i in best]
     source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids)]
