@@ -21,7 +21,6 @@ import time
 
 import torch
 
-import companion
 from _common import add_runtime_args, setup_runtime
 from companion.data import Seq2SeqData, generate_pairs
 from companion.models import make_seq2seq, make_transformer, seq2seq_loss
