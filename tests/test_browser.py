@@ -258,8 +258,13 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
     target = 0.15 if handle_at > 0.5 else 0.85  # drag away from where the default sits
     page.mouse.move(track["x"] + target * track["width"], box["y"] + box["height"] / 2, steps=8)
     page.mouse.up()
-    page.wait_for_function(f"([cell, before]) => ({CELL_OUTPUT_JS})(cell) !== before",
-                           arg=[cell.element_handle(), before], timeout=60_000)
+    try:
+        page.wait_for_function(f"([cell, before]) => ({CELL_OUTPUT_JS})(cell) !== before",
+                               arg=[cell.element_handle(), before], timeout=60_000)
+    except Exception:
+        BUILD.mkdir(exist_ok=True)
+        page.screenshot(path=str(BUILD / "browser-widget.png"))
+        raise
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.wait_for_timeout(500)
     BUILD.mkdir(exist_ok=True)
@@ -343,8 +348,8 @@ wave(1.0, 2)
 plt.show()
 slider_widget(wave, freq=FloatSlider(value=1.0, min=0.5, max=3.0, step=0.5, description="freq"),
               phase=IntSlider(value=2, min=0, max=3, description="phase"))"""
-TALL_CELL = "## A slide with too much on it\n\n" + "\n".join(f"- point {k}: " + "words " * 12
-                                                             for k in range(40))
+TALL_CELL = ("## A table too long for one slide\n\n| k | k² |\n|---|---|\n"  # a table cannot be cut
+             + "\n".join(f"| {k} | {k * k} |" for k in range(40)))
 
 
 @pytest.fixture(scope="module")
@@ -408,7 +413,8 @@ def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
             page.wait_for_timeout(300)
         _drag_static_slider(page)
         BUILD.mkdir(exist_ok=True)
-        page.screenshot(path=str(BUILD / f"browser-static-slider-{url.suffixes[0][1:]}.png"))
+        kind = "deck" if "slides" in url.name else "page"
+        page.screenshot(path=str(BUILD / f"browser-static-slider-{kind}.png"))
         page.close()
         assert blocked == [], f"{url.name} asked the network for {blocked}"
 
@@ -451,6 +457,6 @@ def test_every_slide_of_every_deck_fits_the_frame(browser, built_site, tmp_path)
     page.close()
     print("\n".join(f"{name}: {r['count']} slides, {r['shrunk']} shrunk (smallest zoom "
                     f"{r['smallest']:.2f})" for name, r in report.items()))
-    assert report[f"{stem}.slides.html"]["shrunk"] >= 1  # the tall slide needed shrinking
+    assert report[f"{stem}.slides.html"]["shrunk"] >= 1  # the long table needed shrinking
     tall = {name: r["tall"] for name, r in report.items() if r["tall"]}
     assert tall == {}, f"slides taller than the frame: {tall}"

@@ -92,7 +92,7 @@ class TransformerDecoder(SequenceDecoder):
         for layer in self.layers.layers:
             empty = memory.new_empty(memory.shape[0], self.nhead, 0, self.hidden_size // self.nhead)
             keys, values = self._project(layer.multihead_attn, memory, 1, 3)
-            caches.append((empty, empty, keys, values))
+            caches.append((empty, empty, keys.contiguous(), values.contiguous()))
         return prefix, memory, enc.mask, tuple(caches)
 
     def decode(self, tgt_in: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, torch.Tensor]:
@@ -161,15 +161,22 @@ class TransformerDecoder(SequenceDecoder):
         return heads.permute(2, 0, 3, 1, 4).unbind(0)  # each [B, H, T, Dh]
 
     def _attend(self, attn: nn.MultiheadAttention, q, keys, values, blocked, *, keep_weights=False):
-        """Scaled dot-product attention of one query position, heads merged, output projection."""
-        scores = q @ keys.transpose(-2, -1) / math.sqrt(q.shape[-1])  # [B, H, 1, t or S]
+        """Scaled dot-product attention of one query position, heads merged, output projection.
+
+        ``q [B, H, 1, Dh]``; ``keys``, ``values [B, H, t, Dh]`` (contiguous, so that the batched
+        products read the cache in place rather than copying it every step).
+        """
+        (b, h, _, dh), t = q.shape, keys.shape[2]
+        scores = torch.bmm(q.reshape(b * h, 1, dh), keys.reshape(b * h, t, dh).transpose(1, 2))
+        scores = scores.view(b, h, 1, t) / math.sqrt(dh)
         if blocked is not None:
             scores = scores.masked_fill(blocked, float("-inf"))
         weights = scores.softmax(-1)
         if keep_weights:
             self._last_weights = weights.mean(1)[:, 0]  # [B, S], averaged over heads
-        out = nn.functional.dropout(weights, attn.dropout, self.training) @ values
-        return attn.out_proj(out.transpose(1, 2).flatten(2))  # [B, 1, D]
+        weights = nn.functional.dropout(weights, attn.dropout, self.training)
+        out = torch.bmm(weights.view(b * h, 1, t), values.reshape(b * h, t, dh))  # [B·H, 1, Dh]
+        return attn.out_proj(out.view(b, h * dh)[:, None])  # [B, 1, D]
 
 
 def _unit_scale_init(embedding: nn.Embedding) -> None:
