@@ -13,6 +13,8 @@ from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 import torch
 from torch import nn
 
+from companion.validation import check_int
+
 
 class BatchedData(Protocol):
     """What :func:`predict_batches` needs: a length and padded batches by index
@@ -72,8 +74,7 @@ def predict_batches(model: nn.Module, data: BatchedData, predict: Callable[[nn.M
     are concatenated. The model runs in eval mode without gradients (its mode is restored after),
     on ``device`` (default: the model's own device).
     """
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer ≥ 1, got {batch_size!r}")
+    check_int(batch_size, "batch_size", min=1)
     device = model_device(model) if device is None else device
     results: list = []
     with eval_mode(model):

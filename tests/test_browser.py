@@ -250,14 +250,15 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
     before = cell.evaluate(CELL_OUTPUT_JS)
 
     handle = slider.locator(".noUi-handle").first
-    box = handle.bounding_box()
-    track = slider.locator(".noUi-target, .slider").first.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
+    track_locator = slider.locator(".noUi-target, .slider").first
+    handle.scroll_into_view_if_needed()
+    box, track = handle.bounding_box(), track_locator.bounding_box()
     handle_at = (box["x"] + box["width"] / 2 - track["x"]) / track["width"]
     target = 0.15 if handle_at > 0.5 else 0.85  # drag away from where the default sits
-    page.mouse.move(track["x"] + target * track["width"], box["y"] + box["height"] / 2, steps=8)
-    page.mouse.up()
+    # drag_to scrolls both ends into view and reads their positions at the moment of the drag:
+    # JupyterLab's windowed notebook may move cells between a bounding_box() and a mouse move.
+    handle.drag_to(track_locator, target_position={"x": target * track["width"],
+                                                   "y": track["height"] / 2})
     try:
         page.wait_for_function(f"([cell, before]) => ({CELL_OUTPUT_JS})(cell) !== before",
                                arg=[cell.element_handle(), before], timeout=60_000)

@@ -55,7 +55,7 @@ def test_encoder_rejects_bad_images():
         enc(torch.zeros(2, 1, 16, 16))
     with pytest.raises(ValueError, match="at least"):
         enc(torch.zeros(2, 3, 1, 16))
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="must be an integer ≥ 1"):
         CNNImageEncoder(hidden=0)
 
 

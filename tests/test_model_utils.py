@@ -51,6 +51,6 @@ def test_predict_batches_keeps_the_order_and_restores_the_mode():
     out = predict_batches(net, data, first_token, batch_size=4)
     assert out == [ids[0] for ids in data.src_ids]
     assert seen == [False, False, False] and net.training
-    for bad in (0, 2.5, True):
-        with pytest.raises(ValueError, match="batch_size"):
+    for bad, error in ((0, ValueError), (2.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="batch_size must be an integer ≥ 1"):
             predict_batches(net, data, first_token, batch_size=bad)

@@ -12,7 +12,7 @@ from typing import Iterator, Sequence
 
 import torch
 
-from companion.data.text_tasks import Pair
+from companion.data.text_tasks import Pair, check_pairs
 from companion.data.vocab import TOKENIZERS, Vocab, tokenize
 from companion.validation import (check_bool, check_choice, check_int, check_str_sequence,
                                   check_tensor, describe)
@@ -110,17 +110,6 @@ class Seq2SeqBatch(TensorBatch):
         return self.src.shape[0]
 
 
-def _check_pairs(pairs: Sequence[Pair]) -> None:
-    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
-        raise TypeError(f"pairs must be a list of Pair(src, tgt), got {describe(pairs)}")
-    if len(pairs) == 0:
-        raise ValueError("no sentence pairs given")
-    for k, p in enumerate(pairs):
-        if not isinstance(p, Pair):
-            raise TypeError(f"pairs[{k}] must be a Pair(src, tgt), got {describe(p)}; "
-                            "build them with Pair(source, target)")
-
-
 class Seq2SeqData(BatchedData):
     """Sentence pairs together with their tokenisation and vocabularies.
 
@@ -130,7 +119,7 @@ class Seq2SeqData(BatchedData):
 
     def __init__(self, pairs: Sequence[Pair], src_lang: str, tgt_lang: str,
                  src_vocab: Vocab, tgt_vocab: Vocab):
-        _check_pairs(pairs)
+        check_pairs(pairs)
         check_choice(src_lang, "src_lang", sorted(TOKENIZERS))
         check_choice(tgt_lang, "tgt_lang", sorted(TOKENIZERS))
         for name, vocab in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab)):
@@ -150,7 +139,7 @@ class Seq2SeqData(BatchedData):
     @classmethod
     def from_pairs(cls, pairs: Sequence[Pair], src_lang: str, tgt_lang: str, *,
                    src_vocab: Vocab | None = None, tgt_vocab: Vocab | None = None) -> "Seq2SeqData":
-        _check_pairs(pairs)
+        check_pairs(pairs)
         src_vocab = src_vocab or Vocab.build(tokenize(p.src, src_lang) for p in pairs)
         tgt_vocab = tgt_vocab or Vocab.build(tokenize(p.tgt, tgt_lang) for p in pairs)
         return cls(pairs, src_lang, tgt_lang, src_vocab, tgt_vocab)

@@ -117,9 +117,13 @@ def moon_phases(shadows, *, size: int = 28, copies: int = 1, noise: float = 0.0,
 
     Returns (images ``[N, 1, size, size]`` float32, shadow fractions ``[N]``).
     """
-    shadows = [float(f) for f in shadows]
-    if not shadows or copies < 1:
-        raise ValueError("give at least one shadow fraction and copies >= 1")
+    if isinstance(shadows, (str, bytes)) or not hasattr(shadows, "__iter__"):
+        raise TypeError(f"shadows must be a list of fractions in [0, 1], got {shadows!r}")
+    shadows = [check_probability(f, f"shadows[{i}]") for i, f in enumerate(shadows)]
+    if not shadows:
+        raise ValueError("give at least one shadow fraction")
+    check_int(copies, "copies", min=1)
+    check_int(seed, "seed", min=0)
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for f in shadows:

@@ -24,6 +24,7 @@ import torch
 
 from companion.data.batching import BatchedData, TensorBatch, pad_targets
 from companion.data.vocab import Vocab, tokenize
+from companion.validation import check_float, check_int
 
 SHAPES = ("circle", "square", "triangle")
 COLOURS = {"red": (1.0, 0.15, 0.15), "green": (0.15, 0.85, 0.15), "blue": (0.2, 0.35, 1.0),
@@ -156,12 +157,10 @@ def generate_shapes(n: int, *, image_size: int = 32, seed: int = 0, noise: float
     ``image_size`` ≥ 16 keeps every shape at least a few pixels wide; ``noise`` adds Gaussian
     pixel noise of that standard deviation (then clips to [0, 1]).
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"n (the number of images) must be a positive integer, got {n!r}")
-    if not isinstance(image_size, int) or image_size < 16:
-        raise ValueError(f"image_size must be an integer ≥ 16 so shapes stay recognisable, got {image_size!r}")
-    if not 0 <= noise <= 0.2:
-        raise ValueError(f"noise must lie in [0, 0.2] (larger values drown the shapes), got {noise}")
+    check_int(n, "n (the number of images)", min=1, max=1_000_000)
+    check_int(image_size, "image_size (≥ 16 keeps the shapes recognisable)", min=16, max=1024)
+    check_float(noise, "noise (larger values drown the shapes)", min=0.0, max=0.2)
+    check_int(seed, "seed", min=0)
     rng = random.Random(f"shapes-{seed}")
     pixel_rng = np.random.default_rng(seed)
     scenes = [random_scene(rng, image_size) for _ in range(n)]

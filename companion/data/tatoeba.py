@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from companion.data.cache import DataUnavailableError, data_root, write_file
-from companion.data.text_tasks import Pair, split_pairs
+from companion.data.text_tasks import Pair, check_pairs, split_pairs
 from companion.data.vocab import tokenize_en, tokenize_zh
+from companion.validation import check_bool, check_int
 
 TATOEBA_URL = "https://www.manythings.org/anki/cmn-eng.zip"
 RELATIVE_PATH = Path("tatoeba") / "cmn.txt"
@@ -159,8 +160,9 @@ def filter_pairs(pairs: Sequence[Pair], *, max_src_len: int, max_tgt_len: int
 
     Returns ``(kept, n_duplicates, n_too_long)``.
     """
-    if max_src_len < 1 or max_tgt_len < 1:
-        raise ValueError(f"length limits must be ≥ 1, got {max_src_len} and {max_tgt_len}")
+    check_pairs(pairs, allow_empty=True)
+    check_int(max_src_len, "max_src_len", min=1)
+    check_int(max_tgt_len, "max_tgt_len", min=1)
     seen: set[Pair] = set()
     kept, n_dup, n_long = [], 0, 0
     for p in pairs:
@@ -178,6 +180,7 @@ def filter_pairs(pairs: Sequence[Pair], *, max_src_len: int, max_tgt_len: int
 def split_by_source(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), *,
                     seed: int = 0) -> list[list[Pair]]:
     """Seeded split in which all translations of one English sentence land in the same part."""
+    check_pairs(pairs)
     by_source: dict[str, list[Pair]] = {}
     for p in pairs:
         by_source.setdefault(p.src, []).append(p)
@@ -198,6 +201,10 @@ def load_tatoeba(root: str | Path | None = None, *, path: str | Path | None = No
     instructions when there is no file and no download. ``simplified`` converts the Chinese
     side to Simplified characters before duplicates are dropped.
     """
+    check_bool(download, "download")
+    check_bool(simplified, "simplified")
+    check_int(max_src_len, "max_src_len", min=1)
+    check_int(max_tgt_len, "max_tgt_len", min=1)
     file = Path(path) if path is not None else tatoeba_path(root)
     if not file.is_file():
         if path is not None or not download:
@@ -219,6 +226,7 @@ def load_tatoeba(root: str | Path | None = None, *, path: str | Path | None = No
 
 def references_by_source(pairs: Sequence[Pair]) -> tuple[list[str], list[list[str]]]:
     """Group pairs by English sentence: ``(sources, references)`` with every known translation."""
+    check_pairs(pairs, allow_empty=True)
     grouped: dict[str, list[str]] = {}
     for p in pairs:
         grouped.setdefault(p.src, []).append(p.tgt)

@@ -118,6 +118,18 @@ TASKS: dict[str, TaskSpec] = {
 }
 
 
+def check_pairs(pairs: Sequence[Pair], name: str = "pairs", *, allow_empty: bool = False) -> None:
+    """``pairs`` must be a list of :class:`Pair` (a ``TypeError`` names the first that is not)."""
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Sequence):
+        raise TypeError(f"{name} must be a list of Pair(src, tgt), got {describe(pairs)}")
+    if len(pairs) == 0 and not allow_empty:
+        raise ValueError(f"{name} is empty: no sentence pairs given")
+    for k, p in enumerate(pairs):
+        if not isinstance(p, Pair):
+            raise TypeError(f"{name}[{k}] must be a Pair(src, tgt), got {describe(p)}; "
+                            "build them with Pair(source, target)")
+
+
 def get_task(name: str) -> TaskSpec:
     """The :class:`TaskSpec` of a task by name (one of :data:`TASKS`)."""
     check_choice(name, "task", sorted(TASKS))

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from companion.models.decoders import AttentionDecoder
-from companion.models.encoders import Encoder, EncoderOutput
+from companion.models.encoders import Encoder, EncoderOutput, check_sizes
 from companion.models.seq2seq import EncoderDecoder
 
 
@@ -43,8 +43,10 @@ class CNNImageEncoder(Encoder):
     def __init__(self, hidden: int = 64, channels: tuple[int, ...] = (32, 64), *,
                  in_channels: int = 3, coordinates: bool = True):
         super().__init__()
-        if hidden < 1 or in_channels < 1 or not channels or min(channels) < 1:
-            raise ValueError("hidden, in_channels and every entry of channels must be positive")
+        check_sizes(hidden=hidden, in_channels=in_channels)
+        if isinstance(channels, (str, bytes)) or not isinstance(channels, (tuple, list)) or not channels:
+            raise ValueError(f"channels must be a non-empty tuple of channel counts, got {channels!r}")
+        check_sizes(**{f"channels[{i}]": c for i, c in enumerate(channels)})
         self.in_channels, self.coordinates, self.hidden_size = in_channels, coordinates, hidden
         layers: list[nn.Module] = []
         previous = in_channels + (2 if coordinates else 0)
