@@ -86,7 +86,7 @@ PROFILES: dict[str, dict[str, dict]] = {
     "smoke": {kind: dict(hidden=32, emb_dim=16, layers=1, epochs=1, min_freq=1, max_len=12)
               for kind in KINDS},
     "cpu": {"gru": dict(hidden=256, emb_dim=128, epochs=4),
-            "transformer": dict(hidden=128, layers=2, heads=4, epochs=8)},
+            "transformer": dict(hidden=128, layers=2, heads=4, epochs=4)},
     "full": {"gru": dict(hidden=512, emb_dim=256, epochs=20, lr=1e-3),
              "transformer": dict(hidden=512, layers=3, heads=8, dropout=0.2, epochs=20, lr=5e-4)},
 }
