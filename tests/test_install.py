@@ -75,7 +75,7 @@ def colab_like(tmp_path_factory) -> dict:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     env = _clean_env(venv)
-    _run([str(python), "-m", "pip", "install", "--quiet", str(wheel), *COLAB_LIKE], env=env, cwd=home)
+    _run([str(python), "-m", "pip", "install", "--quiet", "--no-compile", str(wheel), *COLAB_LIKE], env=env, cwd=home)
     return {"home": home, "venv": venv, "python": python, "env": env}
 
 
