@@ -95,8 +95,9 @@ def test_key_value_cache_gives_the_log_probs_and_weights_of_rerunning_the_prefix
             lp_uncached, uncached, w_uncached = model.decoder.step(tgt[:, t], uncached)
             assert torch.allclose(lp_cached, lp_uncached, atol=1e-5), f"step {t}"
             assert torch.allclose(w_cached, w_uncached, atol=1e-6), f"step {t}"
-            for self_keys, self_values, mem_keys, _ in cached[3]:  # one new key per step
-                assert self_keys.shape == (4, 4, t + 1, 8) and mem_keys.shape == (4, 4, 7, 8)
+            for self_keys, self_values, mem_keys, mem_values, mem_bias in cached[3]:
+                assert self_keys.shape == self_values.shape == (4, 4, t + 1, 8)  # one new key per step
+                assert mem_keys.shape == mem_values.shape == (4, 7 * 4, 32) and mem_bias.shape == (4, 1, 28)
 
 
 def test_a_cached_step_reads_the_prefix_only_through_the_cache():
@@ -110,7 +111,7 @@ def test_a_cached_step_reads_the_prefix_only_through_the_cache():
         scrambled = (torch.zeros_like(prefix), torch.zeros_like(memory), mask, caches)
         expected = model.step(tgt[:, 4], state)[0]
         assert torch.equal(model.step(tgt[:, 4], scrambled)[0], expected)
-        emptied = (prefix, memory, mask, tuple((k * 0, v * 0, mk, mv) for k, v, mk, mv in caches))
+        emptied = (prefix, memory, mask, tuple((k * 0, v * 0, *memory) for k, v, *memory in caches))
         assert not torch.allclose(model.step(tgt[:, 4], emptied)[0], expected, atol=1e-3)
 
 

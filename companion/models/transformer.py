@@ -22,8 +22,9 @@ decoder over the whole prefix ``y_1 … y_t``: t positions, so a sentence of T t
 O(T²) position computations. But thanks to the causal mask, the keys and values that earlier
 positions produce never change when a token is appended. A cached step therefore computes only
 the new position: its query attends to the stored keys/values of the prefix plus its own, and
-the encoder–decoder attention reads keys/values of the memory projected once, in ``init_state``.
-Same numbers, O(T) work per sentence. ``kv_cache=False`` keeps the re-run-the-prefix decoder
+the encoder–decoder attention reads keys/values of the memory projected once, in ``init_state``
+(folded there with the query and output projections, so that all heads take two batched
+products per step). Same numbers, O(T) work per sentence. ``kv_cache=False`` keeps the re-run-the-prefix decoder
 for comparison (``benchmarks/transformer_vs_rnn.py``, notebook 5.3.6).
 """
 from __future__ import annotations
@@ -38,8 +39,9 @@ from companion.models.decoders import SequenceDecoder, check_tokens
 from companion.models.encoders import EncoderOutput, TransformerEncoder, sinusoidal_positions
 from companion.models.seq2seq import EncoderDecoder
 
-#: per layer: (self-attention keys, values [B, H, t, Dh], memory keys, values [B, H, S, Dh])
-LayerCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+#: per layer: self-attention keys and values of the prefix ``[B, H, t, Dh]``, then the folded
+#: memory of ``TransformerDecoder._fold_memory``: keys, values ``[B, S·H, D]`` and bias ``[B, 1, S·H]``
+LayerCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
@@ -91,9 +93,28 @@ class TransformerDecoder(SequenceDecoder):
         caches = []
         for layer in self.layers.layers:
             empty = memory.new_empty(memory.shape[0], self.nhead, 0, self.hidden_size // self.nhead)
-            keys, values = self._project(layer.multihead_attn, memory, 1, 3)
-            caches.append((empty, empty, keys.contiguous(), values.contiguous()))
+            caches.append((empty, empty, *self._fold_memory(layer.multihead_attn, memory, enc.mask)))
         return prefix, memory, enc.mask, tuple(caches)
+
+    def _fold_memory(self, attn: nn.MultiheadAttention, memory: torch.Tensor, mask: torch.Tensor):
+        """What the encoder–decoder attention needs of the memory, computed once per sentence.
+
+        Per source position s and head h, with key k and value v of s in head h:
+        query · k / √Dh = x · (W_qᵀ k / √Dh) + b_q · k / √Dh, and the output projection of
+        weight · v is weight · (W_o v). So the step needs only ``memory_keys [B, S·H, D]``
+        (the W_qᵀ k / √Dh), ``memory_bias [B, 1, S·H]`` (b_q · k / √Dh, and -inf on padding) and
+        ``memory_values [B, S·H, D]`` (the W_o v): two batched products per step, all heads at once.
+        """
+        d, h = self.hidden_size, self.nhead
+        keys, values = self._project(attn, memory, 1, 3)  # [B, H, S, Dh]
+        scale = (d // h) ** -0.5
+        w_q, b_q = attn.in_proj_weight[:d].view(h, d // h, d), attn.in_proj_bias[:d].view(h, d // h)
+        memory_keys = torch.einsum("bhsk,hkd->bshd", keys, w_q).flatten(1, 2) * scale
+        bias = torch.einsum("bhsk,hk->bsh", keys, b_q) * scale
+        bias = bias.masked_fill(~mask[:, :, None], float("-inf")).flatten(1)[:, None]
+        w_o = attn.out_proj.weight.view(d, h, d // h)
+        memory_values = torch.einsum("bhsk,dhk->bshd", values, w_o).flatten(1, 2)
+        return memory_keys, memory_values, bias
 
     def decode(self, tgt_in: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits ``[B, T, V]``: position t sees ``tgt_in[:, :t+1]`` and every real source position.
@@ -135,22 +156,24 @@ class TransformerDecoder(SequenceDecoder):
         if t > self.positions.shape[0]:
             raise ValueError(f"targets longer than max_len={self.positions.shape[0]} tokens")
         x = self.embed(prefix[:, -1:]) * math.sqrt(self.hidden_size) + self.positions[t - 1:t]
-        x = self.dropout(x)  # [B, 1, D]
-        blocked = ~mask[:, None, None, :]  # [B, 1, 1, S]: padding of the source
+        x = self._dropout(self.dropout, x)  # [B, 1, D]
         new_caches = []
-        for i, (layer, (keys, values, mem_keys, mem_values)) in enumerate(zip(self.layers.layers, caches)):
+        for i, (layer, (keys, values, *memory_cache)) in enumerate(zip(self.layers.layers, caches)):
             q, k, v = self._project(layer.self_attn, layer.norm1(x), 0, 3)
             keys, values = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
-            x = x + layer.dropout1(self._attend(layer.self_attn, q, keys, values, None))
-            q = self._project(layer.multihead_attn, layer.norm2(x), 0, 1)[0]
-            out = self._attend(layer.multihead_attn, q, mem_keys, mem_values, blocked,
-                               keep_weights=i == len(caches) - 1)
-            x = x + layer.dropout2(out)
-            h = layer.norm3(x)
-            x = x + layer.dropout3(layer.linear2(layer.dropout(layer.activation(layer.linear1(h)))))
-            new_caches.append((keys, values, mem_keys, mem_values))
+            out = self._attend_prefix(layer.self_attn, q, keys, values)
+            x = x + self._dropout(layer.dropout1, out)
+            out = self._attend_memory(layer.multihead_attn, layer.norm2(x), *memory_cache,
+                                      keep_weights=i == len(caches) - 1)
+            x = x + self._dropout(layer.dropout2, out)
+            h = layer.linear2(self._dropout(layer.dropout, layer.activation(layer.linear1(layer.norm3(x)))))
+            x = x + self._dropout(layer.dropout3, h)
+            new_caches.append((keys, values, *memory_cache))
         logits = self.out(self.layers.norm(x))[:, 0]
         return logits, (prefix, memory, mask, tuple(new_caches)), self._last_weights
+
+    def _dropout(self, dropout: nn.Dropout, x: torch.Tensor) -> torch.Tensor:
+        return dropout(x) if self.training else x
 
     def _project(self, attn: nn.MultiheadAttention, x: torch.Tensor, start: int, stop: int):
         """Rows ``start:stop`` of (query, key, value) = ``x W^T + b``, split into heads ``[B, H, T, Dh]``."""
@@ -160,23 +183,28 @@ class TransformerDecoder(SequenceDecoder):
         heads = projected.unflatten(-1, (stop - start, self.nhead, d // self.nhead))
         return heads.permute(2, 0, 3, 1, 4).unbind(0)  # each [B, H, T, Dh]
 
-    def _attend(self, attn: nn.MultiheadAttention, q, keys, values, blocked, *, keep_weights=False):
-        """Scaled dot-product attention of one query position, heads merged, output projection.
-
-        ``q [B, H, 1, Dh]``; ``keys``, ``values [B, H, t, Dh]`` (contiguous, so that the batched
-        products read the cache in place rather than copying it every step).
-        """
+    def _attend_prefix(self, attn: nn.MultiheadAttention, q, keys, values) -> torch.Tensor:
+        """Masked self-attention of the new position: ``q [B, H, 1, Dh]`` on the ``t`` cached
+        ``keys``, ``values [B, H, t, Dh]`` (all earlier, so no mask is needed), output projection."""
         (b, h, _, dh), t = q.shape, keys.shape[2]
-        scores = torch.bmm(q.reshape(b * h, 1, dh), keys.reshape(b * h, t, dh).transpose(1, 2))
-        scores = scores.view(b, h, 1, t) / math.sqrt(dh)
-        if blocked is not None:
-            scores = scores.masked_fill(blocked, float("-inf"))
-        weights = scores.softmax(-1)
+        scores = torch.bmm(q.reshape(b * h, 1, dh) * dh ** -0.5, keys.reshape(b * h, t, dh).transpose(1, 2))
+        weights = scores.softmax(-1)  # [B·H, 1, t]
+        if self.training:
+            weights = nn.functional.dropout(weights, attn.dropout)
+        out = torch.bmm(weights, values.reshape(b * h, t, dh))  # [B·H, 1, Dh]
+        return attn.out_proj(out.view(b, 1, h * dh))  # [B, 1, D]
+
+    def _attend_memory(self, attn: nn.MultiheadAttention, x: torch.Tensor, memory_keys, memory_values,
+                       memory_bias, *, keep_weights: bool = False) -> torch.Tensor:
+        """Encoder–decoder attention of the new position ``x [B, 1, D]`` on the folded memory."""
+        b, h = x.shape[0], self.nhead
+        scores = torch.baddbmm(memory_bias, x, memory_keys.transpose(1, 2))  # [B, 1, S·H]
+        weights = scores.view(b, -1, h).softmax(1)  # [B, S, H]: each head over the source
         if keep_weights:
-            self._last_weights = weights.mean(1)[:, 0]  # [B, S], averaged over heads
-        weights = nn.functional.dropout(weights, attn.dropout, self.training)
-        out = torch.bmm(weights.view(b * h, 1, t), values.reshape(b * h, t, dh))  # [B·H, 1, Dh]
-        return attn.out_proj(out.view(b, h * dh)[:, None])  # [B, 1, D]
+            self._last_weights = weights.mean(2)  # [B, S], averaged over heads
+        if self.training:
+            weights = nn.functional.dropout(weights, attn.dropout)
+        return torch.baddbmm(attn.out_proj.bias, weights.view(b, 1, -1), memory_values)  # [B, 1, D]
 
 
 def _unit_scale_init(embedding: nn.Embedding) -> None:
