@@ -488,6 +488,61 @@ def check_function(answer: Callable, reference_fn: Callable, cases: Sequence[tup
     return f"matches the reference on {len(cases)} hidden cases."
 
 
+def one_thread(fn: Callable) -> Callable:
+    """``fn`` run with ``torch.set_num_threads(1)``; the previous setting is restored afterwards.
+
+    Checks push many tiny tensors through small functions and models, where extra intra-op
+    threads only add synchronisation: on a busy two-core machine one thread was several times
+    faster.
+    """
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        import torch
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(before)
+    return run
+
+
+def implement_exercise(*, id: str, section: str, title: str, expected: Callable,
+                       cases: Callable[[], Sequence[tuple]], solution: Callable,
+                       mistakes: Sequence[Mistake], solution_text: str, hints: Sequence[str],
+                       rtol: float = 1e-4, atol: float = 1e-5,
+                       compare_as: Callable[[Any], Any] | None = None,
+                       describe: Callable[[tuple], str] | None = None) -> Exercise:
+    """Register an "implement" exercise: the student's function against an independent reference.
+
+    The checker runs :func:`check_function` on the hidden ``cases()`` (argument tuples, built
+    afresh for every check), comparing with ``expected`` — an independent reference such as
+    ``torch.distributions`` or a plain loop — and naming each ``Mistake`` whose wrong function
+    gives the student's output. ``solution`` is what ``reference(id)`` hands out: the worked
+    solution, often the same function as ``expected``. ``compare_as`` turns every result into
+    what is compared (e.g. a projection matrix, so that any basis of the same subspace passes).
+    The check runs on one thread (:func:`one_thread`).
+    """
+    mistakes = tuple(mistakes)
+
+    def compared(fn: Callable) -> Callable:
+        return fn if compare_as is None else lambda *args: compare_as(fn(*args))
+
+    def compared_mistake(mistake: Mistake) -> Mistake:
+        return Mistake(mistake.name, lambda ctx: compared(mistake.make(ctx)), mistake.message)
+
+    def checker(answer, context):
+        return check_function(compared(answer), compared(expected), cases(), context,
+                              [compared_mistake(m) for m in mistakes], rtol=rtol, atol=atol,
+                              describe=describe)
+
+    return register(Exercise(
+        id=id, section=section, kind="implement", title=title, checker=one_thread(checker),
+        reference=lambda ctx: solution, solution_text=solution_text, hints=tuple(hints),
+        mistakes=mistakes))
+
+
 def predict_exercise(*, id: str, section: str, title: str, value: float,
                      mistakes: Sequence[tuple[str, float, str]], solution_text: str,
                      hints: Sequence[str], rtol: float = 1e-2, atol: float = 1e-6) -> Exercise:

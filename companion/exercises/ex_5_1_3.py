@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import torch
 
-from companion.exercises.core import (Exercise, Mistake, check_function, experiment_exercise,
-                                      predict_exercise, register)
+from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
+                                      predict_exercise)
 
 predict_exercise(
     id="5.1.3-noise-mse", section="5.1.3 image denoising",
@@ -62,12 +62,11 @@ ADD_NOISE_MISTAKES = (
             "clip the noisy image, not the noise"),
 )
 
-register(Exercise(
-    id="5.1.3-add-noise", section="5.1.3 image denoising", kind="implement",
+implement_exercise(
+    id="5.1.3-add-noise", section="5.1.3 image denoising",
     title="add_noise(x, level, eps): the corruption a denoising autoencoder learns to undo",
-    checker=lambda answer, ctx: check_function(answer, _add_noise_reference, _add_noise_cases(),
-                                               ctx, ADD_NOISE_MISTAKES),
-    reference=lambda ctx: _add_noise_reference,
+    expected=_add_noise_reference, cases=_add_noise_cases, solution=_add_noise_reference,
+    mistakes=ADD_NOISE_MISTAKES,
     solution_text='''
 def add_noise(x, level, eps):
     # x: images in [0, 1]; eps: standard-normal noise of the same shape
@@ -76,8 +75,7 @@ def add_noise(x, level, eps):
 companion.models.add_noise does the same and draws eps itself from a generator.''',
     hints=("Scale the standard-normal eps to standard deviation `level` and add it to x.",
            "The result is an image again: keep its pixels in [0, 1]."),
-    mistakes=ADD_NOISE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.1.3-denoise-mse (experiment)
@@ -164,12 +162,12 @@ KNN_MISTAKES = (
             "code's own nearest neighbours"),
 )
 
-register(Exercise(
-    id="5.1.3-knn", section="5.1.3 feature extraction (特征提取)", kind="implement",
+implement_exercise(
+    id="5.1.3-knn", section="5.1.3 feature extraction (特征提取)",
     title="knn_predict(train_codes, train_labels, test_codes, k): judge codes by a k-NN vote",
-    checker=lambda answer, ctx: check_function(answer, _knn_loop, _knn_cases(), ctx, KNN_MISTAKES,
-                                               rtol=0, atol=0),
-    reference=lambda ctx: _knn_with(lambda dist, k: dist.topk(k, largest=False).indices),
+    expected=_knn_loop, cases=_knn_cases,
+    solution=_knn_with(lambda dist, k: dist.topk(k, largest=False).indices),
+    mistakes=KNN_MISTAKES, rtol=0, atol=0,
     solution_text='''
 def knn_predict(train_codes, train_labels, test_codes, k):
     distances = torch.cdist(test_codes, train_codes)             # [M, N] Euclidean
@@ -179,5 +177,4 @@ def knn_predict(train_codes, train_labels, test_codes, k):
     hints=("For each test code, find the k training codes at the smallest Euclidean distance.",
            "torch.cdist gives all distances at once; topk(k, largest=False) the nearest; "
            ".mode(dim=1) the majority label."),
-    mistakes=KNN_MISTAKES,
-))
+)

@@ -6,7 +6,8 @@ import math
 import torch
 
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_tensor, check_function,
-                                      experiment_exercise, predict_exercise, register)
+                                      experiment_exercise, implement_exercise, predict_exercise,
+                                      register)
 
 
 # ---------------------------------------------------------------- 5.2.1-reparameterize (implement)
@@ -207,15 +208,11 @@ PCA_MISTAKES = (
             "eigenvalues in ascending order); take the k largest"),
 )
 
-register(Exercise(
-    id="5.2.1-pca-subspace", section="5.2.1 Fig. 5-1", kind="implement",
+implement_exercise(
+    id="5.2.1-pca-subspace", section="5.2.1 Fig. 5-1",
     title="principal_subspace(x, k): PCA's top-k directions, which a linear AE also finds",
-    checker=lambda answer, ctx: check_function(
-        lambda x, k: _projection(answer(x, k)), lambda x, k: _projection(_pca_reference(x, k)),
-        _pca_cases(), ctx,
-        [Mistake(m.name, (lambda mk: lambda c: lambda x, k: _projection(mk(c)(x, k)))(m.make),
-                 m.message) for m in PCA_MISTAKES], rtol=1e-4, atol=1e-4),
-    reference=lambda ctx: _pca_reference,
+    expected=_pca_reference, cases=_pca_cases, solution=_pca_reference, mistakes=PCA_MISTAKES,
+    compare_as=_projection, rtol=1e-4, atol=1e-4,
     solution_text='''
 def principal_subspace(x, k):
     # x [N, D]: N data points; returns [k, D], orthonormal rows = top-k principal directions
@@ -226,5 +223,4 @@ def principal_subspace(x, k):
     hints=("PCA's directions are the right singular vectors of the centred data matrix.",
            "torch.linalg.svd(x - x.mean(0), full_matrices=False) returns U, S, Vh; S is sorted "
            "from largest to smallest."),
-    mistakes=PCA_MISTAKES,
-))
+)

@@ -5,8 +5,8 @@ import math
 
 import torch
 
-from companion.exercises.core import (Exercise, Mistake, check_function, experiment_exercise,
-                                      predict_exercise, register)
+from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
+                                      predict_exercise)
 
 # ---------------------------------------------------------------- 5.2.2-interpolate (implement)
 
@@ -42,12 +42,11 @@ INTERPOLATE_MISTAKES = (
             "you returned one point; return all `steps` points stacked along a new first dimension"),
 )
 
-register(Exercise(
-    id="5.2.2-interpolate", section="5.2.2 continuity (连续性)", kind="implement",
+implement_exercise(
+    id="5.2.2-interpolate", section="5.2.2 continuity (连续性)",
     title="interpolate(z0, z1, steps): evenly spaced codes on the line from z0 to z1",
-    checker=lambda answer, ctx: check_function(answer, _interpolate_reference, _interpolate_cases(),
-                                               ctx, INTERPOLATE_MISTAKES),
-    reference=lambda ctx: _interpolate_reference,
+    expected=_interpolate_reference, cases=_interpolate_cases, solution=_interpolate_reference,
+    mistakes=INTERPOLATE_MISTAKES,
     solution_text='''
 def interpolate(z0, z1, steps):
     t = torch.linspace(0, 1, steps).reshape(-1, *([1] * z0.dim()))   # [steps, 1, ...]
@@ -55,8 +54,7 @@ def interpolate(z0, z1, steps):
     hints=("The points are (1 − t)·z0 + t·z1 for t evenly spaced from 0 to 1, both ends included.",
            "torch.linspace(0, 1, steps) gives the t's; give them shape [steps, 1] (or [steps, 1, 1] "
            "for 2-D codes) so that they broadcast against z0."),
-    mistakes=INTERPOLATE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.2.2-attribute-vector (implement)
@@ -88,12 +86,11 @@ ATTRIBUTE_MISTAKES = (
             "average over the images (dimension 0), not over the latent dimensions"),
 )
 
-register(Exercise(
-    id="5.2.2-attribute-vector", section="5.2.2 operability (可操作性)", kind="implement",
+implement_exercise(
+    id="5.2.2-attribute-vector", section="5.2.2 operability (可操作性)",
     title="attribute_vector(codes, has_attribute): the latent direction of an attribute",
-    checker=lambda answer, ctx: check_function(answer, _attribute_reference, _attribute_cases(),
-                                               ctx, ATTRIBUTE_MISTAKES),
-    reference=lambda ctx: _attribute_reference,
+    expected=_attribute_reference, cases=_attribute_cases, solution=_attribute_reference,
+    mistakes=ATTRIBUTE_MISTAKES,
     solution_text='''
 def attribute_vector(codes, has_attribute):
     # codes [N, d]; has_attribute [N] bool (e.g. thick strokes)
@@ -101,8 +98,7 @@ def attribute_vector(codes, has_attribute):
     hints=("The notebook's 'thicker' vector is the mean code of thick digits minus that of thin ones.",
            "codes[has_attribute] selects rows; .mean(0) averages over images; ~has_attribute is "
            "the other group."),
-    mistakes=ATTRIBUTE_MISTAKES,
-))
+)
 
 
 predict_exercise(

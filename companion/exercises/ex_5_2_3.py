@@ -5,8 +5,7 @@ import math
 
 import torch
 
-from companion.exercises.core import (CheckFailed, Exercise, Mistake, check_function,
-                                      predict_exercise, register)
+from companion.exercises.core import CheckFailed, Mistake, implement_exercise, predict_exercise
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -97,20 +96,18 @@ NLL_MISTAKES = (
             "you returned the log-likelihood; the NLL is its negative"),
 )
 
-register(Exercise(
-    id="5.2.3-gaussian-nll", section="5.2.3 (5-2)", kind="implement",
+implement_exercise(
+    id="5.2.3-gaussian-nll", section="5.2.3 (5-2)",
     title="gaussian_nll(x, mean, logvar): −ln N(x; mean, e^logvar), elementwise",
-    checker=lambda answer, ctx: check_function(answer, _nll_reference, _nll_cases(), ctx,
-                                               NLL_MISTAKES, rtol=1e-4, atol=1e-4),
-    reference=lambda ctx: _nll_with(),
+    expected=_nll_reference, cases=_nll_cases, solution=_nll_with(), mistakes=NLL_MISTAKES,
+    rtol=1e-4, atol=1e-4,
     solution_text='''
 def gaussian_nll(x, mean, logvar):
     return 0.5 * math.log(2 * math.pi) + 0.5 * logvar + 0.5 * (x - mean) ** 2 / logvar.exp()
 # check: -torch.distributions.Normal(mean, (0.5 * logvar).exp()).log_prob(x)''',
     hints=("ln N(x; μ, σ²) = −½ ln(2π) − ln σ − (x − μ)² / (2σ²).",
            "With logvar = ln σ²: ln σ = ½ logvar and σ² = logvar.exp()."),
-    mistakes=NLL_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.2.3-gaussian-mle (implement)
@@ -144,14 +141,11 @@ MLE_MISTAKES = (
             "average over the data points (dimension 0), not over the features"),
 )
 
-register(Exercise(
-    id="5.2.3-gaussian-mle", section="5.2.3 (5-2), (5-3)", kind="implement",
+implement_exercise(
+    id="5.2.3-gaussian-mle", section="5.2.3 (5-2), (5-3)",
     title="gaussian_mle(x): the closed-form maximum-likelihood mean and variance",
-    checker=lambda answer, ctx: check_function(
-        lambda x: _stack_pair(answer(x)), lambda x: _stack_pair(_mle_reference(x)), _mle_cases(),
-        ctx, [Mistake(m.name, (lambda mk: lambda c: lambda x: _stack_pair(mk(c)(x)))(m.make),
-                      m.message) for m in MLE_MISTAKES], rtol=1e-5, atol=1e-6),
-    reference=lambda ctx: _mle_reference,
+    expected=_mle_reference, cases=_mle_cases, solution=_mle_reference, mistakes=MLE_MISTAKES,
+    compare_as=_stack_pair, rtol=1e-5, atol=1e-6,
     solution_text='''
 def gaussian_mle(x):
     mean = x.mean(0)
@@ -160,5 +154,4 @@ def gaussian_mle(x):
     hints=("Set the gradient (5-3) of the log-likelihood to zero for μ and for σ².",
            "μ̂ is the sample mean; σ̂² is the mean squared deviation from μ̂ — dividing by N, "
            "not N − 1."),
-    mistakes=MLE_MISTAKES,
-))
+)

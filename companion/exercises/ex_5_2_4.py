@@ -5,8 +5,8 @@ import math
 
 import torch
 
-from companion.exercises.core import (Exercise, Mistake, check_function, experiment_exercise,
-                                      predict_exercise, register)
+from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
+                                      predict_exercise)
 
 predict_exercise(
     id="5.2.4-marginal-variance", section="5.2.4 (5-4)",
@@ -113,12 +113,11 @@ QUADRATURE_MISTAKES = (
             "weight, Δz/2"),
 )
 
-register(Exercise(
-    id="5.2.4-quadrature", section="5.2.4 (5-4)", kind="implement",
+implement_exercise(
+    id="5.2.4-quadrature", section="5.2.4 (5-4)",
     title="log_marginal_1d(log_lik, grid): ln ∫ p(x|z) p(z) dz by the trapezoid rule, in log space",
-    checker=lambda answer, ctx: check_function(answer, _quadrature_reference, _quadrature_cases(),
-                                               ctx, QUADRATURE_MISTAKES, rtol=1e-5, atol=1e-4),
-    reference=lambda ctx: _quadrature_reference,
+    expected=_quadrature_reference, cases=_quadrature_cases, solution=_quadrature_reference,
+    mistakes=QUADRATURE_MISTAKES, rtol=1e-5, atol=1e-4,
     solution_text='''
 def log_marginal_1d(log_lik, grid):
     # log_lik [..., G] = ln p(x|z_g); grid [G] evenly spaced; prior p(z) = N(0, 1)
@@ -131,8 +130,7 @@ def log_marginal_1d(log_lik, grid):
            "w_g = Δz (Δz/2 at both ends).",
            "Work with logs: ln Σ_g exp(ln p(x|z_g) + ln p(z_g) + ln w_g) is torch.logsumexp(..., "
            "dim=-1)."),
-    mistakes=QUADRATURE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.2.4-heldout-nll (experiment)

@@ -5,8 +5,8 @@ import math
 
 import torch
 
-from companion.exercises.core import (Exercise, Mistake, check_function, experiment_exercise,
-                                      predict_exercise, register)
+from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
+                                      predict_exercise)
 
 predict_exercise(
     id="5.2.5-standard-error", section="5.2.5 (5-7)",
@@ -64,12 +64,12 @@ LME_MISTAKES = (
             "you kept only the maximum; add ln of the mean of exp(v − max)"),
 )
 
-register(Exercise(
-    id="5.2.5-log-mean-exp", section="5.2.5 (5-7) in log space", kind="implement",
+implement_exercise(
+    id="5.2.5-log-mean-exp", section="5.2.5 (5-7) in log space",
     title="log_mean_exp(values): ln( mean of exp(values) ) over the last dimension, stably",
-    checker=lambda answer, ctx: check_function(answer, _lme_reference, _lme_cases(), ctx,
-                                               LME_MISTAKES, rtol=1e-5, atol=1e-4),
-    reference=lambda ctx: lambda values: torch.logsumexp(values, dim=-1) - math.log(values.shape[-1]),
+    expected=_lme_reference, cases=_lme_cases,
+    solution=lambda values: torch.logsumexp(values, dim=-1) - math.log(values.shape[-1]),
+    mistakes=LME_MISTAKES, rtol=1e-5, atol=1e-4,
     solution_text='''
 def log_mean_exp(values):
     m = values.max(-1, keepdim=True).values
@@ -78,8 +78,7 @@ def log_mean_exp(values):
     hints=("(5-7) averages p(x|z_k) = exp(ln p(x|z_k)); those numbers under- or overflow.",
            "ln mean exp(v) = m + ln mean exp(v − m) for any m; take m = the maximum.",
            "torch.logsumexp(values, -1) − ln K."),
-    mistakes=LME_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.2.5-importance (implement)
@@ -116,12 +115,12 @@ IS_MISTAKES = (
             "the prior p(z) is missing from the weights"),
 )
 
-register(Exercise(
-    id="5.2.5-importance", section="5.2.5 importance sampling", kind="implement",
+implement_exercise(
+    id="5.2.5-importance", section="5.2.5 importance sampling",
     title="log_marginal_is(log_lik, log_prior, log_q): ln p(x) by importance sampling",
-    checker=lambda answer, ctx: check_function(answer, _is_reference, _is_cases(), ctx,
-                                               IS_MISTAKES, rtol=1e-5, atol=1e-4),
-    reference=lambda ctx: lambda log_lik, log_prior, log_q: _lme(log_lik + log_prior - log_q),
+    expected=_is_reference, cases=_is_cases,
+    solution=lambda log_lik, log_prior, log_q: _lme(log_lik + log_prior - log_q),
+    mistakes=IS_MISTAKES, rtol=1e-5, atol=1e-4,
     solution_text='''
 def log_marginal_is(log_lik, log_prior, log_q):
     # all [..., K]: ln p(x|z_k), ln p(z_k), ln q(z_k|x) for z_k ~ q(z|x)
@@ -129,8 +128,7 @@ def log_marginal_is(log_lik, log_prior, log_q):
     return torch.logsumexp(log_w, dim=-1) - math.log(log_w.shape[-1])''',
     hints=("p(x) = E_{z~q}[p(x|z) p(z) / q(z|x)]: (5-7) with samples from q and reweighted.",
            "Add and subtract the logs to get ln w_k, then take ln of the mean of w_k in log space."),
-    mistakes=IS_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.2.5-iw-gap (experiment)

@@ -5,8 +5,9 @@ import math
 
 import torch
 
-from companion.exercises.core import (Exercise, Mistake, check_function, experiment_exercise,
-                                      predict_exercise, register)
+from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
+                                      predict_exercise)
+from companion.prob import kl_gaussians, kl_to_standard_normal
 
 
 # ---------------------------------------------------------------- 5.2.6-kl (implement)
@@ -58,21 +59,11 @@ def _kl_mistakes() -> tuple[Mistake, ...]:
     )
 
 
-def _check_kl(answer, context) -> str:
-    # Prove the reference against torch.distributions on the same cases before trusting it.
-    return check_function(answer, _kl_torch_distributions, _kl_cases(), context, _kl_mistakes(),
-                          rtol=1e-4, atol=1e-5)
-
-
-def _reference_kl(context):
-    from companion.prob import kl_to_standard_normal
-    return kl_to_standard_normal
-
-
-register(Exercise(
-    id="5.2.6-kl", section="5.2.6 (5-16), (5-17)", kind="implement",
+implement_exercise(
+    id="5.2.6-kl", section="5.2.6 (5-16), (5-17)",
     title="kl_to_standard_normal(mu, logvar): (5-17) summed over the latent dimension",
-    checker=_check_kl, reference=_reference_kl,
+    expected=_kl_torch_distributions, cases=_kl_cases, solution=kl_to_standard_normal,
+    mistakes=_kl_mistakes(), rtol=1e-4, atol=1e-5,
     solution_text='''
 def kl_to_standard_normal(mu, logvar):
     # (5-16) per dimension with σ = log σ² (logvar), then (5-17) sums over the latent dimension
@@ -82,8 +73,7 @@ companion.prob.kl_to_standard_normal is the same function with input checks.''',
     hints=("Per latent dimension the KL of N(μ, e^σ) from N(0, 1) is (5-16); (5-17) adds these up.",
            "σ here is logvar = log σ²: the variance is logvar.exp(), and the term −log σ² is -logvar.",
            "0.5 * (mu**2 + logvar.exp() - 1 - logvar), then .sum(-1) — keep every batch dimension."),
-    mistakes=_kl_mistakes(),
-))
+)
 
 
 predict_exercise(
@@ -162,12 +152,11 @@ def _kl_gaussians_mistakes() -> tuple[Mistake, ...]:
     )
 
 
-register(Exercise(
-    id="5.2.6-kl-gaussians", section="5.2.6 (5-14)", kind="implement",
+implement_exercise(
+    id="5.2.6-kl-gaussians", section="5.2.6 (5-14)",
     title="kl_gaussians(mu1, logvar1, mu2, logvar2): the general diagonal Gaussian KL",
-    checker=lambda answer, ctx: check_function(answer, _kl_gaussians_torch, _kl_gaussians_cases(),
-                                               ctx, _kl_gaussians_mistakes(), rtol=1e-4, atol=1e-4),
-    reference=lambda ctx: __import__("companion.prob", fromlist=["kl_gaussians"]).kl_gaussians,
+    expected=_kl_gaussians_torch, cases=_kl_gaussians_cases, solution=kl_gaussians,
+    mistakes=_kl_gaussians_mistakes(), rtol=1e-4, atol=1e-4,
     solution_text='''
 def kl_gaussians(mu1, logvar1, mu2, logvar2):
     # per dimension: ln(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½, written with log-variances
@@ -177,8 +166,7 @@ def kl_gaussians(mu1, logvar1, mu2, logvar2):
            "With log-variances: ln(σ₂/σ₁) = ½(logvar2 − logvar1) and σ₁²/σ₂² = exp(logvar1 − logvar2).",
            "Sum the per-dimension terms over the last dimension; check yourself against "
            "torch.distributions.kl_divergence."),
-    mistakes=_kl_gaussians_mistakes(),
-))
+)
 
 
 # ---------------------------------------------------------------- 5.2.6-mc-kl (experiment)

@@ -6,29 +6,28 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_function,
-                                      check_number, close)
+                                      close, implement_exercise, predict_exercise)
 from companion.exercises.sequences import register
 
 # ---------------------------------------------------------------- 5.3.1-receptive-field (predict)
 # Each layer with kernel k widens the view by (k − 1)/2 tokens on each side: 1 + L·(k − 1).
 
 _FIELD_MISTAKES = (
-    Mistake("layers-times-kernel", lambda ctx: 4 * 5,
-            "20 = layers × kernel counts the centre token once per layer; consecutive layers "
-            "share it: each layer adds k − 1 tokens, 1 + L·(k − 1)"),
-    Mistake("one-side", lambda ctx: 1 + 4 * 2,
-            "9 widens the view on one side only; a centred kernel of 5 adds 2 tokens on each side"),
-    Mistake("no-centre", lambda ctx: 4 * 4,
-            "16 forgets the token in the middle: 1 + L·(k − 1)"),
-    Mistake("product", lambda ctx: 5 ** 4,
-            "5⁴ multiplies the kernels; receptive fields of stacked convolutions grow additively"),
+    ("layers-times-kernel", 4 * 5,
+     "20 = layers × kernel counts the centre token once per layer; consecutive layers "
+     "share it: each layer adds k − 1 tokens, 1 + L·(k − 1)"),
+    ("one-side", 1 + 4 * 2,
+     "9 widens the view on one side only; a centred kernel of 5 adds 2 tokens on each side"),
+    ("no-centre", 4 * 4,
+     "16 forgets the token in the middle: 1 + L·(k − 1)"),
+    ("product", 5 ** 4,
+     "5⁴ multiplies the kernels; receptive fields of stacked convolutions grow additively"),
 )
 
-register(Exercise(
-    id="5.3.1-receptive-field", section="5.3.1 CNN encoder", kind="predict",
+predict_exercise(
+    id="5.3.1-receptive-field", section="5.3.1 CNN encoder",
     title="Receptive field of a CNN encoder with 4 layers of kernel size 5",
-    checker=lambda answer, ctx: check_number(answer, 17, ctx, _FIELD_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: 17,
+    value=17, rtol=1e-6, mistakes=_FIELD_MISTAKES,
     solution_text="""
 One layer with kernel 5 sees 2 tokens on each side of the centre; every further layer adds 2 more
 on each side: 1 + 4 · (5 − 1) = 17 tokens (the notebook's encoder: 1 + 3 · (3 − 1) = 7).
@@ -37,8 +36,7 @@ position_influence on such an encoder: its band is 17 tokens wide.""",
     hints=("Start with one layer: a kernel of size 5 centred on a token sees how many tokens?",
            "Each extra layer reads outputs that already see that far, and adds k − 1 = 4 tokens "
            "(2 on each side)."),
-    mistakes=_FIELD_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.1-gru-parameters (predict)
@@ -46,23 +44,22 @@ _E, _H = 32, 64
 _GRU = 3 * (_H * _E + _H * _H + _H + _H)
 
 _GRU_MISTAKES = (
-    Mistake("plain-rnn", lambda ctx: _GRU // 3,
-            "6272 is a plain RNN's count (5-18): a GRU has three blocks — reset gate, update gate "
-            "and candidate — each with its own W_i·, W_h· and biases"),
-    Mistake("one-bias", lambda ctx: 3 * (_H * _E + _H * _H + _H),
-            "one bias per block is missing: PyTorch's GRU keeps two, b_i· and b_h· (the candidate "
-            "needs b_hn inside r ⊙ (W_hn h + b_hn))"),
-    Mistake("no-bias", lambda ctx: 3 * (_H * _E + _H * _H),
-            "you counted the weight matrices only; add the biases b_ih and b_hh (3·64 each)"),
-    Mistake("lstm", lambda ctx: 4 * (_H * _E + _H * _H + 2 * _H),
-            "that is an LSTM's count (four blocks); a GRU has three"),
+    ("plain-rnn", _GRU // 3,
+     "6272 is a plain RNN's count (5-18): a GRU has three blocks — reset gate, update gate "
+     "and candidate — each with its own W_i·, W_h· and biases"),
+    ("one-bias", 3 * (_H * _E + _H * _H + _H),
+     "one bias per block is missing: PyTorch's GRU keeps two, b_i· and b_h· (the candidate "
+     "needs b_hn inside r ⊙ (W_hn h + b_hn))"),
+    ("no-bias", 3 * (_H * _E + _H * _H),
+     "you counted the weight matrices only; add the biases b_ih and b_hh (3·64 each)"),
+    ("lstm", 4 * (_H * _E + _H * _H + 2 * _H),
+     "that is an LSTM's count (four blocks); a GRU has three"),
 )
 
-register(Exercise(
-    id="5.3.1-gru-parameters", section="5.3.1 (5-18), GRU", kind="predict",
+predict_exercise(
+    id="5.3.1-gru-parameters", section="5.3.1 (5-18), GRU",
     title="Parameters of the GRU inside an encoder with E = 32, H = 64",
-    checker=lambda answer, ctx: check_number(answer, _GRU, ctx, _GRU_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: _GRU,
+    value=_GRU, rtol=1e-6, mistakes=_GRU_MISTAKES,
     solution_text=f"""
 f_enc of (5-18) for a GRU has three blocks (reset r, update z, candidate n), each with an input
 matrix H × E, a recurrent matrix H × H and two bias vectors of size H:
@@ -70,8 +67,7 @@ matrix H × E, a recurrent matrix H × H and two bias vectors of size H:
 Check: sum(p.numel() for p in torch.nn.GRU(32, 64).parameters())""",
     hints=("A plain RNN has W_ih (H × E), W_hh (H × H), b_ih and b_hh.",
            "A GRU repeats that for each of its three blocks (r, z, n)."),
-    mistakes=_GRU_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.1-rnn-context (implement)
@@ -144,12 +140,11 @@ _RNN_MISTAKES = (
             "takes the last state h_T"),
 )
 
-register(Exercise(
-    id="5.3.1-rnn-context", section="5.3.1 (5-18), (5-19)", kind="implement",
+implement_exercise(
+    id="5.3.1-rnn-context", section="5.3.1 (5-18), (5-19)",
     title="rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh): (5-18) by hand, c = h_T in a padded batch",
-    checker=lambda answer, ctx: check_function(answer, _rnn_context_torch, _rnn_cases(), ctx,
-                                               _RNN_MISTAKES, rtol=1e-4, atol=1e-5),
-    reference=lambda ctx: _rnn_context,
+    expected=_rnn_context_torch, cases=_rnn_cases, solution=_rnn_context, mistakes=_RNN_MISTAKES,
+    rtol=1e-4, atol=1e-5,
     solution_text="""
 def rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh):
     h = x.new_zeros(x.shape[0], W_hh.shape[0])                       # h_0 = 0
@@ -166,8 +161,7 @@ The encoders of companion.models get the same result from nn.RNN on packed seque
            "sentence at its own last real step, not the state after the padding.",
            "Stack the states into [B, S, H] and pick states[arange(B), lengths − 1], or keep c "
            "with torch.where while looping."),
-    mistakes=_RNN_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.1-bidirectional-context (implement)

@@ -6,7 +6,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from companion.exercises.core import CheckFailed, Exercise, Mistake, check_function, check_number
+from companion.exercises.core import (CheckFailed, Exercise, Mistake, implement_exercise,
+                                      predict_exercise)
 from companion.exercises.sequences import (call_student, check_fraction, exact_match_on_new_pairs,
                                            register, tiny_seq2seq)
 
@@ -14,29 +15,27 @@ from companion.exercises.sequences import (call_student, check_fraction, exact_m
 # GRU update s₁ = (1 − z) ⊙ n + z ⊙ s₀ with z = 0.25, n = 0.6, s₀ = 0.8 (Cho et al.: s₀ = c).
 
 _FIRST_STATE_MISTAKES = (
-    Mistake("zero-start", lambda ctx: 0.75 * 0.6,
-            "0.45 is the book's decoder, whose state starts at 0; in Cho's variant s₀ = c = 0.8 "
-            "and the term z ⊙ s₀ remains"),
-    Mistake("z-swapped", lambda ctx: 0.25 * 0.6 + 0.75 * 0.8,
-            "you swapped z and 1 − z: in PyTorch's GRU the update gate z keeps the *old* state, "
-            "s₁ = (1 − z) ⊙ n + z ⊙ s₀"),
-    Mistake("sum", lambda ctx: 0.6 + 0.8,
-            "the GRU interpolates between n and s₀ with weights 1 − z and z; it does not add them"),
+    ("zero-start", 0.75 * 0.6,
+     "0.45 is the book's decoder, whose state starts at 0; in Cho's variant s₀ = c = 0.8 "
+     "and the term z ⊙ s₀ remains"),
+    ("z-swapped", 0.25 * 0.6 + 0.75 * 0.8,
+     "you swapped z and 1 − z: in PyTorch's GRU the update gate z keeps the *old* state, "
+     "s₁ = (1 − z) ⊙ n + z ⊙ s₀"),
+    ("sum", 0.6 + 0.8,
+     "the GRU interpolates between n and s₀ with weights 1 − z and z; it does not add them"),
 )
 
-register(Exercise(
-    id="5.3.2-cho-first-state", section="5.3.2, Fig. 5-9, GRU update", kind="predict",
+predict_exercise(
+    id="5.3.2-cho-first-state", section="5.3.2, Fig. 5-9, GRU update",
     title="One coordinate of the first decoder state in Cho's variant (s₀ = c)",
-    checker=lambda answer, ctx: check_number(answer, 0.65, ctx, _FIRST_STATE_MISTAKES, rtol=1e-3),
-    reference=lambda ctx: 0.65,
+    value=0.65, rtol=1e-3, mistakes=_FIRST_STATE_MISTAKES,
     solution_text="""
 s₁ = (1 − z) ⊙ n + z ⊙ s₀ = 0.75 · 0.6 + 0.25 · 0.8 = 0.45 + 0.20 = 0.65.
 With the book's zero start (s₀ = 0) the second term vanishes and s₁ = (1 − z) ⊙ n = 0.45, the
 formula the notebook checks in section 2.""",
     hints=("PyTorch's GRU: s_new = (1 − z) ⊙ n + z ⊙ s_old.",
            "In Cho's variant s_old = s₀ = c, here 0.8."),
-    mistakes=_FIRST_STATE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.2-decoder-weights (predict)
@@ -44,28 +43,26 @@ _E, _C, _H = 16, 64, 64
 _WEIGHT_IH = 3 * _H * (_E + _C)
 
 _DECODER_MISTAKES = (
-    Mistake("no-context", lambda ctx: 3 * _H * _E,
-            "3072 is Sutskever's decoder, whose input is e(y_{t−1}) alone; the book's decoder "
-            "(Fig. 5-9) reads [e(y_{t−1}); c], 16 + 64 numbers, at every step"),
-    Mistake("one-block", lambda ctx: _H * (_E + _C),
-            "5120 is one block; a GRU's weight_ih stacks three (reset, update, candidate)"),
-    Mistake("state-in-input", lambda ctx: 3 * _H * (_E + _C + _H),
-            "the previous state s_{t−1} enters through weight_hh, not through the input"),
+    ("no-context", 3 * _H * _E,
+     "3072 is Sutskever's decoder, whose input is e(y_{t−1}) alone; the book's decoder "
+     "(Fig. 5-9) reads [e(y_{t−1}); c], 16 + 64 numbers, at every step"),
+    ("one-block", _H * (_E + _C),
+     "5120 is one block; a GRU's weight_ih stacks three (reset, update, candidate)"),
+    ("state-in-input", 3 * _H * (_E + _C + _H),
+     "the previous state s_{t−1} enters through weight_hh, not through the input"),
 )
 
-register(Exercise(
-    id="5.3.2-decoder-weights", section="5.3.2 (5-20), Fig. 5-9", kind="predict",
+predict_exercise(
+    id="5.3.2-decoder-weights", section="5.3.2 (5-20), Fig. 5-9",
     title="Size of the input weights of the book's decoder GRU (E = 16, c and s of size 64)",
-    checker=lambda answer, ctx: check_number(answer, _WEIGHT_IH, ctx, _DECODER_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: _WEIGHT_IH,
+    value=_WEIGHT_IH, rtol=1e-6, mistakes=_DECODER_MISTAKES,
     solution_text=f"""
 The book's decoder feeds x_t = [e(y_{{t−1}}); c] of size 16 + 64 = 80 into a GRU with H = 64. Its
 weight_ih stacks the three blocks (r, z, n): 3 · 64 × 80 = {_WEIGHT_IH} numbers.
 Check: ContextInputDecoder(V, emb_dim=16, hidden=64).rnn.weight_ih_l0.numel()""",
     hints=("What is the GRU's input at every step in Fig. 5-9? Count its size.",
            "weight_ih has shape [3·H, input size]."),
-    mistakes=_DECODER_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.2-gru-step (implement)
@@ -129,12 +126,11 @@ _GRU_MISTAKES = (
             "the reset gate r is missing from the candidate n = tanh(W_in x + b_in + r ⊙ (W_hn s + b_hn))"),
 )
 
-register(Exercise(
-    id="5.3.2-gru-step", section="5.3.2 (5-20), GRU", kind="implement",
+implement_exercise(
+    id="5.3.2-gru-step", section="5.3.2 (5-20), GRU",
     title="gru_step(x, s, W_ih, W_hh, b_ih, b_hh): one step of the decoder's GRU by hand",
-    checker=lambda answer, ctx: check_function(answer, _gru_cell, _gru_cases(), ctx, _GRU_MISTAKES,
-                                               rtol=1e-4, atol=1e-5),
-    reference=lambda ctx: _gru_step,
+    expected=_gru_cell, cases=_gru_cases, solution=_gru_step, mistakes=_GRU_MISTAKES,
+    rtol=1e-4, atol=1e-5,
     solution_text="""
 def gru_step(x, s, W_ih, W_hh, b_ih, b_hh):
     H = s.shape[-1]
@@ -149,8 +145,7 @@ It equals torch.nn.GRUCell with the same weights (which the checker uses).""",
            "r and z: sigmoid of the input part plus the recurrent part. The candidate: "
            "n = tanh(W_in x + b_in + r ⊙ (W_hn s + b_hn)).",
            "s' = (1 − z) ⊙ n + z ⊙ s"),
-    mistakes=_GRU_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.2-greedy-decode (implement)

@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from companion.exercises.core import Exercise, Mistake, check_function, check_number
+from companion.exercises.core import Exercise, Mistake, implement_exercise, predict_exercise
 from companion.exercises.sequences import (check_fraction, exact_match_on_new_pairs, register,
                                            tiny_seq2seq)
 
@@ -14,33 +14,31 @@ from companion.exercises.sequences import (check_fraction, exact_match_on_new_pa
 # scores e = (ln 3, 5, 0), position 2 is padding: exp → (3, ·, 1), so α = (3/4, 0, 1/4).
 
 _WEIGHT_MISTAKES = (
-    Mistake("mask-ignored", lambda ctx: 3 / (3 + math.exp(5) + 1),
-            "the padded position took almost all the weight: leave it out of the softmax "
-            "(its score counts as −∞), so the denominator sums over the real positions only"),
-    Mistake("uniform", lambda ctx: 1 / 2,
-            "1/2 is what the misprinted denominator of (5-22) gives (every weight 1/n over the "
-            "real positions); the sum runs over exp(e_{t,j}), j = 1…n"),
-    Mistake("uniform-with-padding", lambda ctx: 1 / 3,
-            "1/3 spreads the weight evenly over all three positions: the scores matter, and "
-            "the padded one gets nothing"),
-    Mistake("no-exp", lambda ctx: 1.0,
-            "you divided the raw scores by their sum (ln 3 / (ln 3 + 0) = 1); (5-22) exponentiates "
-            "them first"),
+    ("mask-ignored", 3 / (3 + math.exp(5) + 1),
+     "the padded position took almost all the weight: leave it out of the softmax "
+     "(its score counts as −∞), so the denominator sums over the real positions only"),
+    ("uniform", 1 / 2,
+     "1/2 is what the misprinted denominator of (5-22) gives (every weight 1/n over the "
+     "real positions); the sum runs over exp(e_{t,j}), j = 1…n"),
+    ("uniform-with-padding", 1 / 3,
+     "1/3 spreads the weight evenly over all three positions: the scores matter, and "
+     "the padded one gets nothing"),
+    ("no-exp", 1.0,
+     "you divided the raw scores by their sum (ln 3 / (ln 3 + 0) = 1); (5-22) exponentiates "
+     "them first"),
 )
 
-register(Exercise(
-    id="5.3.3-masked-weights", section="5.3.3 (5-22)", kind="predict",
+predict_exercise(
+    id="5.3.3-masked-weights", section="5.3.3 (5-22)",
     title="An attention weight by hand, with a padded position",
-    checker=lambda answer, ctx: check_number(answer, 0.75, ctx, _WEIGHT_MISTAKES, rtol=1e-3),
-    reference=lambda ctx: 0.75,
+    value=0.75, rtol=1e-3, mistakes=_WEIGHT_MISTAKES,
     solution_text="""
 The padded position is left out of (5-22): exp(ln 3) = 3 and exp(0) = 1 over the real positions,
 so α = (3/(3+1), 0, 1/(3+1)) = (0.75, 0, 0.25). The score 5 of the padding plays no role.
 Check: masked_softmax(torch.tensor([[[math.log(3), 5., 0.]]]), torch.tensor([[True, False, True]]))""",
     hints=("The padded position gets weight exactly 0 and does not enter the denominator.",
            "exp(ln 3) = 3 and exp(0) = 1."),
-    mistakes=_WEIGHT_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.3-masked-softmax (implement)
@@ -100,12 +98,11 @@ _SOFTMAX_MISTAKES = (
             "as torch.softmax does"),
 )
 
-register(Exercise(
-    id="5.3.3-masked-softmax", section="5.3.3 (5-22)", kind="implement",
+implement_exercise(
+    id="5.3.3-masked-softmax", section="5.3.3 (5-22)",
     title="masked_softmax(scores, mask): attention weights that ignore padding",
-    checker=lambda answer, ctx: check_function(answer, _softmax_independent, _softmax_cases(), ctx,
-                                               _SOFTMAX_MISTAKES, rtol=1e-4, atol=1e-6),
-    reference=lambda ctx: _masked_softmax,
+    expected=_softmax_independent, cases=_softmax_cases, solution=_masked_softmax,
+    mistakes=_SOFTMAX_MISTAKES, rtol=1e-4, atol=1e-6,
     solution_text="""
 def masked_softmax(scores, mask):
     # a forbidden position's score becomes -inf, so exp() gives it exactly 0 weight and it
@@ -116,8 +113,7 @@ companion.models.masked_softmax does the same for scores [B, T, S] and a padding
     hints=("(5-22) is a softmax over the last axis (the source positions j).",
            "Padding must not enter the denominator: change the masked scores *before* the softmax.",
            "scores.masked_fill(~mask, float('-inf')).softmax(dim=-1)"),
-    mistakes=_SOFTMAX_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.3-attention-context (implement)
@@ -168,12 +164,11 @@ _CONTEXT_MISTAKES = (
             "positions (the last axis of the scores)"),
 )
 
-register(Exercise(
-    id="5.3.3-attention-context", section="5.3.3 (5-21)–(5-23)", kind="implement",
+implement_exercise(
+    id="5.3.3-attention-context", section="5.3.3 (5-21)–(5-23)",
     title="attention_context(query, keys, values, mask): the context vector c_t with the dot score",
-    checker=lambda answer, ctx: check_function(answer, _context_sdpa, _context_cases(), ctx,
-                                               _CONTEXT_MISTAKES, rtol=1e-4, atol=1e-5),
-    reference=lambda ctx: _attention_context,
+    expected=_context_sdpa, cases=_context_cases, solution=_attention_context,
+    mistakes=_CONTEXT_MISTAKES, rtol=1e-4, atol=1e-5,
     solution_text="""
 def attention_context(query, keys, values, mask):
     scores = query @ keys.transpose(-2, -1)                          # (5-21) e = sᵀh   [B, T, S]
@@ -188,8 +183,7 @@ values are the keys.""",
            "query @ keys.transpose(-2, -1) gives e_{t,i}; mask[:, None, :] broadcasts the padding "
            "mask over the decoder steps T.",
            "weights @ values computes Σ_i α_{t,i} v_i for every t at once."),
-    mistakes=_CONTEXT_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.3-additive-parameters (predict)
@@ -197,29 +191,27 @@ values are the keys.""",
 _ADDITIVE = 16 * 32 + 16 * 48 + 16 + 16
 
 _ADDITIVE_MISTAKES = (
-    Mistake("matrices-only", lambda ctx: 16 * 32 + 16 * 48,
-            "1280 counts W_s and W_h only: add the vector v (A numbers) and the bias of W_h"),
-    Mistake("one-vector-missing", lambda ctx: _ADDITIVE - 16,
-            "one vector of length A = 16 is missing: count both v and the bias inside tanh"),
-    Mistake("two-biases", lambda ctx: _ADDITIVE + 16,
-            "W_s s + W_h h needs only one bias: two biases added together act as one, so the "
-            "model has a single bias vector"),
-    Mistake("square", lambda ctx: 2 * 48 * 48 + 2 * 48,
-            "the attention size A = 16 sets the rows of W_s and W_h, not the key size"),
+    ("matrices-only", 16 * 32 + 16 * 48,
+     "1280 counts W_s and W_h only: add the vector v (A numbers) and the bias of W_h"),
+    ("one-vector-missing", _ADDITIVE - 16,
+     "one vector of length A = 16 is missing: count both v and the bias inside tanh"),
+    ("two-biases", _ADDITIVE + 16,
+     "W_s s + W_h h needs only one bias: two biases added together act as one, so the "
+     "model has a single bias vector"),
+    ("square", 2 * 48 * 48 + 2 * 48,
+     "the attention size A = 16 sets the rows of W_s and W_h, not the key size"),
 )
 
-register(Exercise(
-    id="5.3.3-additive-parameters", section="5.3.3 (5-21), additive score", kind="predict",
+predict_exercise(
+    id="5.3.3-additive-parameters", section="5.3.3 (5-21), additive score",
     title="Parameters of Bahdanau's additive score vᵀ tanh(W_s s + W_h h + b)",
-    checker=lambda answer, ctx: check_number(answer, _ADDITIVE, ctx, _ADDITIVE_MISTAKES, rtol=1e-4),
-    reference=lambda ctx: _ADDITIVE,
+    value=_ADDITIVE, rtol=1e-4, mistakes=_ADDITIVE_MISTAKES,
     solution_text=f"""
 W_s: 16 × 32 = 512, W_h: 16 × 48 = 768, one bias b: 16, v: 16 → {_ADDITIVE}.
 Check: sum(p.numel() for p in companion.models.AdditiveScore(32, 48, 16).parameters())""",
     hints=("Query size 32, key size 48, attention size A = 16: W_s maps 32 → 16, W_h maps 48 → 16.",
            "Besides the two matrices there is one bias of size A inside tanh and the vector v of size A."),
-    mistakes=_ADDITIVE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.3-five-dates (experiment)

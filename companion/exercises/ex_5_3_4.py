@@ -5,7 +5,7 @@ from typing import Callable
 
 import torch
 
-from companion.exercises.core import CheckFailed, Exercise, Mistake, check_number
+from companion.exercises.core import CheckFailed, Exercise, Mistake, predict_exercise
 from companion.exercises.sequences import (call_student, check_bleu_measurement, check_fraction,
                                            register, tiny_seq2seq)
 
@@ -14,26 +14,25 @@ from companion.exercises.sequences import (call_student, check_bleu_measurement,
 # each (3 · 10 = 30 candidates per step): 10 + 3 · 30 = 100.
 
 _CANDIDATE_MISTAKES = (
-    Mistake("k-prefixes-from-the-start", lambda ctx: 4 * 3 * 10,
-            "120 assumes K prefixes at step 1 too; the first step extends ⟨bos⟩ alone"),
-    Mistake("exhaustive", lambda ctx: 10 ** 4,
-            "10⁴ is the number of leaves of the whole tree (exhaustive search); the beam keeps "
-            "only K prefixes per step"),
-    Mistake("kept-not-scored", lambda ctx: 1 + 3 * 3 + 1,
-            "count the extensions that are *scored* (every live prefix × every token), not the "
-            "prefixes kept"),
-    Mistake("k-to-the-steps", lambda ctx: 3 ** 4,
-            "3⁴ would be a tree with K branches per node; the beam scores K · V extensions per step"),
-    Mistake("kept", lambda ctx: 3 * 4,
-            "that is the number of prefixes kept (K per step); the question asks how many "
-            "extensions are scored"),
+    ("k-prefixes-from-the-start", 4 * 3 * 10,
+     "120 assumes K prefixes at step 1 too; the first step extends ⟨bos⟩ alone"),
+    ("exhaustive", 10 ** 4,
+     "10⁴ is the number of leaves of the whole tree (exhaustive search); the beam keeps "
+     "only K prefixes per step"),
+    ("kept-not-scored", 1 + 3 * 3 + 1,
+     "count the extensions that are *scored* (every live prefix × every token), not the "
+     "prefixes kept"),
+    ("k-to-the-steps", 3 ** 4,
+     "3⁴ would be a tree with K branches per node; the beam scores K · V extensions per step"),
+    ("kept", 3 * 4,
+     "that is the number of prefixes kept (K per step); the question asks how many "
+     "extensions are scored"),
 )
 
-register(Exercise(
-    id="5.3.4-beam-candidates", section="5.3.4 beam search", kind="predict",
+predict_exercise(
+    id="5.3.4-beam-candidates", section="5.3.4 beam search",
     title="How many extensions a beam of width 3 scores in 4 steps (V = 10)",
-    checker=lambda answer, ctx: check_number(answer, 100, ctx, _CANDIDATE_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: 100,
+    value=100, rtol=1e-6, mistakes=_CANDIDATE_MISTAKES,
     solution_text="""
 Step 1 extends the single prefix ⟨bos⟩ by all V = 10 tokens: 10 scores. From then on K = 3 live
 prefixes are each extended by 10 tokens: 30 scores at each of steps 2, 3 and 4. Total 10 + 90 = 100
@@ -41,8 +40,7 @@ prefixes are each extended by 10 tokens: 30 scores at each of steps 2, 3 and 4. 
     hints=("Count step by step: how many live prefixes does the beam hold before step 1, and before "
            "steps 2, 3, 4?",
            "Every live prefix is extended by every one of the V tokens, and each extension gets a score."),
-    mistakes=_CANDIDATE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.4-exhaustive-count (predict)
@@ -50,23 +48,22 @@ prefixes are each extended by 10 tokens: 30 scores at each of steps 2, 3 and 4. 
 # 1, 2, 3 tokens: 1 + 4 + 16; cut at max_len without <eos>: 4³ = 64. Total 85.
 
 _EXHAUSTIVE_MISTAKES = (
-    Mistake("v-to-the-t", lambda ctx: 5 ** 3,
-            "5³ lets ⟨eos⟩ appear in the middle; a sequence ends at its first ⟨eos⟩"),
-    Mistake("cut-only", lambda ctx: 4 ** 3,
-            "64 counts only the sequences cut at max_len; those that end with ⟨eos⟩ earlier "
-            "are complete outputs too"),
-    Mistake("eos-only", lambda ctx: 1 + 4 + 16,
-            "21 counts only the sequences that end with ⟨eos⟩; those cut at max_len without "
-            "⟨eos⟩ are outputs too"),
-    Mistake("all-prefixes", lambda ctx: 5 + 25 + 125,
-            "155 counts every prefix of every length; a complete output ends at ⟨eos⟩ or at max_len"),
+    ("v-to-the-t", 5 ** 3,
+     "5³ lets ⟨eos⟩ appear in the middle; a sequence ends at its first ⟨eos⟩"),
+    ("cut-only", 4 ** 3,
+     "64 counts only the sequences cut at max_len; those that end with ⟨eos⟩ earlier "
+     "are complete outputs too"),
+    ("eos-only", 1 + 4 + 16,
+     "21 counts only the sequences that end with ⟨eos⟩; those cut at max_len without "
+     "⟨eos⟩ are outputs too"),
+    ("all-prefixes", 5 + 25 + 125,
+     "155 counts every prefix of every length; a complete output ends at ⟨eos⟩ or at max_len"),
 )
 
-register(Exercise(
-    id="5.3.4-exhaustive-count", section="5.3.4 exhaustive search", kind="predict",
+predict_exercise(
+    id="5.3.4-exhaustive-count", section="5.3.4 exhaustive search",
     title="How many complete outputs exhaustive search scores (V = 5 with ⟨eos⟩, max_len = 3)",
-    checker=lambda answer, ctx: check_number(answer, 85, ctx, _EXHAUSTIVE_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: 85,
+    value=85, rtol=1e-6, mistakes=_EXHAUSTIVE_MISTAKES,
     solution_text="""
 An output either ends at its first ⟨eos⟩ or is cut at max_len. Ending with ⟨eos⟩ as token t: the
 t − 1 tokens before it are any of the 4 others: 1 + 4 + 16 = 21. Cut at max_len = 3: 4³ = 64.
@@ -75,8 +72,7 @@ says; len(exhaustive_search(step, state, bos_id=…, eos_id=…, max_len=3)[0]) 
     hints=("Split the outputs into those that end with ⟨eos⟩ (at step 1, 2 or 3) and those cut at "
            "max_len = 3.",
            "Before the first ⟨eos⟩ only the V − 1 = 4 other tokens can occur."),
-    mistakes=_EXHAUSTIVE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.4-beam-search (implement)

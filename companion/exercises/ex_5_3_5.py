@@ -6,7 +6,8 @@ import random
 from collections import Counter
 from typing import Callable, Sequence
 
-from companion.exercises.core import CheckFailed, Exercise, Mistake, as_number, check_number, close
+from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_number, close,
+                                      predict_exercise)
 from companion.exercises.sequences import call_student, register
 
 # ---------------------------------------------------------------- 5.3.5-clipped-bigram (predict)
@@ -15,23 +16,22 @@ from companion.exercises.sequences import call_student, register
 # reference, "cat the" nowhere, "cat on" only in reference 2 → clipped matches 1 + 1 + 1 + 1 = 4.
 
 _BIGRAM_MISTAKES = (
-    Mistake("unclipped", lambda ctx: 5 / 6,
-            "5/6 counts “the cat” twice, but no reference contains it twice: clip each count at "
-            "its largest count in a single reference"),
-    Mistake("one-reference-at-a-time", lambda ctx: 3 / 6,
-            "3/6 is the precision against one reference alone (the book's per-reference "
-            "reading); BLEU clips by the maximum over all references at once, so “cat on” "
-            "from reference 2 counts too"),
-    Mistake("distinct-bigrams", lambda ctx: 4 / 5,
-            "4/5 divides by the 5 distinct bigrams; the denominator counts every hypothesis "
-            "bigram, repeats included (6)"),
+    ("unclipped", 5 / 6,
+     "5/6 counts “the cat” twice, but no reference contains it twice: clip each count at "
+     "its largest count in a single reference"),
+    ("one-reference-at-a-time", 3 / 6,
+     "3/6 is the precision against one reference alone (the book's per-reference "
+     "reading); BLEU clips by the maximum over all references at once, so “cat on” "
+     "from reference 2 counts too"),
+    ("distinct-bigrams", 4 / 5,
+     "4/5 divides by the 5 distinct bigrams; the denominator counts every hypothesis "
+     "bigram, repeats included (6)"),
 )
 
-register(Exercise(
-    id="5.3.5-clipped-bigram", section="5.3.5 clipped n-gram precision", kind="predict",
+predict_exercise(
+    id="5.3.5-clipped-bigram", section="5.3.5 clipped n-gram precision",
     title="The clipped bigram precision p₂ of a repetitive hypothesis, by hand",
-    checker=lambda answer, ctx: check_number(answer, 4 / 6, ctx, _BIGRAM_MISTAKES, rtol=1e-3),
-    reference=lambda ctx: 4 / 6,
+    value=4 / 6, rtol=1e-3, mistakes=_BIGRAM_MISTAKES,
     solution_text="""
 Hypothesis bigrams (6): the cat, cat the, the cat, cat on, on the, the mat.
 Largest count in any one reference: the cat 1, cat the 0, cat on 1 (reference 2), on the 1, the mat 1.
@@ -41,8 +41,7 @@ Check: companion.metrics.modified_precision(hyp.split(), [r.split() for r in ref
            "Each bigram is credited at most as often as it occurs in the single reference where "
            "it is most frequent — both references are searched.",
            "“the cat” occurs twice in the hypothesis but at most once in a reference."),
-    mistakes=_BIGRAM_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.5-bleu2-by-hand (predict)
@@ -52,24 +51,23 @@ _BP = math.exp(1 - 6 / 5)
 _BLEU2 = 100 * _BP * math.sqrt(1.0 * 0.75)
 
 _BLEU2_MISTAKES = (
-    Mistake("no-brevity-penalty", lambda ctx: 100 * math.sqrt(0.75),
-            "86.6 leaves out the brevity penalty (5-25): the hypothesis (5 tokens) is shorter "
-            "than the reference (6), so BP = exp(1 − 6/5) < 1"),
-    Mistake("arithmetic-mean", lambda ctx: 100 * _BP * (1.0 + 0.75) / 2,
-            "you averaged the precisions arithmetically; (5-26) takes the geometric mean "
-            "exp(Σ wₙ log pₙ) with wₙ = 1/N"),
-    Mistake("fraction", lambda ctx: _BLEU2 / 100,
-            "that is BLEU as a fraction; report it ×100, as sacrebleu and companion.metrics do"),
-    Mistake("inverted-ratio", lambda ctx: 100 * math.exp(1 - 5 / 6) * math.sqrt(0.75),
-            "your brevity penalty is exp(1 − c/r), above 1; (5-25) is exp(1 − r/c) with r the "
-            "reference length and c the hypothesis length"),
+    ("no-brevity-penalty", 100 * math.sqrt(0.75),
+     "86.6 leaves out the brevity penalty (5-25): the hypothesis (5 tokens) is shorter "
+     "than the reference (6), so BP = exp(1 − 6/5) < 1"),
+    ("arithmetic-mean", 100 * _BP * (1.0 + 0.75) / 2,
+     "you averaged the precisions arithmetically; (5-26) takes the geometric mean "
+     "exp(Σ wₙ log pₙ) with wₙ = 1/N"),
+    ("fraction", _BLEU2 / 100,
+     "that is BLEU as a fraction; report it ×100, as sacrebleu and companion.metrics do"),
+    ("inverted-ratio", 100 * math.exp(1 - 5 / 6) * math.sqrt(0.75),
+     "your brevity penalty is exp(1 − c/r), above 1; (5-25) is exp(1 − r/c) with r the "
+     "reference length and c the hypothesis length"),
 )
 
-register(Exercise(
-    id="5.3.5-bleu2-by-hand", section="5.3.5 (5-25), (5-26)", kind="predict",
+predict_exercise(
+    id="5.3.5-bleu2-by-hand", section="5.3.5 (5-25), (5-26)",
     title="BLEU-2 (N = 2) of a short hypothesis, by hand",
-    checker=lambda answer, ctx: check_number(answer, _BLEU2, ctx, _BLEU2_MISTAKES, rtol=5e-4),
-    reference=lambda ctx: _BLEU2,
+    value=_BLEU2, rtol=5e-4, mistakes=_BLEU2_MISTAKES,
     solution_text=f"""
 c = 5, r = 6. p₁ = 5/5 = 1; bigrams: the cat ✓, cat on ✗, on the ✓, the mat ✓ → p₂ = 3/4.
 BP = exp(1 − 6/5) = {_BP:.4f} (5-25);  BLEU-2 = BP · (p₁ · p₂)^(1/2) = {_BP:.4f} · {math.sqrt(0.75):.4f}
@@ -78,8 +76,7 @@ Check: companion.metrics.sentence_bleu("the cat on the mat", "the cat is on the 
     hints=("Count c and r, then p₁ and p₂ (split on spaces).",
            "The hypothesis is shorter than the reference, so BP = exp(1 − r/c).",
            "BLEU-2 = 100 · BP · √(p₁ · p₂)."),
-    mistakes=_BLEU2_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.5-brevity-penalty (implement)

@@ -6,57 +6,54 @@ import math
 import torch
 from torch import nn
 
-from companion.exercises.core import Exercise, Mistake, check_function, check_number
+from companion.exercises.core import Exercise, Mistake, implement_exercise, predict_exercise
 from companion.exercises.sequences import (check_fraction, exact_match_on_new_pairs, register,
                                            stop_early)
 
 # ---------------------------------------------------------------- 5.3.6-caption-grid (predict)
 
 _GRID_MISTAKES = (
-    Mistake("one-pool", lambda ctx: 24 * 24,
-            "576 halves the image once; the encoder has two 2×2 max-pools, so each side shrinks "
-            "by 4"),
-    Mistake("one-side", lambda ctx: 12,
-            "12 is one side of the grid; the decoder attends over rows × columns cells"),
-    Mistake("no-pooling", lambda ctx: 48 * 48,
-            "2304 is one position per pixel; pooling shrinks the map before the decoder sees it"),
-    Mistake("same-as-32", lambda ctx: 64,
-            "64 cells is the 32×32 image of the notebook; a 48×48 image gives a larger grid"),
+    ("one-pool", 24 * 24,
+     "576 halves the image once; the encoder has two 2×2 max-pools, so each side shrinks "
+     "by 4"),
+    ("one-side", 12,
+     "12 is one side of the grid; the decoder attends over rows × columns cells"),
+    ("no-pooling", 48 * 48,
+     "2304 is one position per pixel; pooling shrinks the map before the decoder sees it"),
+    ("same-as-32", 64,
+     "64 cells is the 32×32 image of the notebook; a 48×48 image gives a larger grid"),
 )
 
-register(Exercise(
-    id="5.3.6-caption-grid", section="5.3.6 看图说话, CNN encoder", kind="predict",
+predict_exercise(
+    id="5.3.6-caption-grid", section="5.3.6 看图说话, CNN encoder",
     title="How many “source positions” the caption decoder attends over for a 48×48 image",
-    checker=lambda answer, ctx: check_number(answer, 144, ctx, _GRID_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: 144,
+    value=144, rtol=1e-6, mistakes=_GRID_MISTAKES,
     solution_text="""
 Two 2×2 max-pools divide each side by 4: 48 / 4 = 12, so the feature map is a 12 × 12 grid and the
 attention decoder scores 144 cells per word (64 for the notebook's 32×32 images).
 Check: captioner.encoder.grid_shape(48, 48) gives (12, 12).""",
     hints=("The notebook's 32×32 images become an 8×8 grid. Why 8?",
            "Each 2×2 max-pool halves both sides; convolutions with padding keep the size."),
-    mistakes=_GRID_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.6-decoder-positions (predict)
 
 _POSITIONS_MISTAKES = (
-    Mistake("square", lambda ctx: 50 * 50,
-            "2500 re-reads all 50 positions at every step; at step t only the t tokens of the "
-            "prefix exist: 1 + 2 + … + 50"),
-    Mistake("cached", lambda ctx: 50,
-            "50 is the cost with a key/value cache (or an RNN, one state per step); this decoder "
-            "re-reads the whole prefix at every step"),
-    Mistake("off-by-one", lambda ctx: 49 * 50 // 2,
-            "1225 stops at 49; at the last step the prefix holds 50 tokens (⟨bos⟩ and 49 written)"),
+    ("square", 50 * 50,
+     "2500 re-reads all 50 positions at every step; at step t only the t tokens of the "
+     "prefix exist: 1 + 2 + … + 50"),
+    ("cached", 50,
+     "50 is the cost with a key/value cache (or an RNN, one state per step); this decoder "
+     "re-reads the whole prefix at every step"),
+    ("off-by-one", 49 * 50 // 2,
+     "1225 stops at 49; at the last step the prefix holds 50 tokens (⟨bos⟩ and 49 written)"),
 )
 
-register(Exercise(
-    id="5.3.6-decoder-positions", section="5.3.6 Transformer decoder", kind="predict",
+predict_exercise(
+    id="5.3.6-decoder-positions", section="5.3.6 Transformer decoder",
     title="Decoder positions computed to write 50 characters without a key/value cache",
-    checker=lambda answer, ctx: check_number(answer, 1275, ctx, _POSITIONS_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: 1275,
+    value=1275, rtol=1e-6, mistakes=_POSITIONS_MISTAKES,
     solution_text="""
 At step t the decoder runs over the whole prefix of t tokens (⟨bos⟩ and the t − 1 written so far):
 1 + 2 + … + 50 = 50 · 51 / 2 = 1275 positions, O(T²). A key/value cache keeps the keys and values
@@ -64,8 +61,7 @@ of earlier positions, so each step computes only the newest one: 50 positions, l
 state update per step.""",
     hints=("At step t, how long is the prefix that the decoder re-reads?",
            "Sum t for t = 1 … 50."),
-    mistakes=_POSITIONS_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.6-causal-mask (implement)
@@ -93,12 +89,11 @@ _CAUSAL_MISTAKES = (
             "you returned PyTorch's float mask (0 and −inf); return booleans, True = blocked"),
 )
 
-register(Exercise(
-    id="5.3.6-causal-mask", section="5.3.6 Transformer, causal mask (因果掩码)", kind="implement",
+implement_exercise(
+    id="5.3.6-causal-mask", section="5.3.6 Transformer, causal mask (因果掩码)",
     title="causal_mask(size): which keys each query of the decoder may not see",
-    checker=lambda answer, ctx: check_function(answer, _causal_torch, [(4,), (7,), (1,)], ctx,
-                                               _CAUSAL_MISTAKES, rtol=0, atol=0),
-    reference=lambda ctx: _causal_mask,
+    expected=_causal_torch, cases=lambda: [(4,), (7,), (1,)], solution=_causal_mask,
+    mistakes=_CAUSAL_MISTAKES, rtol=0, atol=0,
     solution_text="""
 def causal_mask(size):
     return torch.ones(size, size, dtype=torch.bool).triu(diagonal=1)
@@ -107,8 +102,7 @@ Row t, column s is True when s > t: the strict upper triangle. companion.models.
 same; torch.nn.Transformer.generate_square_subsequent_mask writes it as −inf/0 floats.""",
     hints=("Entry [t, s] answers: may query position t *not* look at key position s?",
            "Blocked exactly when s > t: the strict upper triangle (torch.triu with diagonal=1)."),
-    mistakes=_CAUSAL_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.6-positional-encoding (implement)
@@ -156,14 +150,11 @@ _PE_MISTAKES = (
             "your positions start at 1; the first position is pos = 0 (its encoding is 0, 1, 0, 1, …)"),
 )
 
-register(Exercise(
+implement_exercise(
     id="5.3.6-positional-encoding", section="5.3.6 Transformer, positional encoding (位置编码)",
-    kind="implement",
     title="sinusoidal_positions(length, d): the Transformer's positional encodings",
-    checker=lambda answer, ctx: check_function(answer, _positions_by_formula,
-                                               [(1, 4), (6, 8), (20, 16), (50, 6)], ctx,
-                                               _PE_MISTAKES, rtol=1e-4, atol=1e-5),
-    reference=lambda ctx: _sinusoidal_positions,
+    expected=_positions_by_formula, cases=lambda: [(1, 4), (6, 8), (20, 16), (50, 6)],
+    solution=_sinusoidal_positions, mistakes=_PE_MISTAKES, rtol=1e-4, atol=1e-5,
     solution_text="""
 def sinusoidal_positions(length, d):
     pos = torch.arange(length, dtype=torch.float32)[:, None]            # [length, 1]
@@ -176,8 +167,7 @@ def sinusoidal_positions(length, d):
 companion.models.sinusoidal_positions computes the same table.""",
     hints=("Columns come in pairs (2i, 2i+1) that share one frequency 1 / 10000^(2i/d).",
            "pe[:, 0::2] selects the even columns, pe[:, 1::2] the odd ones; positions start at 0."),
-    mistakes=_PE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.6-transformer-five-dates (experiment)

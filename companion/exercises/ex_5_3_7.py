@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import math
 
-from companion.exercises.core import CheckFailed, Exercise, Mistake, as_number, check_number, close
+from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, close,
+                                      predict_exercise)
 from companion.exercises.sequences import (call_student, check_bleu_measurement, check_fraction,
                                            register, stop_early)
 
@@ -14,23 +15,22 @@ _P = (9 / 10, 7 / 9, 5 / 8, 3 / 7)
 _ONE_WRONG = 100 * math.prod(_P) ** 0.25
 
 _ONE_WRONG_MISTAKES = (
-    Mistake("unigrams-only", lambda ctx: 90.0,
-            "90 is the unigram precision alone; BLEU-4 multiplies in p₂, p₃ and p₄, and a wrong "
-            "token in the middle breaks 2 bigrams, 3 trigrams and 4 four-grams"),
-    Mistake("arithmetic-mean", lambda ctx: 100 * sum(_P) / 4,
-            "you averaged the precisions arithmetically; (5-26) takes their geometric mean"),
-    Mistake("one-per-order", lambda ctx: 100 * (9 / 10 * 8 / 9 * 7 / 8 * 6 / 7) ** 0.25,
-            "a wrong token in the middle lies inside n of the n-grams of order n (2 bigrams, "
-            "3 trigrams, 4 four-grams), not inside one"),
-    Mistake("fraction", lambda ctx: _ONE_WRONG / 100,
-            "that is BLEU as a fraction; report it ×100"),
+    ("unigrams-only", 90.0,
+     "90 is the unigram precision alone; BLEU-4 multiplies in p₂, p₃ and p₄, and a wrong "
+     "token in the middle breaks 2 bigrams, 3 trigrams and 4 four-grams"),
+    ("arithmetic-mean", 100 * sum(_P) / 4,
+     "you averaged the precisions arithmetically; (5-26) takes their geometric mean"),
+    ("one-per-order", 100 * (9 / 10 * 8 / 9 * 7 / 8 * 6 / 7) ** 0.25,
+     "a wrong token in the middle lies inside n of the n-grams of order n (2 bigrams, "
+     "3 trigrams, 4 four-grams), not inside one"),
+    ("fraction", _ONE_WRONG / 100,
+     "that is BLEU as a fraction; report it ×100"),
 )
 
-register(Exercise(
-    id="5.3.7-one-wrong-token", section="5.3.5 (5-26), applied in 5.3.7", kind="predict",
+predict_exercise(
+    id="5.3.7-one-wrong-token", section="5.3.5 (5-26), applied in 5.3.7",
     title="BLEU-4 of a 10-token output with one wrong token in the middle",
-    checker=lambda answer, ctx: check_number(answer, _ONE_WRONG, ctx, _ONE_WRONG_MISTAKES, rtol=1e-3),
-    reference=lambda ctx: _ONE_WRONG,
+    value=_ONE_WRONG, rtol=1e-3, mistakes=_ONE_WRONG_MISTAKES,
     solution_text=f"""
 Reference and hypothesis have 10 tokens, the same except token 5. The wrong token lies in 1 of the 10
 unigrams, 2 of the 9 bigrams, 3 of the 8 trigrams and 4 of the 7 four-grams:
@@ -41,30 +41,28 @@ Check: sacrebleu.sentence_bleu("a b c d X f g h i j", ["a b c d e f g h i j"]).s
     hints=("Count the n-grams of each order (10, 9, 8, 7) and how many of them contain the wrong token.",
            "An n-gram contains position 5 if it starts at one of the n positions 5 − n + 1 … 5.",
            "BLEU = 100 · (9/10 · 7/9 · 5/8 · 3/7)^(1/4)"),
-    mistakes=_ONE_WRONG_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.7-cache-size (predict)
 _CACHE = 2 * 2 * 20 * 256  # layers × (keys and values) × tokens × d_model
 
 _CACHE_MISTAKES = (
-    Mistake("half", lambda ctx: _CACHE // 2,
-            "half the cache: every layer keeps both the keys and the values of every position"),
-    Mistake("heads-multiply", lambda ctx: _CACHE * 4,
-            "the 4 heads split d_model = 256 into 4 × 64; they do not multiply it"),
-    Mistake("one-position", lambda ctx: 2 * 2 * 256,
-            "that is the cache of one position; it grows with every token written (20 here)"),
-    Mistake("prefix-sum", lambda ctx: 2 * 2 * 210 * 256,
-            "each position's keys and values are stored once, not once per step: 20 positions, "
-            "not 1 + 2 + … + 20"),
+    ("half", _CACHE // 2,
+     "half the cache: every layer keeps both the keys and the values of every position"),
+    ("heads-multiply", _CACHE * 4,
+     "the 4 heads split d_model = 256 into 4 × 64; they do not multiply it"),
+    ("one-position", 2 * 2 * 256,
+     "that is the cache of one position; it grows with every token written (20 here)"),
+    ("prefix-sum", 2 * 2 * 210 * 256,
+     "each position's keys and values are stored once, not once per step: 20 positions, "
+     "not 1 + 2 + … + 20"),
 )
 
-register(Exercise(
-    id="5.3.7-cache-size", section="5.3.6 Transformer, key/value cache in 5.3.7", kind="predict",
+predict_exercise(
+    id="5.3.7-cache-size", section="5.3.6 Transformer, key/value cache in 5.3.7",
     title="How many numbers the decoder's self-attention cache holds after 20 tokens",
-    checker=lambda answer, ctx: check_number(answer, _CACHE, ctx, _CACHE_MISTAKES, rtol=1e-6),
-    reference=lambda ctx: _CACHE,
+    value=_CACHE, rtol=1e-6, mistakes=_CACHE_MISTAKES,
     solution_text=f"""
 Per decoder layer and position the cache keeps one key and one value vector of size d_model = 256
 (split over the 4 heads as 4 × 64). After 20 tokens, for one sentence:
@@ -72,8 +70,7 @@ Per decoder layer and position the cache keeps one key and one value vector of s
 output length — the price of computing one position per step instead of the whole prefix.""",
     hints=("The cache stores, for every layer, the keys and the values of every position written so far.",
            "Heads split d_model; they do not add numbers."),
-    mistakes=_CACHE_MISTAKES,
-))
+)
 
 
 # ---------------------------------------------------------------- 5.3.7-references-by-source (implement)

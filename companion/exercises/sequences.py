@@ -8,34 +8,16 @@ import functools
 from typing import Any, Callable
 
 from companion.exercises import core
-from companion.exercises.core import Exercise, _StudentError
+from companion.exercises.core import Exercise, _StudentError, one_thread
 
 
 def register(exercise: Exercise) -> Exercise:
-    """``core.register`` with the checker (and an experiment's measurement) run on one thread.
-
-    The checks push many tiny tensors through small models, where extra intra-op threads only add
-    synchronisation: on a busy two-core machine one thread was several times faster.
-    """
+    """``core.register`` with the checker (and an experiment's measurement) run on one thread:
+    the checks push many tiny tensors through small models (see ``core.one_thread``)."""
     changes = {"checker": one_thread(exercise.checker)}
     if exercise.kind == "experiment":
         changes["reference"] = one_thread(exercise.reference)
     return core.register(dataclasses.replace(exercise, **changes))
-
-
-def one_thread(fn: Callable) -> Callable:
-    """``fn`` run with ``torch.set_num_threads(1)``; the previous setting is restored afterwards."""
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        import torch
-
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(before)
-    return run
 
 
 def call_student(fn: Callable, *args: Any) -> tuple[Any, _StudentError | None]:
