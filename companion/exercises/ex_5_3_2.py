@@ -8,8 +8,8 @@ from torch import nn
 
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, implement_exercise,
                                       predict_exercise)
-from companion.exercises.sequences import (call_student, check_fraction, exact_match_on_new_pairs,
-                                           register, tiny_seq2seq)
+from companion.exercises.sequences import (call_student, demo_model_and_data, exact_match_exercise,
+                                           register)
 
 # ---------------------------------------------------------------- 5.3.2-cho-first-state (predict)
 # GRU update s₁ = (1 − z) ⊙ n + z ⊙ s₀ with z = 0.25, n = 0.6, s₀ = 0.8 (Cho et al.: s₀ = c).
@@ -293,23 +293,11 @@ companion.decoding.greedy_search does the same and also drops finished rows from
 
 
 # ---------------------------------------------------------------- 5.3.2-four-numbers (experiment)
-LONG_NUMBERS = dict(n=100, seed=1, n_items=4, max_len=64)
 
-
-def _four_numbers(context) -> float:
-    return exact_match_on_new_pairs(context["model"], context["data"], "numbers", **LONG_NUMBERS)
-
-
-def _demo_numbers() -> dict:
-    model, data = tiny_seq2seq("numbers", "context", "en", "zh")
-    return {"model": model, "data": data}
-
-
-register(Exercise(
-    id="5.3.2-four-numbers", section="5.3.2, one fixed-length c", kind="experiment",
+exact_match_exercise(
+    id="5.3.2-four-numbers", section="5.3.2, one fixed-length c",
     title="The book's decoder on four numbers, one more than in training",
-    checker=lambda answer, ctx: check_fraction(answer, _four_numbers(ctx), "your exact match"),
-    reference=_four_numbers,
+    task="numbers", n=100, seed=1, n_items=4, max_len=64,
     solution_text="""
 pairs4 = generate_pairs("numbers", 100, seed=1, n_items=4)
 preds = translate(models["book"], data, [p.src for p in pairs4], max_len=64)
@@ -318,5 +306,5 @@ The accuracy keeps falling past the training lengths: one vector c of 64 numbers
 numbers now, and the decoder never learned to write a fourth.""",
     hints=("generate_pairs('numbers', 100, seed=1, n_items=4) gives the inputs.",
            "translate(models['book'], data, sources, max_len=64), then exact_match."),
-    needs=("model", "data"), demo_context=_demo_numbers,
-))
+    demo_context=lambda: demo_model_and_data("numbers", "context", "en", "zh"),
+)

@@ -6,9 +6,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from companion.exercises.core import Exercise, Mistake, implement_exercise, predict_exercise
-from companion.exercises.sequences import (check_fraction, exact_match_on_new_pairs, register,
-                                           tiny_seq2seq)
+from companion.exercises.core import Mistake, implement_exercise, predict_exercise
+from companion.exercises.sequences import demo_model_and_data, exact_match_exercise
 
 # ---------------------------------------------------------------- 5.3.3-masked-weights (predict)
 # scores e = (ln 3, 5, 0), position 2 is padding: exp → (3, ·, 1), so α = (3/4, 0, 1/4).
@@ -215,23 +214,11 @@ Check: sum(p.numel() for p in companion.models.AdditiveScore(32, 48, 16).paramet
 
 
 # ---------------------------------------------------------------- 5.3.3-five-dates (experiment)
-LONG_DATES = dict(n=100, seed=1, n_items=5, max_len=70)
 
-
-def _five_dates(context) -> float:
-    return exact_match_on_new_pairs(context["model"], context["data"], "dates", **LONG_DATES)
-
-
-def _demo_dates() -> dict:
-    model, data = tiny_seq2seq("dates", "attention", "en", "zh")
-    return {"model": model, "data": data}
-
-
-register(Exercise(
-    id="5.3.3-five-dates", section="5.3.3, Fig. 5-10", kind="experiment",
+exact_match_exercise(
+    id="5.3.3-five-dates", section="5.3.3, Fig. 5-10",
     title="Attention on inputs longer than any in training: five dates",
-    checker=lambda answer, ctx: check_fraction(answer, _five_dates(ctx), "your exact match"),
-    reference=_five_dates,
+    task="dates", n=100, seed=1, n_items=5, max_len=70,
     solution_text="""
 pairs5 = generate_pairs("dates", 100, seed=1, n_items=5)
 preds = translate(attention_model, data, [p.src for p in pairs5], max_len=70)
@@ -242,5 +229,5 @@ Training never showed more than four dates, so no decoder state was trained to w
     hints=("generate_pairs('dates', 100, seed=1, n_items=5) gives the inputs; translate(...) "
            "with max_len=70 decodes them greedily.",
            "exact_match(predictions, references) from companion.metrics gives the fraction."),
-    needs=("model", "data"), demo_context=_demo_dates,
-))
+    demo_context=lambda: demo_model_and_data("dates", "attention", "en", "zh"),
+)

@@ -7,7 +7,7 @@ import torch
 
 from companion.exercises.core import CheckFailed, Exercise, Mistake, predict_exercise
 from companion.exercises.sequences import (call_student, check_bleu_measurement, check_fraction,
-                                           register, tiny_seq2seq)
+                                           demo_model_and_data, register)
 
 # ---------------------------------------------------------------- 5.3.4-beam-candidates (predict)
 # V = 10, K = 3, 4 steps: step 1 extends only <bos> (10 candidates), steps 2–4 extend 3 prefixes
@@ -273,8 +273,7 @@ def _exposure_gap(context) -> float:
 
 
 def _demo_numbers_zh_en() -> dict:
-    model, data = tiny_seq2seq("numbers", "attention", "zh", "en")
-    return {"model": model, "data": data}
+    return demo_model_and_data("numbers", "attention", "zh", "en")
 
 
 def _check_gap(answer, context) -> str:

@@ -6,9 +6,8 @@ import math
 import torch
 from torch import nn
 
-from companion.exercises.core import Exercise, Mistake, implement_exercise, predict_exercise
-from companion.exercises.sequences import (check_fraction, exact_match_on_new_pairs, register,
-                                           stop_early)
+from companion.exercises.core import Mistake, implement_exercise, predict_exercise
+from companion.exercises.sequences import exact_match_exercise, stop_early
 
 # ---------------------------------------------------------------- 5.3.6-caption-grid (predict)
 
@@ -171,12 +170,6 @@ companion.models.sinusoidal_positions computes the same table.""",
 
 
 # ---------------------------------------------------------------- 5.3.6-transformer-five-dates (experiment)
-FIVE_DATES = dict(n=100, seed=1, n_items=5, max_len=70)
-
-
-def _transformer_five_dates(context) -> float:
-    return exact_match_on_new_pairs(context["model"], context["data"], "dates", **FIVE_DATES)
-
 
 def _demo_transformer() -> dict:
     import companion
@@ -190,12 +183,10 @@ def _demo_transformer() -> dict:
     return {"model": stop_early(model), "data": data}
 
 
-register(Exercise(
-    id="5.3.6-transformer-five-dates", section="5.3.6 Transformer vs RNN", kind="experiment",
+exact_match_exercise(
+    id="5.3.6-transformer-five-dates", section="5.3.6 Transformer vs RNN",
     title="The Transformer translator on five dates, longer than anything in training",
-    checker=lambda answer, ctx: check_fraction(answer, _transformer_five_dates(ctx),
-                                               "your exact match"),
-    reference=_transformer_five_dates,
+    task="dates", n=100, seed=1, n_items=5, max_len=70,
     solution_text="""
 pairs5 = data.generate_pairs("dates", 100, seed=1, n_items=5)
 preds = inference.translate(translators["Transformer"], date_data, [p.src for p in pairs5], max_len=70)
@@ -206,5 +197,5 @@ meets more steps of the same recurrence; neither was trained to write a fifth da
     hints=("data.generate_pairs('dates', 100, seed=1, n_items=5) gives the inputs.",
            "inference.translate(translators['Transformer'], date_data, sources, max_len=70), then "
            "metrics.exact_match."),
-    needs=("model", "data"), demo_context=_demo_transformer,
-))
+    demo_context=_demo_transformer,
+)

@@ -65,6 +65,12 @@ def tiny_seq2seq(task: str, decoder: str, src_lang: str, tgt_lang: str, n_items:
     return stop_early(model), data
 
 
+def demo_model_and_data(task: str, decoder: str, src_lang: str, tgt_lang: str) -> dict:
+    """``{"model": ..., "data": ...}`` from :func:`tiny_seq2seq`: a ``demo_context`` for verify."""
+    model, data = tiny_seq2seq(task, decoder, src_lang, tgt_lang)
+    return {"model": model, "data": data}
+
+
 def stop_early(model):
     """Make an untrained demo model end most outputs after a few tokens, so that ``verify`` is quick.
 
@@ -87,6 +93,23 @@ def exact_match_on_new_pairs(model, data, task: str, *, n: int, seed: int, n_ite
     pairs = generate_pairs(task, n, seed=seed, n_items=n_items)
     preds = translate(model, data, [p.src for p in pairs], max_len=max_len)
     return exact_match(preds, [p.tgt for p in pairs])
+
+
+def exact_match_exercise(*, id: str, section: str, title: str, task: str, n: int, seed: int,
+                         n_items: int, max_len: int, solution_text: str, hints: tuple[str, ...],
+                         demo_context: Callable[[], dict]) -> Exercise:
+    """Register an experiment: the notebook's ``model`` (with its ``data``) on inputs longer than any
+    in training — the greedy exact match on ``n`` new pairs of ``task`` with ``n_items`` items, which
+    the checker re-measures (:func:`exact_match_on_new_pairs`)."""
+    def measure(context: dict) -> float:
+        return exact_match_on_new_pairs(context["model"], context["data"], task, n=n, seed=seed,
+                                        n_items=n_items, max_len=max_len)
+
+    return register(Exercise(
+        id=id, section=section, kind="experiment", title=title,
+        checker=lambda answer, ctx: check_fraction(answer, measure(ctx), "your exact match"),
+        reference=measure, solution_text=solution_text, hints=hints, needs=("model", "data"),
+        demo_context=demo_context))
 
 
 def check_bleu_measurement(answer: Any, expected: float, how: str) -> None:
