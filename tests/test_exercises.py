@@ -144,6 +144,24 @@ def test_missing_context_is_a_clear_error_and_duplicates_are_refused(temporary_e
         register(temporary_exercise)
 
 
+def test_implement_checks_run_on_one_thread_and_restore_the_setting():
+    from companion.prob import kl_to_standard_normal
+    seen = []
+
+    def kl(mu, logvar):
+        seen.append(torch.get_num_threads())
+        return kl_to_standard_normal(mu, logvar)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert check("5.2.6-kl", kl).passed
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
+
+
 def test_check_result_is_printed_once_in_a_notebook():
     result = CheckResult(True, True, "✓ x")
     assert result._ipython_display_() is None and str(result) == "✓ x" and bool(result)
