@@ -6,8 +6,8 @@ import random
 from collections import Counter
 from typing import Callable, Sequence
 
-from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_number, close,
-                                      predict_exercise)
+from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_number,
+                                      close, predict_exercise)
 from companion.exercises.sequences import call_student, register
 
 # ---------------------------------------------------------------- 5.3.5-clipped-bigram (predict)

@@ -98,9 +98,9 @@ def exact_match_on_new_pairs(model, data, task: str, *, n: int, seed: int, n_ite
 def exact_match_exercise(*, id: str, section: str, title: str, task: str, n: int, seed: int,
                          n_items: int, max_len: int, solution_text: str, hints: tuple[str, ...],
                          demo_context: Callable[[], dict]) -> Exercise:
-    """Register an experiment: the notebook's ``model`` (with its ``data``) on inputs longer than any
-    in training — the greedy exact match on ``n`` new pairs of ``task`` with ``n_items`` items, which
-    the checker re-measures (:func:`exact_match_on_new_pairs`)."""
+    """Register an experiment: the notebook's ``model`` (with its ``data``) on inputs longer than
+    any in training — the greedy exact match on ``n`` new pairs of ``task`` with ``n_items``
+    items, which the checker re-measures (:func:`exact_match_on_new_pairs`)."""
     def measure(context: dict) -> float:
         return exact_match_on_new_pairs(context["model"], context["data"], task, n=n, seed=seed,
                                         n_items=n_items, max_len=max_len)
