@@ -54,6 +54,7 @@ class TranslatorSettings:
     dropout: float = 0.1
     epochs: int = 8
     batch_size: int = 64
+    by_length: bool = True   # batches of similar-length sentences: less padding, faster epochs
     lr: float = 2e-3
     min_freq: int = 2        # tokens seen fewer times in training become <unk>
     max_len: int = 30        # longest output when decoding
@@ -69,6 +70,8 @@ class TranslatorSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.by_length, bool):
+            raise ValueError(f"by_length must be True or False, got {self.by_length!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must lie in [0, 1), got {self.dropout!r}")
         if not self.lr > 0:
@@ -85,8 +88,8 @@ class TranslatorSettings:
 PROFILES: dict[str, dict[str, dict]] = {
     "smoke": {kind: dict(hidden=32, emb_dim=16, layers=1, epochs=1, min_freq=1, max_len=12)
               for kind in KINDS},
-    "cpu": {"gru": dict(hidden=256, emb_dim=128, epochs=4),
-            "transformer": dict(hidden=128, layers=2, heads=4, epochs=4)},
+    "cpu": {"gru": dict(hidden=256, emb_dim=128, epochs=2),
+            "transformer": dict(hidden=128, layers=2, heads=4, epochs=2, batch_size=128, lr=3e-3)},
     "full": {"gru": dict(hidden=512, emb_dim=256, epochs=20, lr=1e-3),
              "transformer": dict(hidden=512, layers=3, heads=8, dropout=0.2, epochs=20, lr=5e-4)},
 }
@@ -213,7 +216,8 @@ def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, 
         model.to(device)
     translator = Translator(model, src_vocab, tgt_vocab, settings, data_key=data_key(train_pairs))
     valid = _first_sources(valid_pairs, n_valid)
-    batches = data.batches(settings.batch_size, shuffle=True, seed=settings.seed)
+    batches = data.batches(settings.batch_size, shuffle=True, by_length=settings.by_length,
+                           seed=settings.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     for _ in range(settings.epochs):
         start = time.perf_counter()

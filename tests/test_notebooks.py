@@ -2,18 +2,26 @@
 
 papermill proves the notebook runs top to bottom with injected parameters; nbval (``--nbval-lax``)
 re-executes that copy and compares the outputs of cells tagged ``nbval-check-output`` — numbers
-that must follow from the seed alone. The exercises at the end of every notebook are proved in
-both modes: with the stubs untouched every check says "not attempted yet" (the run above), and
-with ``solutions=True`` (a second papermill run, no nbval) every check passes.
+that must follow from the seed alone. The run uses ``solutions=True``, so every exercise check at
+the end must pass (the stub code still runs first in each answer cell). The other mode, untouched
+stubs, needs no kernel: each answer cell's stub part is executed on its own and its check must
+say "not attempted yet".
 """
+import ast
 import json
+import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import torch
+
+from companion import exercises
+from companion.exercises.core import get as get_exercise
 from companion.notebooks import notebook_paths, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +68,26 @@ def check_cell_outputs(executed: Path) -> dict[str, str]:
     return outputs
 
 
+def exercise_stubs(path: Path) -> list[tuple[str, str, str]]:
+    """(exercise id, answer variable, stub code) per check cell: the statements of the answer cell
+    above it that bind the answer (``name = ...`` or ``def name``), before its ``if solutions:``."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    stubs = []
+    for above, cell in zip(cells, cells[1:]):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and source.startswith("check("):
+            found = re.match(r'check\("([^"]+)", ([A-Za-z_]\w*)', source)
+            assert found, f"{path.name}: unexpected check cell {source!r}"
+            answer_cell = "".join(above["source"])
+            assert "if solutions:" in answer_cell, f"{path.name}: no `if solutions:` above {source!r}"
+            stub = [node for node in ast.parse(answer_cell.split("if solutions:")[0]).body
+                    if found[2] in {getattr(node, "name", None),
+                                    *(getattr(t, "id", None) for t in getattr(node, "targets", ()))}]
+            assert stub, f"{path.name}: the cell above {source!r} does not define {found[2]}"
+            stubs.append((found[1], found[2], ast.unparse(ast.Module(stub, type_ignores=[]))))
+    return stubs
+
+
 def _nbval(executed):
     command = [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
                "-p", "no:xdist", "-o", "addopts=", f"--nbval-cell-timeout={CELL_TIMEOUT}",
@@ -74,23 +102,25 @@ def _nbval(executed):
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_and_checked_outputs_reproduce(path):
-    result = _papermill(path)
-    assert not result.error, result.error
-    checks = check_cell_outputs(result.output)
-    assert len(checks) >= 4, f"{path.name} has {len(checks)} exercise check cells, expected >= 4"
-    for exercise_id, printed in checks.items():  # untouched stubs: nothing raises, nothing passes
-        assert printed.startswith(f"not attempted yet — {exercise_id}"), (exercise_id, printed)
-    nbval = _nbval(result.output)
-    assert nbval.returncode == 0, f"nbval found a difference in {path.name}:\n{nbval.stdout[-4000:]}"
-
-
-@pytest.mark.notebook
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_exercises_pass_with_solutions(path):
-    result = _papermill(path, OUT / "solutions", solutions=True)
+def test_notebook_runs_its_exercises_pass_and_checked_outputs_reproduce(path):
+    result = _papermill(path, solutions=True)
     assert not result.error, result.error
     checks = check_cell_outputs(result.output)
     assert len(checks) >= 4, f"{path.name} has {len(checks)} exercise check cells, expected >= 4"
     failed = {i: out for i, out in checks.items() if not out.startswith(f"✓ {i}")}
     assert not failed, f"with solutions=True these checks did not pass: {failed}"
+    nbval = _nbval(result.output)
+    assert nbval.returncode == 0, f"nbval found a difference in {path.name}:\n{nbval.stdout[-4000:]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_untouched_stubs_are_not_attempted(path, capsys):
+    stubs = exercise_stubs(path)
+    assert len(stubs) >= 4, f"{path.name} has {len(stubs)} exercise check cells, expected >= 4"
+    for exercise_id, answer_name, stub in stubs:
+        namespace = {"torch": torch, "math": math}
+        exec(stub, namespace)  # noqa: S102 — the notebook's own stub code
+        objects = {key: None for key in get_exercise(exercise_id).needs}  # a stub never reads them
+        result = exercises.check(exercise_id, namespace[answer_name], **objects)
+        assert not result.attempted and not result.passed, (exercise_id, result.message)
+        assert result.message.startswith(f"not attempted yet — {exercise_id}"), result.message

@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from companion.data import (Pair, Seq2SeqData, Vocab, chinese_number, english_number,
+from companion.data import (CaptionData, Pair, Seq2SeqData, Vocab, chinese_number, english_number,
                             generate_pairs, lengths_to_mask, pad_sequences, split_pairs,
-                            tokenize, tokenize_en, tokenize_zh)
+                            generate_shapes, tokenize, tokenize_en, tokenize_zh)
 from companion.data.text_tasks import TASKS
 
 
@@ -160,6 +160,28 @@ def test_batches_cover_every_example_once_and_shuffle_by_seed():
     assert first != [b.src_lengths.sum().item() for b in it]  # a new order every epoch
     with pytest.raises(ValueError):
         data.batches(0)
+
+
+def test_batches_by_length_cut_padding_and_still_cover_every_example_once():
+    pairs = generate_pairs("numbers", 1000, seed=0, n_items=(1, 4))
+    data = Seq2SeqData.from_pairs(pairs, "en", "zh")
+
+    def padding(batches) -> int:
+        return sum(int((~b.src_mask).sum() + (~b.tgt_mask).sum()) for b in batches)
+
+    grouped = data.batches(10, shuffle=True, by_length=True, seed=0)
+    sources = sorted(tuple(row[mask].tolist()) for b in grouped for row, mask in zip(b.src, b.src_mask))
+    assert sources == sorted(tuple(ids) for ids in data.src_ids)  # every example once
+    assert len(grouped) == 100 and all(len(b) == 10 for b in grouped)
+    assert padding(grouped) < padding(data.batches(10, shuffle=True, seed=0)) / 3
+    lengths = data.lengths()
+    assert lengths[0] == len(data.src_ids[0]) + len(data.tgt_ids[0])
+    first = [b.src_lengths.tolist() for b in grouped]
+    assert first != [b.src_lengths.tolist() for b in grouped]  # batches reshuffled every epoch
+    ordered = [b.src_lengths.max().item() for b in data.batches(10, by_length=True)]
+    assert ordered[:50] == sorted(ordered[:50])  # without shuffle: sorted within the pool
+    with pytest.raises(ValueError, match="lengths"):  # a data set without lengths()
+        CaptionData.from_shapes(generate_shapes(2), "en").batches(4, by_length=True)
 
 
 def test_unknown_source_words_become_unk():

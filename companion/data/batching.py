@@ -87,12 +87,21 @@ class BatchedData(ABC):
     def batch(self, indices: Sequence[int]) -> TensorBatch:
         """The examples at ``indices``, padded into one batch."""
 
-    def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> "BatchIterable":
-        """A re-iterable of batches (a new seeded shuffle every pass when ``shuffle``)."""
+    def batches(self, batch_size: int, *, shuffle: bool = False, by_length: bool = False,
+                seed: int = 0) -> "BatchIterable":
+        """A re-iterable of batches (a new seeded shuffle every pass when ``shuffle``).
+
+        ``by_length`` (data sets with :meth:`lengths` only) puts examples of similar length in one
+        batch, so that little of each batch is padding: every pool of 50 batches' worth of
+        (shuffled) examples is sorted by length before it is cut, and the batches are shuffled.
+        """
         check_int(batch_size, "batch_size", min=1)
         check_bool(shuffle, "shuffle")
+        check_bool(by_length, "by_length")
         check_int(seed, "seed", min=0)
-        return BatchIterable(self, batch_size, shuffle, seed)
+        if by_length and not hasattr(self, "lengths"):
+            raise ValueError(f"{type(self).__name__} has no lengths(), so it cannot batch by length")
+        return BatchIterable(self, batch_size, shuffle, seed, by_length=by_length)
 
 
 @dataclass
@@ -153,16 +162,24 @@ class Seq2SeqData(BatchedData):
         tgt_in, tgt_out, tgt_mask = pad_targets([self.tgt_ids[i] for i in indices], self.tgt_vocab)
         return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out, tgt_mask)
 
+    def lengths(self) -> list[int]:
+        """Source plus target tokens of every example (what ``batches(by_length=True)`` sorts by)."""
+        return [len(s) + len(t) for s, t in zip(self.src_ids, self.tgt_ids)]
+
     def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""
         return encode_sentences(sentences, self.src_vocab, self.src_lang)
 
 
 class BatchIterable:
-    """The batches of a data set in order (or shuffled anew on every pass, seeded)."""
+    """The batches of a data set in order (or shuffled anew on every pass, seeded), optionally
+    grouped by example length (see :meth:`BatchedData.batches`)."""
 
-    def __init__(self, data: BatchedData, batch_size: int, shuffle: bool, seed: int):
-        self.data, self.batch_size, self.shuffle = data, batch_size, shuffle
+    POOL = 50  # batches' worth of examples sorted together when grouping by length
+
+    def __init__(self, data: BatchedData, batch_size: int, shuffle: bool, seed: int, *,
+                 by_length: bool = False):
+        self.data, self.batch_size, self.shuffle, self.by_length = data, batch_size, shuffle, by_length
         self._rng = random.Random(seed)
 
     def __len__(self) -> int:
@@ -172,5 +189,19 @@ class BatchIterable:
         order = list(range(len(self.data)))
         if self.shuffle:
             self._rng.shuffle(order)
-        for start in range(0, len(order), self.batch_size):
-            yield self.data.batch(order[start:start + self.batch_size])
+        groups = self._by_length(order) if self.by_length else _chunks(order, self.batch_size)
+        for indices in groups:
+            yield self.data.batch(indices)
+
+    def _by_length(self, order: list[int]) -> list[list[int]]:
+        lengths, pool = self.data.lengths(), self.POOL * self.batch_size
+        groups = []
+        for start in range(0, len(order), pool):
+            groups += _chunks(sorted(order[start:start + pool], key=lengths.__getitem__), self.batch_size)
+        if self.shuffle:
+            self._rng.shuffle(groups)
+        return groups
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[k:k + size] for k in range(0, len(items), size)]
