@@ -12,22 +12,21 @@ from companion.exercises.sequences import register
 # ---------------------------------------------------------------- 5.3.1-receptive-field (predict)
 # Each layer with kernel k widens the view by (k − 1)/2 tokens on each side: 1 + L·(k − 1).
 
-_FIELD_MISTAKES = (
-    ("layers-times-kernel", 4 * 5,
-     "20 = layers × kernel counts the centre token once per layer; consecutive layers "
-     "share it: each layer adds k − 1 tokens, 1 + L·(k − 1)"),
-    ("one-side", 1 + 4 * 2,
-     "9 widens the view on one side only; a centred kernel of 5 adds 2 tokens on each side"),
-    ("no-centre", 4 * 4,
-     "16 forgets the token in the middle: 1 + L·(k − 1)"),
-    ("product", 5 ** 4,
-     "5⁴ multiplies the kernels; receptive fields of stacked convolutions grow additively"),
-)
-
 predict_exercise(
     id="5.3.1-receptive-field", section="5.3.1 CNN encoder",
     title="Receptive field of a CNN encoder with 4 layers of kernel size 5",
-    value=17, rtol=1e-6, mistakes=_FIELD_MISTAKES,
+    value=17, rtol=1e-6,
+    mistakes=[("layers-times-kernel", 4 * 5,
+               "20 = layers × kernel counts the centre token once per layer; consecutive layers "
+               "share it: each layer adds k − 1 tokens, 1 + L·(k − 1)"),
+              ("one-side", 1 + 4 * 2,
+               "9 widens the view on one side only; a centred kernel of 5 adds 2 tokens on each "
+               "side"),
+              ("no-centre", 4 * 4,
+               "16 forgets the token in the middle: 1 + L·(k − 1)"),
+              ("product", 5 ** 4,
+               "5⁴ multiplies the kernels; receptive fields of stacked convolutions grow "
+               "additively")],
     solution_text="""
 One layer with kernel 5 sees 2 tokens on each side of the centre; every further layer adds 2 more
 on each side: 1 + 4 · (5 − 1) = 17 tokens (the notebook's encoder: 1 + 3 · (3 − 1) = 7).
@@ -43,23 +42,20 @@ position_influence on such an encoder: its band is 17 tokens wide.""",
 _E, _H = 32, 64
 _GRU = 3 * (_H * _E + _H * _H + _H + _H)
 
-_GRU_MISTAKES = (
-    ("plain-rnn", _GRU // 3,
-     "6272 is a plain RNN's count (5-18): a GRU has three blocks — reset gate, update gate "
-     "and candidate — each with its own W_i·, W_h· and biases"),
-    ("one-bias", 3 * (_H * _E + _H * _H + _H),
-     "one bias per block is missing: PyTorch's GRU keeps two, b_i· and b_h· (the candidate "
-     "needs b_hn inside r ⊙ (W_hn h + b_hn))"),
-    ("no-bias", 3 * (_H * _E + _H * _H),
-     "you counted the weight matrices only; add the biases b_ih and b_hh (3·64 each)"),
-    ("lstm", 4 * (_H * _E + _H * _H + 2 * _H),
-     "that is an LSTM's count (four blocks); a GRU has three"),
-)
-
 predict_exercise(
     id="5.3.1-gru-parameters", section="5.3.1 (5-18), GRU",
     title="Parameters of the GRU inside an encoder with E = 32, H = 64",
-    value=_GRU, rtol=1e-6, mistakes=_GRU_MISTAKES,
+    value=_GRU, rtol=1e-6,
+    mistakes=[("plain-rnn", _GRU // 3,
+               "6272 is a plain RNN's count (5-18): a GRU has three blocks — reset gate, update "
+               "gate and candidate — each with its own W_i·, W_h· and biases"),
+              ("one-bias", 3 * (_H * _E + _H * _H + _H),
+               "one bias per block is missing: PyTorch's GRU keeps two, b_i· and b_h· (the "
+               "candidate needs b_hn inside r ⊙ (W_hn h + b_hn))"),
+              ("no-bias", 3 * (_H * _E + _H * _H),
+               "you counted the weight matrices only; add the biases b_ih and b_hh (3·64 each)"),
+              ("lstm", 4 * (_H * _E + _H * _H + 2 * _H),
+               "that is an LSTM's count (four blocks); a GRU has three")],
     solution_text=f"""
 f_enc of (5-18) for a GRU has three blocks (reset r, update z, candidate n), each with an input
 matrix H × E, a recurrent matrix H × H and two bias vectors of size H:

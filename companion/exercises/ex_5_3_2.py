@@ -14,21 +14,19 @@ from companion.exercises.sequences import (call_student, demo_model_and_data, ex
 # ---------------------------------------------------------------- 5.3.2-cho-first-state (predict)
 # GRU update s₁ = (1 − z) ⊙ n + z ⊙ s₀ with z = 0.25, n = 0.6, s₀ = 0.8 (Cho et al.: s₀ = c).
 
-_FIRST_STATE_MISTAKES = (
-    ("zero-start", 0.75 * 0.6,
-     "0.45 is the book's decoder, whose state starts at 0; in Cho's variant s₀ = c = 0.8 "
-     "and the term z ⊙ s₀ remains"),
-    ("z-swapped", 0.25 * 0.6 + 0.75 * 0.8,
-     "you swapped z and 1 − z: in PyTorch's GRU the update gate z keeps the *old* state, "
-     "s₁ = (1 − z) ⊙ n + z ⊙ s₀"),
-    ("sum", 0.6 + 0.8,
-     "the GRU interpolates between n and s₀ with weights 1 − z and z; it does not add them"),
-)
-
 predict_exercise(
     id="5.3.2-cho-first-state", section="5.3.2, Fig. 5-9, GRU update",
     title="One coordinate of the first decoder state in Cho's variant (s₀ = c)",
-    value=0.65, rtol=1e-3, mistakes=_FIRST_STATE_MISTAKES,
+    value=0.65, rtol=1e-3,
+    mistakes=[("zero-start", 0.75 * 0.6,
+               "0.45 is the book's decoder, whose state starts at 0; in Cho's variant s₀ = c = 0.8 "
+               "and the term z ⊙ s₀ remains"),
+              ("z-swapped", 0.25 * 0.6 + 0.75 * 0.8,
+               "you swapped z and 1 − z: in PyTorch's GRU the update gate z keeps the *old* state, "
+               "s₁ = (1 − z) ⊙ n + z ⊙ s₀"),
+              ("sum", 0.6 + 0.8,
+               "the GRU interpolates between n and s₀ with weights 1 − z and z; it does not add "
+               "them")],
     solution_text="""
 s₁ = (1 − z) ⊙ n + z ⊙ s₀ = 0.75 · 0.6 + 0.25 · 0.8 = 0.45 + 0.20 = 0.65.
 With the book's zero start (s₀ = 0) the second term vanishes and s₁ = (1 − z) ⊙ n = 0.45, the
@@ -42,20 +40,17 @@ formula the notebook checks in section 2.""",
 _E, _C, _H = 16, 64, 64
 _WEIGHT_IH = 3 * _H * (_E + _C)
 
-_DECODER_MISTAKES = (
-    ("no-context", 3 * _H * _E,
-     "3072 is Sutskever's decoder, whose input is e(y_{t−1}) alone; the book's decoder "
-     "(Fig. 5-9) reads [e(y_{t−1}); c], 16 + 64 numbers, at every step"),
-    ("one-block", _H * (_E + _C),
-     "5120 is one block; a GRU's weight_ih stacks three (reset, update, candidate)"),
-    ("state-in-input", 3 * _H * (_E + _C + _H),
-     "the previous state s_{t−1} enters through weight_hh, not through the input"),
-)
-
 predict_exercise(
     id="5.3.2-decoder-weights", section="5.3.2 (5-20), Fig. 5-9",
     title="Size of the input weights of the book's decoder GRU (E = 16, c and s of size 64)",
-    value=_WEIGHT_IH, rtol=1e-6, mistakes=_DECODER_MISTAKES,
+    value=_WEIGHT_IH, rtol=1e-6,
+    mistakes=[("no-context", 3 * _H * _E,
+               "3072 is Sutskever's decoder, whose input is e(y_{t−1}) alone; the book's decoder "
+               "(Fig. 5-9) reads [e(y_{t−1}); c], 16 + 64 numbers, at every step"),
+              ("one-block", _H * (_E + _C),
+               "5120 is one block; a GRU's weight_ih stacks three (reset, update, candidate)"),
+              ("state-in-input", 3 * _H * (_E + _C + _H),
+               "the previous state s_{t−1} enters through weight_hh, not through the input")],
     solution_text=f"""
 The book's decoder feeds x_t = [e(y_{{t−1}}); c] of size 16 + 64 = 80 into a GRU with H = 64. Its
 weight_ih stacks the three blocks (r, z, n): 3 · 64 × 80 = {_WEIGHT_IH} numbers.

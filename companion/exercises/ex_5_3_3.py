@@ -12,25 +12,22 @@ from companion.exercises.sequences import demo_model_and_data, exact_match_exerc
 # ---------------------------------------------------------------- 5.3.3-masked-weights (predict)
 # scores e = (ln 3, 5, 0), position 2 is padding: exp → (3, ·, 1), so α = (3/4, 0, 1/4).
 
-_WEIGHT_MISTAKES = (
-    ("mask-ignored", 3 / (3 + math.exp(5) + 1),
-     "the padded position took almost all the weight: leave it out of the softmax "
-     "(its score counts as −∞), so the denominator sums over the real positions only"),
-    ("uniform", 1 / 2,
-     "1/2 is what the misprinted denominator of (5-22) gives (every weight 1/n over the "
-     "real positions); the sum runs over exp(e_{t,j}), j = 1…n"),
-    ("uniform-with-padding", 1 / 3,
-     "1/3 spreads the weight evenly over all three positions: the scores matter, and "
-     "the padded one gets nothing"),
-    ("no-exp", 1.0,
-     "you divided the raw scores by their sum (ln 3 / (ln 3 + 0) = 1); (5-22) exponentiates "
-     "them first"),
-)
-
 predict_exercise(
     id="5.3.3-masked-weights", section="5.3.3 (5-22)",
     title="An attention weight by hand, with a padded position",
-    value=0.75, rtol=1e-3, mistakes=_WEIGHT_MISTAKES,
+    value=0.75, rtol=1e-3,
+    mistakes=[("mask-ignored", 3 / (3 + math.exp(5) + 1),
+               "the padded position took almost all the weight: leave it out of the softmax "
+               "(its score counts as −∞), so the denominator sums over the real positions only"),
+              ("uniform", 1 / 2,
+               "1/2 is what the misprinted denominator of (5-22) gives (every weight 1/n over the "
+               "real positions); the sum runs over exp(e_{t,j}), j = 1…n"),
+              ("uniform-with-padding", 1 / 3,
+               "1/3 spreads the weight evenly over all three positions: the scores matter, and "
+               "the padded one gets nothing"),
+              ("no-exp", 1.0,
+               "you divided the raw scores by their sum (ln 3 / (ln 3 + 0) = 1); (5-22) "
+               "exponentiates them first")],
     solution_text="""
 The padded position is left out of (5-22): exp(ln 3) = 3 and exp(0) = 1 over the real positions,
 so α = (3/(3+1), 0, 1/(3+1)) = (0.75, 0, 0.25). The score 5 of the padding plays no role.
@@ -189,22 +186,19 @@ values are the keys.""",
 # AdditiveScore(query_dim=32, key_dim=48, attn_dim=16): W_s 16×32 (no bias) + W_h 16×48 + 16 + v 16.
 _ADDITIVE = 16 * 32 + 16 * 48 + 16 + 16
 
-_ADDITIVE_MISTAKES = (
-    ("matrices-only", 16 * 32 + 16 * 48,
-     "1280 counts W_s and W_h only: add the vector v (A numbers) and the bias of W_h"),
-    ("one-vector-missing", _ADDITIVE - 16,
-     "one vector of length A = 16 is missing: count both v and the bias inside tanh"),
-    ("two-biases", _ADDITIVE + 16,
-     "W_s s + W_h h needs only one bias: two biases added together act as one, so the "
-     "model has a single bias vector"),
-    ("square", 2 * 48 * 48 + 2 * 48,
-     "the attention size A = 16 sets the rows of W_s and W_h, not the key size"),
-)
-
 predict_exercise(
     id="5.3.3-additive-parameters", section="5.3.3 (5-21), additive score",
     title="Parameters of Bahdanau's additive score vᵀ tanh(W_s s + W_h h + b)",
-    value=_ADDITIVE, rtol=1e-4, mistakes=_ADDITIVE_MISTAKES,
+    value=_ADDITIVE, rtol=1e-4,
+    mistakes=[("matrices-only", 16 * 32 + 16 * 48,
+               "1280 counts W_s and W_h only: add the vector v (A numbers) and the bias of W_h"),
+              ("one-vector-missing", _ADDITIVE - 16,
+               "one vector of length A = 16 is missing: count both v and the bias inside tanh"),
+              ("two-biases", _ADDITIVE + 16,
+               "W_s s + W_h h needs only one bias: two biases added together act as one, so the "
+               "model has a single bias vector"),
+              ("square", 2 * 48 * 48 + 2 * 48,
+               "the attention size A = 16 sets the rows of W_s and W_h, not the key size")],
     solution_text=f"""
 W_s: 16 × 32 = 512, W_h: 16 × 48 = 768, one bias b: 16, v: 16 → {_ADDITIVE}.
 Check: sum(p.numel() for p in companion.models.AdditiveScore(32, 48, 16).parameters())""",

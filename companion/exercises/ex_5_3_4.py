@@ -13,26 +13,24 @@ from companion.exercises.sequences import (call_student, check_bleu_measurement,
 # V = 10, K = 3, 4 steps: step 1 extends only <bos> (10 candidates), steps 2–4 extend 3 prefixes
 # each (3 · 10 = 30 candidates per step): 10 + 3 · 30 = 100.
 
-_CANDIDATE_MISTAKES = (
-    ("k-prefixes-from-the-start", 4 * 3 * 10,
-     "120 assumes K prefixes at step 1 too; the first step extends ⟨bos⟩ alone"),
-    ("exhaustive", 10 ** 4,
-     "10⁴ is the number of leaves of the whole tree (exhaustive search); the beam keeps "
-     "only K prefixes per step"),
-    ("kept-not-scored", 1 + 3 * 3 + 1,
-     "count the extensions that are *scored* (every live prefix × every token), not the "
-     "prefixes kept"),
-    ("k-to-the-steps", 3 ** 4,
-     "3⁴ would be a tree with K branches per node; the beam scores K · V extensions per step"),
-    ("kept", 3 * 4,
-     "that is the number of prefixes kept (K per step); the question asks how many "
-     "extensions are scored"),
-)
-
 predict_exercise(
     id="5.3.4-beam-candidates", section="5.3.4 beam search",
     title="How many extensions a beam of width 3 scores in 4 steps (V = 10)",
-    value=100, rtol=1e-6, mistakes=_CANDIDATE_MISTAKES,
+    value=100, rtol=1e-6,
+    mistakes=[("k-prefixes-from-the-start", 4 * 3 * 10,
+               "120 assumes K prefixes at step 1 too; the first step extends ⟨bos⟩ alone"),
+              ("exhaustive", 10 ** 4,
+               "10⁴ is the number of leaves of the whole tree (exhaustive search); the beam keeps "
+               "only K prefixes per step"),
+              ("kept-not-scored", 1 + 3 * 3 + 1,
+               "count the extensions that are *scored* (every live prefix × every token), not the "
+               "prefixes kept"),
+              ("k-to-the-steps", 3 ** 4,
+               "3⁴ would be a tree with K branches per node; the beam scores K · V extensions per "
+               "step"),
+              ("kept", 3 * 4,
+               "that is the number of prefixes kept (K per step); the question asks how many "
+               "extensions are scored")],
     solution_text="""
 Step 1 extends the single prefix ⟨bos⟩ by all V = 10 tokens: 10 scores. From then on K = 3 live
 prefixes are each extended by 10 tokens: 30 scores at each of steps 2, 3 and 4. Total 10 + 90 = 100
@@ -47,23 +45,21 @@ prefixes are each extended by 10 tokens: 30 scores at each of steps 2, 3 and 4. 
 # V = 5 tokens including <eos>, max_len = 3: sequences ending at their first <eos> after
 # 1, 2, 3 tokens: 1 + 4 + 16; cut at max_len without <eos>: 4³ = 64. Total 85.
 
-_EXHAUSTIVE_MISTAKES = (
-    ("v-to-the-t", 5 ** 3,
-     "5³ lets ⟨eos⟩ appear in the middle; a sequence ends at its first ⟨eos⟩"),
-    ("cut-only", 4 ** 3,
-     "64 counts only the sequences cut at max_len; those that end with ⟨eos⟩ earlier "
-     "are complete outputs too"),
-    ("eos-only", 1 + 4 + 16,
-     "21 counts only the sequences that end with ⟨eos⟩; those cut at max_len without "
-     "⟨eos⟩ are outputs too"),
-    ("all-prefixes", 5 + 25 + 125,
-     "155 counts every prefix of every length; a complete output ends at ⟨eos⟩ or at max_len"),
-)
-
 predict_exercise(
     id="5.3.4-exhaustive-count", section="5.3.4 exhaustive search",
     title="How many complete outputs exhaustive search scores (V = 5 with ⟨eos⟩, max_len = 3)",
-    value=85, rtol=1e-6, mistakes=_EXHAUSTIVE_MISTAKES,
+    value=85, rtol=1e-6,
+    mistakes=[("v-to-the-t", 5 ** 3,
+               "5³ lets ⟨eos⟩ appear in the middle; a sequence ends at its first ⟨eos⟩"),
+              ("cut-only", 4 ** 3,
+               "64 counts only the sequences cut at max_len; those that end with ⟨eos⟩ earlier "
+               "are complete outputs too"),
+              ("eos-only", 1 + 4 + 16,
+               "21 counts only the sequences that end with ⟨eos⟩; those cut at max_len without "
+               "⟨eos⟩ are outputs too"),
+              ("all-prefixes", 5 + 25 + 125,
+               "155 counts every prefix of every length; a complete output ends at ⟨eos⟩ or at "
+               "max_len")],
     solution_text="""
 An output either ends at its first ⟨eos⟩ or is cut at max_len. Ending with ⟨eos⟩ as token t: the
 t − 1 tokens before it are any of the 4 others: 1 + 4 + 16 = 21. Cut at max_len = 3: 4³ = 64.

@@ -15,23 +15,20 @@ from companion.exercises.sequences import call_student, register
 # "there is a cat on the mat". Six hypothesis bigrams; "the cat" twice but at most once in a
 # reference, "cat the" nowhere, "cat on" only in reference 2 → clipped matches 1 + 1 + 1 + 1 = 4.
 
-_BIGRAM_MISTAKES = (
-    ("unclipped", 5 / 6,
-     "5/6 counts “the cat” twice, but no reference contains it twice: clip each count at "
-     "its largest count in a single reference"),
-    ("one-reference-at-a-time", 3 / 6,
-     "3/6 is the precision against one reference alone (the book's per-reference "
-     "reading); BLEU clips by the maximum over all references at once, so “cat on” "
-     "from reference 2 counts too"),
-    ("distinct-bigrams", 4 / 5,
-     "4/5 divides by the 5 distinct bigrams; the denominator counts every hypothesis "
-     "bigram, repeats included (6)"),
-)
-
 predict_exercise(
     id="5.3.5-clipped-bigram", section="5.3.5 clipped n-gram precision",
     title="The clipped bigram precision p₂ of a repetitive hypothesis, by hand",
-    value=4 / 6, rtol=1e-3, mistakes=_BIGRAM_MISTAKES,
+    value=4 / 6, rtol=1e-3,
+    mistakes=[("unclipped", 5 / 6,
+               "5/6 counts “the cat” twice, but no reference contains it twice: clip each count at "
+               "its largest count in a single reference"),
+              ("one-reference-at-a-time", 3 / 6,
+               "3/6 is the precision against one reference alone (the book's per-reference "
+               "reading); BLEU clips by the maximum over all references at once, so “cat on” "
+               "from reference 2 counts too"),
+              ("distinct-bigrams", 4 / 5,
+               "4/5 divides by the 5 distinct bigrams; the denominator counts every hypothesis "
+               "bigram, repeats included (6)")],
     solution_text="""
 Hypothesis bigrams (6): the cat, cat the, the cat, cat on, on the, the mat.
 Largest count in any one reference: the cat 1, cat the 0, cat on 1 (reference 2), on the 1, the mat 1.
@@ -50,24 +47,21 @@ Check: companion.metrics.modified_precision(hyp.split(), [r.split() for r in ref
 _BP = math.exp(1 - 6 / 5)
 _BLEU2 = 100 * _BP * math.sqrt(1.0 * 0.75)
 
-_BLEU2_MISTAKES = (
-    ("no-brevity-penalty", 100 * math.sqrt(0.75),
-     "86.6 leaves out the brevity penalty (5-25): the hypothesis (5 tokens) is shorter "
-     "than the reference (6), so BP = exp(1 − 6/5) < 1"),
-    ("arithmetic-mean", 100 * _BP * (1.0 + 0.75) / 2,
-     "you averaged the precisions arithmetically; (5-26) takes the geometric mean "
-     "exp(Σ wₙ log pₙ) with wₙ = 1/N"),
-    ("fraction", _BLEU2 / 100,
-     "that is BLEU as a fraction; report it ×100, as sacrebleu and companion.metrics do"),
-    ("inverted-ratio", 100 * math.exp(1 - 5 / 6) * math.sqrt(0.75),
-     "your brevity penalty is exp(1 − c/r), above 1; (5-25) is exp(1 − r/c) with r the "
-     "reference length and c the hypothesis length"),
-)
-
 predict_exercise(
     id="5.3.5-bleu2-by-hand", section="5.3.5 (5-25), (5-26)",
     title="BLEU-2 (N = 2) of a short hypothesis, by hand",
-    value=_BLEU2, rtol=5e-4, mistakes=_BLEU2_MISTAKES,
+    value=_BLEU2, rtol=5e-4,
+    mistakes=[("no-brevity-penalty", 100 * math.sqrt(0.75),
+               "86.6 leaves out the brevity penalty (5-25): the hypothesis (5 tokens) is shorter "
+               "than the reference (6), so BP = exp(1 − 6/5) < 1"),
+              ("arithmetic-mean", 100 * _BP * (1.0 + 0.75) / 2,
+               "you averaged the precisions arithmetically; (5-26) takes the geometric mean "
+               "exp(Σ wₙ log pₙ) with wₙ = 1/N"),
+              ("fraction", _BLEU2 / 100,
+               "that is BLEU as a fraction; report it ×100, as sacrebleu and companion.metrics do"),
+              ("inverted-ratio", 100 * math.exp(1 - 5 / 6) * math.sqrt(0.75),
+               "your brevity penalty is exp(1 − c/r), above 1; (5-25) is exp(1 − r/c) with r the "
+               "reference length and c the hypothesis length")],
     solution_text=f"""
 c = 5, r = 6. p₁ = 5/5 = 1; bigrams: the cat ✓, cat on ✗, on the ✓, the mat ✓ → p₂ = 3/4.
 BP = exp(1 − 6/5) = {_BP:.4f} (5-25);  BLEU-2 = BP · (p₁ · p₂)^(1/2) = {_BP:.4f} · {math.sqrt(0.75):.4f}

@@ -11,22 +11,20 @@ from companion.exercises.sequences import exact_match_exercise, stop_early
 
 # ---------------------------------------------------------------- 5.3.6-caption-grid (predict)
 
-_GRID_MISTAKES = (
-    ("one-pool", 24 * 24,
-     "576 halves the image once; the encoder has two 2×2 max-pools, so each side shrinks "
-     "by 4"),
-    ("one-side", 12,
-     "12 is one side of the grid; the decoder attends over rows × columns cells"),
-    ("no-pooling", 48 * 48,
-     "2304 is one position per pixel; pooling shrinks the map before the decoder sees it"),
-    ("same-as-32", 64,
-     "64 cells is the 32×32 image of the notebook; a 48×48 image gives a larger grid"),
-)
-
 predict_exercise(
     id="5.3.6-caption-grid", section="5.3.6 看图说话, CNN encoder",
     title="How many “source positions” the caption decoder attends over for a 48×48 image",
-    value=144, rtol=1e-6, mistakes=_GRID_MISTAKES,
+    value=144, rtol=1e-6,
+    mistakes=[("one-pool", 24 * 24,
+               "576 halves the image once; the encoder has two 2×2 max-pools, so each side shrinks "
+               "by 4"),
+              ("one-side", 12,
+               "12 is one side of the grid; the decoder attends over rows × columns cells"),
+              ("no-pooling", 48 * 48,
+               "2304 is one position per pixel; pooling shrinks the map before the decoder sees "
+               "it"),
+              ("same-as-32", 64,
+               "64 cells is the 32×32 image of the notebook; a 48×48 image gives a larger grid")],
     solution_text="""
 Two 2×2 max-pools divide each side by 4: 48 / 4 = 12, so the feature map is a 12 × 12 grid and the
 attention decoder scores 144 cells per word (64 for the notebook's 32×32 images).
@@ -38,21 +36,19 @@ Check: captioner.encoder.grid_shape(48, 48) gives (12, 12).""",
 
 # ---------------------------------------------------------------- 5.3.6-decoder-positions (predict)
 
-_POSITIONS_MISTAKES = (
-    ("square", 50 * 50,
-     "2500 re-reads all 50 positions at every step; at step t only the t tokens of the "
-     "prefix exist: 1 + 2 + … + 50"),
-    ("cached", 50,
-     "50 is the cost with a key/value cache (or an RNN, one state per step); this decoder "
-     "re-reads the whole prefix at every step"),
-    ("off-by-one", 49 * 50 // 2,
-     "1225 stops at 49; at the last step the prefix holds 50 tokens (⟨bos⟩ and 49 written)"),
-)
-
 predict_exercise(
     id="5.3.6-decoder-positions", section="5.3.6 Transformer decoder",
     title="Decoder positions computed to write 50 characters without a key/value cache",
-    value=1275, rtol=1e-6, mistakes=_POSITIONS_MISTAKES,
+    value=1275, rtol=1e-6,
+    mistakes=[("square", 50 * 50,
+               "2500 re-reads all 50 positions at every step; at step t only the t tokens of the "
+               "prefix exist: 1 + 2 + … + 50"),
+              ("cached", 50,
+               "50 is the cost with a key/value cache (or an RNN, one state per step); this "
+               "decoder re-reads the whole prefix at every step"),
+              ("off-by-one", 49 * 50 // 2,
+               "1225 stops at 49; at the last step the prefix holds 50 tokens (⟨bos⟩ and 49 "
+               "written)")],
     solution_text="""
 At step t the decoder runs over the whole prefix of t tokens (⟨bos⟩ and the t − 1 written so far):
 1 + 2 + … + 50 = 50 · 51 / 2 = 1275 positions, O(T²). A key/value cache keeps the keys and values

@@ -14,23 +14,20 @@ from companion.exercises.sequences import (call_student, check_bleu_measurement,
 _P = (9 / 10, 7 / 9, 5 / 8, 3 / 7)
 _ONE_WRONG = 100 * math.prod(_P) ** 0.25
 
-_ONE_WRONG_MISTAKES = (
-    ("unigrams-only", 90.0,
-     "90 is the unigram precision alone; BLEU-4 multiplies in p₂, p₃ and p₄, and a wrong "
-     "token in the middle breaks 2 bigrams, 3 trigrams and 4 four-grams"),
-    ("arithmetic-mean", 100 * sum(_P) / 4,
-     "you averaged the precisions arithmetically; (5-26) takes their geometric mean"),
-    ("one-per-order", 100 * (9 / 10 * 8 / 9 * 7 / 8 * 6 / 7) ** 0.25,
-     "a wrong token in the middle lies inside n of the n-grams of order n (2 bigrams, "
-     "3 trigrams, 4 four-grams), not inside one"),
-    ("fraction", _ONE_WRONG / 100,
-     "that is BLEU as a fraction; report it ×100"),
-)
-
 predict_exercise(
     id="5.3.7-one-wrong-token", section="5.3.5 (5-26), applied in 5.3.7",
     title="BLEU-4 of a 10-token output with one wrong token in the middle",
-    value=_ONE_WRONG, rtol=1e-3, mistakes=_ONE_WRONG_MISTAKES,
+    value=_ONE_WRONG, rtol=1e-3,
+    mistakes=[("unigrams-only", 90.0,
+               "90 is the unigram precision alone; BLEU-4 multiplies in p₂, p₃ and p₄, and a wrong "
+               "token in the middle breaks 2 bigrams, 3 trigrams and 4 four-grams"),
+              ("arithmetic-mean", 100 * sum(_P) / 4,
+               "you averaged the precisions arithmetically; (5-26) takes their geometric mean"),
+              ("one-per-order", 100 * (9 / 10 * 8 / 9 * 7 / 8 * 6 / 7) ** 0.25,
+               "a wrong token in the middle lies inside n of the n-grams of order n (2 bigrams, "
+               "3 trigrams, 4 four-grams), not inside one"),
+              ("fraction", _ONE_WRONG / 100,
+               "that is BLEU as a fraction; report it ×100")],
     solution_text=f"""
 Reference and hypothesis have 10 tokens, the same except token 5. The wrong token lies in 1 of the 10
 unigrams, 2 of the 9 bigrams, 3 of the 8 trigrams and 4 of the 7 four-grams:
@@ -47,22 +44,19 @@ Check: sacrebleu.sentence_bleu("a b c d X f g h i j", ["a b c d e f g h i j"]).s
 # ---------------------------------------------------------------- 5.3.7-cache-size (predict)
 _CACHE = 2 * 2 * 20 * 256  # layers × (keys and values) × tokens × d_model
 
-_CACHE_MISTAKES = (
-    ("half", _CACHE // 2,
-     "half the cache: every layer keeps both the keys and the values of every position"),
-    ("heads-multiply", _CACHE * 4,
-     "the 4 heads split d_model = 256 into 4 × 64; they do not multiply it"),
-    ("one-position", 2 * 2 * 256,
-     "that is the cache of one position; it grows with every token written (20 here)"),
-    ("prefix-sum", 2 * 2 * 210 * 256,
-     "each position's keys and values are stored once, not once per step: 20 positions, "
-     "not 1 + 2 + … + 20"),
-)
-
 predict_exercise(
     id="5.3.7-cache-size", section="5.3.6 Transformer, key/value cache in 5.3.7",
     title="How many numbers the decoder's self-attention cache holds after 20 tokens",
-    value=_CACHE, rtol=1e-6, mistakes=_CACHE_MISTAKES,
+    value=_CACHE, rtol=1e-6,
+    mistakes=[("half", _CACHE // 2,
+               "half the cache: every layer keeps both the keys and the values of every position"),
+              ("heads-multiply", _CACHE * 4,
+               "the 4 heads split d_model = 256 into 4 × 64; they do not multiply it"),
+              ("one-position", 2 * 2 * 256,
+               "that is the cache of one position; it grows with every token written (20 here)"),
+              ("prefix-sum", 2 * 2 * 210 * 256,
+               "each position's keys and values are stored once, not once per step: 20 positions, "
+               "not 1 + 2 + … + 20")],
     solution_text=f"""
 Per decoder layer and position the cache keeps one key and one value vector of size d_model = 256
 (split over the 4 heads as 4 × 64). After 20 tokens, for one sentence:
