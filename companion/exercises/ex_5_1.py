@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_tensor, check_function,
                                       experiment_exercise, predict_exercise, register)
+from companion.model_utils import model_device
 
 predict_exercise(
     id="5.1-mask-count", section="5.1.1", title="How many real target positions in a padded batch?",
@@ -172,7 +173,7 @@ def greedy_step(logits, finished, eos_id, pad_id):
 def _held_out_loss(context) -> float:
     from companion.models import seq2seq_loss
     model, data = context["model"], context["data"]
-    device = next(model.parameters()).device
+    device = model_device(model)
     batch = data.batch(list(range(len(data)))).to(device)
     model.eval()
     with torch.no_grad():

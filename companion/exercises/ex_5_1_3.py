@@ -5,6 +5,7 @@ import torch
 
 from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
                                       predict_exercise)
+from companion.model_utils import model_device
 
 predict_exercise(
     id="5.1.3-noise-mse", section="5.1.3 image denoising",
@@ -84,7 +85,7 @@ def _denoise(context, level=0.9, seed=0):
     from companion.models import add_noise
     model, clean = context["model"], context["images"]
     noisy = add_noise(clean, level, generator=torch.Generator().manual_seed(seed))
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     with torch.no_grad():
         out = model.reconstruct(noisy.to(device)).cpu()

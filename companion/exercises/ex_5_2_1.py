@@ -8,6 +8,7 @@ import torch
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_tensor, check_function,
                                       experiment_exercise, implement_exercise, predict_exercise,
                                       register)
+from companion.model_utils import model_device
 
 
 # ---------------------------------------------------------------- 5.2.1-reparameterize (implement)
@@ -124,7 +125,7 @@ KL = ½ (1 + 1.307) ≈ 1.153 nats. The loss beside Fig. 5-5 omits the ½ and gi
 
 def _per_dim_kl(context) -> torch.Tensor:
     model, images = context["model"], context["images"]
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     with torch.no_grad():
         mu, logvar = model.encode(images.to(device))

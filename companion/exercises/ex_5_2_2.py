@@ -7,6 +7,7 @@ import torch
 
 from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
                                       predict_exercise)
+from companion.model_utils import model_device
 
 # ---------------------------------------------------------------- 5.2.2-interpolate (implement)
 
@@ -140,7 +141,7 @@ def _class_means(context) -> tuple[torch.Tensor, torch.Tensor]:
     model, images, labels = context["model"], context["images"], context["labels"]
     model.eval()
     with torch.no_grad():
-        mu, _ = model.encode(images.to(next(model.parameters()).device))
+        mu, _ = model.encode(images.to(model_device(model)))
     mu = mu.cpu()
     return mu[labels == 0].mean(0), mu[labels == 1].mean(0)
 

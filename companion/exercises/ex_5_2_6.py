@@ -7,6 +7,7 @@ import torch
 
 from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
                                       predict_exercise)
+from companion.model_utils import model_device
 from companion.prob import kl_gaussians, kl_to_standard_normal
 
 
@@ -173,7 +174,7 @@ def kl_gaussians(mu1, logvar1, mu2, logvar2):
 
 def _closed_form_kl(context) -> float:
     model, images = context["model"], context["images"][:1]
-    device = next(model.parameters()).device
+    device = model_device(model)
     model.eval()
     with torch.no_grad():
         mu, logvar = model.encode(images.to(device))
@@ -183,7 +184,7 @@ def _closed_form_kl(context) -> float:
 def _latent_dim(context) -> int:
     with torch.no_grad():
         model = context["model"]
-        return model.encode(context["images"][:1].to(next(model.parameters()).device))[0].shape[-1]
+        return model.encode(context["images"][:1].to(model_device(model)))[0].shape[-1]
 
 
 def _demo_vae() -> dict:

@@ -8,6 +8,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from companion.exercises.core import (CheckFailed, Exercise, Mistake, as_number, check_function,
                                       close, implement_exercise, predict_exercise)
 from companion.exercises.sequences import register
+from companion.model_utils import model_device
 
 # ---------------------------------------------------------------- 5.3.1-receptive-field (predict)
 # Each layer with kernel k widens the view by (k − 1)/2 tokens on each side: 1 + L·(k − 1).
@@ -244,7 +245,7 @@ The checker compares with the final states h_n of a packed bidirectional nn.GRU.
 def _first_over_last(context) -> float:
     from companion.models.encoders import position_influence
     encoder = context["encoder"]
-    src = context["src"].to(next(encoder.parameters()).device)  # the encoder may live on a GPU
+    src = context["src"].to(model_device(encoder))  # the encoder may live on a GPU
     _, on_c = position_influence(encoder, src)
     return float(on_c[0] / on_c[-1])
 
