@@ -28,7 +28,8 @@ def test_to_simplified_uses_one_script_and_leaves_other_text_alone():
 
 
 @pytest.mark.parametrize("bad", [dict(direction="en-fr"), dict(kind="lstm"), dict(hidden=0),
-                                 dict(epochs=1.5), dict(dropout=1.0), dict(lr=float("nan"))])
+                                 dict(epochs=1.5), dict(dropout=1.0), dict(lr=float("nan")),
+                                 dict(by_length="yes")])
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         translation.TranslatorSettings(**bad)
