@@ -19,6 +19,7 @@ import os
 import re
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +29,10 @@ BRANCH = "main"
 REQUIRED_PARAMETERS = ("smoke", "seed", "device")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
+#: every notebook is stored as nbformat 4.5, the first minor version with cell ids; the Chinese
+#: edition keys its translations on those ids, so they never change once assigned
+NBFORMAT_MINOR = 5
+_CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 
 
 def colab_url(name: str) -> str:
@@ -126,7 +131,7 @@ def notebook_problems(path: Path) -> list[str]:
         nb = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return [f"cannot be read as JSON ({exc})"]
-    problems = []
+    problems = _schema_problems(nb)
     meta = nb.get("metadata", {})
     if "kernelspec" not in meta:
         problems.append("no kernelspec metadata (papermill needs it)")
@@ -160,6 +165,43 @@ def notebook_problems(path: Path) -> list[str]:
     return problems
 
 
+def _schema_problems(nb: dict) -> list[str]:
+    """Validation against the official notebook schema (nbformat), and one unique id per cell."""
+    import nbformat
+
+    problems = []
+    if (nb.get("nbformat"), nb.get("nbformat_minor")) != (4, NBFORMAT_MINOR):
+        problems.append(f"is nbformat {nb.get('nbformat')}.{nb.get('nbformat_minor')}, expected "
+                        f"4.{NBFORMAT_MINOR} (run `python -m companion.notebooks clean`)")
+    try:
+        nbformat.validate(nb, version=4)
+    except nbformat.ValidationError as exc:
+        problems.append(f"is not valid by the notebook schema: {exc.message}")
+    ids = [c.get("id") for c in nb.get("cells", [])]
+    if any(i is None for i in ids):
+        problems.append("has cells without an id (run `python -m companion.notebooks clean`)")
+    if len({i for i in ids if i is not None}) != len([i for i in ids if i is not None]):
+        problems.append("has two cells with the same id")
+    return problems
+
+
+def ensure_cell_ids(cells: list[dict]) -> None:
+    """Give every cell without a valid, unique id a new random one; existing ids never change."""
+    seen: set[str] = set()
+    for cell in cells:
+        cell_id = cell.get("id")
+        if not isinstance(cell_id, str) or not _CELL_ID.match(cell_id) or cell_id in seen:
+            cell_id = uuid.uuid4().hex[:8]
+            while cell_id in seen:
+                cell_id = uuid.uuid4().hex[:8]
+        seen.add(cell_id)
+        # keep "id" right after "cell_type" as Jupyter writes it
+        cell_type = cell.get("cell_type")
+        rest = {k: v for k, v in cell.items() if k not in ("cell_type", "id")}
+        cell.clear()
+        cell.update({"cell_type": cell_type, "id": cell_id, **rest})
+
+
 _COLAB_LINK = re.compile(r"\(https://colab\.research\.google\.com/github/[^)\s]+\)")
 
 
@@ -181,8 +223,9 @@ def _refresh_header(cells: list[dict], name: str) -> None:
 
 
 def clean_notebook(path: Path) -> bool:
-    """Strip outputs and execution counts, add missing metadata, refresh the Colab badge and
-    install cell (after a change of :data:`REPOSITORY`); return True if the file changed."""
+    """Strip outputs and execution counts, add missing metadata and cell ids (nbformat 4.5),
+    refresh the Colab badge and install cell (after a change of :data:`REPOSITORY`); return True
+    if the file changed."""
     path = Path(path)
     before = path.read_text(encoding="utf-8")
     nb = json.loads(before)
@@ -192,6 +235,8 @@ def clean_notebook(path: Path) -> bool:
             cell["outputs"], cell["execution_count"] = [], None
         cell.get("metadata", {}).pop("execution", None)
         cell.get("metadata", {}).pop("papermill", None)
+    ensure_cell_ids(nb.get("cells", []))
+    nb["nbformat"], nb["nbformat_minor"] = 4, max(nb.get("nbformat_minor", 0), NBFORMAT_MINOR)
     nb.setdefault("metadata", {}).setdefault("kernelspec", KERNELSPEC)
     nb["metadata"].setdefault("language_info", LANGUAGE_INFO)
     nb["metadata"].pop("papermill", None)
@@ -221,9 +266,7 @@ def new_notebook(name: str, title_en: str, title_zh: str, parameters: str = "",
         nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("import companion\n\ndevice = companion.setup(seed=seed, device=device)"),
     ]
-    for cell in nb.cells:
-        cell.pop("id", None)
-    nb.nbformat_minor = 4
+    nb.nbformat_minor = NBFORMAT_MINOR  # nbformat.v4 gives every new cell an id
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 

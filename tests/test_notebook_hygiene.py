@@ -33,6 +33,28 @@ def test_problems_are_detected(tmp_path):
     assert "stored outputs" not in " ".join(nbtools.notebook_problems(path))
 
 
+def test_schema_version_and_cell_ids_are_checked_and_cleaned(tmp_path):
+    path = nbtools.new_notebook("9.9-ids", "Ids", "编号", root=tmp_path)
+    nb = json.loads(path.read_text())
+    assert nb["nbformat_minor"] == 5 and all(c.get("id") for c in nb["cells"])
+    kept = nb["cells"][0]["id"]
+    nb["nbformat_minor"] = 4                       # ids need 4.5: the schema rejects this file
+    del nb["cells"][1]["id"]
+    nb["cells"][3]["id"] = nb["cells"][2]["id"]    # a repeated id
+    nb["cells"][2]["bogus"] = 1                    # a key the schema does not allow
+    path.write_text(json.dumps(nb))
+    problems = " ".join(nbtools.notebook_problems(path))
+    assert "expected 4.5" in problems and "without an id" in problems
+    assert "same id" in problems and "not valid by the notebook schema" in problems
+    del nb["cells"][2]["bogus"]
+    path.write_text(json.dumps(nb))
+    assert nbtools.clean_notebook(path)
+    assert nbtools.notebook_problems(path) == []
+    cleaned = json.loads(path.read_text())
+    assert cleaned["cells"][0]["id"] == kept       # existing ids never change
+    assert len({c["id"] for c in cleaned["cells"]}) == len(cleaned["cells"])
+
+
 def test_names_resolve_by_prefix_and_unknown_names_fail():
     first = NOTEBOOKS[0]
     assert nbtools.notebook_paths([first.stem]) == [first]
@@ -63,8 +85,8 @@ def test_cli_check_and_bad_names():
 def test_cli_run_reports_the_failing_cell(tmp_path):
     path = nbtools.new_notebook("9.9-broken", "Broken", "坏", root=tmp_path)
     nb = json.loads(path.read_text())
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                        "source": "1 / 0"})
+    nb["cells"].append({"cell_type": "code", "id": "broken", "metadata": {}, "outputs": [],
+                        "execution_count": None, "source": "1 / 0"})
     path.write_text(json.dumps(nb))
     result = nbtools.run_notebook(path, tmp_path / "out", smoke=True, device="cpu")
     assert result.status == "FAILED"
