@@ -10,7 +10,7 @@ TORCH_SPEC ?= $(if $(LOCAL_TORCH),torch==$(word 2,$(subst -, ,$(notdir $(LOCAL_T
 PYTEST_ARGS ?=
 NOTEBOOK_ARGS ?=
 
-.PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check clean
+.PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check lint clean
 
 help:
 	@echo "make lab             set up .venv for students (first time) and open JupyterLab on notebooks/"
@@ -19,6 +19,7 @@ help:
 	@echo "make run-notebooks   execute every notebook with default parameters (build/executed/)"
 	@echo "make smoke           execute every notebook in smoke mode"
 	@echo "make check           notebook hygiene (no outputs, metadata, header cells)"
+	@echo "make lint            ruff (lint + format check) and mypy on the package"
 	@echo "make slides          execute every notebook and export offline reveal.js slides (SMOKE=1: fast)"
 	@echo "make site            executed notebooks as offline HTML pages + slides + front page (SMOKE=1: fast)"
 
@@ -58,6 +59,11 @@ smoke: venv
 
 check: venv
 	$(BIN)/python -m companion.notebooks check
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf build .pytest_cache

@@ -1,4 +1,5 @@
 """Command-line options every benchmark shares: CPU threads, device and seed."""
+
 from __future__ import annotations
 
 import argparse

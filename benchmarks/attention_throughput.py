@@ -9,15 +9,16 @@ after a fixed time budget of training, and when it first reached the 99 % target
     PYTHONPATH=. python benchmarks/attention_throughput.py            # defaults: 60 s budget
     PYTHONPATH=. python benchmarks/attention_throughput.py --budget 30 --threads 1
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import torch
+from _common import add_runtime_args, setup_runtime
 
 import companion
-from _common import add_runtime_args, setup_runtime
 from companion.data import Seq2SeqData, generate_pairs, split_pairs
 from companion.inference import translate
 from companion.metrics import exact_match
@@ -31,7 +32,9 @@ def date_data(n_train: int, n_test: int, seed: int):
     return Seq2SeqData.from_pairs(train, "en", "zh"), test[:n_test]
 
 
-def tokens_per_second(model, batches, device, seconds: float, teacher_forcing: float = 1.0) -> float:
+def tokens_per_second(
+    model, batches, device, seconds: float, teacher_forcing: float = 1.0
+) -> float:
     """Train steps (forward, backward, Adam) for about ``seconds``; target tokens per second."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.to(device).train()
@@ -53,7 +56,9 @@ def tokens_per_second(model, batches, device, seconds: float, teacher_forcing: f
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--budget", type=float, default=60.0, help="training seconds for the accuracy run")
+    parser.add_argument(
+        "--budget", type=float, default=60.0, help="training seconds for the accuracy run"
+    )
     parser.add_argument("--throughput-seconds", type=float, default=10.0)
     parser.add_argument("--n-train", type=int, default=10_000)
     parser.add_argument("--hidden", type=int, default=64)
@@ -61,17 +66,26 @@ def main(argv=None) -> None:
     args = add_runtime_args(parser).parse_args(argv)
     device = setup_runtime(args)
     data, test = date_data(args.n_train, 1000, args.seed)
-    print(f"date task: {len(data)} training pairs, {len(test)} held-out dates, "
-          f"{torch.get_num_threads()} CPU threads")
+    print(
+        f"date task: {len(data)} training pairs, {len(test)} held-out dates, "
+        f"{torch.get_num_threads()} CPU threads"
+    )
 
     def model(decoder):
         companion.seed_everything(args.seed)
-        return make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), decoder=decoder,
-                            emb_dim=32, hidden=args.hidden)
+        return make_seq2seq(
+            len(data.src_vocab),
+            len(data.tgt_vocab),
+            decoder=decoder,
+            emb_dim=32,
+            hidden=args.hidden,
+        )
 
     batches = data.batches(args.batch_size, shuffle=True, seed=args.seed)
-    rates = {(d, tf): tokens_per_second(model(d), batches, device, args.throughput_seconds, tf)
-             for d, tf in (("attention", 1.0), ("context", 1.0), ("attention", 0.5))}
+    rates = {
+        (d, tf): tokens_per_second(model(d), batches, device, args.throughput_seconds, tf)
+        for d, tf in (("attention", 1.0), ("context", 1.0), ("attention", 0.5))
+    }
     base = rates["attention", 1.0]
     print(f"training throughput (target tokens/s, {args.throughput_seconds:.0f} s each):")
     print(f"  {'GRU + attention, teacher forcing 1.0':42s} {base:10,.0f}   (reference)")
@@ -93,10 +107,15 @@ def main(argv=None) -> None:
             print(f"  epoch {epoch}: {elapsed:6.1f} s, held-out exact match {acc:.2%}")
             if acc >= 0.99:
                 reached = elapsed
-    verdict = (f"first reached 99 % after {reached:.0f} s" if reached is not None
-               else "did NOT reach 99 % within the budget")
-    print(f"date task: held-out exact match {acc:.2%} after {epoch} epochs "
-          f"({time.perf_counter() - start:.0f} s budget {args.budget:.0f} s); {verdict}")
+    verdict = (
+        f"first reached 99 % after {reached:.0f} s"
+        if reached is not None
+        else "did NOT reach 99 % within the budget"
+    )
+    print(
+        f"date task: held-out exact match {acc:.2%} after {epoch} epochs "
+        f"({time.perf_counter() - start:.0f} s budget {args.budget:.0f} s); {verdict}"
+    )
 
 
 if __name__ == "__main__":

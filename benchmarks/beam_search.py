@@ -11,14 +11,15 @@ then 64 held-out inputs are decoded by
   once per partial sequence (checked to return the same hypotheses).
 Targets: beam/greedy ≤ 3×, naive/beam ≥ 10×.
 """
+
 from __future__ import annotations
 
 import argparse
 import time
 
 import torch
-
 from _common import add_runtime_args, setup_runtime
+
 from companion.data import Seq2SeqData, generate_pairs, split_pairs
 from companion.decoding import Hypothesis, beam_search, greedy_search, reorder_state
 from companion.models import make_seq2seq, seq2seq_loss
@@ -80,10 +81,26 @@ def main() -> None:
 
     train, _, test = split_pairs(generate_pairs("numbers", 6000, seed=0, n_items=(1, 2)))
     data = Seq2SeqData.from_pairs(train, "en", "zh")
-    held_out = Seq2SeqData.from_pairs(test, "en", "zh", src_vocab=data.src_vocab, tgt_vocab=data.tgt_vocab)
-    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru", decoder="context",
-                         init="context", emb_dim=64, hidden=128)
-    fit(model, data.batches(64, shuffle=True), seq2seq_loss, epochs=args.epochs, device=device, lr=3e-3)
+    held_out = Seq2SeqData.from_pairs(
+        test, "en", "zh", src_vocab=data.src_vocab, tgt_vocab=data.tgt_vocab
+    )
+    model = make_seq2seq(
+        len(data.src_vocab),
+        len(data.tgt_vocab),
+        encoder="gru",
+        decoder="context",
+        init="context",
+        emb_dim=64,
+        hidden=128,
+    )
+    fit(
+        model,
+        data.batches(64, shuffle=True),
+        seq2seq_loss,
+        epochs=args.epochs,
+        device=device,
+        lr=3e-3,
+    )
     model.eval()
     batch = held_out.batch(range(args.batch)).to(device)
     kw = dict(bos_id=data.tgt_vocab.bos_id, eos_id=data.tgt_vocab.eos_id, max_len=args.max_len)
@@ -93,27 +110,37 @@ def main() -> None:
 
     with torch.no_grad():
         t_greedy, greedy = timed(lambda: greedy_search(model.step, init(), **kw), args.repeats)
-        t_beam, beam = timed(lambda: beam_search(model.step, init(), beam_width=args.beam, **kw),
-                             args.repeats)
-        t_naive, naive = timed(lambda: naive_beam_search(model.step, init(), beam_width=args.beam, **kw), 1)
+        t_beam, beam = timed(
+            lambda: beam_search(model.step, init(), beam_width=args.beam, **kw), args.repeats
+        )
+        t_naive, naive = timed(
+            lambda: naive_beam_search(model.step, init(), beam_width=args.beam, **kw), 1
+        )
         rows = {}
-        for name, search in (("greedy", lambda fn: greedy_search(fn, init(), **kw)),
-                             ("beam", lambda fn: beam_search(fn, init(), beam_width=args.beam, **kw))):
+        for name, search in (
+            ("greedy", lambda fn: greedy_search(fn, init(), **kw)),
+            ("beam", lambda fn: beam_search(fn, init(), beam_width=args.beam, **kw)),
+        ):
             rows[name] = 0
 
             def counting_step(prev, state, name=name):
                 rows[name] += prev.shape[0]
                 return model.step(prev, state)
+
             search(counting_step)
     same = all(a[0].tokens == b[0].tokens for a, b in zip(beam, naive))
     lengths = sum(len(h[0].tokens) for h in beam) / len(beam)
-    print(f"device {device}; {args.batch} inputs, beam width {args.beam}, mean output length {lengths:.1f}")
+    print(
+        f"device {device}; {args.batch} inputs, beam width {args.beam}, mean output length {lengths:.1f}"
+    )
     print(f"greedy_search              : {1000 * t_greedy:8.1f} ms")
     print(f"beam_search (batched)      : {1000 * t_beam:8.1f} ms")
     print(f"naive per-sentence/per-beam: {1000 * t_naive:8.1f} ms   (same hypotheses: {same})")
-    print(f"beam / greedy = {t_beam / t_greedy:.2f}× (target ≤ 3×); decoder rows computed: "
-          f"{rows['beam']} vs {rows['greedy']} ({rows['beam'] / rows['greedy']:.1f}×), "
-          f"{torch.get_num_threads()} CPU thread(s)")
+    print(
+        f"beam / greedy = {t_beam / t_greedy:.2f}× (target ≤ 3×); decoder rows computed: "
+        f"{rows['beam']} vs {rows['greedy']} ({rows['beam'] / rows['greedy']:.1f}×), "
+        f"{torch.get_num_threads()} CPU thread(s)"
+    )
     print(f"naive / beam  = {t_naive / t_beam:.1f}× (target ≥ 10×)")
     better = sum(b[0].score > g[0].score + 1e-6 for b, g in zip(beam, greedy))
     print(f"beam found a more probable output than greedy for {better}/{len(beam)} inputs")

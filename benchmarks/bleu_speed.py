@@ -6,6 +6,7 @@ Hypotheses are corrupted copies (dropped, swapped and replaced words) of generat
 so the scores are neither 0 nor 100. Both implementations use the same 13a tokeniser; its cache
 is cleared before every timed run so neither profits from the other's work.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,12 +22,18 @@ from companion.metrics import corpus_bleu
 
 def make_corpus(n: int, n_refs: int, seed: int = 0) -> tuple[list[str], list[list[str]]]:
     rng = random.Random(seed)
-    refs = [[p.tgt for p in generate_pairs(task, n, seed=seed + j, n_items=(1, 3))]
-            for j, task in enumerate(["summarize", "dialogue", "summarize"][:n_refs])]
+    refs = [
+        [p.tgt for p in generate_pairs(task, n, seed=seed + j, n_items=(1, 3))]
+        for j, task in enumerate(["summarize", "dialogue", "summarize"][:n_refs])
+    ]
     words = sorted({w for r in refs[0][:2000] for w in r.split()})
     hyps = []
     for sent in refs[0]:
-        toks = [t if rng.random() > 0.15 else rng.choice(words) for t in sent.split() if rng.random() > 0.1]
+        toks = [
+            t if rng.random() > 0.15 else rng.choice(words)
+            for t in sent.split()
+            if rng.random() > 0.1
+        ]
         if len(toks) > 2 and rng.random() < 0.5:
             i = rng.randrange(len(toks) - 1)
             toks[i], toks[i + 1] = toks[i + 1], toks[i]

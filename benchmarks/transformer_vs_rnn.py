@@ -13,6 +13,7 @@ date task (one to four dates per example). Printed, each against the GRU measure
   cache a step computes one new position (its attention still reads t stored keys, a small
   O(t) term). Target: a cached step at length 50 within 3× of the GRU's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,8 @@ import statistics
 import time
 
 import torch
-
 from _common import add_runtime_args, setup_runtime
+
 from companion.data import Seq2SeqData, generate_pairs
 from companion.models import make_seq2seq, make_transformer, seq2seq_loss
 
@@ -37,7 +38,9 @@ def seconds_per_call(fn, repeats: int, device: torch.device) -> float:
     return (time.perf_counter() - start) / repeats
 
 
-def interleaved_times(fns: dict, repeats: int, rounds: int, device: torch.device) -> dict[str, list[float]]:
+def interleaved_times(
+    fns: dict, repeats: int, rounds: int, device: torch.device
+) -> dict[str, list[float]]:
     """Seconds per call of each function, measured in turn ``rounds`` times.
 
     Taking the functions in turn within each round exposes them to the same background load, so
@@ -65,6 +68,7 @@ def train_step_fn(model, batch):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+
     return step
 
 
@@ -93,27 +97,45 @@ def main(argv=None) -> None:
     batch = data.batch(range(args.batch)).to(device)
     sizes = len(data.src_vocab), len(data.tgt_vocab)
     gru = make_seq2seq(*sizes, encoder="gru", decoder="attention", emb_dim=32, hidden=64).to(device)
-    transformer = make_transformer(*sizes, d_model=32, nhead=4, num_layers=2,
-                                   dim_feedforward=64).to(device)
-    print(f"batch of {len(batch)} date examples, source {batch.src.shape[1]} words, "
-          f"target {batch.tgt_in.shape[1]} characters; {torch.get_num_threads()} CPU threads")
-    train = interleaved_times({"gru": train_step_fn(gru, batch),
-                               "transformer": train_step_fn(transformer, batch)},
-                              args.repeats, args.rounds, device)
-    print(f"training step: attention GRU {statistics.median(train['gru']) * 1e3:.2f} ms, "
-          f"Transformer {median_ratio(train['transformer'], train['gru']):.1f}× that\n")
+    transformer = make_transformer(
+        *sizes, d_model=32, nhead=4, num_layers=2, dim_feedforward=64
+    ).to(device)
+    print(
+        f"batch of {len(batch)} date examples, source {batch.src.shape[1]} words, "
+        f"target {batch.tgt_in.shape[1]} characters; {torch.get_num_threads()} CPU threads"
+    )
+    train = interleaved_times(
+        {"gru": train_step_fn(gru, batch), "transformer": train_step_fn(transformer, batch)},
+        args.repeats,
+        args.rounds,
+        device,
+    )
+    print(
+        f"training step: attention GRU {statistics.median(train['gru']) * 1e3:.2f} ms, "
+        f"Transformer {median_ratio(train['transformer'], train['gru']):.1f}× that\n"
+    )
     print("decoding step at   attention GRU   Transformer, no cache   with key/value cache")
     for length in (10, 25, 50, 100):
-        times = interleaved_times({
-            "gru": decode_step_fn(gru, batch, length),
-            "no cache": decode_step_fn(transformer, batch, length, kv_cache=False),
-            "cache": decode_step_fn(transformer, batch, length, kv_cache=True)},
-            args.repeats, args.rounds, device)
+        times = interleaved_times(
+            {
+                "gru": decode_step_fn(gru, batch, length),
+                "no cache": decode_step_fn(transformer, batch, length, kv_cache=False),
+                "cache": decode_step_fn(transformer, batch, length, kv_cache=True),
+            },
+            args.repeats,
+            args.rounds,
+            device,
+        )
         gru_ms = statistics.median(times["gru"]) * 1e3
-        print(f"length {length:<12d}{gru_ms:10.2f} ms" + "".join(
-            f"{statistics.median(times[k]) * 1e3:12.2f} ms ({median_ratio(times[k], times['gru']):5.1f}×)"
-            for k in ("no cache", "cache")))
+        print(
+            f"length {length:<12d}{gru_ms:10.2f} ms"
+            + "".join(
+                f"{statistics.median(times[k]) * 1e3:12.2f} ms ({median_ratio(times[k], times['gru']):5.1f}×)"
+                for k in ("no cache", "cache")
+            )
+        )
     print("(times: medians over rounds; ratios: medians of the per-round ratios to the GRU)")
+
 
 if __name__ == "__main__":
     main()

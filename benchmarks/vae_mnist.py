@@ -15,6 +15,7 @@ this project's machines carry; see companion.data.load_mnist_split). Give the fo
 Timings are wall-clock on whatever machine runs this; on a shared CPU they are noisy, so read the
 median ratio, not single epochs. This script prints ratios; it asserts nothing.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,8 @@ import time
 
 import torch
 import torch.nn.functional as F
-
 from _common import add_runtime_args, setup_runtime
+
 from companion.data import DataUnavailableError, load_mnist_split
 from companion.models import make_vae, make_vae_loss
 from companion.train import History, evaluate, fit
@@ -66,19 +67,29 @@ def plain_heldout(model, loader, device) -> float:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=None, help="folder holding mnist/ (default: COMPANION_DATA, then ~/.cache/companion)")
+    parser.add_argument(
+        "--data",
+        default=None,
+        help="folder holding mnist/ (default: COMPANION_DATA, then ~/.cache/companion)",
+    )
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--progress", action="store_true", help="show fit's tqdm bar (counted in its time)")
+    parser.add_argument(
+        "--progress", action="store_true", help="show fit's tqdm bar (counted in its time)"
+    )
     args = add_runtime_args(parser).parse_args(argv)
 
     device = setup_runtime(args)
     try:
         split = load_mnist_split(args.data, seed=args.seed)
     except DataUnavailableError as exc:
-        print(f"{exc}; pass --data or set COMPANION_DATA to a folder holding mnist/", file=sys.stderr)
+        print(
+            f"{exc}; pass --data or set COMPANION_DATA to a folder holding mnist/", file=sys.stderr
+        )
         return 2
-    print(f"{split}; threads {torch.get_num_threads()}; epochs {args.epochs}; batch {args.batch_size}")
+    print(
+        f"{split}; threads {torch.get_num_threads()}; epochs {args.epochs}; batch {args.batch_size}"
+    )
 
     model_fit = make_vae().to(device)
     model_plain = copy.deepcopy(model_fit)
@@ -91,24 +102,38 @@ def main(argv=None) -> int:
     times_fit, times_plain = [], []
     for epoch in range(args.epochs):
         start = time.perf_counter()
-        fit(model_fit, loader_fit, make_vae_loss(), epochs=1, optimizer=opt_fit, history=history,
-            device=device, progress=args.progress)
+        fit(
+            model_fit,
+            loader_fit,
+            make_vae_loss(),
+            epochs=1,
+            optimizer=opt_fit,
+            history=history,
+            device=device,
+            progress=args.progress,
+        )
         times_fit.append(time.perf_counter() - start)
         start = time.perf_counter()
         train_loss = plain_epoch(model_plain, loader_plain, opt_plain, device)
         times_plain.append(time.perf_counter() - start)
-        print(f"epoch {epoch + 1:2d}: fit {times_fit[-1]:.2f} s (loss {history.last['loss']:.1f}), "
-              f"plain {times_plain[-1]:.2f} s (loss {train_loss:.1f})")
+        print(
+            f"epoch {epoch + 1:2d}: fit {times_fit[-1]:.2f} s (loss {history.last['loss']:.1f}), "
+            f"plain {times_plain[-1]:.2f} s (loss {train_loss:.1f})"
+        )
 
     torch.manual_seed(args.seed)
     heldout_fit = -evaluate(model_fit, test, make_vae_loss(), device=device)["elbo"]
     torch.manual_seed(args.seed)
     heldout_plain = plain_heldout(model_plain, test, device)
     med_fit, med_plain = statistics.median(times_fit), statistics.median(times_plain)
-    print(f"median seconds per epoch: companion.train.fit {med_fit:.3f}, plain loop {med_plain:.3f}; "
-          f"ratio fit/plain {med_fit / med_plain:.3f} (target <= 1.10)")
-    print(f"held-out negative ELBO after {args.epochs} epochs (nats/image, 1 sample): "
-          f"fit {heldout_fit:.2f}, plain loop {heldout_plain:.2f}")
+    print(
+        f"median seconds per epoch: companion.train.fit {med_fit:.3f}, plain loop {med_plain:.3f}; "
+        f"ratio fit/plain {med_fit / med_plain:.3f} (target <= 1.10)"
+    )
+    print(
+        f"held-out negative ELBO after {args.epochs} epochs (nats/image, 1 sample): "
+        f"fit {heldout_fit:.2f}, plain loop {heldout_plain:.2f}"
+    )
     return 0
 
 

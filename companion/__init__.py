@@ -4,6 +4,7 @@ Sub-modules are imported lazily so that ``import companion`` stays cheap:
 ``companion.data``, ``companion.models``, ``companion.train`` and friends load
 the first time you touch them.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -15,8 +16,19 @@ __version__ = "0.1.0"
 __all__ = ["setup", "seed_everything", "resolve_device", "__version__"]
 
 _SUBMODULES = {
-    "data", "models", "prob", "decoding", "inference", "metrics", "model_utils", "train", "plot",
-    "widgets", "notebooks", "runtime", "exercises",
+    "data",
+    "models",
+    "prob",
+    "decoding",
+    "inference",
+    "metrics",
+    "model_utils",
+    "train",
+    "plot",
+    "widgets",
+    "notebooks",
+    "runtime",
+    "exercises",
 }
 
 

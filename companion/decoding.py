@@ -25,11 +25,13 @@ for raw logits (pass ``logits.log_softmax(-1)``), for NaN or ``+inf``, and for a
 every token is impossible (there would be no hypothesis to return for that input). Each search returns, for every input row, a list of
 :class:`Hypothesis` best first, tokens without ``<bos>``.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -75,12 +77,16 @@ def reorder_state(state: DecoderState, index: torch.Tensor) -> DecoderState:
 def _batch_size(state: DecoderState) -> tuple[int, torch.device]:
     leaves = _tensor_leaves(state)
     if not leaves:
-        raise ValueError("state must be a tensor or a (nested) tuple of tensors whose first "
-                         "dimension is the number of inputs")
+        raise ValueError(
+            "state must be a tensor or a (nested) tuple of tensors whose first "
+            "dimension is the number of inputs"
+        )
     sizes = {leaf.shape[0] if leaf.dim() > 0 else None for leaf in leaves}
     if len(sizes) != 1 or None in sizes:
-        raise ValueError(f"every tensor in state needs the same first dimension (the number of "
-                         f"inputs); got first dimensions {sorted(map(str, sizes))}")
+        raise ValueError(
+            f"every tensor in state needs the same first dimension (the number of "
+            f"inputs); got first dimensions {sorted(map(str, sizes))}"
+        )
     n = sizes.pop()
     if n < 1:
         raise ValueError("state describes zero inputs; nothing to decode")
@@ -89,8 +95,10 @@ def _batch_size(state: DecoderState) -> tuple[int, torch.device]:
 
 def _check_search_args(step_fn: StepFn, bos_id: int, eos_id: int, max_len: int) -> None:
     if not callable(step_fn):
-        raise TypeError(f"step_fn must be a function (prev_tokens, state) -> (log_probs, state), "
-                        f"got {describe(step_fn)}; for a model pass model.step")
+        raise TypeError(
+            f"step_fn must be a function (prev_tokens, state) -> (log_probs, state), "
+            f"got {describe(step_fn)}; for a model pass model.step"
+        )
     check_int(bos_id, "bos_id", min=0)
     check_int(eos_id, "eos_id", min=0)
     check_int(max_len, "max_len", min=1)
@@ -119,36 +127,61 @@ def _check_log_probs(log_probs: torch.Tensor) -> None:
     row = int(bad.nonzero()[0, 0])
     values = log_probs[row]
     if bool(torch.isnan(values).any()):
-        raise ValueError(f"step_fn returned NaN log-probabilities (row {row}); check the model "
-                         "for NaN weights or inputs")
+        raise ValueError(
+            f"step_fn returned NaN log-probabilities (row {row}); check the model "
+            "for NaN weights or inputs"
+        )
     if bool((values == float("inf")).any()):
-        raise ValueError(f"step_fn returned +inf log-probabilities (row {row}); log-probabilities "
-                         "are at most 0 (use logits.log_softmax(-1))")
+        raise ValueError(
+            f"step_fn returned +inf log-probabilities (row {row}); log-probabilities "
+            "are at most 0 (use logits.log_softmax(-1))"
+        )
     if bool((values == float("-inf")).all()):
-        raise ValueError(f"step_fn returned a row of log-probabilities that are all -inf (row "
-                         f"{row}): no next token is possible there, so the search cannot "
-                         "return a hypothesis for every input")
-    raise ValueError(f"step_fn must return log-probabilities (e.g. logits.log_softmax(-1)): "
-                     f"each row's logsumexp must be 0, but row {row}'s is {float(lse[row]):.4g}")
+        raise ValueError(
+            f"step_fn returned a row of log-probabilities that are all -inf (row "
+            f"{row}): no next token is possible there, so the search cannot "
+            "return a hypothesis for every input"
+        )
+    raise ValueError(
+        f"step_fn must return log-probabilities (e.g. logits.log_softmax(-1)): "
+        f"each row's logsumexp must be 0, but row {row}'s is {float(lse[row]):.4g}"
+    )
 
 
-def _call_step(step_fn: StepFn, tokens: torch.Tensor, state: DecoderState, eos_id: int,
-               vocab_size: int | None) -> tuple[torch.Tensor, DecoderState]:
+def _call_step(
+    step_fn: StepFn, tokens: torch.Tensor, state: DecoderState, eos_id: int, vocab_size: int | None
+) -> tuple[torch.Tensor, DecoderState]:
     out = step_fn(tokens, state)
     if not (isinstance(out, tuple) and len(out) == 2):
         raise ValueError("step_fn must return a pair (log_probs [N, V], new_state)")
     log_probs, new_state = out
     rows = tokens.shape[0]
-    if not isinstance(log_probs, torch.Tensor) or log_probs.dim() != 2 or log_probs.shape[0] != rows:
-        shape = tuple(log_probs.shape) if isinstance(log_probs, torch.Tensor) else type(log_probs).__name__
-        raise ValueError(f"step_fn must return log-probabilities of shape [{rows}, V] for {rows} "
-                         f"previous tokens, got {shape}")
+    if (
+        not isinstance(log_probs, torch.Tensor)
+        or log_probs.dim() != 2
+        or log_probs.shape[0] != rows
+    ):
+        shape = (
+            tuple(log_probs.shape)
+            if isinstance(log_probs, torch.Tensor)
+            else type(log_probs).__name__
+        )
+        raise ValueError(
+            f"step_fn must return log-probabilities of shape [{rows}, V] for {rows} "
+            f"previous tokens, got {shape}"
+        )
     if vocab_size is not None and log_probs.shape[1] != vocab_size:
-        raise ValueError(f"step_fn changed the vocabulary size from {vocab_size} to {log_probs.shape[1]}")
+        raise ValueError(
+            f"step_fn changed the vocabulary size from {vocab_size} to {log_probs.shape[1]}"
+        )
     if not 0 <= eos_id < log_probs.shape[1]:
-        raise ValueError(f"eos_id={eos_id} is not a token of the {log_probs.shape[1]}-word vocabulary")
+        raise ValueError(
+            f"eos_id={eos_id} is not a token of the {log_probs.shape[1]}-word vocabulary"
+        )
     if not log_probs.is_floating_point():
-        raise ValueError(f"step_fn must return floating-point log-probabilities, got {log_probs.dtype}")
+        raise ValueError(
+            f"step_fn must return floating-point log-probabilities, got {log_probs.dtype}"
+        )
     _check_log_probs(log_probs)
     return log_probs, new_state
 
@@ -158,8 +191,9 @@ def _length_term(length: int, length_penalty: float) -> float:
     return math.exp(length_penalty * math.log(length)) if length_penalty else 1.0
 
 
-def _to_hypotheses(tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Tensor
-                   ) -> list[list[Hypothesis]]:
+def _to_hypotheses(
+    tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Tensor
+) -> list[list[Hypothesis]]:
     """``tokens [N, H, T]``, ``lengths [N, H]``, ``scores [N, H]`` → lists, dropping -inf entries."""
     out = []
     for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist()):
@@ -169,8 +203,9 @@ def _to_hypotheses(tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Te
 
 # ----------------------------------------------------------------------------- greedy
 @torch.no_grad()
-def greedy_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int,
-                  max_len: int) -> list[list[Hypothesis]]:
+def greedy_search(
+    step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, max_len: int
+) -> list[list[Hypothesis]]:
     """Feed back the most likely token at every step until ``<eos>`` or ``max_len`` tokens.
 
     Returns one single-element list per input; the score is the summed log-probability. Rows
@@ -201,8 +236,17 @@ def greedy_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: 
 
 # ----------------------------------------------------------------------------- beam
 @torch.no_grad()
-def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, beam_width: int,
-                max_len: int, length_penalty: float = 0.0, n_best: int = 1) -> list[list[Hypothesis]]:
+def beam_search(
+    step_fn: StepFn,
+    state: DecoderState,
+    *,
+    bos_id: int,
+    eos_id: int,
+    beam_width: int,
+    max_len: int,
+    length_penalty: float = 0.0,
+    n_best: int = 1,
+) -> list[list[Hypothesis]]:
     """Beam search (Beam Search), batched over all inputs and all beams at once.
 
     At every step each of the ``beam_width`` (K) live partial sequences of an input is extended by
@@ -252,8 +296,13 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
 
         # Finished: <eos> extensions among the K best candidates.
         first = min(k, top_scores.shape[1])
-        ended = torch.cat([live_tokens.gather(1, origin[:, :first, None].expand(-1, -1, t)),
-                           token[:, :first, None]], dim=2)
+        ended = torch.cat(
+            [
+                live_tokens.gather(1, origin[:, :first, None].expand(-1, -1, t)),
+                token[:, :first, None],
+            ],
+            dim=2,
+        )
         score = set_aside(torch.where(is_eos[:, :first], top_scores[:, :first], neg_inf), ended)
         best_fin = torch.cat([best_fin, score], dim=1).topk(n_best, dim=1).values
 
@@ -267,8 +316,13 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
             keep_scores = torch.cat([keep_scores, keep_scores.new_full((m, pad), neg_inf)], dim=1)
             keep_origin = torch.cat([keep_origin, keep_origin.new_zeros((m, pad))], dim=1)
             keep_token = torch.cat([keep_token, keep_token.new_full((m, pad), eos_id)], dim=1)
-        live_tokens = torch.cat([live_tokens.gather(1, keep_origin[:, :, None].expand(-1, -1, t)),
-                                 keep_token[:, :, None]], dim=2)
+        live_tokens = torch.cat(
+            [
+                live_tokens.gather(1, keep_origin[:, :, None].expand(-1, -1, t)),
+                keep_token[:, :, None],
+            ],
+            dim=2,
+        )
 
         # Inputs whose live sequences can no longer enter their n-best leave the batch.
         bound = keep_scores.max(dim=1).values / _length_term(max_len, alpha)
@@ -282,7 +336,11 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
             if stay.numel() == 0:
                 break
             active, best_fin, rows = active[stay], best_fin[stay], rows[stay]
-            keep_scores, keep_token, live_tokens = keep_scores[stay], keep_token[stay], live_tokens[stay]
+            keep_scores, keep_token, live_tokens = (
+                keep_scores[stay],
+                keep_token[stay],
+                live_tokens[stay],
+            )
         state = reorder_state(state, rows.view(-1))
         prev, live_scores = keep_token.reshape(-1), keep_scores
 
@@ -295,7 +353,7 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
     for inputs, score, tokens in pool:
         cols = slice(col, col + score.shape[1])
         all_scores[inputs, cols] = score
-        all_tokens[inputs, cols, :tokens.shape[2]] = tokens
+        all_tokens[inputs, cols, : tokens.shape[2]] = tokens
         all_lengths[:, cols] = tokens.shape[2]
         col += score.shape[1]
     scores, pick = all_scores.topk(min(n_best, all_scores.shape[1]), dim=1)
@@ -305,8 +363,16 @@ def beam_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: in
 
 # ----------------------------------------------------------------------------- exhaustive
 @torch.no_grad()
-def exhaustive_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, max_len: int,
-                      length_penalty: float = 0.0, n_best: int | None = None) -> list[list[Hypothesis]]:
+def exhaustive_search(
+    step_fn: StepFn,
+    state: DecoderState,
+    *,
+    bos_id: int,
+    eos_id: int,
+    max_len: int,
+    length_penalty: float = 0.0,
+    n_best: int | None = None,
+) -> list[list[Hypothesis]]:
     """Score every possible output sequence (穷举搜索) — only for tiny vocabularies and lengths.
 
     Enumerates all ``Σ_t (V-1)**(t-1)`` sequences that end at their first ``<eos>`` plus the
@@ -319,7 +385,7 @@ def exhaustive_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_
     if n_best is not None:
         check_int(n_best, "n_best", min=1)
     n, device = _batch_size(state)
-    owner = torch.arange(n, device=device)       # input each partial sequence belongs to
+    owner = torch.arange(n, device=device)  # input each partial sequence belongs to
     prefix = torch.empty((n, 0), dtype=torch.long, device=device)
     scores = torch.zeros(n, device=device)
     prev = torch.full((n,), bos_id, dtype=torch.long, device=device)
@@ -331,13 +397,17 @@ def exhaustive_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_
             vocab = log_probs.shape[1]
             widest = n * (vocab - 1) ** (max_len - 1) * vocab  # candidates at the last step
             if widest > MAX_EXHAUSTIVE_ROWS:
-                raise ValueError(f"exhaustive search would enumerate {widest:,} sequences at step "
-                                 f"{max_len} (more than {MAX_EXHAUSTIVE_ROWS:,}); use a smaller "
-                                 f"vocabulary (V={vocab}), max_len ({max_len}) or beam_search")
-        total = scores[:, None] + log_probs.to(scores.dtype)           # [M, V]
+                raise ValueError(
+                    f"exhaustive search would enumerate {widest:,} sequences at step "
+                    f"{max_len} (more than {MAX_EXHAUSTIVE_ROWS:,}); use a smaller "
+                    f"vocabulary (V={vocab}), max_len ({max_len}) or beam_search"
+                )
+        total = scores[:, None] + log_probs.to(scores.dtype)  # [M, V]
         ended = torch.cat([prefix, prefix.new_full((prefix.shape[0], 1), eos_id)], dim=1)
         done.append((owner, ended, total[:, eos_id] / _length_term(t + 1, alpha)))
-        others = torch.tensor([v for v in range(vocab) if v != eos_id], dtype=torch.long, device=device)
+        others = torch.tensor(
+            [v for v in range(vocab) if v != eos_id], dtype=torch.long, device=device
+        )
         row = torch.arange(owner.numel(), device=device).repeat_interleave(others.numel())
         nxt = others.repeat(owner.numel())
         owner, scores = owner[row], total[row, nxt]
@@ -351,15 +421,19 @@ def exhaustive_search(step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_
     owners = torch.cat([o for o, _, _ in done])
     scores = torch.cat([s for _, _, s in done])
     lengths = torch.cat([torch.full_like(o, x.shape[1]) for o, x, _ in done])
-    tokens = torch.cat([torch.nn.functional.pad(x, (0, max_len - x.shape[1]), value=eos_id)
-                        for _, x, _ in done])
+    tokens = torch.cat(
+        [torch.nn.functional.pad(x, (0, max_len - x.shape[1]), value=eos_id) for _, x, _ in done]
+    )
     order = torch.argsort(scores, descending=True, stable=True)
     order = order[torch.argsort(owners[order], stable=True)]
-    starts = torch.cumsum(torch.bincount(owners, minlength=n), 0) - torch.bincount(owners, minlength=n)
+    starts = torch.cumsum(torch.bincount(owners, minlength=n), 0) - torch.bincount(
+        owners, minlength=n
+    )
     rank = torch.arange(order.numel(), device=device) - starts[owners[order]]
     keep = order[torch.isfinite(scores[order]) & (rank < (n_best or order.numel()))]
     results: list[list[Hypothesis]] = [[] for _ in range(n)]
-    for i, tk, length, sc in zip(owners[keep].tolist(), tokens[keep].tolist(),
-                                 lengths[keep].tolist(), scores[keep].tolist()):
+    for i, tk, length, sc in zip(
+        owners[keep].tolist(), tokens[keep].tolist(), lengths[keep].tolist(), scores[keep].tolist()
+    ):
         results[i].append(Hypothesis(tk[:length], sc))
     return results

@@ -4,11 +4,13 @@
 gradients, batches moved to the model's device); decoding, teacher-forced predictions and
 translation are all built on it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
-from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import torch
 from torch import nn
@@ -66,8 +68,14 @@ def to_device(obj: Any, device: torch.device | str) -> Any:
 
 
 @torch.no_grad()
-def predict_batches(model: nn.Module, data: BatchedData, predict: Callable[[nn.Module, Any], list],
-                    *, batch_size: int = 256, device: torch.device | str | None = None) -> list:
+def predict_batches(
+    model: nn.Module,
+    data: BatchedData,
+    predict: Callable[[nn.Module, Any], list],
+    *,
+    batch_size: int = 256,
+    device: torch.device | str | None = None,
+) -> list:
     """``predict(model, batch)`` over ``data`` in order, one list entry per example.
 
     ``predict`` returns a list with one item per example of the batch; the lists of all batches

@@ -11,6 +11,7 @@ Command line (``python -m companion.notebooks --help``)::
 Notebooks are looked for in ``--dir``, then ``$COMPANION_NOTEBOOKS``, then ``./notebooks``, then
 the current folder — never inside the installed package, which does not ship them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,9 +21,10 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 REPOSITORY = "encoder-decoder-companion/companion"  # GitHub "owner/name"; change here for a fork
 BRANCH = "main"
@@ -40,11 +42,15 @@ def colab_url(name: str) -> str:
 
 
 def colab_badge(name: str) -> str:
-    return (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-            f"({colab_url(name)})")
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"({colab_url(name)})"
+    )
 
 
-DISTRIBUTION = "encoder-decoder-companion"  # the name pip knows the package by (import name: companion)
+DISTRIBUTION = (
+    "encoder-decoder-companion"  # the name pip knows the package by (import name: companion)
+)
 CJK_FONT_PACKAGE = "fonts-wqy-microhei"  # small Debian font with Chinese glyphs, for plot labels
 
 
@@ -77,6 +83,7 @@ def colab_install_source() -> str:
 
 # ---------------------------------------------------------------- finding notebooks
 
+
 def _is_notebook_dir(path: Path) -> bool:
     return path.is_dir() and any(path.glob("5*.ipynb"))
 
@@ -97,8 +104,10 @@ def notebook_dir(path: str | Path | None = None) -> Path:
     for candidate in (Path.cwd() / "notebooks", Path.cwd()):
         if _is_notebook_dir(candidate):
             return candidate
-    raise ValueError(f"found no notebooks in {Path.cwd()} or its notebooks/ folder: run this from "
-                     "the repository's root folder, or pass --dir PATH (or set COMPANION_NOTEBOOKS)")
+    raise ValueError(
+        f"found no notebooks in {Path.cwd()} or its notebooks/ folder: run this from "
+        "the repository's root folder, or pass --dir PATH (or set COMPANION_NOTEBOOKS)"
+    )
 
 
 def notebook_paths(names: Sequence[str] = (), root: Path | None = None) -> list[Path]:
@@ -110,7 +119,9 @@ def notebook_paths(names: Sequence[str] = (), root: Path | None = None) -> list[
     chosen = []
     for name in names:
         stem = Path(name).name.removesuffix(".ipynb")
-        hits = [p for p in every if p.stem == stem] or [p for p in every if p.stem.startswith(stem + "-")]
+        hits = [p for p in every if p.stem == stem] or [
+            p for p in every if p.stem.startswith(stem + "-")
+        ]
         hits = hits or [p for p in every if p.stem.startswith(stem)]
         if not hits:
             raise ValueError(f"no notebook matches {name!r}; available: {[p.name for p in every]}")
@@ -124,6 +135,7 @@ def _book_order(name: str) -> tuple:
 
 
 # ---------------------------------------------------------------- hygiene
+
 
 def notebook_problems(path: Path) -> list[str]:
     """Everything that breaks the notebook conventions (CONTRIBUTING.md); empty when clean."""
@@ -148,18 +160,29 @@ def notebook_problems(path: Path) -> list[str]:
     if len(params) != 1:
         problems.append(f"needs exactly one cell tagged 'parameters', found {len(params)}")
     else:
-        missing = [p for p in REQUIRED_PARAMETERS if not any(
-            line.split("=")[0].strip() == p for line in text(params[0]).splitlines())]
+        missing = [
+            p
+            for p in REQUIRED_PARAMETERS
+            if not any(line.split("=")[0].strip() == p for line in text(params[0]).splitlines())
+        ]
         if missing:
             problems.append(f"parameters cell lacks {missing}")
     head = cells[:4]
-    if not head or head[0].get("cell_type") != "markdown" or not text(head[0]).lstrip().startswith("#"):
+    if (
+        not head
+        or head[0].get("cell_type") != "markdown"
+        or not text(head[0]).lstrip().startswith("#")
+    ):
         problems.append("first cell must be a markdown title")
     elif colab_url(Path(path).name) not in text(head[0]):
-        problems.append(f"title cell lacks the Colab badge pointing at {colab_url(Path(path).name)}")
+        problems.append(
+            f"title cell lacks the Colab badge pointing at {colab_url(Path(path).name)}"
+        )
     if not any(text(c).strip() == colab_install_source() for c in code[:2]):
-        problems.append("one of the first two code cells must be the Colab install cell "
-                        "(companion.notebooks.colab_install_source())")
+        problems.append(
+            "one of the first two code cells must be the Colab install cell "
+            "(companion.notebooks.colab_install_source())"
+        )
     if not any("companion.setup(" in text(c) for c in code[:4]):
         problems.append("calls companion.setup(seed=..., device=...) too late or not at all")
     return problems
@@ -171,8 +194,10 @@ def _schema_problems(nb: dict) -> list[str]:
 
     problems = []
     if (nb.get("nbformat"), nb.get("nbformat_minor")) != (4, NBFORMAT_MINOR):
-        problems.append(f"is nbformat {nb.get('nbformat')}.{nb.get('nbformat_minor')}, expected "
-                        f"4.{NBFORMAT_MINOR} (run `python -m companion.notebooks clean`)")
+        problems.append(
+            f"is nbformat {nb.get('nbformat')}.{nb.get('nbformat_minor')}, expected "
+            f"4.{NBFORMAT_MINOR} (run `python -m companion.notebooks clean`)"
+        )
     try:
         nbformat.validate(nb, version=4)
     except nbformat.ValidationError as exc:
@@ -208,7 +233,9 @@ _COLAB_LINK = re.compile(r"\(https://colab\.research\.google\.com/github/[^)\s]+
 def _set_source(cell: dict, text: str) -> None:
     """Replace a cell's source, keeping its stored form (one string, or a list of lines)."""
     if "".join(cell.get("source", "")) != text:
-        cell["source"] = text if isinstance(cell.get("source"), str) else text.splitlines(keepends=True)
+        cell["source"] = (
+            text if isinstance(cell.get("source"), str) else text.splitlines(keepends=True)
+        )
 
 
 def _refresh_header(cells: list[dict], name: str) -> None:
@@ -220,6 +247,14 @@ def _refresh_header(cells: list[dict], name: str) -> None:
     for cell in code:
         if "google.colab" in "".join(cell.get("source", "")):
             _set_source(cell, colab_install_source())
+
+
+def notebook_json(nb: dict) -> str:
+    """A notebook as Jupyter itself writes it (sorted keys, one source line per JSON line), so
+    that a change to one line of a cell is one line of ``git diff``."""
+    import nbformat
+
+    return nbformat.writes(nbformat.from_dict(nb), version=4) + "\n"
 
 
 def clean_notebook(path: Path) -> bool:
@@ -240,14 +275,15 @@ def clean_notebook(path: Path) -> bool:
     nb.setdefault("metadata", {}).setdefault("kernelspec", KERNELSPEC)
     nb["metadata"].setdefault("language_info", LANGUAGE_INFO)
     nb["metadata"].pop("papermill", None)
-    after = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    after = notebook_json(nb)
     if after != before:
         path.write_text(after, encoding="utf-8")
     return after != before
 
 
-def new_notebook(name: str, title_en: str, title_zh: str, parameters: str = "",
-                 root: Path | None = None) -> Path:
+def new_notebook(
+    name: str, title_en: str, title_zh: str, parameters: str = "", root: Path | None = None
+) -> Path:
     """Create ``notebooks/NAME.ipynb`` with the standard first cells (title, badge, install, parameters, setup)."""
     import nbformat
 
@@ -257,21 +293,30 @@ def new_notebook(name: str, title_en: str, title_zh: str, parameters: str = "",
         raise ValueError(f"{path} already exists")
     root.mkdir(parents=True, exist_ok=True)
     section = name.split("-", 1)[0]
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO})
-    params = ('smoke = False  # True: tiny sizes so CI runs every code path in seconds\n'
-              'seed = 0\ndevice = "auto"  # "auto" picks CUDA when present\n' + parameters).rstrip()
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
+    )
+    params = (
+        "smoke = False  # True: tiny sizes so CI runs every code path in seconds\n"
+        'seed = 0\ndevice = "auto"  # "auto" picks CUDA when present\n' + parameters
+    ).rstrip()
     nb.cells = [
-        nbformat.v4.new_markdown_cell(f"# {section} {title_en}（{title_zh}）\n\n{colab_badge(path.name)}"),
+        nbformat.v4.new_markdown_cell(
+            f"# {section} {title_en}（{title_zh}）\n\n{colab_badge(path.name)}"
+        ),
         nbformat.v4.new_code_cell(colab_install_source()),
         nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("import companion\n\ndevice = companion.setup(seed=seed, device=device)"),
+        nbformat.v4.new_code_cell(
+            "import companion\n\ndevice = companion.setup(seed=seed, device=device)"
+        ),
     ]
     nb.nbformat_minor = NBFORMAT_MINOR  # nbformat.v4 gives every new cell an id
-    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(notebook_json(nb), encoding="utf-8")
     return path
 
 
 # ---------------------------------------------------------------- execution
+
 
 @dataclass
 class RunResult:
@@ -282,9 +327,17 @@ class RunResult:
     error: str = ""
 
 
-def run_notebook(path: Path, out_dir: Path, *, smoke: bool = False, device: str = "auto",
-                 parameters: dict[str, Any] | None = None, kernel_name: str | None = None,
-                 timeout: int | None = None, log_output: bool = False) -> RunResult:
+def run_notebook(
+    path: Path,
+    out_dir: Path,
+    *,
+    smoke: bool = False,
+    device: str = "auto",
+    parameters: dict[str, Any] | None = None,
+    kernel_name: str | None = None,
+    timeout: int | None = None,
+    log_output: bool = False,
+) -> RunResult:
     """Execute one notebook with papermill, injecting ``smoke``, ``device`` and ``parameters``."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -297,12 +350,22 @@ def run_notebook(path: Path, out_dir: Path, *, smoke: bool = False, device: str 
     start = time.perf_counter()
     error = ""
     try:
-        pm.execute_notebook(str(path), str(output), parameters=params, kernel_name=kernel_name,
-                            cwd=str(path.parent), progress_bar=False, log_output=log_output,
-                            execution_timeout=timeout, **extra)
+        pm.execute_notebook(
+            str(path),
+            str(output),
+            parameters=params,
+            kernel_name=kernel_name,
+            cwd=str(path.parent),
+            progress_bar=False,
+            log_output=log_output,
+            execution_timeout=timeout,
+            **extra,
+        )
     except PapermillExecutionError as exc:
-        error = (f"{path.name}: cell {exc.cell_index} (execution count {exc.exec_count}) raised "
-                 f"{exc.ename}: {exc.evalue}")
+        error = (
+            f"{path.name}: cell {exc.cell_index} (execution count {exc.exec_count}) raised "
+            f"{exc.ename}: {exc.evalue}"
+        )
     except Exception as exc:  # kernel died, timeout, bad notebook …
         error = f"{path.name}: {exc.__class__.__name__}: {exc}"
     seconds = time.perf_counter() - start
@@ -340,22 +403,37 @@ def _parse_value(text: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m companion.notebooks", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dir", default=None, metavar="PATH",
-                        help="the notebooks folder (default: ./notebooks or the current folder)")
+    parser = argparse.ArgumentParser(
+        prog="python -m companion.notebooks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--dir",
+        default=None,
+        metavar="PATH",
+        help="the notebooks folder (default: ./notebooks or the current folder)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks with papermill and print a timing table")
     run.add_argument("names", nargs="*")
     run.add_argument("--smoke", action="store_true", help="CI-sized run (every code path, short)")
     run.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     run.add_argument("--out", default="build/executed", help="folder for executed copies")
-    run.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-                     help="extra parameter (VALUE parsed as JSON when possible), repeatable")
+    run.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra parameter (VALUE parsed as JSON when possible), repeatable",
+    )
     run.add_argument("--timeout", type=int, default=None, help="seconds allowed per cell")
     run.add_argument("--log-output", action="store_true", help="stream cell output to the terminal")
-    for name, help_ in (("check", "report notebooks that break the conventions"),
-                        ("clean", "strip outputs and execution counts in place")):
+    for name, help_ in (
+        ("check", "report notebooks that break the conventions"),
+        ("clean", "strip outputs and execution counts in place"),
+    ):
         p = sub.add_parser(name, help=help_)
         p.add_argument("names", nargs="*")
     new = sub.add_parser("new", help="create a notebook with the standard first cells")
@@ -396,9 +474,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = []
     for p in paths:
         print(f"running {p.name} …", flush=True)
-        results.append(run_notebook(p, Path(args.out), smoke=args.smoke, device=args.device,
-                                    parameters=extra, timeout=args.timeout,
-                                    log_output=args.log_output))
+        results.append(
+            run_notebook(
+                p,
+                Path(args.out),
+                smoke=args.smoke,
+                device=args.device,
+                parameters=extra,
+                timeout=args.timeout,
+                log_output=args.log_output,
+            )
+        )
     print(format_table(results))
     failed = [r for r in results if r.error]
     for r in failed:

@@ -1,4 +1,5 @@
 """Reproducibility and device selection shared by every notebook."""
+
 from __future__ import annotations
 
 import os
@@ -49,8 +50,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         return torch.device(device)
     if device == "mps":
         if not _mps_available():
-            raise ValueError("device='mps' was requested but PyTorch sees no Apple MPS device "
-                             "here; use device='auto' or 'cpu'")
+            raise ValueError(
+                "device='mps' was requested but PyTorch sees no Apple MPS device "
+                "here; use device='auto' or 'cpu'"
+            )
         return torch.device("mps")
     if device == "cpu":
         return torch.device("cpu")
@@ -70,7 +73,9 @@ def describe(device: torch.device) -> str:
     )
 
 
-def setup(seed: int = 0, device: str | torch.device = "auto", *, quiet: bool = False) -> torch.device:
+def setup(
+    seed: int = 0, device: str | torch.device = "auto", *, quiet: bool = False
+) -> torch.device:
     """Seed everything, pick the device and print one line describing the run.
 
     Every notebook calls this right after its ``parameters`` cell. Returns the chosen device.
@@ -81,8 +86,10 @@ def setup(seed: int = 0, device: str | torch.device = "auto", *, quiet: bool = F
     if chosen.type == "cpu" and "COMPANION_THREADS" in os.environ:
         threads = os.environ["COMPANION_THREADS"]
         if not threads.strip().isdigit():
-            raise ValueError(f"the environment variable COMPANION_THREADS must be a whole number "
-                             f"of CPU threads, got {threads!r}; unset it or set e.g. 2")
+            raise ValueError(
+                f"the environment variable COMPANION_THREADS must be a whole number "
+                f"of CPU threads, got {threads!r}; unset it or set e.g. 2"
+            )
         torch.set_num_threads(max(1, int(threads)))
     if not quiet:
         print(describe(chosen) + f" | seed {seed}")

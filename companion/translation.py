@@ -18,15 +18,16 @@ pairs in either direction:
 A :class:`Translator` also offers ``encode_source``, ``tgt_vocab`` and ``tgt_lang``, so it can be
 passed wherever decoding expects a data set's vocabularies.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -49,15 +50,15 @@ class TranslatorSettings:
     kind: str = "gru"
     hidden: int = 256
     emb_dim: int = 128
-    layers: int = 2          # Transformer layers (encoder and decoder each)
+    layers: int = 2  # Transformer layers (encoder and decoder each)
     heads: int = 4
     dropout: float = 0.1
     epochs: int = 8
     batch_size: int = 64
-    by_length: bool = True   # batches of similar-length sentences: less padding, faster epochs
+    by_length: bool = True  # batches of similar-length sentences: less padding, faster epochs
     lr: float = 2e-3
-    min_freq: int = 2        # tokens seen fewer times in training become <unk>
-    max_len: int = 30        # longest output when decoding
+    min_freq: int = 2  # tokens seen fewer times in training become <unk>
+    max_len: int = 30  # longest output when decoding
     seed: int = 0
 
     def __post_init__(self):
@@ -65,8 +66,16 @@ class TranslatorSettings:
             raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {self.direction!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {list(KINDS)}, got {self.kind!r}")
-        for name in ("hidden", "emb_dim", "layers", "heads", "epochs", "batch_size", "min_freq",
-                     "max_len"):
+        for name in (
+            "hidden",
+            "emb_dim",
+            "layers",
+            "heads",
+            "epochs",
+            "batch_size",
+            "min_freq",
+            "max_len",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -86,12 +95,18 @@ class TranslatorSettings:
 #: CPU for all four models; "full": larger models and more epochs, for a GPU (or a patient CPU);
 #: "smoke": tiny, for the tests.
 PROFILES: dict[str, dict[str, dict]] = {
-    "smoke": {kind: dict(hidden=32, emb_dim=16, layers=1, epochs=1, min_freq=1, max_len=12)
-              for kind in KINDS},
-    "cpu": {"gru": dict(hidden=256, emb_dim=128, epochs=2),
-            "transformer": dict(hidden=128, layers=2, heads=4, epochs=2, batch_size=128, lr=3e-3)},
-    "full": {"gru": dict(hidden=512, emb_dim=256, epochs=20, lr=1e-3),
-             "transformer": dict(hidden=512, layers=3, heads=8, dropout=0.2, epochs=20, lr=5e-4)},
+    "smoke": {
+        kind: dict(hidden=32, emb_dim=16, layers=1, epochs=1, min_freq=1, max_len=12)
+        for kind in KINDS
+    },
+    "cpu": {
+        "gru": dict(hidden=256, emb_dim=128, epochs=2),
+        "transformer": dict(hidden=128, layers=2, heads=4, epochs=2, batch_size=128, lr=3e-3),
+    },
+    "full": {
+        "gru": dict(hidden=512, emb_dim=256, epochs=20, lr=1e-3),
+        "transformer": dict(hidden=512, layers=3, heads=8, dropout=0.2, epochs=20, lr=5e-4),
+    },
 }
 
 
@@ -101,7 +116,9 @@ def settings_for(profile: str, direction: str, kind: str, **overrides) -> Transl
         raise ValueError(f"profile must be one of {list(PROFILES)}, got {profile!r}")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
-    return TranslatorSettings(direction=direction, kind=kind, **{**PROFILES[profile][kind], **overrides})
+    return TranslatorSettings(
+        direction=direction, kind=kind, **{**PROFILES[profile][kind], **overrides}
+    )
 
 
 def oriented(pairs: Sequence[Pair], direction: str) -> list[Pair]:
@@ -141,11 +158,23 @@ def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_siz
     from companion.models import make_seq2seq, make_transformer
 
     if settings.kind == "gru":
-        return make_seq2seq(src_vocab_size, tgt_vocab_size, encoder="gru", decoder="attention",
-                            emb_dim=settings.emb_dim, hidden=settings.hidden)
-    return make_transformer(src_vocab_size, tgt_vocab_size, d_model=settings.hidden,
-                            nhead=settings.heads, num_layers=settings.layers,
-                            dim_feedforward=2 * settings.hidden, dropout=settings.dropout)
+        return make_seq2seq(
+            src_vocab_size,
+            tgt_vocab_size,
+            encoder="gru",
+            decoder="attention",
+            emb_dim=settings.emb_dim,
+            hidden=settings.hidden,
+        )
+    return make_transformer(
+        src_vocab_size,
+        tgt_vocab_size,
+        d_model=settings.hidden,
+        nhead=settings.heads,
+        num_layers=settings.layers,
+        dim_feedforward=2 * settings.hidden,
+        dropout=settings.dropout,
+    )
 
 
 def data_key(pairs: Sequence[Pair]) -> str:
@@ -156,8 +185,13 @@ def data_key(pairs: Sequence[Pair]) -> str:
     return digest.hexdigest()[:16]
 
 
-def corpus_bleu(translator: Translator, pairs: Sequence[Pair], *, beam_width: int = 1,
-                hypotheses: Sequence[str] | None = None):
+def corpus_bleu(
+    translator: Translator,
+    pairs: Sequence[Pair],
+    *,
+    beam_width: int = 1,
+    hypotheses: Sequence[str] | None = None,
+):
     """sacrebleu's corpus BLEU of ``translator`` on ``pairs`` (already in its direction).
 
     Pairs are grouped by source sentence; every translation of a source is one of its references.
@@ -174,28 +208,44 @@ def corpus_bleu(translator: Translator, pairs: Sequence[Pair], *, beam_width: in
         hypotheses = translate_sentences(translator, sources, beam_width=beam_width)
     if len(hypotheses) != len(sources):
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(sources)} distinct sources")
-    streams = [[refs[k] if k < len(refs) else None for refs in references]
-               for k in range(max(map(len, references)))]
+    streams = [
+        [refs[k] if k < len(refs) else None for refs in references]
+        for k in range(max(map(len, references)))
+    ]
     zh = translator.tgt_lang == "zh"
     # force: our English output puts spaces before punctuation ("it's ok ."), which sacrebleu
     # warns about; 13a splits punctuation off the references the same way, so scores are equal.
-    return sacrebleu.corpus_bleu(list(hypotheses), streams, tokenize="zh" if zh else "13a",
-                                 lowercase=not zh, force=True)
+    return sacrebleu.corpus_bleu(
+        list(hypotheses), streams, tokenize="zh" if zh else "13a", lowercase=not zh, force=True
+    )
 
 
-def translate_sentences(translator: Translator, sentences: Sequence[str], *,
-                        beam_width: int = 1) -> list[str]:
+def translate_sentences(
+    translator: Translator, sentences: Sequence[str], *, beam_width: int = 1
+) -> list[str]:
     """Best translation of each sentence (greedy for ``beam_width=1``, else beam search)."""
     from companion.inference import translate
 
     # a Translator offers what translate() reads from a data set: encode_source, tgt_vocab, tgt_lang
-    return translate(translator.model, translator, list(sentences), beam_width=beam_width,
-                     max_len=translator.settings.max_len, batch_size=256)
+    return translate(
+        translator.model,
+        translator,
+        list(sentences),
+        beam_width=beam_width,
+        max_len=translator.settings.max_len,
+        batch_size=256,
+    )
 
 
-def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, *,
-                     valid_pairs: Sequence[Pair] = (), n_valid: int = 500,
-                     progress: bool = True, device: torch.device | str | None = None) -> Translator:
+def train_translator(
+    train_pairs: Sequence[Pair],
+    settings: TranslatorSettings,
+    *,
+    valid_pairs: Sequence[Pair] = (),
+    n_valid: int = 500,
+    progress: bool = True,
+    device: torch.device | str | None = None,
+) -> Translator:
     """Build vocabularies and a model from ``train_pairs`` (in the settings' direction) and train it.
 
     After every epoch the greedy BLEU on the first ``n_valid`` validation sources is recorded
@@ -207,17 +257,23 @@ def train_translator(train_pairs: Sequence[Pair], settings: TranslatorSettings, 
         raise ValueError("no training pairs")
     src_lang, tgt_lang = settings.languages
     torch.manual_seed(settings.seed)
-    src_vocab = Vocab.build((tokenize(p.src, src_lang) for p in train_pairs), min_freq=settings.min_freq)
-    tgt_vocab = Vocab.build((tokenize(p.tgt, tgt_lang) for p in train_pairs), min_freq=settings.min_freq)
-    data = Seq2SeqData.from_pairs(train_pairs, src_lang, tgt_lang, src_vocab=src_vocab,
-                                  tgt_vocab=tgt_vocab)
+    src_vocab = Vocab.build(
+        (tokenize(p.src, src_lang) for p in train_pairs), min_freq=settings.min_freq
+    )
+    tgt_vocab = Vocab.build(
+        (tokenize(p.tgt, tgt_lang) for p in train_pairs), min_freq=settings.min_freq
+    )
+    data = Seq2SeqData.from_pairs(
+        train_pairs, src_lang, tgt_lang, src_vocab=src_vocab, tgt_vocab=tgt_vocab
+    )
     model = build_model(settings, len(src_vocab), len(tgt_vocab))
     if device is not None:
         model.to(device)
     translator = Translator(model, src_vocab, tgt_vocab, settings, data_key=data_key(train_pairs))
     valid = _first_sources(valid_pairs, n_valid)
-    batches = data.batches(settings.batch_size, shuffle=True, by_length=settings.by_length,
-                           seed=settings.seed)
+    batches = data.batches(
+        settings.batch_size, shuffle=True, by_length=settings.by_length, seed=settings.seed
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     for _ in range(settings.epochs):
         start = time.perf_counter()
@@ -287,8 +343,10 @@ def load_translator(path: str | Path, *, device: torch.device | str | None = Non
     except FileNotFoundError:
         raise
     except Exception as exc:
-        raise ValueError(f"{path} is not a readable translator file ({exc.__class__.__name__}: "
-                         f"{exc}); delete it to retrain") from exc
+        raise ValueError(
+            f"{path} is not a readable translator file ({exc.__class__.__name__}: "
+            f"{exc}); delete it to retrain"
+        ) from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} was saved in another format; delete it to retrain")
     settings = TranslatorSettings(**payload["settings"])
@@ -298,14 +356,27 @@ def load_translator(path: str | Path, *, device: torch.device | str | None = Non
     if device is not None:
         model.to(device)
     model.eval()
-    return Translator(model, src_vocab, tgt_vocab, settings, payload["train_seconds"],
-                      [tuple(point) for point in payload["curve"]], payload["data_key"])
+    return Translator(
+        model,
+        src_vocab,
+        tgt_vocab,
+        settings,
+        payload["train_seconds"],
+        [tuple(point) for point in payload["curve"]],
+        payload["data_key"],
+    )
 
 
-def load_or_train(train_pairs: Sequence[Pair], settings: TranslatorSettings, *,
-                  cache_dir: str | Path, retrain: bool = False, valid_pairs: Sequence[Pair] = (),
-                  progress: bool = True, device: torch.device | str | None = None
-                  ) -> tuple[Translator, str]:
+def load_or_train(
+    train_pairs: Sequence[Pair],
+    settings: TranslatorSettings,
+    *,
+    cache_dir: str | Path,
+    retrain: bool = False,
+    valid_pairs: Sequence[Pair] = (),
+    progress: bool = True,
+    device: torch.device | str | None = None,
+) -> tuple[Translator, str]:
     """A saved translator with these settings and training data, or a newly trained (and saved) one.
 
     Returns ``(translator, message)``; the one-line message says which happened and why.
@@ -321,8 +392,9 @@ def load_or_train(train_pairs: Sequence[Pair], settings: TranslatorSettings, *,
             if saved.data_key == data_key(train_pairs) and saved.settings == settings:
                 return saved, f"loaded {path.name} (trained {saved.train_seconds:.0f} s earlier)"
             reason = "the saved model was trained on other data"
-    translator = train_translator(train_pairs, settings, valid_pairs=valid_pairs,
-                                  progress=progress, device=device)
+    translator = train_translator(
+        train_pairs, settings, valid_pairs=valid_pairs, progress=progress, device=device
+    )
     try:
         save_translator(translator, path)
         saved = f"saved {path}"

@@ -13,18 +13,31 @@ raises ``TypeError``; a value of the right kind that is out of range, NaN, infin
 the wrong shape raises ``ValueError``. Range checks are written as ``not (low <= x)`` so that NaN,
 which compares False with everything, fails them instead of slipping through.
 """
+
 from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["check_bool", "check_choice", "check_float", "check_int", "check_positive_float",
-           "check_probability", "check_same_shape", "check_str", "check_str_sequence",
-           "check_tensor", "describe", "is_integer"]
+__all__ = [
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_positive_float",
+    "check_probability",
+    "check_same_shape",
+    "check_str",
+    "check_str_sequence",
+    "check_tensor",
+    "describe",
+    "is_integer",
+]
 
 
 def describe(value: Any) -> str:
@@ -70,26 +83,40 @@ def is_integer(value: Any) -> bool:
         return False
     if isinstance(value, numbers.Integral):
         return True
-    return (isinstance(value, torch.Tensor) and value.numel() == 1 and value.dtype != torch.bool
-            and not value.is_floating_point() and not value.is_complex())
+    return (
+        isinstance(value, torch.Tensor)
+        and value.numel() == 1
+        and value.dtype != torch.bool
+        and not value.is_floating_point()
+        and not value.is_complex()
+    )
 
 
 def check_int(value: Any, name: str, *, min: int | None = None, max: int | None = None) -> int:
     """``value`` must be an integer (not a bool, not a float like 3.0) within ``[min, max]``."""
     if not is_integer(value):
         words = _range_words(min, max, False, False)
-        raise TypeError(f"{name} must be an integer{' ' + words if words else ''}, "
-                        f"got {describe(value)}")
+        raise TypeError(
+            f"{name} must be an integer{' ' + words if words else ''}, got {describe(value)}"
+        )
     value = int(value)
     if (min is not None and value < min) or (max is not None and value > max):
-        raise ValueError(f"{name} must be an integer {_range_words(min, max, False, False)}, "
-                         f"got {value}")
+        raise ValueError(
+            f"{name} must be an integer {_range_words(min, max, False, False)}, got {value}"
+        )
     return value
 
 
-def check_float(value: Any, name: str, *, min: float | None = None, max: float | None = None,
-                min_open: bool = False, max_open: bool = False,
-                allow_inf: bool = False) -> float:
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    min_open: bool = False,
+    max_open: bool = False,
+    allow_inf: bool = False,
+) -> float:
     """``value`` must be a real number (int or float, not bool), not NaN, and within the range.
 
     ``min``/``max`` are inclusive unless ``min_open``/``max_open``. Infinities are refused unless
@@ -99,7 +126,9 @@ def check_float(value: Any, name: str, *, min: float | None = None, max: float |
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         words = _range_words(min, max, min_open, max_open)
-        raise TypeError(f"{name} must be a number{' ' + words if words else ''}, got {describe(value)}")
+        raise TypeError(
+            f"{name} must be a number{' ' + words if words else ''}, got {describe(value)}"
+        )
     value = float(value)
     words = _range_words(min, max, min_open, max_open)
     kind = "a number" if allow_inf else "a finite number"
@@ -152,8 +181,10 @@ def check_str_sequence(value: Any, name: str, *, allow_empty: bool = False) -> l
     A lone string is refused, because iterating it would give its characters.
     """
     if isinstance(value, str):
-        raise TypeError(f"{name} must be a list of strings, got a single string {describe(value)}; "
-                        f"wrap it in a list: [{value!r}]"[:400])
+        raise TypeError(
+            f"{name} must be a list of strings, got a single string {describe(value)}; "
+            f"wrap it in a list: [{value!r}]"[:400]
+        )
     if isinstance(value, (bytes, dict)) or not isinstance(value, Iterable):
         raise TypeError(f"{name} must be a list of strings, got {describe(value)}")
     items = list(value)
@@ -167,16 +198,25 @@ def check_str_sequence(value: Any, name: str, *, allow_empty: bool = False) -> l
 
 _DTYPE_KINDS = {
     "float": (lambda t: t.is_floating_point(), "floating-point"),
-    "int": (lambda t: not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool,
-            "integer"),
+    "int": (
+        lambda t: not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool,
+        "integer",
+    ),
     "bool": (lambda t: t.dtype == torch.bool, "boolean"),
 }
 
 
-def check_tensor(value: Any, name: str, *, dim: int | Sequence[int] | None = None,
-                 min_dim: int | None = None, shape: Sequence[int | None] | None = None,
-                 dtype: str | torch.dtype | None = None, finite: bool = False,
-                 nonempty: bool = False) -> torch.Tensor:
+def check_tensor(
+    value: Any,
+    name: str,
+    *,
+    dim: int | Sequence[int] | None = None,
+    min_dim: int | None = None,
+    shape: Sequence[int | None] | None = None,
+    dtype: str | torch.dtype | None = None,
+    finite: bool = False,
+    nonempty: bool = False,
+) -> torch.Tensor:
     """``value`` must be a ``torch.Tensor`` with the given properties.
 
     * ``dim``: the number of dimensions (an int, or several allowed ones); ``min_dim``: at least;
@@ -186,21 +226,28 @@ def check_tensor(value: Any, name: str, *, dim: int | Sequence[int] | None = Non
     * ``nonempty``: at least one element.
     """
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {describe(value)}"
-                        + ("; convert it with torch.as_tensor(...)"
-                           if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray"
-                           else ""))
+        raise TypeError(
+            f"{name} must be a torch.Tensor, got {describe(value)}"
+            + (
+                "; convert it with torch.as_tensor(...)"
+                if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray"
+                else ""
+            )
+        )
     if dim is not None:
         allowed = (dim,) if isinstance(dim, int) else tuple(dim)
         if value.dim() not in allowed:
             want = " or ".join(str(d) for d in allowed)
             raise ValueError(f"{name} must have {want} dimension(s), got shape {list(value.shape)}")
     if min_dim is not None and value.dim() < min_dim:
-        raise ValueError(f"{name} must have at least {min_dim} dimension(s), got shape "
-                         f"{list(value.shape)}")
+        raise ValueError(
+            f"{name} must have at least {min_dim} dimension(s), got shape {list(value.shape)}"
+        )
     if shape is not None:
         shape = tuple(shape)
-        if value.dim() != len(shape) or any(s is not None and s != v for s, v in zip(shape, value.shape)):
+        if value.dim() != len(shape) or any(
+            s is not None and s != v for s, v in zip(shape, value.shape)
+        ):
             want = "[" + ", ".join("*" if s is None else str(s) for s in shape) + "]"
             raise ValueError(f"{name} must have shape {want}, got {list(value.shape)}")
     if dtype is not None:
@@ -213,11 +260,19 @@ def check_tensor(value: Any, name: str, *, dim: int | Sequence[int] | None = Non
                 raise TypeError(f"{name} must be a {words} tensor, got dtype {value.dtype}")
     if nonempty and value.numel() == 0:
         raise ValueError(f"{name} must not be empty, got shape {list(value.shape)}")
-    if finite and value.is_floating_point() and value.numel() and not bool(torch.isfinite(value).all()):
+    if (
+        finite
+        and value.is_floating_point()
+        and value.numel()
+        and not bool(torch.isfinite(value).all())
+    ):
         bad = value[~torch.isfinite(value)]
-        kinds = sorted({"NaN" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in bad[:1000].tolist()})
-        raise ValueError(f"{name} must be finite, but it contains {int(bad.numel())} "
-                         f"{'/'.join(kinds)} value(s)")
+        kinds = sorted(
+            {"NaN" if math.isnan(v) else ("inf" if v > 0 else "-inf") for v in bad[:1000].tolist()}
+        )
+        raise ValueError(
+            f"{name} must be finite, but it contains {int(bad.numel())} {'/'.join(kinds)} value(s)"
+        )
     return value
 
 

@@ -1,4 +1,5 @@
 """Attention of section 5.3.3: scores (5-21), masked softmax (5-22), context vector (5-23)."""
+
 import math
 
 import pytest
@@ -27,9 +28,13 @@ def _score_by_hand(name, module, s, h):
         W = module.W.weight  # [Dq, Dk]
         return sum(s[a] * W[a, b] * h[b] for a in range(W.shape[0]) for b in range(W.shape[1]))
     Ws, Wh, bh, v = module.W_s.weight, module.W_h.weight, module.W_h.bias, module.v.weight[0]
-    return sum(v[a] * torch.tanh(sum(Ws[a, k] * s[k] for k in range(D))
-                                 + sum(Wh[a, k] * h[k] for k in range(D)) + bh[a])
-               for a in range(len(v)))
+    return sum(
+        v[a]
+        * torch.tanh(
+            sum(Ws[a, k] * s[k] for k in range(D)) + sum(Wh[a, k] * h[k] for k in range(D)) + bh[a]
+        )
+        for a in range(len(v))
+    )
 
 
 @pytest.mark.parametrize("name", ["dot", "scaled_dot", "general", "additive"])
@@ -42,10 +47,12 @@ def test_attention_equals_a_per_element_computation(name):
     for b in range(B):
         real = [i for i in range(S) if mask[b, i]]
         for t in range(T):
-            e = {i: _score_by_hand(name, attn.score, query[b, t], keys[b, i]) for i in real}   # (5-21)
-            denom = sum(math.exp(e[j]) for j in real)                                      # (5-22), over j
+            e = {
+                i: _score_by_hand(name, attn.score, query[b, t], keys[b, i]) for i in real
+            }  # (5-21)
+            denom = sum(math.exp(e[j]) for j in real)  # (5-22), over j
             alpha = {i: math.exp(e[i]) / denom for i in real}
-            c = sum(alpha[i] * keys[b, i] for i in real)                                   # (5-23)
+            c = sum(alpha[i] * keys[b, i] for i in real)  # (5-23)
             for i in range(S):
                 assert weights[b, t, i].item() == pytest.approx(alpha.get(i, 0.0), abs=1e-5)
             assert torch.allclose(context[b, t], c, atol=1e-5)
@@ -75,8 +82,9 @@ def test_the_misprinted_denominator_would_give_uniform_weights():
     e = torch.randn(S)
     misprinted = torch.stack([e[i].exp() / sum(e[i].exp() for _ in range(S)) for i in range(S)])
     assert torch.allclose(misprinted, torch.full((S,), 1 / S))
-    assert not torch.allclose(masked_softmax(e[None, None], torch.ones(1, S, dtype=torch.bool))[0, 0],
-                              misprinted)
+    assert not torch.allclose(
+        masked_softmax(e[None, None], torch.ones(1, S, dtype=torch.bool))[0, 0], misprinted
+    )
 
 
 def test_padded_keys_get_no_gradient():

@@ -1,9 +1,15 @@
 """Autoencoders, the denoising corruption and the VAE (5.1.3, 5.2.1), trained through companion.train.fit."""
+
 import pytest
 import torch
 
-from companion.models import (add_noise, make_autoencoder, make_autoencoder_loss, make_vae,
-                              make_vae_loss)
+from companion.models import (
+    add_noise,
+    make_autoencoder,
+    make_autoencoder_loss,
+    make_vae,
+    make_vae_loss,
+)
 from companion.prob import kl_to_standard_normal
 from companion.train import fit
 
@@ -14,7 +20,7 @@ def _blobs(n=64, shape=(1, 8, 8), seed=0):
     x = torch.zeros(n, *shape)
     half = shape[1] // 2
     x[: n // 2, :, :half] = 1.0
-    x[n // 2:, :, half:] = 1.0
+    x[n // 2 :, :, half:] = 1.0
     return (x + 0.05 * torch.randn(x.shape, generator=g)).clamp(0, 1)
 
 
@@ -111,9 +117,16 @@ def test_kl_term_is_5_17():
     assert torch.isclose(terms["kl"], kl_to_standard_normal(mu, logvar).mean())
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(image_shape=(8, 8)), dict(code_dim=0), dict(arch="rnn"), dict(likelihood="poisson"),
-    dict(image_shape=(1, 10, 10), arch="conv")])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(image_shape=(8, 8)),
+        dict(code_dim=0),
+        dict(arch="rnn"),
+        dict(likelihood="poisson"),
+        dict(image_shape=(1, 10, 10), arch="conv"),
+    ],
+)
 def test_builders_reject_bad_arguments(kwargs):
     args = dict(image_shape=(1, 8, 8), code_dim=2) | kwargs
     with pytest.raises(ValueError):

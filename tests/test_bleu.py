@@ -1,4 +1,5 @@
 """BLEU (5-25), (5-26) against sacrebleu on random and real corpora, and the book's example."""
+
 from __future__ import annotations
 
 import math
@@ -8,13 +9,59 @@ import pytest
 import sacrebleu
 
 from companion.data import generate_pairs
-from companion.metrics import (BLEUResult, bleu_from_counts, brevity_penalty, closest_ref_length,
-                               corpus_bleu, modified_precision, ngrams, sentence_bleu,
-                               tokenize_for_bleu)
+from companion.metrics import (
+    BLEUResult,
+    bleu_from_counts,
+    brevity_penalty,
+    closest_ref_length,
+    corpus_bleu,
+    modified_precision,
+    ngrams,
+    sentence_bleu,
+    tokenize_for_bleu,
+)
 
-EN_WORDS = ["the", "The", "cat", "mat", "on", "is", "a", "A", "dog", "sat", ",", ".", "!", "?",
-            "don't", "U.S.", "3.5", "(x)", "e-mail", "&amp;", "\"quoted\"", "NEW", "new"]
-ZH_WORDS = ["猫", "在", "垫子", "上", "。", "，", "我", "们", "喜欢", "狗", "hello", "3", "Ａ", "！"]
+EN_WORDS = [
+    "the",
+    "The",
+    "cat",
+    "mat",
+    "on",
+    "is",
+    "a",
+    "A",
+    "dog",
+    "sat",
+    ",",
+    ".",
+    "!",
+    "?",
+    "don't",
+    "U.S.",
+    "3.5",
+    "(x)",
+    "e-mail",
+    "&amp;",
+    '"quoted"',
+    "NEW",
+    "new",
+]
+ZH_WORDS = [
+    "猫",
+    "在",
+    "垫子",
+    "上",
+    "。",
+    "，",
+    "我",
+    "们",
+    "喜欢",
+    "狗",
+    "hello",
+    "3",
+    "Ａ",
+    "！",
+]
 
 
 def random_sentence(rng: random.Random, words: list[str], low: int, high: int, sep: str) -> str:
@@ -28,8 +75,10 @@ def random_corpus(seed: int, *, zh: bool = False, max_refs: int = 4):
     vocab = words[: rng.randint(4, len(words))]  # small vocabularies give many matches
     hyps, refs = [], []
     for _ in range(rng.randint(1, 40)):
-        rs = [random_sentence(rng, vocab, 0 if rng.random() < 0.05 else 1, 18, sep)
-              for _ in range(rng.randint(1, max_refs))]
+        rs = [
+            random_sentence(rng, vocab, 0 if rng.random() < 0.05 else 1, 18, sep)
+            for _ in range(rng.randint(1, max_refs))
+        ]
         kind = rng.random()
         if kind < 0.1:
             hyp = ""
@@ -58,20 +107,34 @@ def assert_matches(ours: BLEUResult, theirs) -> None:
 
 
 def our_options(smooth, smooth_value, tokenize, lowercase, eff):
-    return dict(smooth=smooth, smooth_value=smooth_value, tokenize=tokenize, lowercase=lowercase,
-                effective_order=eff)
+    return dict(
+        smooth=smooth,
+        smooth_value=smooth_value,
+        tokenize=tokenize,
+        lowercase=lowercase,
+        effective_order=eff,
+    )
 
 
 def sacre_options(smooth, smooth_value, tokenize, lowercase, eff):
-    return dict(smooth_method=smooth, smooth_value=smooth_value, tokenize=tokenize,
-                lowercase=lowercase, use_effective_order=eff)
+    return dict(
+        smooth_method=smooth,
+        smooth_value=smooth_value,
+        tokenize=tokenize,
+        lowercase=lowercase,
+        use_effective_order=eff,
+    )
 
 
 OPTIONS = [  # smooth, smooth_value, tokenize, lowercase, effective_order
-    ("exp", None, "13a", False, False), ("exp", None, "13a", True, True),
-    ("floor", None, "13a", False, False), ("floor", 0.3, "none", False, True),
-    ("add-k", None, "none", True, False), ("add-k", 0.5, "13a", False, True),
-    ("none", None, "13a", False, False), ("none", None, "none", False, True),
+    ("exp", None, "13a", False, False),
+    ("exp", None, "13a", True, True),
+    ("floor", None, "13a", False, False),
+    ("floor", 0.3, "none", False, True),
+    ("add-k", None, "none", True, False),
+    ("add-k", 0.5, "13a", False, True),
+    ("none", None, "13a", False, False),
+    ("none", None, "none", False, True),
 ]
 
 
@@ -79,8 +142,10 @@ OPTIONS = [  # smooth, smooth_value, tokenize, lowercase, effective_order
 @pytest.mark.parametrize("seed", range(8))
 def test_corpus_bleu_equals_sacrebleu_on_random_corpora(seed, options):
     hyps, refs = random_corpus(seed * 17 + len(options[0]))
-    assert_matches(corpus_bleu(hyps, refs, **our_options(*options)),
-                   sacre_corpus(hyps, refs, **sacre_options(*options)))
+    assert_matches(
+        corpus_bleu(hyps, refs, **our_options(*options)),
+        sacre_corpus(hyps, refs, **sacre_options(*options)),
+    )
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -88,8 +153,10 @@ def test_chinese_tokenizer_equals_sacrebleu(seed):
     hyps, refs = random_corpus(100 + seed, zh=True)
     for smooth in ("exp", "floor"):
         opts = (smooth, None, "zh", False, seed % 2 == 0)
-        assert_matches(corpus_bleu(hyps, refs, **our_options(*opts)),
-                       sacre_corpus(hyps, refs, **sacre_options(*opts)))
+        assert_matches(
+            corpus_bleu(hyps, refs, **our_options(*opts)),
+            sacre_corpus(hyps, refs, **sacre_options(*opts)),
+        )
 
 
 def test_sentence_bleu_equals_sacrebleu_on_many_sentences():
@@ -110,8 +177,12 @@ def test_sentence_bleu_equals_sacrebleu_on_many_sentences():
 def test_generated_task_corpora_equal_sacrebleu():
     """Realistic sentences: the companion's tasks, with hypotheses made by corrupting targets."""
     rng = random.Random(0)
-    for task, tokenize in (("summarize", "13a"), ("dialogue", "13a"), ("numbers", "zh"),
-                           ("dates", "zh")):
+    for task, tokenize in (
+        ("summarize", "13a"),
+        ("dialogue", "13a"),
+        ("numbers", "zh"),
+        ("dates", "zh"),
+    ):
         pairs = generate_pairs(task, 300, seed=1, n_items=(1, 3))
         refs = [[p.tgt] for p in pairs]
         hyps = []
@@ -123,8 +194,10 @@ def test_generated_task_corpora_equal_sacrebleu():
             toks = [t for t in toks if rng.random() > 0.1]
             hyps.append((" " if tokenize == "13a" else "").join(toks))
         for eff in (False, True):
-            assert_matches(corpus_bleu(hyps, refs, tokenize=tokenize, effective_order=eff),
-                           sacre_corpus(hyps, refs, tokenize=tokenize, use_effective_order=eff))
+            assert_matches(
+                corpus_bleu(hyps, refs, tokenize=tokenize, effective_order=eff),
+                sacre_corpus(hyps, refs, tokenize=tokenize, use_effective_order=eff),
+            )
 
 
 def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
@@ -147,8 +220,10 @@ def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
         hyps.append(hyp)
         refs.append(zh[:-1] if len(zh) > 2 else zh[:1])
     for smooth in ("exp", "none"):
-        assert_matches(corpus_bleu(hyps, refs, tokenize="zh", smooth=smooth),
-                       sacre_corpus(hyps, refs, tokenize="zh", smooth_method=smooth))
+        assert_matches(
+            corpus_bleu(hyps, refs, tokenize="zh", smooth=smooth),
+            sacre_corpus(hyps, refs, tokenize="zh", smooth_method=smooth),
+        )
     english = [en for en, _ in groups]
     shuffled = english[1:] + english[:1]
     assert_matches(corpus_bleu(shuffled, english), sacre_corpus(shuffled, [[e] for e in english]))
@@ -157,24 +232,32 @@ def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
 def test_book_cat_on_the_mat_example():
     """Section 5.3.5: the book's per-reference bigram precisions vs BLEU's clipping (ERRATA.md, item 5)."""
     hyp = tokenize_for_bleu("The cat is on the mat.")
-    ref1, ref2 = tokenize_for_bleu("The cat is on the mat."), tokenize_for_bleu("There is a cat on the mat.")
+    ref1, ref2 = (
+        tokenize_for_bleu("The cat is on the mat."),
+        tokenize_for_bleu("There is a cat on the mat."),
+    )
     # with the period as a token there are 6 bigrams; without it the book's 5
-    book_hyp, book_r1, book_r2 = (s.rstrip(".").split() for s in
-                                  ("The cat is on the mat.", "The cat is on the mat.",
-                                   "There is a cat on the mat."))
+    book_hyp, book_r1, book_r2 = (
+        s.rstrip(".").split()
+        for s in ("The cat is on the mat.", "The cat is on the mat.", "There is a cat on the mat.")
+    )
     assert modified_precision(book_hyp, [book_r1], 2) == (5, 5)
     assert modified_precision(book_hyp, [book_r2], 2) == (2, 5)  # the book's 2/5 = 0.4
     assert modified_precision(book_hyp, [book_r1, book_r2], 2) == (5, 5)  # clipped over both
     assert modified_precision(hyp, [ref1, ref2], 2) == (6, 6)
-    assert sentence_bleu("The cat is on the mat.", ["The cat is on the mat.",
-                                                     "There is a cat on the mat."]).score == pytest.approx(100.0)
+    assert sentence_bleu(
+        "The cat is on the mat.", ["The cat is on the mat.", "There is a cat on the mat."]
+    ).score == pytest.approx(100.0)
 
 
 def test_clipping_counts_each_ngram_at_most_its_reference_count():
     # the classic "the the the the the the the" example of Papineni et al.
     hyp = ["the"] * 7
-    assert modified_precision(hyp, [["the", "cat", "is", "on", "the", "mat"],
-                                    ["there", "is", "a", "cat", "on", "the", "mat"]], 1) == (2, 7)
+    assert modified_precision(
+        hyp,
+        [["the", "cat", "is", "on", "the", "mat"], ["there", "is", "a", "cat", "on", "the", "mat"]],
+        1,
+    ) == (2, 7)
     assert ngrams(["a", "b", "a", "b"], 2) == {("a", "b"): 2, ("b", "a"): 1}
 
 
@@ -189,12 +272,16 @@ def test_brevity_penalty_5_25_and_closest_reference():
 def test_geometric_mean_5_26():
     res = bleu_from_counts([8, 6, 4, 2], [10, 9, 8, 7], 10, 12, smooth="none")
     p = [8 / 10, 6 / 9, 4 / 8, 2 / 7]
-    expected = math.exp(1 - 12 / 10) * math.prod(pn ** 0.25 for pn in p)
+    expected = math.exp(1 - 12 / 10) * math.prod(pn**0.25 for pn in p)
     assert res.score == pytest.approx(100 * expected, rel=1e-12)
     assert res.precisions == pytest.approx(tuple(100 * x for x in p))
     assert bleu_from_counts([3, 0, 0, 0], [4, 3, 2, 1], 4, 4, smooth="none").score == 0.0
     text = str(res)
-    assert text.startswith(f"BLEU = {res.score:.2f}") and "BP = 0.819" in text and float(res) == res.score
+    assert (
+        text.startswith(f"BLEU = {res.score:.2f}")
+        and "BP = 0.819" in text
+        and float(res) == res.score
+    )
 
 
 def test_max_order_and_lowercase():
@@ -206,31 +293,41 @@ def test_max_order_and_lowercase():
         assert len(ours.precisions) == order
 
 
-@pytest.mark.parametrize("call,error,match", [
-    (lambda: corpus_bleu(["a", "b"], [["a"]]), ValueError, "2 hypotheses"),
-    (lambda: corpus_bleu([], []), ValueError, "empty"),
-    (lambda: corpus_bleu("a b", ["a b"]), TypeError, "list of strings"),
-    (lambda: corpus_bleu(["a"], [[]]), ValueError, "no reference"),
-    (lambda: corpus_bleu(["a"], [[None]]), TypeError, r"references\[0\]\[0\] must be a string"),
-    (lambda: corpus_bleu([3], ["a"]), TypeError, r"hypotheses\[0\] must be a string"),
-    (lambda: corpus_bleu(["a"], ["a"], tokenize="moses"), ValueError, "tokenize"),
-    (lambda: corpus_bleu(["a"], ["a"], smooth="laplace"), ValueError, "smooth"),
-    (lambda: corpus_bleu(["a"], ["a"], max_order=0), ValueError, "max_order"),
-    (lambda: corpus_bleu(["a"], ["a"], max_order=True), TypeError, "max_order"),
-    (lambda: corpus_bleu(["a"], ["a"], max_order=10**9), ValueError, "max_order"),
-    (lambda: corpus_bleu(["a"], ["a"], smooth="floor", smooth_value=-1), ValueError, "smooth_value"),
-    (lambda: corpus_bleu(["a"], ["a"], smooth="add-k", smooth_value=math.inf), ValueError,
-     "smooth_value"),
-    (lambda: corpus_bleu(["a"], ["a"], lowercase="yes"), TypeError, "lowercase"),
-    (lambda: sentence_bleu(["a"], ["a"]), TypeError, "hypothesis must be a string"),
-    (lambda: sentence_bleu("a b", None), TypeError, "references must be a list of strings"),
-    (lambda: sentence_bleu("a b", [None]), TypeError, r"references\[0\] must be a string"),
-    (lambda: brevity_penalty(-1, 2), ValueError, "sys_len"),
-    (lambda: brevity_penalty(2.5, 3), TypeError, "sys_len"),
-    (lambda: ngrams("a b c", 2), TypeError, "list of tokens"),
-    (lambda: bleu_from_counts([5, 0], [2, 1], 2, 2), ValueError, "exceeds"),
-    (lambda: bleu_from_counts([-1, 0], [2, 1], 2, 2), ValueError, "counts"),
-])
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (lambda: corpus_bleu(["a", "b"], [["a"]]), ValueError, "2 hypotheses"),
+        (lambda: corpus_bleu([], []), ValueError, "empty"),
+        (lambda: corpus_bleu("a b", ["a b"]), TypeError, "list of strings"),
+        (lambda: corpus_bleu(["a"], [[]]), ValueError, "no reference"),
+        (lambda: corpus_bleu(["a"], [[None]]), TypeError, r"references\[0\]\[0\] must be a string"),
+        (lambda: corpus_bleu([3], ["a"]), TypeError, r"hypotheses\[0\] must be a string"),
+        (lambda: corpus_bleu(["a"], ["a"], tokenize="moses"), ValueError, "tokenize"),
+        (lambda: corpus_bleu(["a"], ["a"], smooth="laplace"), ValueError, "smooth"),
+        (lambda: corpus_bleu(["a"], ["a"], max_order=0), ValueError, "max_order"),
+        (lambda: corpus_bleu(["a"], ["a"], max_order=True), TypeError, "max_order"),
+        (lambda: corpus_bleu(["a"], ["a"], max_order=10**9), ValueError, "max_order"),
+        (
+            lambda: corpus_bleu(["a"], ["a"], smooth="floor", smooth_value=-1),
+            ValueError,
+            "smooth_value",
+        ),
+        (
+            lambda: corpus_bleu(["a"], ["a"], smooth="add-k", smooth_value=math.inf),
+            ValueError,
+            "smooth_value",
+        ),
+        (lambda: corpus_bleu(["a"], ["a"], lowercase="yes"), TypeError, "lowercase"),
+        (lambda: sentence_bleu(["a"], ["a"]), TypeError, "hypothesis must be a string"),
+        (lambda: sentence_bleu("a b", None), TypeError, "references must be a list of strings"),
+        (lambda: sentence_bleu("a b", [None]), TypeError, r"references\[0\] must be a string"),
+        (lambda: brevity_penalty(-1, 2), ValueError, "sys_len"),
+        (lambda: brevity_penalty(2.5, 3), TypeError, "sys_len"),
+        (lambda: ngrams("a b c", 2), TypeError, "list of tokens"),
+        (lambda: bleu_from_counts([5, 0], [2, 1], 2, 2), ValueError, "exceeds"),
+        (lambda: bleu_from_counts([-1, 0], [2, 1], 2, 2), ValueError, "counts"),
+    ],
+)
 def test_bad_inputs_raise_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()

@@ -16,6 +16,7 @@ The convention (a static scan of the stored notebooks, so follow it when you add
 equations appear somewhere, and that each notebook's own section figures and equations are among
 its checks.
 """
+
 import ast
 import io
 import json
@@ -49,15 +50,22 @@ def _strings(code: str) -> list[str]:
 def _checks(code: str) -> bool:
     """True when the cell asserts something."""
     try:
-        tree = ast.parse("\n".join(line for line in code.splitlines()
-                                   if not line.lstrip().startswith(("%", "!"))))
+        tree = ast.parse(
+            "\n".join(
+                line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))
+            )
+        )
     except SyntaxError:
         return False
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert):
             return True
         if isinstance(node, ast.Call):
-            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            name = (
+                node.func.attr
+                if isinstance(node.func, ast.Attribute)
+                else getattr(node.func, "id", "")
+            )
             if name.startswith("assert_"):
                 return True
     return False
@@ -82,8 +90,10 @@ def coverage() -> dict[str, dict[str, set[int]]]:
 
 
 def _table(cov) -> str:
-    return "\n".join(f"{name:45} figures {sorted(c['figures'])}  equations {sorted(c['equations'])}"
-                     for name, c in cov.items())
+    return "\n".join(
+        f"{name:45} figures {sorted(c['figures'])}  equations {sorted(c['equations'])}"
+        for name, c in cov.items()
+    )
 
 
 def test_every_figure_of_the_chapter_is_drawn_in_a_notebook():
@@ -95,28 +105,56 @@ def test_every_figure_of_the_chapter_is_drawn_in_a_notebook():
 def test_every_numbered_equation_is_checked_in_a_notebook():
     cov = coverage()
     checked = set().union(*(c["equations"] for c in cov.values()))
-    assert ALL_EQUATIONS <= checked, f"not checked: {sorted(ALL_EQUATIONS - checked)}\n{_table(cov)}"
+    assert ALL_EQUATIONS <= checked, (
+        f"not checked: {sorted(ALL_EQUATIONS - checked)}\n{_table(cov)}"
+    )
 
 
-SECTION_EQUATIONS = {"5.2.3": {1, 2, 3}, "5.2.4": {4, 5, 6}, "5.2.5": {7}, "5.2.6": set(range(8, 18)),
-                     "5.3.1": {18, 19}, "5.3.2": {20}, "5.3.3": {21, 22, 23, 24}, "5.3.5": {25, 26}}
-SECTION_FIGURES = {"5.2.1": {1, 2, 3, 5, 6}, "5.2.2": {4}, "5.3.1": {7, 8}, "5.3.2": {9}, "5.3.3": {10},
-                   "5.3.4": {11}}
+SECTION_EQUATIONS = {
+    "5.2.3": {1, 2, 3},
+    "5.2.4": {4, 5, 6},
+    "5.2.5": {7},
+    "5.2.6": set(range(8, 18)),
+    "5.3.1": {18, 19},
+    "5.3.2": {20},
+    "5.3.3": {21, 22, 23, 24},
+    "5.3.5": {25, 26},
+}
+SECTION_FIGURES = {
+    "5.2.1": {1, 2, 3, 5, 6},
+    "5.2.2": {4},
+    "5.3.1": {7, 8},
+    "5.3.2": {9},
+    "5.3.3": {10},
+    "5.3.4": {11},
+}
 
 
 def test_each_notebook_checks_its_own_sections_equations_and_draws_its_figures():
     cov = coverage()
     by_section = {name.split("-")[0]: c for name, c in cov.items()}
     for section, numbers in SECTION_EQUATIONS.items():
-        assert numbers <= by_section[section]["equations"], (section, sorted(numbers - by_section[section]["equations"]))
+        assert numbers <= by_section[section]["equations"], (
+            section,
+            sorted(numbers - by_section[section]["equations"]),
+        )
     for section, numbers in SECTION_FIGURES.items():
-        assert numbers <= by_section[section]["figures"], (section, sorted(numbers - by_section[section]["figures"]))
+        assert numbers <= by_section[section]["figures"], (
+            section,
+            sorted(numbers - by_section[section]["figures"]),
+        )
 
 
 def test_the_scan_counts_only_what_the_convention_says():
     assert _strings('plt.title(f"Fig. 5-4 codes {n}")  # Fig. 5-9 in a comment')
     cell = 'x = 1  # (5-3)\nprint("(5-4)")'
-    assert not _checks(cell) and _checks(cell + "\nassert x == 1") and _checks("np.testing.assert_allclose(a, b)")
+    assert (
+        not _checks(cell)
+        and _checks(cell + "\nassert x == 1")
+        and _checks("np.testing.assert_allclose(a, b)")
+    )
     found = {int(n) for s in _strings('t = "Fig. 5-4"  # Fig. 5-9') for n in FIGURE.findall(s)}
     assert found == {4}
-    assert DRAWS.search('plot_images(x, title="Fig. 5-2")') and not DRAWS.search('print("Fig. 5-5 loss")')
+    assert DRAWS.search('plot_images(x, title="Fig. 5-2")') and not DRAWS.search(
+        'print("Fig. 5-5 loss")'
+    )

@@ -8,12 +8,12 @@
 Both skip with a reason when Chromium or Playwright is missing, except under CI (``CI`` set),
 where .ci/run installs them and a skip would hide a broken set-up.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,8 +31,16 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LOCAL_PREFIXES = ("file://", "data:", "blob:", "about:", "http://127.0.0.1", "ws://127.0.0.1")
 
 
@@ -46,8 +54,10 @@ def _unavailable(reason: str):
 def browser():
     """Headless Chromium (Playwright gives it a fresh temporary profile), or a skip naming what to install."""
     if not Path(CHROMIUM).exists():
-        _unavailable(f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` "
-                     f"(or set CHROMIUM=/path/to/chromium) to run the browser tests")
+        _unavailable(
+            f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` "
+            f"(or set CHROMIUM=/path/to/chromium) to run the browser tests"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -103,13 +113,22 @@ def slider_notebook(tmp_path: Path) -> Path:
     """The beam-search notebook when it exists, else any notebook with a slider, else a tiny one."""
     every = _existing_notebooks()
     beam = [p for p in every if "beam" in p.name]
-    with_slider = [p for p in every if re.search(r"Slider\(|_slider\(", p.read_text(encoding="utf-8"))]
+    with_slider = [
+        p for p in every if re.search(r"Slider\(|_slider\(", p.read_text(encoding="utf-8"))
+    ]
     if beam or with_slider:
         return (beam or with_slider)[0]
     path = nbtools.new_notebook("0.0-slider", "Slider", "滑块", root=tmp_path)
     nb = json.loads(path.read_text(encoding="utf-8"))
-    nb["cells"].append({"cell_type": "code", "metadata": {}, "outputs": [],
-                        "execution_count": None, "source": SLIDER_NOTEBOOK})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": SLIDER_NOTEBOOK,
+        }
+    )
     path.write_text(json.dumps(nb), encoding="utf-8")
     return path
 
@@ -118,11 +137,20 @@ def _smoke_copy(source: Path, folder: Path) -> Path:
     """A copy of ``source`` with ``smoke = True`` set right after its parameters cell, as papermill does."""
     nb = json.loads(source.read_text(encoding="utf-8"))
     cells = nb["cells"]
-    tagged = [i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    tagged = [
+        i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])
+    ]
     at = tagged[0] + 1 if tagged else 0
-    cells.insert(at, {"cell_type": "code", "metadata": {"tags": ["injected-parameters"]},
-                      "outputs": [], "execution_count": None,
-                      "source": 'smoke = True\ndevice = "cpu"'})
+    cells.insert(
+        at,
+        {
+            "cell_type": "code",
+            "metadata": {"tags": ["injected-parameters"]},
+            "outputs": [],
+            "execution_count": None,
+            "source": 'smoke = True\ndevice = "cpu"',
+        },
+    )
     target = folder / source.name
     target.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
     return target
@@ -140,19 +168,34 @@ def jupyterlab(tmp_path):
     lab_root = tmp_path / "lab"
     lab_root.mkdir()
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "JUPYTER_DATA_DIR": str(tmp_path / "data")}  # no user kernels: only this Python's
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
+    }  # no user kernels: only this Python's
     env.pop("MPLBACKEND", None)  # the tests' Agg would hide every figure in the kernel
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-               f"--port={port}", "--ServerApp.port_retries=0", "--IdentityProvider.token=",
-               "--ServerApp.password=", f"--ServerApp.root_dir={lab_root}",
-               "--LabApp.expose_app_in_browser=True"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--ServerApp.port_retries=0",
+        "--IdentityProvider.token=",
+        "--ServerApp.password=",
+        f"--ServerApp.root_dir={lab_root}",
+        "--LabApp.expose_app_in_browser=True",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log = (tmp_path / "jupyterlab.log").open("w")
-    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -163,8 +206,10 @@ def jupyterlab(tmp_path):
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
                     log.flush()
-                    pytest.fail("JupyterLab did not start:\n"
-                                + (tmp_path / "jupyterlab.log").read_text()[-3000:])
+                    pytest.fail(
+                        "JupyterLab did not start:\n"
+                        + (tmp_path / "jupyterlab.log").read_text()[-3000:]
+                    )
                 time.sleep(0.5)
         yield url, lab_root
     finally:
@@ -245,8 +290,9 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
     slider.wait_for(state="visible", timeout=30_000)
     cell = slider.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')]").first
     cell.scroll_into_view_if_needed()
-    page.wait_for_function(f"(cell) => ({CELL_OUTPUT_JS})(cell) !== ''", arg=cell.element_handle(),
-                           timeout=30_000)  # the widget's first figure
+    page.wait_for_function(
+        f"(cell) => ({CELL_OUTPUT_JS})(cell) !== ''", arg=cell.element_handle(), timeout=30_000
+    )  # the widget's first figure
     before = cell.evaluate(CELL_OUTPUT_JS)
 
     handle = slider.locator(".noUi-handle").first
@@ -257,11 +303,15 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
     target = 0.15 if handle_at > 0.5 else 0.85  # drag away from where the default sits
     # drag_to scrolls both ends into view and reads their positions at the moment of the drag:
     # JupyterLab's windowed notebook may move cells between a bounding_box() and a mouse move.
-    handle.drag_to(track_locator, target_position={"x": target * track["width"],
-                                                   "y": track["height"] / 2})
+    handle.drag_to(
+        track_locator, target_position={"x": target * track["width"], "y": track["height"] / 2}
+    )
     try:
-        page.wait_for_function(f"([cell, before]) => ({CELL_OUTPUT_JS})(cell) !== before",
-                               arg=[cell.element_handle(), before], timeout=60_000)
+        page.wait_for_function(
+            f"([cell, before]) => ({CELL_OUTPUT_JS})(cell) !== before",
+            arg=[cell.element_handle(), before],
+            timeout=60_000,
+        )
     except Exception:
         BUILD.mkdir(exist_ok=True)
         page.screenshot(path=str(BUILD / "browser-widget.png"))
@@ -277,8 +327,10 @@ def test_jupyterlab_slider_changes_the_plot(browser, jupyterlab, tmp_path):
 
 # ------------------------------------------------------------------ offline slides
 
-EQUATION_CELL = ("## The decoder（解码器）\n\n"
-                 "$$p(y \\mid x) = \\prod_{t=1}^{T'} p(y_t \\mid y_{<t}, c) \\tag{5-20}$$")
+EQUATION_CELL = (
+    "## The decoder（解码器）\n\n"
+    "$$p(y \\mid x) = \\prod_{t=1}^{T'} p(y_t \\mid y_{<t}, c) \\tag{5-20}$$"
+)
 
 
 def _slides_notebook(tmp_path: Path) -> Path:
@@ -305,19 +357,24 @@ def test_offline_slides_render_equations_without_network(browser, tmp_path):
     except AssetsMissing as exc:
         _unavailable(f"no offline assets: {exc}")
     source = _slides_notebook(tmp_path)
-    slides = export_slides(nbformat.read(str(source), as_version=4),
-                           site / "slides" / f"{source.stem}.slides.html")
+    slides = export_slides(
+        nbformat.read(str(source), as_version=4), site / "slides" / f"{source.stem}.slides.html"
+    )
 
     blocked: list[str] = []
     page = _offline_page(browser, blocked)
     page.goto(slides.as_uri())
     page.wait_for_selector(".reveal.ready", timeout=30_000)  # reveal.js came from assets/
-    page.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
-                           " && document.querySelectorAll('.MathJax_CHTML').length > 0",
-                           timeout=30_000)
+    page.wait_for_function(
+        "() => window.MathJax && MathJax.Hub && MathJax.Hub.queue.pending === 0"
+        " && document.querySelectorAll('.MathJax_CHTML').length > 0",
+        timeout=30_000,
+    )
     rendered = page.locator(".MathJax_CHTML").count()
-    raw_tex = page.evaluate("() => Array.from(document.querySelectorAll('.jp-MarkdownOutput'))"
-                            ".filter((el) => el.textContent.includes('$$')).length")
+    raw_tex = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.jp-MarkdownOutput'))"
+        ".filter((el) => el.textContent.includes('$$')).length"
+    )
     for _ in range(40):  # go to the first slide with an equation and keep its picture
         if page.locator("section.present .MathJax_CHTML").count():
             break
@@ -349,8 +406,10 @@ wave(1.0, 2)
 plt.show()
 slider_widget(wave, freq=FloatSlider(value=1.0, min=0.5, max=3.0, step=0.5, description="freq"),
               phase=IntSlider(value=2, min=0, max=3, description="phase"))"""
-TALL_CELL = ("## A table too long for one slide\n\n| k | k² |\n|---|---|\n"  # a table cannot be cut
-             + "\n".join(f"| {k} | {k * k} |" for k in range(40)))
+TALL_CELL = (
+    "## A table too long for one slide\n\n| k | k² |\n|---|---|\n"  # a table cannot be cut
+    + "\n".join(f"| {k} | {k * k} |" for k in range(40))
+)
 
 
 @pytest.fixture(scope="module")
@@ -363,10 +422,17 @@ def built_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("static-slider")
     path = nbtools.new_notebook("0.0-static-slider", "Static slider", "静态滑块", root=root / "nb")
     nb = json.loads(path.read_text(encoding="utf-8"))
-    nb["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": "## A slider"},
-                    {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-                     "source": STATIC_SLIDER_CELL},
-                    {"cell_type": "markdown", "metadata": {}, "source": TALL_CELL}]
+    nb["cells"] += [
+        {"cell_type": "markdown", "metadata": {}, "source": "## A slider"},
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": STATIC_SLIDER_CELL,
+        },
+        {"cell_type": "markdown", "metadata": {}, "source": TALL_CELL},
+    ]
     path.write_text(json.dumps(nb), encoding="utf-8")
     try:
         built = build("site", [path.stem], smoke=True, out=root / "site", notebook_root=path.parent)
@@ -409,8 +475,10 @@ def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
         page.goto(url.as_uri())
         if "slides" in url.name:
             page.wait_for_selector(".reveal.ready")
-            page.evaluate("() => { const at = Reveal.getIndices(Reveal.getSlides().find("
-                          "(s) => s.querySelector('[data-companion-slider]'))); Reveal.slide(at.h, at.v); }")
+            page.evaluate(
+                "() => { const at = Reveal.getIndices(Reveal.getSlides().find("
+                "(s) => s.querySelector('[data-companion-slider]'))); Reveal.slide(at.h, at.v); }"
+            )
             page.wait_for_timeout(300)
         _drag_static_slider(page)
         BUILD.mkdir(exist_ok=True)
@@ -456,8 +524,12 @@ def test_every_slide_of_every_deck_fits_the_frame(browser, built_site, tmp_path)
         page.wait_for_selector(".reveal.ready", timeout=30_000)
         report[deck.name] = page.evaluate(MEASURE_JS)
     page.close()
-    print("\n".join(f"{name}: {r['count']} slides, {r['shrunk']} shrunk (smallest zoom "
-                    f"{r['smallest']:.2f})" for name, r in report.items()))
+    print(
+        "\n".join(
+            f"{name}: {r['count']} slides, {r['shrunk']} shrunk (smallest zoom {r['smallest']:.2f})"
+            for name, r in report.items()
+        )
+    )
     assert report[f"{stem}.slides.html"]["shrunk"] >= 1  # the long table needed shrinking
     tall = {name: r["tall"] for name, r in report.items() if r["tall"]}
     assert tall == {}, f"slides taller than the frame: {tall}"

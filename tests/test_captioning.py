@@ -1,4 +1,5 @@
 """The CNN image encoder and the captioning model (CNN encoder + attention GRU decoder)."""
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -6,8 +7,13 @@ import torch
 from companion import decoding
 from companion.data.shapes import CaptionData, generate_shapes
 from companion.inference import decode_data
-from companion.models.captioning import (CNNImageEncoder, attention_maps, attention_mass,
-                                         coordinate_channels, make_captioner)
+from companion.models.captioning import (
+    CNNImageEncoder,
+    attention_maps,
+    attention_mass,
+    coordinate_channels,
+    make_captioner,
+)
 from companion.plot import plot_caption_attention, show_captioned_images
 from companion.train import train_seq2seq
 
@@ -32,7 +38,7 @@ def test_grid_cells_see_only_their_neighbourhood():
     enc = CNNImageEncoder(hidden=16, channels=(8, 8)).eval()
     images = torch.rand(1, 3, 32, 32)
     changed = images.clone()
-    changed[:, :, :4, :4] = 1 - changed[:, :, :4, :4]   # grid cell (0, 0) covers pixels 0…3
+    changed[:, :, :4, :4] = 1 - changed[:, :, :4, :4]  # grid cell (0, 0) covers pixels 0…3
     with torch.no_grad():
         a, b = enc.feature_map(images)[0], enc.feature_map(changed)[0]  # [16, 8, 8]
     moved = (a - b).abs().amax(0) > 1e-6
@@ -43,8 +49,12 @@ def test_grid_cells_see_only_their_neighbourhood():
 def test_coordinate_channels_say_where_a_pixel_is():
     images = torch.zeros(2, 3, 4, 5)
     x, y = coordinate_channels(images)[0, 3], coordinate_channels(images)[0, 4]
-    assert torch.allclose(x[0], torch.linspace(-1, 1, 5)) and torch.allclose(x[:, 0], torch.full((4,), -1.0))
-    assert torch.allclose(y[:, 0], torch.linspace(-1, 1, 4)) and torch.allclose(y[0], torch.full((5,), -1.0))
+    assert torch.allclose(x[0], torch.linspace(-1, 1, 5)) and torch.allclose(
+        x[:, 0], torch.full((4,), -1.0)
+    )
+    assert torch.allclose(y[:, 0], torch.linspace(-1, 1, 4)) and torch.allclose(
+        y[0], torch.full((5,), -1.0)
+    )
 
 
 def test_encoder_rejects_bad_images():
@@ -67,11 +77,18 @@ def test_captioner_overfits_a_few_images_and_its_attention_covers_the_grid():
     assert history.last["loss"] < 0.05
     model.eval()
     images = data.shapes.images
-    captions = [" ".join(data.tgt_vocab.decode(h[0].tokens))
-                for h in decode_data(model, data, max_len=12)]
+    captions = [
+        " ".join(data.tgt_vocab.decode(h[0].tokens)) for h in decode_data(model, data, max_len=12)
+    ]
     assert captions == data.shapes.captions("en")
-    beam = decoding.beam_search(model.step, model.init_state(images, None), beam_width=3, max_len=12,
-                                bos_id=data.tgt_vocab.bos_id, eos_id=data.tgt_vocab.eos_id)
+    beam = decoding.beam_search(
+        model.step,
+        model.init_state(images, None),
+        beam_width=3,
+        max_len=12,
+        bos_id=data.tgt_vocab.bos_id,
+        eos_id=data.tgt_vocab.eos_id,
+    )
     assert [" ".join(data.tgt_vocab.decode(h[0].tokens)) for h in beam] == captions
     ids = [data.tgt_ids[i] + [data.tgt_vocab.eos_id] for i in range(2)]
     maps = attention_maps(model, images[:2], ids)
@@ -94,7 +111,9 @@ def test_caption_plots_draw_one_panel_per_image_and_word():
     images = generate_shapes(3, seed=0).images
     fig = show_captioned_images(images, ["a", "b", "c"], ncols=2, second=["1", "2", "3"])
     assert len(fig.axes) == 4 and fig.axes[0].get_title() == "a\n1"
-    fig2 = plot_caption_attention(images[0], ["red", "circle", "<eos>"], torch.rand(3, 8, 8), ncols=3)
+    fig2 = plot_caption_attention(
+        images[0], ["red", "circle", "<eos>"], torch.rand(3, 8, 8), ncols=3
+    )
     assert [ax.get_title().split("\n")[0] for ax in fig2.axes] == ["red", "circle", "<eos>"]
     plt.close("all")
     with pytest.raises(ValueError, match="one caption per image"):

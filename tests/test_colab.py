@@ -4,6 +4,7 @@ The install cell *of each notebook* is run twice with ``subprocess.run`` replace
 must do nothing; with a simulated ``google.colab`` module it must ask pip for this repository
 (without running pip). The badge must point at the notebook's real path in the repository.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ from companion import notebooks as nbtools
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = nbtools.notebook_paths(root=ROOT / "notebooks")
-BADGE = re.compile(r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
-                   r"\((https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/([^/]+)/([^)]+))\)")
+BADGE = re.compile(
+    r"\[!\[Open In Colab\]\(https://colab\.research\.google\.com/assets/colab-badge\.svg\)\]"
+    r"\((https://colab\.research\.google\.com/github/([^/]+/[^/]+)/blob/([^/]+)/([^)]+))\)"
+)
 
 
 def _cells(path: Path) -> list[dict]:
@@ -43,8 +46,12 @@ def _run(source: str, monkeypatch, on_colab: bool, pip_fails: bool = False) -> l
     def fake_run(cmd, **kw):
         calls.append((cmd, kw))
         failed = pip_fails and "pip" in cmd
-        return subprocess.CompletedProcess(cmd, 1 if failed else 0, stdout="",
-                                           stderr="fatal: repository not found" if failed else "")
+        return subprocess.CompletedProcess(
+            cmd,
+            1 if failed else 0,
+            stdout="",
+            stderr="fatal: repository not found" if failed else "",
+        )
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     if on_colab:
@@ -76,13 +83,22 @@ def test_install_cell_installs_this_repository_on_colab(path, monkeypatch):
     index, source = _install_cell(path)
     (pip_cmd, pip_options), (font_cmd, _) = _run(source, monkeypatch, on_colab=True)
     # By distribution name and git URL: pip can never fetch the unrelated "companion" project.
-    assert pip_cmd == [sys.executable, "-m", "pip", "install", "--quiet",
-                       f"{nbtools.DISTRIBUTION} @ git+https://github.com/{nbtools.REPOSITORY}@{nbtools.BRANCH}"]
+    assert pip_cmd == [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        f"{nbtools.DISTRIBUTION} @ git+https://github.com/{nbtools.REPOSITORY}@{nbtools.BRANCH}",
+    ]
     assert "--upgrade" not in pip_cmd and "-U" not in pip_cmd
     assert pip_options.get("capture_output") is True
     assert f"apt-get install -y -qq {nbtools.CJK_FONT_PACKAGE}" in font_cmd
-    first_import = next(i for i, c in enumerate(_cells(path)) if c["cell_type"] == "code"
-                        and re.search(r"^\s*(import|from) companion", _source(c), re.M))
+    first_import = next(
+        i
+        for i, c in enumerate(_cells(path))
+        if c["cell_type"] == "code" and re.search(r"^\s*(import|from) companion", _source(c), re.M)
+    )
     assert index < first_import, "on Colab the install cell must run before `import companion`"
 
 

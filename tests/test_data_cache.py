@@ -1,4 +1,5 @@
 """The shared data folder and the download writer of companion.data.cache."""
+
 from companion.data.cache import data_root, write_file
 
 

@@ -1,4 +1,5 @@
 """Greedy, beam and exhaustive search (book 5.3.4) checked against brute force on random models."""
+
 from __future__ import annotations
 
 import itertools
@@ -7,8 +8,13 @@ import math
 import pytest
 import torch
 
-from companion.decoding import (Hypothesis, beam_search, exhaustive_search, greedy_search,
-                                reorder_state)
+from companion.decoding import (
+    Hypothesis,
+    beam_search,
+    exhaustive_search,
+    greedy_search,
+    reorder_state,
+)
 
 BOS, EOS = 0, 1
 
@@ -21,10 +27,20 @@ class RandomLM:
     log-probabilities. The state is a nested tuple ``(input_id, (prefix_hash, position))``.
     """
 
-    def __init__(self, n_inputs: int, vocab: int, *, seed: int = 0, buckets: int = 4099,
-                 temperature: float = 1.0, forbid: int | None = None):
+    def __init__(
+        self,
+        n_inputs: int,
+        vocab: int,
+        *,
+        seed: int = 0,
+        buckets: int = 4099,
+        temperature: float = 1.0,
+        forbid: int | None = None,
+    ):
         g = torch.Generator().manual_seed(seed)
-        logits = torch.randn(n_inputs, buckets, vocab, generator=g, dtype=torch.float64) * temperature
+        logits = (
+            torch.randn(n_inputs, buckets, vocab, generator=g, dtype=torch.float64) * temperature
+        )
         if forbid is not None:  # a token that is never possible (log-prob -inf)
             logits[..., forbid] = float("-inf")
         self.table = logits.log_softmax(-1).float()
@@ -79,12 +95,27 @@ def test_exhaustive_equals_itertools_brute_force(vocab, max_len):
 def test_wide_beam_equals_exhaustive(seed, alpha):
     vocab, max_len = 3 + seed % 2, 3 + seed % 3 // 2
     lm = RandomLM(4, vocab, seed=seed, temperature=2.0)
-    k = vocab ** max_len
+    k = vocab**max_len
     n_best = min(k, 7)
-    beam = beam_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=k,
-                       max_len=max_len, length_penalty=alpha, n_best=n_best)
-    full = exhaustive_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, max_len=max_len,
-                             length_penalty=alpha, n_best=n_best)
+    beam = beam_search(
+        lm.step,
+        lm.init_state(),
+        bos_id=BOS,
+        eos_id=EOS,
+        beam_width=k,
+        max_len=max_len,
+        length_penalty=alpha,
+        n_best=n_best,
+    )
+    full = exhaustive_search(
+        lm.step,
+        lm.init_state(),
+        bos_id=BOS,
+        eos_id=EOS,
+        max_len=max_len,
+        length_penalty=alpha,
+        n_best=n_best,
+    )
     assert_same(beam, full)
     assert all(len(h) == n_best for h in beam)
 
@@ -96,15 +127,25 @@ def test_beam_width_one_equals_greedy(seed):
     greedy = greedy_search(lm.step, lm.init_state(), **kwargs)
     beam = beam_search(lm.step, lm.init_state(), beam_width=1, **kwargs)
     assert_same(beam, greedy)
-    assert any(h[0].tokens[-1] == EOS for h in greedy) and any(h[0].tokens[-1] != EOS for h in greedy)
+    assert any(h[0].tokens[-1] == EOS for h in greedy) and any(
+        h[0].tokens[-1] != EOS for h in greedy
+    )
 
 
 @pytest.mark.parametrize("k,alpha,n_best", [(2, 0.0, 1), (3, 0.0, 3), (5, 1.0, 2), (4, 0.6, 4)])
 def test_scores_are_recomputed_sums_and_sorted(k, alpha, n_best):
     lm = RandomLM(8, 7, seed=k, temperature=2.0)
     max_len = 6
-    results = beam_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=k,
-                          max_len=max_len, length_penalty=alpha, n_best=n_best)
+    results = beam_search(
+        lm.step,
+        lm.init_state(),
+        bos_id=BOS,
+        eos_id=EOS,
+        beam_width=k,
+        max_len=max_len,
+        length_penalty=alpha,
+        n_best=n_best,
+    )
     for i, hyps in enumerate(results):
         assert 1 <= len(hyps) <= n_best
         assert [h.score for h in hyps] == sorted((h.score for h in hyps), reverse=True)
@@ -121,8 +162,10 @@ def test_beam_never_worse_than_greedy_and_wider_finds_better():
     lm = RandomLM(16, 6, seed=3, temperature=3.0)
     kwargs = dict(bos_id=BOS, eos_id=EOS, max_len=5)
     greedy = [h[0].score for h in greedy_search(lm.step, lm.init_state(), **kwargs)]
-    best = {k: [h[0].score for h in beam_search(lm.step, lm.init_state(), beam_width=k, **kwargs)]
-            for k in (1, 3, 10)}
+    best = {
+        k: [h[0].score for h in beam_search(lm.step, lm.init_state(), beam_width=k, **kwargs)]
+        for k in (1, 3, 10)
+    }
     # not guaranteed in general (a beam can drop the greedy path), but true on this model
     assert all(b >= g - 1e-6 for b, g in zip(best[3], greedy))
     assert sum(b > g + 1e-6 for b, g in zip(best[10], greedy)) >= 3  # search errors are common
@@ -135,7 +178,9 @@ def test_batched_equals_one_at_a_time(search):
     lm = RandomLM(6, 4, seed=11, temperature=2.0)
     kwargs = dict(bos_id=BOS, eos_id=EOS, max_len=5)
     if search == "beam":
-        fn = lambda st: beam_search(lm.step, st, beam_width=4, n_best=3, length_penalty=0.5, **kwargs)
+        fn = lambda st: beam_search(
+            lm.step, st, beam_width=4, n_best=3, length_penalty=0.5, **kwargs
+        )
     elif search == "greedy":
         fn = lambda st: greedy_search(lm.step, st, **kwargs)
     else:
@@ -148,17 +193,21 @@ def test_batched_equals_one_at_a_time(search):
 def test_impossible_tokens_and_tiny_vocabulary():
     # token 2 has probability zero: it must never appear and no -inf score may be returned
     lm = RandomLM(3, 4, seed=5, forbid=2)
-    res = beam_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=30,
-                      max_len=3, n_best=30)
+    res = beam_search(
+        lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=30, max_len=3, n_best=30
+    )
     full = exhaustive_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, max_len=3)
     for hyps, ref in zip(res, full):
         assert all(2 not in h.tokens and math.isfinite(h.score) for h in hyps)
         assert len(hyps) == len(ref) == 1 + 2 + 4 + 8  # eos at 1..3, or three non-eos tokens
     # a two-word vocabulary: fewer candidates than beam slots
     lm2 = RandomLM(2, 2, seed=1)
-    res2 = beam_search(lm2.step, lm2.init_state(), bos_id=BOS, eos_id=EOS, beam_width=8,
-                       max_len=3, n_best=8)
-    assert_same(res2, exhaustive_search(lm2.step, lm2.init_state(), bos_id=BOS, eos_id=EOS, max_len=3))
+    res2 = beam_search(
+        lm2.step, lm2.init_state(), bos_id=BOS, eos_id=EOS, beam_width=8, max_len=3, n_best=8
+    )
+    assert_same(
+        res2, exhaustive_search(lm2.step, lm2.init_state(), bos_id=BOS, eos_id=EOS, max_len=3)
+    )
 
 
 def test_always_eos_and_max_len_one():
@@ -166,16 +215,22 @@ def test_always_eos_and_max_len_one():
         lp = torch.full((prev.shape[0], 5), -30.0)
         lp[:, EOS] = 0.0
         return lp, state
+
     state = torch.zeros(3, 2)
-    for res in (greedy_search(step, state, bos_id=BOS, eos_id=EOS, max_len=4),
-                beam_search(step, state, bos_id=BOS, eos_id=EOS, beam_width=3, max_len=4)):
+    for res in (
+        greedy_search(step, state, bos_id=BOS, eos_id=EOS, max_len=4),
+        beam_search(step, state, bos_id=BOS, eos_id=EOS, beam_width=3, max_len=4),
+    ):
         assert [h[0].tokens for h in res] == [[EOS]] * 3 and res[0][0].score == 0.0
     lm = RandomLM(2, 5, seed=2)
-    one = beam_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=5,
-                      max_len=1, n_best=5)
+    one = beam_search(
+        lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=5, max_len=1, n_best=5
+    )
     assert all(len(h.tokens) == 1 for hyps in one for h in hyps)
-    assert_same(one, exhaustive_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS,
-                                       max_len=1, n_best=5))
+    assert_same(
+        one,
+        exhaustive_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, max_len=1, n_best=5),
+    )
 
 
 def test_reorder_state_handles_nested_and_none():
@@ -200,15 +255,18 @@ def test_seq2seq_model_beam_width_one_matches_greedy_search():
     assert all(w[0].score >= g[0].score - 1e-5 for w, g in zip(wide, greedy))
 
 
-@pytest.mark.parametrize("kwargs,error,match", [
-    (dict(beam_width=0), ValueError, "beam_width"),
-    (dict(beam_width=2.5), TypeError, "beam_width"),
-    (dict(max_len=0), ValueError, "max_len"),
-    (dict(n_best=4), ValueError, "n_best"),
-    (dict(n_best=0), ValueError, "n_best"),
-    (dict(length_penalty=-1.0), ValueError, "length_penalty"),
-    (dict(eos_id=9), ValueError, "eos_id"),
-])
+@pytest.mark.parametrize(
+    "kwargs,error,match",
+    [
+        (dict(beam_width=0), ValueError, "beam_width"),
+        (dict(beam_width=2.5), TypeError, "beam_width"),
+        (dict(max_len=0), ValueError, "max_len"),
+        (dict(n_best=4), ValueError, "n_best"),
+        (dict(n_best=0), ValueError, "n_best"),
+        (dict(length_penalty=-1.0), ValueError, "length_penalty"),
+        (dict(eos_id=9), ValueError, "eos_id"),
+    ],
+)
 def test_bad_arguments_raise_clear_errors(kwargs, error, match):
     lm = RandomLM(2, 4)
     args = dict(bos_id=BOS, eos_id=EOS, beam_width=3, max_len=4) | kwargs
@@ -232,8 +290,12 @@ def test_bad_step_functions_and_states_raise_value_error():
     with pytest.raises(ValueError, match="state"):
         greedy_search(lambda p, s: (torch.zeros(1, 4), s), ("no tensors",), **kwargs)
     with pytest.raises(ValueError, match="first dimension"):
-        beam_search(lambda p, s: (torch.zeros(1, 4), s), (torch.zeros(2), torch.zeros(3)),
-                    beam_width=2, **kwargs)
+        beam_search(
+            lambda p, s: (torch.zeros(1, 4), s),
+            (torch.zeros(2), torch.zeros(3)),
+            beam_width=2,
+            **kwargs,
+        )
     big = RandomLM(1, 50)
     with pytest.raises(ValueError, match="exhaustive"):
         exhaustive_search(big.step, big.init_state(), bos_id=BOS, eos_id=EOS, max_len=6)

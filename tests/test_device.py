@@ -1,4 +1,5 @@
 """``device="auto"``: CUDA, else Apple's MPS, else the CPU — checked by faking what PyTorch sees."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,11 +13,14 @@ def sees(monkeypatch):
     def fake(*, cuda: bool, mps: bool) -> None:
         monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
         monkeypatch.setattr(torch.backends.mps, "is_available", lambda: mps)
+
     return fake
 
 
-@pytest.mark.parametrize("cuda, mps, expected", [(True, True, "cuda"), (True, False, "cuda"),
-                                                 (False, True, "mps"), (False, False, "cpu")])
+@pytest.mark.parametrize(
+    "cuda, mps, expected",
+    [(True, True, "cuda"), (True, False, "cuda"), (False, True, "mps"), (False, False, "cpu")],
+)
 def test_auto_prefers_cuda_then_mps_then_cpu(sees, cuda, mps, expected):
     sees(cuda=cuda, mps=mps)
     assert runtime.resolve_device("auto") == torch.device(expected)

@@ -1,4 +1,5 @@
 """Encoders of section 5.3.1: one interface, no padding leaks, (5-19) and bidirectional merging."""
+
 import pytest
 import torch
 
@@ -66,8 +67,13 @@ def test_bidirectional_context_joins_forward_end_and_backward_start(cell):
     # independent check: the backward direction is a forward RNN over the reversed real tokens
     rnn = enc.rnn
     back = type(rnn)(8, half, batch_first=True)
-    back.load_state_dict({k.replace("_reverse", ""): v for k, v in rnn.state_dict().items()
-                          if k.endswith("_reverse")})
+    back.load_state_dict(
+        {
+            k.replace("_reverse", ""): v
+            for k, v in rnn.state_dict().items()
+            if k.endswith("_reverse")
+        }
+    )
     for b in range(3):
         tokens = src[b, : lengths[b]].flip(0)[None]
         h = back(enc.embed(tokens))[1]
@@ -123,8 +129,8 @@ def test_position_influence_shows_what_each_output_can_see():
     src = torch.arange(4, 12)
     influence = {k: position_influence(_encoder(k), src)[0] > 1e-7 for k in ("gru", "bigru", "cnn")}
     assert torch.equal(influence["gru"], torch.ones(8, 8, dtype=torch.bool).tril())  # prefix only
-    assert influence["bigru"].all()                                                   # everything
-    band = (torch.arange(8)[:, None] - torch.arange(8)[None]).abs() <= 3              # 3 layers, k=3
+    assert influence["bigru"].all()  # everything
+    band = (torch.arange(8)[:, None] - torch.arange(8)[None]).abs() <= 3  # 3 layers, k=3
     assert torch.equal(influence["cnn"], band)
     _, on_context = position_influence(_encoder("rnn"), src)
     assert on_context.shape == (8,) and on_context[-1] > on_context[0]

@@ -1,4 +1,5 @@
 """companion.exercises: every reference passes, every typical mistake is named, the API behaves."""
+
 import json
 import re
 import subprocess
@@ -8,9 +9,19 @@ from pathlib import Path
 import pytest
 import torch
 
-from companion.exercises import (CheckResult, Exercise, Mistake, check, hint, list_exercises,
-                                 progress, reference, register, solution)
-from companion.exercises import core
+from companion.exercises import (
+    CheckResult,
+    Exercise,
+    Mistake,
+    check,
+    core,
+    hint,
+    list_exercises,
+    progress,
+    reference,
+    register,
+    solution,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,10 +34,16 @@ def test_verify_every_reference_passes_and_every_mistake_is_named():
 
 def test_verify_catches_an_unrecognised_mistake_and_a_failing_reference():
     exercise = Exercise(
-        id="0.0-broken", section="0.0", kind="predict", title="t",
+        id="0.0-broken",
+        section="0.0",
+        kind="predict",
+        title="t",
         checker=lambda answer, ctx: core.check_number(answer, 2.0, ctx, ()),
-        reference=lambda ctx: 3.0, solution_text=" ", hints=("h",),
-        mistakes=(Mistake("half", lambda ctx: 1.0, "you halved it"),))
+        reference=lambda ctx: 3.0,
+        solution_text=" ",
+        hints=("h",),
+        mistakes=(Mistake("half", lambda ctx: 1.0, "you halved it"),),
+    )
     problems = core.verify_exercise(exercise)
     assert any("the reference fails" in p for p in problems)
     assert any("fails with another message" in p for p in problems)
@@ -34,8 +51,12 @@ def test_verify_catches_an_unrecognised_mistake_and_a_failing_reference():
 
 
 def test_cli_list_and_verify():
-    run = lambda *a: subprocess.run([sys.executable, "-m", "companion.exercises", *a],  # noqa: E731
-                                    capture_output=True, text=True, cwd=ROOT)
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "companion.exercises", *a],  # noqa: E731
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     listed = run("list")
     assert listed.returncode == 0
     assert re.search(r"^5\.2\.6-kl\s+\|\s+5\.2\.6.*\|\s+implement\s+\|", listed.stdout, re.M)
@@ -67,7 +88,9 @@ def test_student_exceptions_are_reported_not_raised(capsys):
     assert result.attempted and not result.passed
     out = capsys.readouterr().out
     assert "your function raised TypeError" in out
-    assert 'in kl_to_standard_normal, line' in out and 'return mu + "oops"' in out  # where it failed
+    assert (
+        "in kl_to_standard_normal, line" in out and 'return mu + "oops"' in out
+    )  # where it failed
 
 
 def test_wrong_kind_of_answer_is_a_failure_not_a_crash():
@@ -85,11 +108,13 @@ def test_kl_mistakes_get_their_own_messages():
 
 
 def test_reparameterize_own_noise_and_detached_are_named():
-    own = check("5.2.1-reparameterize",
-                lambda mu, lv, eps: mu + (0.5 * lv).exp() * torch.randn_like(mu))
+    own = check(
+        "5.2.1-reparameterize", lambda mu, lv, eps: mu + (0.5 * lv).exp() * torch.randn_like(mu)
+    )
     assert "draws its own noise" in own.message
-    detached = check("5.2.1-reparameterize",
-                     lambda mu, lv, eps: (mu + (0.5 * lv).exp() * eps).detach())
+    detached = check(
+        "5.2.1-reparameterize", lambda mu, lv, eps: (mu + (0.5 * lv).exp() * eps).detach()
+    )
     assert "no gradient" in detached.message
 
 
@@ -126,10 +151,17 @@ def test_progress_reports_passed_failed_and_not_attempted(capsys):
 @pytest.fixture
 def temporary_exercise():
     exercise = Exercise(
-        id="0.1-measure", section="0.1", kind="experiment", title="a measured number",
+        id="0.1-measure",
+        section="0.1",
+        kind="experiment",
+        title="a measured number",
         checker=lambda answer, ctx: core.check_number(answer, ctx["data"].mean().item(), ctx, ()),
-        reference=lambda ctx: ctx["data"].mean().item(), solution_text="the mean",
-        hints=("h1", "h2"), needs=("data",), demo_context=lambda: {"data": torch.arange(4.0)})
+        reference=lambda ctx: ctx["data"].mean().item(),
+        solution_text="the mean",
+        hints=("h1", "h2"),
+        needs=("data",),
+        demo_context=lambda: {"data": torch.arange(4.0)},
+    )
     register(exercise)
     yield exercise
     core._REGISTRY.pop(exercise.id)
@@ -146,6 +178,7 @@ def test_missing_context_is_a_clear_error_and_duplicates_are_refused(temporary_e
 
 def test_implement_checks_run_on_one_thread_and_restore_the_setting():
     from companion.prob import kl_to_standard_normal
+
     seen = []
 
     def kl(mu, logvar):
@@ -169,8 +202,11 @@ def test_check_result_is_printed_once_in_a_notebook():
 
 def _notebook_check_ids(path: Path) -> list[str]:
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return [re.match(r'check\("([^"]+)"', "".join(c["source"])).group(1) for c in cells
-            if c["cell_type"] == "code" and "".join(c["source"]).startswith("check(")]
+    return [
+        re.match(r'check\("([^"]+)"', "".join(c["source"])).group(1)
+        for c in cells
+        if c["cell_type"] == "code" and "".join(c["source"]).startswith("check(")
+    ]
 
 
 NOTEBOOK_PATHS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -184,8 +220,11 @@ def test_every_notebook_has_checked_exercises_with_an_implement(path):
     assert any(e.kind == "implement" for e in list_exercises(notebook))
     # the notebook checks exactly its registered exercises, in the package's order
     assert _notebook_check_ids(path) == registered
-    parameters = next(c for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
-                      if "parameters" in c["metadata"].get("tags", []))
+    parameters = next(
+        c
+        for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+        if "parameters" in c["metadata"].get("tags", [])
+    )
     assert re.search(r"^solutions = False", "".join(parameters["source"]), re.M)
 
 

@@ -1,6 +1,7 @@
 """The exercises of 5.3.1–5.3.6: every "predict" answer re-derived from the package or an independent
 library, the hidden reference of the beam-search exercise against exhaustive search, and the
 messages a student sees for the typical mistakes (each exercise lists them in its `mistakes`)."""
+
 import math
 
 import pytest
@@ -11,21 +12,29 @@ from companion.exercises import check, reference
 
 
 def test_predicted_sizes_match_the_models():
-    from companion.models import (AdditiveScore, ContextInputDecoder, make_captioner,
-                                  make_encoder)
-    assert reference("5.3.1-receptive-field") == make_encoder(
-        "cnn", 10, 8, 8, num_layers=4, kernel_size=5).receptive_field
-    assert reference("5.3.1-gru-parameters") == sum(p.numel() for p in torch.nn.GRU(32, 64).parameters())
+    from companion.models import AdditiveScore, ContextInputDecoder, make_captioner, make_encoder
+
+    assert (
+        reference("5.3.1-receptive-field")
+        == make_encoder("cnn", 10, 8, 8, num_layers=4, kernel_size=5).receptive_field
+    )
+    assert reference("5.3.1-gru-parameters") == sum(
+        p.numel() for p in torch.nn.GRU(32, 64).parameters()
+    )
     assert reference("5.3.3-additive-parameters") == sum(
-        p.numel() for p in AdditiveScore(32, 48, 16).parameters())
-    assert reference("5.3.2-decoder-weights") == ContextInputDecoder(
-        10, emb_dim=16, hidden=64).rnn.weight_ih_l0.numel()
+        p.numel() for p in AdditiveScore(32, 48, 16).parameters()
+    )
+    assert (
+        reference("5.3.2-decoder-weights")
+        == ContextInputDecoder(10, emb_dim=16, hidden=64).rnn.weight_ih_l0.numel()
+    )
     rows, cols = make_captioner(10, hidden=8).encoder.grid_shape(48, 48)
     assert reference("5.3.6-caption-grid") == rows * cols
 
 
 def test_predicted_bleu_numbers_match_sacrebleu():
     from companion.metrics import modified_precision
+
     hyp = "the cat the cat on the mat".split()
     refs = [r.split() for r in ("the cat is on the mat", "there is a cat on the mat")]
     matches, total = modified_precision(hyp, refs, 2)
@@ -37,8 +46,10 @@ def test_predicted_bleu_numbers_match_sacrebleu():
 
 def test_predicted_attention_weight_matches_masked_softmax():
     from companion.models import masked_softmax
-    weights = masked_softmax(torch.tensor([[[math.log(3), 5.0, 0.0]]]),
-                             torch.tensor([[True, False, True]]))
+
+    weights = masked_softmax(
+        torch.tensor([[[math.log(3), 5.0, 0.0]]]), torch.tensor([[True, False, True]])
+    )
     assert reference("5.3.3-masked-weights") == pytest.approx(weights[0, 0, 0].item())
 
 
@@ -47,8 +58,9 @@ def test_search_counts_match_the_searches():
     from companion.exercises.ex_5_3_4 import RandomLanguageModel
 
     lm = RandomLanguageModel(5, seed=0)
-    outputs = exhaustive_search(lm.step_fn(), torch.empty(1, 0, dtype=torch.long), bos_id=5,
-                                eos_id=0, max_len=3)[0]
+    outputs = exhaustive_search(
+        lm.step_fn(), torch.empty(1, 0, dtype=torch.long), bos_id=5, eos_id=0, max_len=3
+    )[0]
     assert len(outputs) == reference("5.3.4-exhaustive-count")
 
     rows = 0
@@ -60,8 +72,9 @@ def test_search_counts_match_the_searches():
         log_probs, state = lm10.step_fn()(prev, state)
         return log_probs.index_fill(1, torch.tensor([0]), -math.inf).log_softmax(-1), state
 
-    beam_search(never_eos, torch.empty(1, 0, dtype=torch.long), bos_id=10, eos_id=0,
-                beam_width=3, max_len=4)
+    beam_search(
+        never_eos, torch.empty(1, 0, dtype=torch.long), bos_id=10, eos_id=0, beam_width=3, max_len=4
+    )
     assert rows * 10 == reference("5.3.4-beam-candidates")
 
 
@@ -71,23 +84,37 @@ def test_beam_reference_with_a_full_width_beam_is_exhaustive_search(vocab, eos, 
     from companion.exercises.ex_5_3_4 import RandomLanguageModel
 
     lm = RandomLanguageModel(vocab, seed)
-    best = exhaustive_search(lm.step_fn(), torch.empty(1, 0, dtype=torch.long), bos_id=vocab,
-                             eos_id=eos, max_len=max_len, n_best=1)[0][0]
-    tokens, score = reference("5.3.4-beam-search")(lm, eos_id=eos, beam_width=vocab ** max_len,
-                                                   max_len=max_len)
+    best = exhaustive_search(
+        lm.step_fn(),
+        torch.empty(1, 0, dtype=torch.long),
+        bos_id=vocab,
+        eos_id=eos,
+        max_len=max_len,
+        n_best=1,
+    )[0][0]
+    tokens, score = reference("5.3.4-beam-search")(
+        lm, eos_id=eos, beam_width=vocab**max_len, max_len=max_len
+    )
     assert tokens == best.tokens and score == pytest.approx(best.score)
 
 
-@pytest.mark.parametrize("exercise,answer,words", [
-    ("5.3.3-masked-softmax", lambda s, m: s.softmax(-1) * m, "after the softmax"),
-    ("5.3.3-masked-softmax", lambda s, m: s.masked_fill(~m, -math.inf).softmax(1), "wrong axis"),
-    ("5.3.3-masked-softmax", lambda s, m: s.masked_fill(m, -math.inf).softmax(-1), "inverted"),
-    ("5.3.5-brevity-penalty", lambda c, r: 1.0 if r >= c else math.exp(1 - c / r), "swapped"),
-    ("5.3.5-brevity-penalty", lambda c, r: 1.0 if c >= r else math.exp(1 - r / c), "c = 0"),
-    ("5.3.5-brevity-penalty", lambda c, r: math.exp(1 - r / c) if c else 0.0, "exceeds 1"),
-    ("5.3.5-clipped-bigram", 5 / 6, "clip"),
-    ("5.3.4-beam-candidates", 120, "first step"),
-])
+@pytest.mark.parametrize(
+    "exercise,answer,words",
+    [
+        ("5.3.3-masked-softmax", lambda s, m: s.softmax(-1) * m, "after the softmax"),
+        (
+            "5.3.3-masked-softmax",
+            lambda s, m: s.masked_fill(~m, -math.inf).softmax(1),
+            "wrong axis",
+        ),
+        ("5.3.3-masked-softmax", lambda s, m: s.masked_fill(m, -math.inf).softmax(-1), "inverted"),
+        ("5.3.5-brevity-penalty", lambda c, r: 1.0 if r >= c else math.exp(1 - c / r), "swapped"),
+        ("5.3.5-brevity-penalty", lambda c, r: 1.0 if c >= r else math.exp(1 - r / c), "c = 0"),
+        ("5.3.5-brevity-penalty", lambda c, r: math.exp(1 - r / c) if c else 0.0, "exceeds 1"),
+        ("5.3.5-clipped-bigram", 5 / 6, "clip"),
+        ("5.3.4-beam-candidates", 120, "first step"),
+    ],
+)
 def test_typical_mistakes_are_named(exercise, answer, words):
     result = check(exercise, answer)
     assert result.attempted and not result.passed
@@ -96,12 +123,14 @@ def test_typical_mistakes_are_named(exercise, answer, words):
 
 def test_a_beam_that_forgets_finished_hypotheses_is_named():
     from companion.exercises.ex_5_3_4 import _beam_variant
+
     result = check("5.3.4-beam-search", _beam_variant(keep_finished=False))
     assert not result.passed and "forgets finished hypotheses" in result.message
 
 
 def test_experiments_remeasure_on_the_students_objects():
     from companion.exercises.sequences import tiny_seq2seq
+
     model, data = tiny_seq2seq("numbers", "attention", "zh", "en")
     gap = reference("5.3.4-early-exposure-bias", model=model, data=data)
     assert check("5.3.4-early-exposure-bias", gap, model=model, data=data).passed
@@ -112,6 +141,7 @@ def test_experiments_remeasure_on_the_students_objects():
 
 def test_predicted_cache_size_matches_the_transformer_cache():
     from companion.models import make_transformer
+
     model = make_transformer(10, 12, d_model=256, nhead=4, num_layers=2, dim_feedforward=512).eval()
     src, lengths = torch.tensor([[3, 4, 5, 6, 7]]), torch.tensor([5])
     with torch.no_grad():

@@ -6,6 +6,7 @@ The chapter is looked for at ``$COMPANION_BOOK`` (a path to chapter5.txt), else 
 message. Whitespace is ignored when matching, because the text extracted from the PDF breaks lines
 inside terms ("Teacher\\n Forcing").
 """
+
 import json
 import os
 import re
@@ -16,8 +17,10 @@ import pytest
 from companion.notebooks import notebook_paths
 
 ROOT = Path(__file__).resolve().parents[1]
-ROW = re.compile(r"^\| (?P<term>[^|]+?) \| (?P<english>[^|]+?) \| (?P<source>book|companion) \| "
-                 r"`(?P<notebook>[^`]+)`, (?P<section>[^|]+?) \|$")
+ROW = re.compile(
+    r"^\| (?P<term>[^|]+?) \| (?P<english>[^|]+?) \| (?P<source>book|companion) \| "
+    r"`(?P<notebook>[^`]+)`, (?P<section>[^|]+?) \|$"
+)
 
 
 def _rows():
@@ -48,8 +51,17 @@ NOTEBOOKS = {p.stem: _markdown(p) for p in notebook_paths(root=ROOT / "notebooks
 def test_glossary_has_the_chapters_key_terms_once_each():
     terms = [r["term"] for r in ROWS]
     assert len(terms) == len(set(terms))
-    for must in ["变分自编码器", "潜空间", "KL散度", "重构误差", "贪婪搜索", "短句惩罚", "Teacher Forcing",
-                 "Beam Search", "Beam宽度"]:
+    for must in [
+        "变分自编码器",
+        "潜空间",
+        "KL散度",
+        "重构误差",
+        "贪婪搜索",
+        "短句惩罚",
+        "Teacher Forcing",
+        "Beam Search",
+        "Beam宽度",
+    ]:
         assert must in terms
 
 
@@ -58,7 +70,9 @@ def test_term_is_first_used_where_the_glossary_says(row):
     order = list(NOTEBOOKS)
     assert row["notebook"] in NOTEBOOKS, f"no notebook {row['notebook']}"
     assert row["term"] in NOTEBOOKS[row["notebook"]], f"{row['term']} is not in {row['notebook']}"
-    earlier = [name for name in order[:order.index(row["notebook"])] if row["term"] in NOTEBOOKS[name]]
+    earlier = [
+        name for name in order[: order.index(row["notebook"])] if row["term"] in NOTEBOOKS[name]
+    ]
     assert not earlier, f"{row['term']} is already used in {earlier}"
     if row["section"] != "introduction":
         headings = re.findall(r"^#{2,3} (.+)$", NOTEBOOKS[row["notebook"]], re.M)
@@ -68,16 +82,28 @@ def test_term_is_first_used_where_the_glossary_says(row):
 def test_book_terms_occur_in_the_chapter():
     path = _book_path()
     if not path.is_file():
-        pytest.skip(f"the chapter's text is not at {path} (set COMPANION_BOOK to its path to run this check)")
+        pytest.skip(
+            f"the chapter's text is not at {path} (set COMPANION_BOOK to its path to run this check)"
+        )
     chapter = _squash(path.read_text(encoding="utf-8"))
-    missing = [r["term"] for r in ROWS if r["source"] == "book" and _squash(r["term"]) not in chapter]
+    missing = [
+        r["term"] for r in ROWS if r["source"] == "book" and _squash(r["term"]) not in chapter
+    ]
     assert not missing, f"attributed to the book but not in {path}: {missing}"
 
 
-@pytest.mark.parametrize("near_synonym, book_term", [("贪心搜索", "贪婪搜索"), ("贪心解码", "贪婪搜索"),
-                                                     ("简短惩罚", "短句惩罚"), ("束搜索", "Beam Search"),
-                                                     ("教师强制", "Teacher Forcing"), ("维度灾难", "维度的诅咒"),
-                                                     ("集束搜索", "Beam Search")])
+@pytest.mark.parametrize(
+    "near_synonym, book_term",
+    [
+        ("贪心搜索", "贪婪搜索"),
+        ("贪心解码", "贪婪搜索"),
+        ("简短惩罚", "短句惩罚"),
+        ("束搜索", "Beam Search"),
+        ("教师强制", "Teacher Forcing"),
+        ("维度灾难", "维度的诅咒"),
+        ("集束搜索", "Beam Search"),
+    ],
+)
 def test_notebooks_use_the_books_term_not_a_near_synonym(near_synonym, book_term):
     users = [name for name, text in NOTEBOOKS.items() if near_synonym in text]
     assert not users, f"{users} write {near_synonym}; the book writes {book_term}"

@@ -1,4 +1,5 @@
 """Image data: generated moon phases (Fig. 5-2), scikit-learn digits, the MNIST idx reader and cache."""
+
 import gzip
 import struct
 
@@ -6,9 +7,18 @@ import numpy as np
 import pytest
 import torch
 
-from companion.data import (DataUnavailableError, load_digits_split, load_image_split,
-                            load_mnist, load_mnist_split, moon_phase, moon_phases, nearest_phase,
-                            read_idx, shadow_fraction)
+from companion.data import (
+    DataUnavailableError,
+    load_digits_split,
+    load_image_split,
+    load_mnist,
+    load_mnist_split,
+    moon_phase,
+    moon_phases,
+    nearest_phase,
+    read_idx,
+    shadow_fraction,
+)
 
 
 @pytest.mark.parametrize("shadow", [0.0, 0.1, 0.25, 0.5, 0.6, 0.75, 1.0])
@@ -48,8 +58,16 @@ def test_moon_data_set_and_nearest_phase():
     assert nearest_phase(blend)[1] > 0.1
 
 
-@pytest.mark.parametrize("kwargs", [dict(shadow=1.5), dict(shadow=-0.1), dict(shadow=0.2, size=2),
-                                    dict(shadow=0.2, noise=-1), dict(shadow=0.2, radius=20)])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(shadow=1.5),
+        dict(shadow=-0.1),
+        dict(shadow=0.2, size=2),
+        dict(shadow=0.2, noise=-1),
+        dict(shadow=0.2, radius=20),
+    ],
+)
 def test_moon_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         moon_phase(**kwargs)
@@ -68,7 +86,9 @@ def test_digits_split_is_offline_scaled_and_seeded():
 
 def _write_idx(path, array, compress=True):
     codes = {np.uint8: 0x08}
-    header = bytes([0, 0, codes[array.dtype.type], array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    header = bytes([0, 0, codes[array.dtype.type], array.ndim]) + struct.pack(
+        f">{array.ndim}I", *array.shape
+    )
     data = header + array.tobytes()
     path.write_bytes(gzip.compress(data) if compress else data)
 
@@ -77,7 +97,9 @@ def _fake_mnist(root, n=20):
     folder = root / "mnist"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
-    _write_idx(folder / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+    _write_idx(
+        folder / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8)
+    )
     _write_idx(folder / "t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, n, dtype=np.uint8))
     return folder
 
@@ -135,7 +157,9 @@ def test_offline_without_a_copy_is_a_one_line_data_unavailable_error(tmp_path, m
 def test_image_split_falls_back_to_digits_with_one_line(tmp_path, monkeypatch, capsys):
     import urllib.request
 
-    monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda *a, **k: (_ for _ in ()).throw(OSError("offline"))
+    )
     split = load_image_split("mnist", tmp_path)
     assert split.image_shape == (1, 8, 8)
     out = capsys.readouterr().out.strip().splitlines()
@@ -148,7 +172,18 @@ def test_real_mnist_test_split(shared_data):
     split = load_mnist_split(shared_data, download=False)
     assert split.train_x.shape == (8000, 1, 28, 28) and split.test_x.shape == (2000, 1, 28, 28)
     all_labels = torch.cat([split.train_y, split.test_y])
-    assert torch.bincount(all_labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert torch.bincount(all_labels).tolist() == [
+        980,
+        1135,
+        1032,
+        1010,
+        982,
+        892,
+        958,
+        1028,
+        974,
+        1009,
+    ]
     assert abs(split.train_x.mean().item() - 0.1325) < 0.002  # MNIST's well-known mean intensity
     again = load_mnist_split(shared_data, download=False)
     assert torch.equal(split.test_y, again.test_y)  # fixed seed: same held-out images every time
@@ -160,8 +195,10 @@ def test_download_writes_into_the_cache_folder_when_the_network_answers(tmp_path
 
     rng = np.random.default_rng(1)
     payloads = {}
-    for name, array in [("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (3, 28, 28), dtype=np.uint8)),
-                        ("t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 3, dtype=np.uint8))]:
+    for name, array in [
+        ("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (3, 28, 28), dtype=np.uint8)),
+        ("t10k-labels-idx1-ubyte.gz", rng.integers(0, 10, 3, dtype=np.uint8)),
+    ]:
         _write_idx(tmp_path / name, array)
         payloads[name] = (tmp_path / name).read_bytes()
     requested = []

@@ -1,4 +1,5 @@
 """companion.inference against a hand-written argmax loop over the decoder's steps."""
+
 import pytest
 import torch
 
@@ -12,7 +13,7 @@ def reference_greedy(model, src, lengths, max_len):
     """One example at a time: feed back the argmax until <eos>; tokens and attention per step."""
     out = []
     for i in range(src.shape[0]):
-        state = model.init_state(src[i:i + 1, :int(lengths[i])], lengths[i:i + 1])
+        state = model.init_state(src[i : i + 1, : int(lengths[i])], lengths[i : i + 1])
         token, tokens, weights = torch.tensor([model.bos_id]), [], []
         for _ in range(max_len):
             logits, state, w = model.decoder.step(token, state)
@@ -29,8 +30,14 @@ def reference_greedy(model, src, lengths, max_len):
 def setup():
     torch.manual_seed(1)
     data = Seq2SeqData.from_pairs(generate_pairs("numbers", 23, seed=2), "en", "zh")
-    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru",
-                         decoder="attention", emb_dim=8, hidden=16)
+    model = make_seq2seq(
+        len(data.src_vocab),
+        len(data.tgt_vocab),
+        encoder="gru",
+        decoder="attention",
+        emb_dim=8,
+        hidden=16,
+    )
     return data, model
 
 
@@ -56,10 +63,16 @@ def test_translate_detokenises_the_best_hypothesis(setup):
     data, model = setup
     sources = [p.src for p in data.pairs[:6]]
     for width in (3, 1):
-        hyps = decode_data(model, Seq2SeqData(data.pairs[:6], "en", "zh", data.src_vocab,
-                                              data.tgt_vocab), beam_width=width, max_len=9)
+        hyps = decode_data(
+            model,
+            Seq2SeqData(data.pairs[:6], "en", "zh", data.src_vocab, data.tgt_vocab),
+            beam_width=width,
+            max_len=9,
+        )
         expected = [detokenize(data.tgt_vocab.decode(h[0].tokens), "zh") for h in hyps]
-        assert translate(model, data, sources, beam_width=width, max_len=9, batch_size=4) == expected
+        assert (
+            translate(model, data, sources, beam_width=width, max_len=9, batch_size=4) == expected
+        )
     assert translate(model, data, sources[0], max_len=9) == expected[:1]
 
 
@@ -82,8 +95,9 @@ def test_greedy_with_attention_returns_the_reference_tokens_and_weights(setup):
 
 def test_greedy_with_attention_refuses_a_decoder_without_attention(setup):
     data, _ = setup
-    plain = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), decoder="context",
-                         emb_dim=8, hidden=16)
+    plain = make_seq2seq(
+        len(data.src_vocab), len(data.tgt_vocab), decoder="context", emb_dim=8, hidden=16
+    )
     batch = data.batch(range(2))
     with pytest.raises(ValueError, match="no attention"):
         greedy_with_attention(plain, batch.src, batch.src_lengths, max_len=5)
@@ -93,10 +107,20 @@ def test_decode_data_with_a_length_penalty_runs_beam_search(setup):
     data, model = setup
     one = data.batch([3])
     with torch.no_grad():
-        ref = beam_search(model.eval().step, model.init_state(one.src, one.src_lengths),
-                          bos_id=model.bos_id, eos_id=model.eos_id, beam_width=1, max_len=9,
-                          length_penalty=1.0)
-    got = decode_data(model, Seq2SeqData([data.pairs[3]], "en", "zh", data.src_vocab,
-                                         data.tgt_vocab), max_len=9, length_penalty=1.0)
+        ref = beam_search(
+            model.eval().step,
+            model.init_state(one.src, one.src_lengths),
+            bos_id=model.bos_id,
+            eos_id=model.eos_id,
+            beam_width=1,
+            max_len=9,
+            length_penalty=1.0,
+        )
+    got = decode_data(
+        model,
+        Seq2SeqData([data.pairs[3]], "en", "zh", data.src_vocab, data.tgt_vocab),
+        max_len=9,
+        length_penalty=1.0,
+    )
     assert got[0][0].tokens == ref[0][0].tokens
     assert got[0][0].score == pytest.approx(ref[0][0].score)

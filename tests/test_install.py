@@ -14,6 +14,7 @@ Both need the network to the package index for the small dependencies (pip's cac
 fast) and a local torch wheel (``/opt/wheels`` or ``$COMPANION_TORCH_WHEEL``), so that no
 multi-GB CUDA build is downloaded; without one they skip and say why.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.install]
 
 # What a Colab runtime has before the install cell runs: Colab's ipywidgets, IPython and
 # ipykernel, and a matplotlib and NumPy older than the newest (papermill only runs the notebook).
-COLAB_LIKE = ["ipywidgets==7.7.1", "ipython==7.34.0", "ipykernel==6.17.1", "matplotlib==3.8.4",
-              "numpy==1.26.4", "papermill"]
+COLAB_LIKE = [
+    "ipywidgets==7.7.1",
+    "ipython==7.34.0",
+    "ipykernel==6.17.1",
+    "matplotlib==3.8.4",
+    "numpy==1.26.4",
+    "papermill",
+]
 WIDGET_NOTEBOOK = "5.1.3"  # has a slider cell (ipywidgets.interactive)
 PLAIN_NOTEBOOK = "5.2.3"
 
@@ -54,7 +61,9 @@ def _clean_env(venv: Path, **extra: str) -> dict[str, str]:
 
 def _run(cmd: list[str], *, env: dict[str, str], cwd: Path, timeout: int = 600) -> str:
     done = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    assert done.returncode == 0, f"{' '.join(map(str, cmd))} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"{' '.join(map(str, cmd))} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    )
     return done.stdout
 
 
@@ -75,15 +84,22 @@ def colab_like(tmp_path_factory) -> dict:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     env = _clean_env(venv)
-    _run([str(python), "-m", "pip", "install", "--quiet", "--no-compile", str(wheel), *COLAB_LIKE], env=env, cwd=home)
+    _run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-compile", str(wheel), *COLAB_LIKE],
+        env=env,
+        cwd=home,
+    )
     return {"home": home, "venv": venv, "python": python, "env": env}
 
 
 def _install_cell(name: str) -> str:
     path = nbtools.notebook_paths([name], root=ROOT / "notebooks")[0]
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    return next("".join(c["source"]) for c in cells
-                if c["cell_type"] == "code" and "google.colab" in "".join(c["source"]))
+    return next(
+        "".join(c["source"])
+        for c in cells
+        if c["cell_type"] == "code" and "google.colab" in "".join(c["source"])
+    )
 
 
 def _copy_notebooks(names: list[str], folder: Path) -> Path:
@@ -97,17 +113,21 @@ def test_simulated_colab_installs_from_git_without_upgrading_anything(colab_like
     home, python = colab_like["home"], colab_like["python"]
     clone = home / "repository"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True,
-                            text=True, check=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout.strip()
     # google.colab is imported by Colab's kernel before any cell runs; apt-get only records.
     fake = home / "fake"
     (fake / "google" / "colab").mkdir(parents=True)
     (fake / "google" / "colab" / "__init__.py").write_text("")
     (fake / "bin").mkdir()
-    (fake / "bin" / "apt-get").write_text(f"#!/bin/sh\necho \"$@\" >> {fake / 'apt.log'}\n")
+    (fake / "bin" / "apt-get").write_text(f'#!/bin/sh\necho "$@" >> {fake / "apt.log"}\n')
     (fake / "bin" / "apt-get").chmod(0o755)
-    env = dict(colab_like["env"], PYTHONPATH=str(fake),
-               PATH=f"{fake / 'bin'}{os.pathsep}{colab_like['env']['PATH']}")
+    env = dict(
+        colab_like["env"],
+        PYTHONPATH=str(fake),
+        PATH=f"{fake / 'bin'}{os.pathsep}{colab_like['env']['PATH']}",
+    )
 
     cell = _install_cell(WIDGET_NOTEBOOK)
     github = nbtools.colab_source()
@@ -118,9 +138,14 @@ def test_simulated_colab_installs_from_git_without_upgrading_anything(colab_like
     _run([str(python), "-c", "import google.colab\n" + cell], env=env, cwd=home)
     after = _freeze(python, env, home)
 
-    assert after.get(nbtools.DISTRIBUTION) == "0.1.0", "the install cell did not install the package"
-    changed = {name: (version, after.get(name)) for name, version in before.items()
-               if after.get(name) != version}
+    assert after.get(nbtools.DISTRIBUTION) == "0.1.0", (
+        "the install cell did not install the package"
+    )
+    changed = {
+        name: (version, after.get(name))
+        for name, version in before.items()
+        if after.get(name) != version
+    }
     assert changed == {}, f"the install cell changed preinstalled packages: {changed}"
     assert nbtools.CJK_FONT_PACKAGE in (fake / "apt.log").read_text()
 
@@ -128,13 +153,37 @@ def test_simulated_colab_installs_from_git_without_upgrading_anything(colab_like
     work = _copy_notebooks([WIDGET_NOTEBOOK], home / "student" / "notebooks").parent
     out = home / "executed"
     out.mkdir()
-    _run([str(python), "-m", "papermill", "--cwd", str(work / "notebooks"), "-p", "smoke", "True",
-          "-p", "device", "cpu", str(next((work / "notebooks").glob("*.ipynb"))), str(out / "nb.ipynb")],
-         env=dict(env, MPLBACKEND="Agg", OMP_NUM_THREADS="1"), cwd=work)
+    _run(
+        [
+            str(python),
+            "-m",
+            "papermill",
+            "--cwd",
+            str(work / "notebooks"),
+            "-p",
+            "smoke",
+            "True",
+            "-p",
+            "device",
+            "cpu",
+            str(next((work / "notebooks").glob("*.ipynb"))),
+            str(out / "nb.ipynb"),
+        ],
+        env=dict(env, MPLBACKEND="Agg", OMP_NUM_THREADS="1"),
+        cwd=work,
+    )
     executed = (out / "nb.ipynb").read_text(encoding="utf-8")
     assert "application/vnd.jupyter.widget-view+json" in executed, "no widget was built"
-    location = _run([str(python), "-c", "import companion, ipywidgets; "
-                     "print(companion.__file__); print(ipywidgets.__version__)"], env=env, cwd=work)
+    location = _run(
+        [
+            str(python),
+            "-c",
+            "import companion, ipywidgets; "
+            "print(companion.__file__); print(ipywidgets.__version__)",
+        ],
+        env=env,
+        cwd=work,
+    )
     module_file, widgets_version = location.split()
     assert str(colab_like["venv"]) in module_file and str(ROOT) not in module_file
     assert widgets_version.startswith("7.7")
@@ -143,21 +192,60 @@ def test_simulated_colab_installs_from_git_without_upgrading_anything(colab_like
 def test_wheel_installs_non_editable_and_runs_a_notebook_outside_the_tree(colab_like, tmp_path):
     home, python = colab_like["home"], colab_like["python"]
     dist = tmp_path / "dist"
-    _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-         env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"}, cwd=tmp_path)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+        cwd=tmp_path,
+    )
     wheel = next(dist.glob("encoder_decoder_companion-*.whl"))
     env = colab_like["env"]
-    _run([str(python), "-m", "pip", "install", "--quiet", "--force-reinstall", "--no-deps", str(wheel)],
-         env=env, cwd=home)
+    _run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--force-reinstall",
+            "--no-deps",
+            str(wheel),
+        ],
+        env=env,
+        cwd=home,
+    )
     _run([str(python), "-m", "pip", "check"], env=env, cwd=home)
 
     student = tmp_path / "student"
     _copy_notebooks([PLAIN_NOTEBOOK], student / "notebooks")
-    report = _run([str(python), "-m", "companion.notebooks", "run", PLAIN_NOTEBOOK, "--smoke",
-                   "--device", "cpu", "--out", str(tmp_path / "executed")],
-                  env=dict(env, MPLBACKEND="Agg", OMP_NUM_THREADS="1"), cwd=student)
+    report = _run(
+        [
+            str(python),
+            "-m",
+            "companion.notebooks",
+            "run",
+            PLAIN_NOTEBOOK,
+            "--smoke",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "executed"),
+        ],
+        env=dict(env, MPLBACKEND="Agg", OMP_NUM_THREADS="1"),
+        cwd=student,
+    )
     assert "FAILED" not in report and PLAIN_NOTEBOOK in report
-    location = _run([str(python), "-c", "import companion; print(companion.__file__)"], env=env, cwd=student)
+    location = _run(
+        [str(python), "-c", "import companion; print(companion.__file__)"], env=env, cwd=student
+    )
     assert "site-packages" in location and str(ROOT) not in location
     with pytest.raises(AssertionError, match="found no notebooks"):  # helpful error elsewhere
         _run([str(python), "-m", "companion.notebooks", "run", "--smoke"], env=env, cwd=tmp_path)

@@ -3,6 +3,7 @@
 Each closed form is checked against something computed independently: sampling, Bayes' rule
 with ``torch.distributions`` densities, or ``torch.distributions.kl_divergence``.
 """
+
 import pytest
 import torch
 from torch.distributions import Independent, MultivariateNormal, Normal
@@ -26,7 +27,9 @@ def random_gaussian_q(n, d, full, seed=0):
     if not full:
         return Independent(Normal(mean, 0.2 + torch.rand(n, d, generator=g, dtype=F64)), 1)
     a = torch.randn(n, d, d, generator=g, dtype=F64)
-    return MultivariateNormal(mean, covariance_matrix=a @ a.transpose(-1, -2) + 0.1 * torch.eye(d, dtype=F64))
+    return MultivariateNormal(
+        mean, covariance_matrix=a @ a.transpose(-1, -2) + 0.1 * torch.eye(d, dtype=F64)
+    )
 
 
 def test_marginal_5_4_matches_ancestral_samples():
@@ -69,7 +72,9 @@ def test_log_marginal_equals_elbo_plus_kl_to_posterior(setup, full):
     q = random_gaussian_q(x.shape[0], model.latent_dim, full, seed=4)
     elbo, gap = model.elbo(x, q), model.kl_to_posterior(x, q)
     assert torch.allclose(elbo + gap, model.log_marginal(x), atol=1e-9)
-    assert (elbo <= model.log_marginal(x)).all() and (gap > 0).all()  # (5-11): ELBO is a lower bound
+    assert (elbo <= model.log_marginal(x)).all() and (
+        gap > 0
+    ).all()  # (5-11): ELBO is a lower bound
 
 
 def test_elbo_is_tight_at_the_exact_posterior_only(setup):
@@ -96,7 +101,7 @@ def test_kl_to_prior_matches_the_vae_formula_5_17_for_diagonal_q(setup):
     model, x = setup
     q = random_gaussian_q(x.shape[0], model.latent_dim, full=False, seed=5)
     mu, logvar = q.mean, q.variance.log()
-    kl_5_17 = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(-1)
+    kl_5_17 = 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(-1)
     assert torch.allclose(model.kl_to_prior(q), kl_5_17, atol=1e-10)
     assert torch.allclose(model.kl_to_prior(q), kl_to_standard_normal(mu, logvar), atol=1e-10)
 

@@ -1,11 +1,17 @@
 """companion.model_utils: eval mode, device, parameter count, batched prediction."""
+
 import pytest
 import torch
 from torch import nn
 
 from companion.data import Seq2SeqData, generate_pairs
-from companion.model_utils import (count_parameters, eval_mode, model_device, predict_batches,
-                                   to_device)
+from companion.model_utils import (
+    count_parameters,
+    eval_mode,
+    model_device,
+    predict_batches,
+    to_device,
+)
 
 
 def test_eval_mode_restores_the_previous_mode_even_after_an_error():

@@ -1,7 +1,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -38,10 +37,10 @@ def test_schema_version_and_cell_ids_are_checked_and_cleaned(tmp_path):
     nb = json.loads(path.read_text())
     assert nb["nbformat_minor"] == 5 and all(c.get("id") for c in nb["cells"])
     kept = nb["cells"][0]["id"]
-    nb["nbformat_minor"] = 4                       # ids need 4.5: the schema rejects this file
+    nb["nbformat_minor"] = 4  # ids need 4.5: the schema rejects this file
     del nb["cells"][1]["id"]
-    nb["cells"][3]["id"] = nb["cells"][2]["id"]    # a repeated id
-    nb["cells"][2]["bogus"] = 1                    # a key the schema does not allow
+    nb["cells"][3]["id"] = nb["cells"][2]["id"]  # a repeated id
+    nb["cells"][2]["bogus"] = 1  # a key the schema does not allow
     path.write_text(json.dumps(nb))
     problems = " ".join(nbtools.notebook_problems(path))
     assert "expected 4.5" in problems and "without an id" in problems
@@ -51,7 +50,7 @@ def test_schema_version_and_cell_ids_are_checked_and_cleaned(tmp_path):
     assert nbtools.clean_notebook(path)
     assert nbtools.notebook_problems(path) == []
     cleaned = json.loads(path.read_text())
-    assert cleaned["cells"][0]["id"] == kept       # existing ids never change
+    assert cleaned["cells"][0]["id"] == kept  # existing ids never change
     assert len({c["id"] for c in cleaned["cells"]}) == len(cleaned["cells"])
 
 
@@ -65,8 +64,12 @@ def test_names_resolve_by_prefix_and_unknown_names_fail():
 
 def test_book_order_sorts_numerically():
     names = ["5.3.10-x.ipynb", "5.1-a.ipynb", "5.3.2-b.ipynb", "5.2.1-c.ipynb"]
-    assert sorted(names, key=nbtools._book_order) == ["5.1-a.ipynb", "5.2.1-c.ipynb",
-                                                      "5.3.2-b.ipynb", "5.3.10-x.ipynb"]
+    assert sorted(names, key=nbtools._book_order) == [
+        "5.1-a.ipynb",
+        "5.2.1-c.ipynb",
+        "5.3.2-b.ipynb",
+        "5.3.10-x.ipynb",
+    ]
 
 
 # The install cell itself (outside Colab, on a simulated Colab, a failed install) is tested in
@@ -74,19 +77,31 @@ def test_book_order_sorts_numerically():
 
 
 def test_cli_check_and_bad_names():
-    ok = subprocess.run([sys.executable, "-m", "companion.notebooks", "check"],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "companion.notebooks", "check"], capture_output=True, text=True
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    bad = subprocess.run([sys.executable, "-m", "companion.notebooks", "run", "0.0-none"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "companion.notebooks", "run", "0.0-none"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "no notebook matches" in bad.stderr
 
 
 def test_cli_run_reports_the_failing_cell(tmp_path):
     path = nbtools.new_notebook("9.9-broken", "Broken", "坏", root=tmp_path)
     nb = json.loads(path.read_text())
-    nb["cells"].append({"cell_type": "code", "id": "broken", "metadata": {}, "outputs": [],
-                        "execution_count": None, "source": "1 / 0"})
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "broken",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": "1 / 0",
+        }
+    )
     path.write_text(json.dumps(nb))
     result = nbtools.run_notebook(path, tmp_path / "out", smoke=True, device="cpu")
     assert result.status == "FAILED"

@@ -7,6 +7,7 @@ the end must pass (the stub code still runs first in each answer cell). The othe
 stubs, needs no kernel: each answer cell's stub part is executed on its own and its check must
 say "not attempted yet".
 """
+
 import ast
 import json
 import math
@@ -17,7 +18,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 import torch
 
 from companion import exercises
@@ -28,8 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "test-notebooks"
 NOTEBOOKS = notebook_paths()
 # Two pytest workers share two cores: one BLAS thread per kernel avoids oversubscription.
-KERNEL_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MPLBACKEND": "Agg",
-              "PYTHONPATH": str(ROOT)}
+KERNEL_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "MPLBACKEND": "Agg",
+    "PYTHONPATH": str(ROOT),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -40,14 +44,25 @@ def _kernel_env(monkeypatch):
 
 # Signs that the kernel machinery, not the notebook, failed (e.g. a kernel that never answered
 # while the machine was overloaded). Such a run is retried once; a cell's own error never is.
-INFRASTRUCTURE_FAILURES = ("CellTimeoutError", "DeadKernelError", "Kernel died",
-                           "Kernel didn't respond", "TimeoutError")
+INFRASTRUCTURE_FAILURES = (
+    "CellTimeoutError",
+    "DeadKernelError",
+    "Kernel died",
+    "Kernel didn't respond",
+    "TimeoutError",
+)
 CELL_TIMEOUT = 300  # seconds; smoke-mode cells take a few seconds each
 
 
 def _papermill(path, out=OUT, **parameters):
-    run = lambda: run_notebook(path, out, smoke=True, device="cpu", timeout=CELL_TIMEOUT,  # noqa: E731
-                               parameters=parameters)
+    run = lambda: run_notebook(
+        path,
+        out,
+        smoke=True,
+        device="cpu",
+        timeout=CELL_TIMEOUT,  # noqa: E731
+        parameters=parameters,
+    )
     result = run()
     if any(sign in result.error for sign in INFRASTRUCTURE_FAILURES):
         result = run()
@@ -62,9 +77,11 @@ def check_cell_outputs(executed: Path) -> dict[str, str]:
         if cell["cell_type"] == "code" and source.startswith("check("):
             exercise_id = source.split('"')[1]
             outputs[exercise_id] = "".join(
-                "".join(o.get("text", "")) if o["output_type"] == "stream"
+                "".join(o.get("text", ""))
+                if o["output_type"] == "stream"
                 else f"{o['output_type']}: {o.get('ename', '')} {o.get('evalue', '')}"
-                for o in cell["outputs"])
+                for o in cell["outputs"]
+            )
     return outputs
 
 
@@ -79,21 +96,46 @@ def exercise_stubs(path: Path) -> list[tuple[str, str, str]]:
             found = re.match(r'check\("([^"]+)", ([A-Za-z_]\w*)', source)
             assert found, f"{path.name}: unexpected check cell {source!r}"
             answer_cell = "".join(above["source"])
-            assert "if solutions:" in answer_cell, f"{path.name}: no `if solutions:` above {source!r}"
-            stub = [node for node in ast.parse(answer_cell.split("if solutions:")[0]).body
-                    if found[2] in {getattr(node, "name", None),
-                                    *(getattr(t, "id", None) for t in getattr(node, "targets", ()))}]
+            assert "if solutions:" in answer_cell, (
+                f"{path.name}: no `if solutions:` above {source!r}"
+            )
+            stub = [
+                node
+                for node in ast.parse(answer_cell.split("if solutions:")[0]).body
+                if found[2]
+                in {
+                    getattr(node, "name", None),
+                    *(getattr(t, "id", None) for t in getattr(node, "targets", ())),
+                }
+            ]
             assert stub, f"{path.name}: the cell above {source!r} does not define {found[2]}"
             stubs.append((found[1], found[2], ast.unparse(ast.Module(stub, type_ignores=[]))))
     return stubs
 
 
 def _nbval(executed):
-    command = [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider",
-               "-p", "no:xdist", "-o", "addopts=", f"--nbval-cell-timeout={CELL_TIMEOUT}",
-               str(executed)]
-    run = lambda: subprocess.run(command, capture_output=True, text=True,  # noqa: E731
-                                 cwd=executed.parent, env={**os.environ, **KERNEL_ENV})
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval-lax",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:xdist",
+        "-o",
+        "addopts=",
+        f"--nbval-cell-timeout={CELL_TIMEOUT}",
+        str(executed),
+    ]
+    run = lambda: subprocess.run(
+        command,
+        capture_output=True,
+        text=True,  # noqa: E731
+        cwd=executed.parent,
+        env={**os.environ, **KERNEL_ENV},
+    )
     done = run()
     if done.returncode != 0 and any(sign in done.stdout for sign in INFRASTRUCTURE_FAILURES):
         done = run()
@@ -110,7 +152,9 @@ def test_notebook_runs_its_exercises_pass_and_checked_outputs_reproduce(path):
     failed = {i: out for i, out in checks.items() if not out.startswith(f"✓ {i}")}
     assert not failed, f"with solutions=True these checks did not pass: {failed}"
     nbval = _nbval(result.output)
-    assert nbval.returncode == 0, f"nbval found a difference in {path.name}:\n{nbval.stdout[-4000:]}"
+    assert nbval.returncode == 0, (
+        f"nbval found a difference in {path.name}:\n{nbval.stdout[-4000:]}"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -1,4 +1,5 @@
 """Fig. 5-11 diagram: teacher forcing vs free running."""
+
 import matplotlib.pyplot as plt
 import pytest
 
@@ -12,6 +13,7 @@ def test_rows_read_the_reference_and_the_own_output():
     free = ["nine", "hundred", "five", "<eos>"]
     fig = plot_teacher_forcing(REF, forced, free)
     top, bottom = fig.axes
+
     def texts(ax, gid):
         return [t for t in ax.texts if t.get_gid() == gid]
 

@@ -1,4 +1,5 @@
 """Fig. 5-7…5-9 diagrams: every number drawn equals the model's, computed along another path."""
+
 import math
 import re
 
@@ -9,13 +10,16 @@ from torch import nn
 
 import companion
 from companion.data import Seq2SeqData
-from companion.data.book_examples import (BOOK_ATTENTION_EXAMPLE, BOOK_FIG_5_7,
-                                          book_example_pairs)
+from companion.data.book_examples import BOOK_ATTENTION_EXAMPLE, BOOK_FIG_5_7, book_example_pairs
 from companion.decoding import greedy_search
 from companion.models import make_encoder, make_seq2seq
 from companion.models.tracing import trace_bidirectional, trace_greedy
-from companion.plot.diagrams import (format_vector, plot_bidirectional_encoder,
-                                     plot_seq2seq_overview, plot_unrolled_decoder)
+from companion.plot.diagrams import (
+    format_vector,
+    plot_bidirectional_encoder,
+    plot_seq2seq_overview,
+    plot_unrolled_decoder,
+)
 
 NUMBER = re.compile(r"-?\d+\.\d+")
 
@@ -45,12 +49,18 @@ def test_book_pairs_hold_the_books_sentences_and_can_leave_one_out():
 @torch.no_grad()
 def test_trace_and_fig_5_7_5_9_show_the_models_greedy_steps(data, decoder):
     companion.seed_everything(0)
-    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), decoder=decoder, emb_dim=8,
-                         hidden=12).eval()
+    model = make_seq2seq(
+        len(data.src_vocab), len(data.tgt_vocab), decoder=decoder, emb_dim=8, hidden=12
+    ).eval()
     trace = trace_greedy(model, data, BOOK_ATTENTION_EXAMPLE.src, max_len=6, alternatives=2)
     src, lengths = data.encode_source([BOOK_ATTENTION_EXAMPLE.src])
-    best = greedy_search(model.step, model.init_state(src, lengths), bos_id=data.tgt_vocab.bos_id,
-                         eos_id=data.tgt_vocab.eos_id, max_len=6)[0][0]
+    best = greedy_search(
+        model.step,
+        model.init_state(src, lengths),
+        bos_id=data.tgt_vocab.bos_id,
+        eos_id=data.tgt_vocab.eos_id,
+        max_len=6,
+    )[0][0]
     assert [data.tgt_vocab.stoi[s.token] for s in trace.steps] == best.tokens
     assert math.isclose(sum(math.log(s.prob) for s in trace.steps), best.score, rel_tol=1e-5)
     # the same probabilities from one teacher-forced pass (decode, not step)
@@ -59,7 +69,9 @@ def test_trace_and_fig_5_7_5_9_show_the_models_greedy_steps(data, decoder):
     for t, step in enumerate(trace.steps):
         assert math.isclose(step.prob, probs[t, best.tokens[t]].item(), rel_tol=1e-5)
         runners = probs[t].topk(3)
-        assert [p for _, p in step.alternatives] == pytest.approx(runners.values[1:].tolist(), rel=1e-5)
+        assert [p for _, p in step.alternatives] == pytest.approx(
+            runners.values[1:].tolist(), rel=1e-5
+        )
     # encoder states along another path: the GRU run over the embeddings, no packing
     enc = model.encoder
     h_ref, _ = enc.rnn(enc.embed(src))
@@ -75,8 +87,9 @@ def test_trace_and_fig_5_7_5_9_show_the_models_greedy_steps(data, decoder):
         texts = _texts(fig)
         for t, step in enumerate(trace.steps, start=1):
             assert texts[f"y{t}"].startswith(step.token)
-            assert _numbers(texts[f"y{t}"]) == pytest.approx([probs[t - 1, best.tokens[t - 1]].item()],
-                                                             abs=0.0051)
+            assert _numbers(texts[f"y{t}"]) == pytest.approx(
+                [probs[t - 1, best.tokens[t - 1]].item()], abs=0.0051
+            )
     alt = _numbers(_texts(fig9)["y1-alt"])
     assert alt == pytest.approx(probs[0].topk(3).values[1:].tolist(), abs=0.0051)
     plt.close("all")
@@ -94,7 +107,7 @@ def test_bidirectional_trace_and_fig_5_8_equal_two_one_way_grus(data):
         getattr(fwd, name).copy_(getattr(enc.rnn, name))
         getattr(bwd, name).copy_(getattr(enc.rnn, name + "_reverse"))
     f_ref = fwd(x)[0][0]
-    b_ref = bwd(x.flip(1))[0][0].flip(0)       # run right to left, then put back in word order
+    b_ref = bwd(x.flip(1))[0][0].flip(0)  # run right to left, then put back in word order
     torch.testing.assert_close(trace.forward, f_ref)
     torch.testing.assert_close(trace.backward, b_ref)
     torch.testing.assert_close(trace.context, torch.cat([f_ref[-1], b_ref[0]]))

@@ -1,5 +1,6 @@
 """Fig. 5-1, 5-3, 5-4, 5-5 drawn from real numbers: what a figure shows equals the model's numbers,
 recomputed along another path."""
+
 import re
 
 import matplotlib
@@ -8,8 +9,13 @@ import pytest
 import torch
 
 from companion.models import make_vae
-from companion.plot.vae_figures import (plot_code_bells, plot_linear_autoencoder, plot_noise_regions,
-                                        plot_vae_structure, trace_vae)
+from companion.plot.vae_figures import (
+    plot_code_bells,
+    plot_linear_autoencoder,
+    plot_noise_regions,
+    plot_vae_structure,
+    trace_vae,
+)
 from companion.prob import kl_to_standard_normal
 
 matplotlib.use("Agg")
@@ -33,10 +39,10 @@ def test_fig_5_1_shows_the_pca_code_and_the_real_shapes():
     data = torch.rand(50, 16, generator=g)
     mean = data.mean(0)
     _, _, vt = torch.linalg.svd(data - mean, full_matrices=False)
-    W = vt[:3]                                            # [k, D] = [3, 16]
+    W = vt[:3]  # [k, D] = [3, 16]
     fig = plot_linear_autoencoder(data[0], W, W.T, mean, image_shape=(4, 4))
     shown = [float(_texts(fig)[f"c{i}"]) for i in range(3)]
-    expected = ((data[0] - mean) @ vt.T)[:3]              # the projection, computed another way
+    expected = ((data[0] - mean) @ vt.T)[:3]  # the projection, computed another way
     assert shown == pytest.approx(expected.tolist(), abs=0.006)
     titles = " ".join(ax.get_title() for ax in fig.axes)
     assert "[3×16]" in titles and "[16×3]" in titles and "Fig. 5-1" in fig._suptitle.get_text()
@@ -45,7 +51,9 @@ def test_fig_5_1_shows_the_pca_code_and_the_real_shapes():
 
 def test_fig_5_1_rejects_matrices_that_do_not_fit():
     with pytest.raises(ValueError, match="shapes do not fit"):
-        plot_linear_autoencoder(torch.zeros(16), torch.zeros(3, 16), torch.zeros(3, 16), image_shape=(4, 4))
+        plot_linear_autoencoder(
+            torch.zeros(16), torch.zeros(3, 16), torch.zeros(3, 16), image_shape=(4, 4)
+        )
 
 
 def test_fig_5_3_boxes_are_the_codes_plus_minus_the_noise_width():
@@ -85,7 +93,7 @@ def test_fig_5_5_numbers_are_the_vaes_own():
     with torch.no_grad():
         mu, logvar = vae.encode(image[None])
     eps = torch.randn(4, generator=torch.Generator().manual_seed(3))
-    z = mu[0] + (0.5 * logvar[0]).exp() * eps                    # z = m + exp(σ/2)·e, by hand
+    z = mu[0] + (0.5 * logvar[0]).exp() * eps  # z = m + exp(σ/2)·e, by hand
     for gid, values in [("m", mu[0]), ("sigma", logvar[0]), ("e", eps), ("z", z)]:
         assert _numbers(texts[gid])[:4] == pytest.approx(values.tolist(), abs=0.006), gid
     kl = kl_to_standard_normal(mu, logvar).item()

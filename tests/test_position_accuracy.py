@@ -1,4 +1,5 @@
 """Accuracy by output position (exposure bias, 5.3.4)."""
+
 import pytest
 import torch
 
@@ -24,8 +25,14 @@ def test_position_accuracy_counts_each_position_over_long_enough_references():
 def test_teacher_forced_predictions_follow_the_model_argmax():
     torch.manual_seed(0)
     data = Seq2SeqData.from_pairs(generate_pairs("dates", 11, seed=0), "en", "zh")
-    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru",
-                         decoder="context", emb_dim=8, hidden=16)
+    model = make_seq2seq(
+        len(data.src_vocab),
+        len(data.tgt_vocab),
+        encoder="gru",
+        decoder="context",
+        emb_dim=8,
+        hidden=16,
+    )
     preds = teacher_forced_predictions(model, data, batch_size=4)
     assert [len(p) for p in preds] == [len(t) + 1 for t in data.tgt_ids]
     batch = data.batch([3])

@@ -4,6 +4,7 @@ Reference answers: the linear-Gaussian model's exact marginal N(b, WWᵀ + σ²I
 computed with ``torch.distributions.MultivariateNormal``. Monte Carlo tolerances are stated next
 to each check; they hold at the fixed seeds used here with a wide margin (≥ 3 standard errors).
 """
+
 import math
 
 import pytest
@@ -11,9 +12,17 @@ import torch
 from torch.distributions import Categorical, MixtureSameFamily, Normal
 
 from companion.prob import (
-    LinearGaussian, effective_sample_size, fisher_identity_surrogate, fit_mle,
-    importance_weighted_bound, log_importance_weights, log_marginal_importance_sampling,
-    log_marginal_prior_sampling, log_marginal_quadrature, log_mean_exp, negative_log_likelihood,
+    LinearGaussian,
+    effective_sample_size,
+    fisher_identity_surrogate,
+    fit_mle,
+    importance_weighted_bound,
+    log_importance_weights,
+    log_marginal_importance_sampling,
+    log_marginal_prior_sampling,
+    log_marginal_quadrature,
+    log_mean_exp,
+    negative_log_likelihood,
 )
 
 F64 = torch.float64
@@ -52,10 +61,16 @@ def test_log_mean_exp_survives_image_sized_log_likelihoods():
     assert log_mean_exp(torch.full((4,), -math.inf)) == -math.inf  # mean of zeros, not NaN
 
 
-@pytest.mark.parametrize("bad,error", [(torch.tensor(1.0), ValueError), (torch.empty(0), ValueError),
-                                       ([1.0, 2.0], TypeError),
-                                       (torch.tensor([0.0, math.nan]), ValueError),
-                                       (torch.tensor([0.0, math.inf]), ValueError)])
+@pytest.mark.parametrize(
+    "bad,error",
+    [
+        (torch.tensor(1.0), ValueError),
+        (torch.empty(0), ValueError),
+        ([1.0, 2.0], TypeError),
+        (torch.tensor([0.0, math.nan]), ValueError),
+        (torch.tensor([0.0, math.inf]), ValueError),
+    ],
+)
 def test_log_mean_exp_rejects_bad_input(bad, error):
     with pytest.raises(error, match="values"):
         log_mean_exp(bad)
@@ -75,23 +90,31 @@ def test_quadrature_rejects_multidimensional_latent_and_uneven_grid():
         log_marginal_quadrature(x, model.log_likelihood, model.prior(), torch.linspace(-5, 5, 11))
     model, x = model_and_data(latent_dim=1)
     with pytest.raises(ValueError, match="evenly"):
-        log_marginal_quadrature(x, model.log_likelihood, model.prior(), torch.tensor([0.0, 1.0, 3.0]))
+        log_marginal_quadrature(
+            x, model.log_likelihood, model.prior(), torch.tensor([0.0, 1.0, 3.0])
+        )
 
 
 # ------------------------------------------------------------------ (5-7) and importance sampling
 def test_prior_sampling_5_7_converges_to_exact_log_marginal_in_low_dimension():
     model, x = model_and_data(data_dim=3, latent_dim=1, noise_std=1.0)
     torch.manual_seed(1)
-    log_w = log_importance_weights(x, model.log_likelihood, model.prior(), None, 20_000, chunk_size=5_000)
+    log_w = log_importance_weights(
+        x, model.log_likelihood, model.prior(), None, 20_000, chunk_size=5_000
+    )
     rel_se = assert_within_standard_errors(log_w, model.log_marginal(x))
     assert (rel_se < 0.05).all()  # and 20 000 prior samples pin log p(x) down to a few 0.01 nats
-    est = log_marginal_prior_sampling(x, model.log_likelihood, model.prior(), 20_000, chunk_size=5_000)
+    est = log_marginal_prior_sampling(
+        x, model.log_likelihood, model.prior(), 20_000, chunk_size=5_000
+    )
     assert torch.allclose(est, model.log_marginal(x), atol=0.1)
 
 
 def test_importance_sampling_with_exact_posterior_is_exact_with_one_sample():
     model, x = model_and_data(data_dim=6, latent_dim=3, noise_std=0.4)
-    est = log_marginal_importance_sampling(x, model.log_likelihood, model.prior(), model.posterior(x), 1)
+    est = log_marginal_importance_sampling(
+        x, model.log_likelihood, model.prior(), model.posterior(x), 1
+    )
     assert torch.allclose(est, model.log_marginal(x), atol=1e-9)
 
 
@@ -116,8 +139,9 @@ def test_prior_sampling_at_784_dimensions_stays_finite_but_is_far_below_the_trut
     assert torch.isfinite(est).all()
     assert (est < exact - 50).all()  # the curse of dimensionality: hundreds of nats too low
     assert (effective_sample_size(log_w) < 1.5).all()  # one sample carries all the weight
-    q_est = log_marginal_importance_sampling(x, model.log_likelihood, model.prior(),
-                                             model.mean_field_posterior(x), 500)
+    q_est = log_marginal_importance_sampling(
+        x, model.log_likelihood, model.prior(), model.mean_field_posterior(x), 500
+    )
     assert torch.allclose(q_est, exact, atol=0.5)
 
 
@@ -147,7 +171,9 @@ def test_estimators_validate_inputs():
     with pytest.raises(ValueError, match="num_samples"):
         log_marginal_prior_sampling(x, model.log_likelihood, model.prior(), 0)
     with pytest.raises(ValueError, match="one distribution per data point"):
-        log_marginal_importance_sampling(x[:2], model.log_likelihood, model.prior(), model.posterior(x), 5)
+        log_marginal_importance_sampling(
+            x[:2], model.log_likelihood, model.prior(), model.posterior(x), 5
+        )
     with pytest.raises(ValueError, match="event shape"):
         log_marginal_prior_sampling(x, model.log_likelihood, Normal(0.0, 1.0), 5)
     with pytest.raises(ValueError, match="must return shape"):
@@ -163,7 +189,9 @@ def test_gradient_5_6_on_a_grid_equals_autograd_of_exact_log_marginal():
     z = grid.reshape(-1, 1, 1).expand(-1, x.shape[0], 1)
     log_lik = model.log_likelihood(x, z)  # attached to θ = (W, b, log σ)
     log_weights = log_lik + model.prior().log_prob(z)  # even grid: Δz cancels in the ratio
-    ratio = torch.autograd.grad(fisher_identity_surrogate(log_lik, log_weights), list(model.parameters()))
+    ratio = torch.autograd.grad(
+        fisher_identity_surrogate(log_lik, log_weights), list(model.parameters())
+    )
     exact = torch.autograd.grad(model.log_marginal(x).sum(), list(model.parameters()))
     for r, e in zip(ratio, exact):
         assert torch.allclose(r, e, rtol=1e-6, atol=1e-8)
@@ -186,9 +214,13 @@ def test_fit_mle_recovers_sample_mean_and_variance():
     torch.manual_seed(6)
     data = 3.0 + 2.0 * torch.randn(500, dtype=F64)
     make = lambda mu, log_sigma: Normal(mu, log_sigma.exp())  # noqa: E731
-    fit = fit_mle(make, {"mu": torch.tensor(0.0), "log_sigma": torch.tensor(0.0)}, data, steps=1500, lr=0.05)
+    fit = fit_mle(
+        make, {"mu": torch.tensor(0.0), "log_sigma": torch.tensor(0.0)}, data, steps=1500, lr=0.05
+    )
     assert abs(fit.params["mu"] - data.mean()) < 1e-3
-    assert abs(fit.params["log_sigma"].exp() ** 2 - data.var(unbiased=False)) < 1e-3  # MLE divides by n
+    assert (
+        abs(fit.params["log_sigma"].exp() ** 2 - data.var(unbiased=False)) < 1e-3
+    )  # MLE divides by n
     assert fit.nll[-1] <= fit.nll[0]
     closed = negative_log_likelihood(Normal(data.mean(), data.std(unbiased=False)), data)
     assert fit.nll[-1] == pytest.approx(closed.item(), abs=1e-6)
@@ -197,12 +229,21 @@ def test_fit_mle_recovers_sample_mean_and_variance():
 def test_fit_mle_mixture_beats_single_gaussian_on_bimodal_data():
     torch.manual_seed(7)
     data = torch.cat([torch.randn(300) - 3, torch.randn(300) + 3]).double()
-    single = fit_mle(lambda mu, log_sigma: Normal(mu, log_sigma.exp()),
-                     {"mu": torch.tensor(0.0), "log_sigma": torch.tensor(0.0)}, data, steps=800)
+    single = fit_mle(
+        lambda mu, log_sigma: Normal(mu, log_sigma.exp()),
+        {"mu": torch.tensor(0.0), "log_sigma": torch.tensor(0.0)},
+        data,
+        steps=800,
+    )
     mix = lambda logits, means, log_stds: MixtureSameFamily(  # noqa: E731
-        Categorical(logits=logits), Normal(means, log_stds.exp()))
-    two = fit_mle(mix, {"logits": torch.zeros(2), "means": torch.tensor([-1.0, 1.0]),
-                        "log_stds": torch.zeros(2)}, data, steps=800)
+        Categorical(logits=logits), Normal(means, log_stds.exp())
+    )
+    two = fit_mle(
+        mix,
+        {"logits": torch.zeros(2), "means": torch.tensor([-1.0, 1.0]), "log_stds": torch.zeros(2)},
+        data,
+        steps=800,
+    )
     assert two.nll[-1] < single.nll[-1] - 100
     assert sorted(two.params["means"].tolist()) == pytest.approx([-3, 3], abs=0.3)
 
@@ -224,11 +265,15 @@ def test_vae_adapter_importance_sampling_matches_quadrature_for_a_1d_code():
     x = (torch.rand(6, 1, 4, 4, dtype=F64) > 0.5).double()
     with torch.no_grad():
         pieces = vae_latent_model(vae, x)
-        assert tuple(pieces.proposal.batch_shape) == (6,) and tuple(pieces.prior.event_shape) == (1,)
-        exact = log_marginal_quadrature(x, pieces.log_likelihood, pieces.prior,
-                                        torch.linspace(-9, 9, 3001, dtype=F64))
-        log_w = log_importance_weights(x, pieces.log_likelihood, pieces.prior, pieces.proposal, 4_000,
-                                       chunk_size=1_000)
+        assert tuple(pieces.proposal.batch_shape) == (6,) and tuple(pieces.prior.event_shape) == (
+            1,
+        )
+        exact = log_marginal_quadrature(
+            x, pieces.log_likelihood, pieces.prior, torch.linspace(-9, 9, 3001, dtype=F64)
+        )
+        log_w = log_importance_weights(
+            x, pieces.log_likelihood, pieces.prior, pieces.proposal, 4_000, chunk_size=1_000
+        )
     assert log_w.shape == (4_000, 6)
     assert_within_standard_errors(log_w, exact)
     assert (importance_weighted_bound(log_w, 1) <= exact + 1e-9).all()  # ELBO below ln p(x)

@@ -1,12 +1,21 @@
 """Gaussian KL (5-14)…(5-17), reparameterisation and the ELBO (5-12), against torch.distributions."""
+
 import math
 
 import pytest
 import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
-from companion.prob import (bernoulli_log_prob, book_kl_5_14, elbo, fig_5_5_loss,
-                            gaussian_log_prob, kl_gaussians, kl_to_standard_normal, reparameterize)
+from companion.prob import (
+    bernoulli_log_prob,
+    book_kl_5_14,
+    elbo,
+    fig_5_5_loss,
+    gaussian_log_prob,
+    kl_gaussians,
+    kl_to_standard_normal,
+    reparameterize,
+)
 
 
 def _diag_normal(mu, logvar):
@@ -23,8 +32,9 @@ def _random_params(shape, lo=-3.0, hi=3.0, seed=0):
 @pytest.mark.parametrize("lo,hi", [(-3, 3), (-20, -10), (10, 20)])  # incl. extreme log-variances
 def test_kl_to_standard_normal_matches_torch_5_17(lo, hi):
     mu, logvar = _random_params((64, 5), lo, hi)
-    expected = kl_divergence(_diag_normal(mu, logvar),
-                             _diag_normal(torch.zeros_like(mu), torch.zeros_like(logvar)))
+    expected = kl_divergence(
+        _diag_normal(mu, logvar), _diag_normal(torch.zeros_like(mu), torch.zeros_like(logvar))
+    )
     got = kl_to_standard_normal(mu, logvar)
     assert got.shape == (64,)
     assert torch.allclose(got, expected, rtol=1e-9, atol=1e-9)
@@ -115,23 +125,28 @@ def test_elbo_is_below_log_evidence_on_a_linear_gaussian_model():
     post_mu = x / (1 + s2)
 
     def mc_elbo(mu, logvar, n=200_000):
-        z = reparameterize(mu.expand(n, 1), logvar.expand(n, 1), generator=torch.Generator().manual_seed(0))
+        z = reparameterize(
+            mu.expand(n, 1), logvar.expand(n, 1), generator=torch.Generator().manual_seed(0)
+        )
         loglik = gaussian_log_prob(x.expand(n, 1), z, math.log(s2))
         return -elbo(loglik, mu.expand(n, 1), logvar.expand(n, 1))["loss"]
 
     exact = mc_elbo(post_mu, torch.tensor([[math.log(post_var)]], dtype=torch.float64))
     worse = mc_elbo(torch.zeros(1, 1, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64))
-    assert abs(exact - log_px) < 0.01     # tight at the true posterior (KL(q‖p(z|x)) = 0)
-    assert worse < log_px - 0.1           # a bound below log p(x) elsewhere
+    assert abs(exact - log_px) < 0.01  # tight at the true posterior (KL(q‖p(z|x)) = 0)
+    assert worse < log_px - 0.1  # a bound below log p(x) elsewhere
 
 
-@pytest.mark.parametrize("call", [
-    lambda: kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 3)),
-    lambda: kl_to_standard_normal(torch.tensor(0.0), torch.tensor(0.0)),
-    lambda: kl_gaussians(torch.zeros(2), torch.zeros(2), torch.zeros(3), torch.zeros(2)),
-    lambda: elbo(torch.zeros(4), torch.zeros(3, 2), torch.zeros(3, 2)),
-    lambda: gaussian_log_prob(torch.zeros(2, 3), torch.zeros(2, 4)),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 3)),
+        lambda: kl_to_standard_normal(torch.tensor(0.0), torch.tensor(0.0)),
+        lambda: kl_gaussians(torch.zeros(2), torch.zeros(2), torch.zeros(3), torch.zeros(2)),
+        lambda: elbo(torch.zeros(4), torch.zeros(3, 2), torch.zeros(3, 2)),
+        lambda: gaussian_log_prob(torch.zeros(2, 3), torch.zeros(2, 4)),
+    ],
+)
 def test_bad_shapes_are_value_errors(call):
     with pytest.raises(ValueError):
         call()

@@ -4,6 +4,7 @@ hypothesis draws corpora from small vocabularies (so that n-grams match often) w
 accented words, punctuation and Chinese characters; empty hypotheses; one to three references per
 sentence, of different lengths; and every smoothing/tokeniser/effective-order option.
 """
+
 from __future__ import annotations
 
 import math
@@ -16,27 +17,60 @@ from hypothesis import strategies as st
 from companion.metrics import corpus_bleu, sentence_bleu
 
 FAST = settings(max_examples=60, deadline=None)
-WORDS = ["the", "The", "cat", "sat", "on", "mat", "a", "dog", ",", ".", "!", "don't", "3.5",
-         "café", "Zürich", "猫", "在", "垫子", "上", "。", "(x)", "e-mail", "NEW", "new"]
+WORDS = [
+    "the",
+    "The",
+    "cat",
+    "sat",
+    "on",
+    "mat",
+    "a",
+    "dog",
+    ",",
+    ".",
+    "!",
+    "don't",
+    "3.5",
+    "café",
+    "Zürich",
+    "猫",
+    "在",
+    "垫子",
+    "上",
+    "。",
+    "(x)",
+    "e-mail",
+    "NEW",
+    "new",
+]
 
 sentences = st.lists(st.sampled_from(WORDS), min_size=0, max_size=14).map(" ".join)
-references = st.lists(st.lists(st.sampled_from(WORDS), min_size=1, max_size=14).map(" ".join),
-                      min_size=1, max_size=3)
+references = st.lists(
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=14).map(" ".join), min_size=1, max_size=3
+)
 corpora = st.integers(1, 12).flatmap(
-    lambda n: st.tuples(st.lists(sentences, min_size=n, max_size=n),
-                        st.lists(references, min_size=n, max_size=n)))
-options = st.fixed_dictionaries({
-    "smooth": st.sampled_from(["exp", "floor", "add-k", "none"]),
-    "tokenize": st.sampled_from(["13a", "zh", "none"]),
-    "lowercase": st.booleans(),
-    "effective_order": st.booleans(),
-    "max_order": st.integers(1, 5),
-})
+    lambda n: st.tuples(
+        st.lists(sentences, min_size=n, max_size=n), st.lists(references, min_size=n, max_size=n)
+    )
+)
+options = st.fixed_dictionaries(
+    {
+        "smooth": st.sampled_from(["exp", "floor", "add-k", "none"]),
+        "tokenize": st.sampled_from(["13a", "zh", "none"]),
+        "lowercase": st.booleans(),
+        "effective_order": st.booleans(),
+        "max_order": st.integers(1, 5),
+    }
+)
 
 
 def sacre_options(opts: dict) -> dict:
-    return dict(smooth_method=opts["smooth"], tokenize=opts["tokenize"],
-                lowercase=opts["lowercase"], effective_order=opts["effective_order"])
+    return dict(
+        smooth_method=opts["smooth"],
+        tokenize=opts["tokenize"],
+        lowercase=opts["lowercase"],
+        effective_order=opts["effective_order"],
+    )
 
 
 def assert_matches(ours, theirs) -> None:
@@ -71,7 +105,9 @@ def test_sentence_bleu_equals_sacrebleu(hyp, refs, opts):
 def test_a_perfect_corpus_scores_100_and_reference_order_does_not_matter(corpus):
     _, refs = corpus
     hyps = [r[0] for r in refs]
-    assert corpus_bleu(hyps, refs, tokenize="none", effective_order=True).score == pytest.approx(100.0)
+    assert corpus_bleu(hyps, refs, tokenize="none", effective_order=True).score == pytest.approx(
+        100.0
+    )
     reordered = [list(reversed(r)) for r in refs]
     assert corpus_bleu(hyps, reordered).score == pytest.approx(corpus_bleu(hyps, refs).score)
 

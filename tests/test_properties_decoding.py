@@ -6,6 +6,7 @@ table: a beam at least as wide as the whole output space returns exactly what ex
 returns; a beam of width 1 is greedy search; every score is the recomputed sum of the table's
 log-probabilities along the tokens, divided by L**α.
 """
+
 from __future__ import annotations
 
 import math
@@ -81,7 +82,7 @@ def assert_same_ranking(a, b, tol=1e-5):
 @given(lm=tables, max_len=lengths, alpha=alphas, n_best=st.integers(1, 6))
 def test_beam_as_wide_as_the_output_space_equals_exhaustive(lm, max_len, alpha, n_best):
     vocab = lm.table.shape[-1]
-    width = vocab ** max_len  # at least the number of possible outputs
+    width = vocab**max_len  # at least the number of possible outputs
     n_best = min(n_best, width)
     kwargs = dict(bos_id=BOS, eos_id=EOS, max_len=max_len, length_penalty=alpha, n_best=n_best)
     beam = beam_search(lm.step, lm.init_state(), beam_width=width, **kwargs)
@@ -100,12 +101,25 @@ def test_beam_of_width_one_is_greedy(lm, max_len):
 
 
 @FAST
-@given(lm=tables, max_len=st.integers(1, 6), alpha=alphas, width=st.integers(1, 5),
-       n_best=st.integers(1, 5))
+@given(
+    lm=tables,
+    max_len=st.integers(1, 6),
+    alpha=alphas,
+    width=st.integers(1, 5),
+    n_best=st.integers(1, 5),
+)
 def test_scores_are_the_recomputed_sums_and_sorted(lm, max_len, alpha, width, n_best):
     n_best = min(n_best, width)
-    results = beam_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=width,
-                          max_len=max_len, length_penalty=alpha, n_best=n_best)
+    results = beam_search(
+        lm.step,
+        lm.init_state(),
+        bos_id=BOS,
+        eos_id=EOS,
+        beam_width=width,
+        max_len=max_len,
+        length_penalty=alpha,
+        n_best=n_best,
+    )
     for i, hyps in enumerate(results):
         assert 1 <= len(hyps) <= n_best
         assert [h.score for h in hyps] == sorted((h.score for h in hyps), reverse=True)
@@ -120,11 +134,15 @@ def test_scores_are_the_recomputed_sums_and_sorted(lm, max_len, alpha, width, n_
 @given(lm=tables, max_len=lengths, shift=st.floats(0.05, 50.0))
 def test_unnormalised_tables_are_always_refused(lm, max_len, shift):
     """Logits shifted by any amount are not log-probabilities: every search says so."""
+
     def raw(prev, state):
         lp, state = lm.step(prev, state)
         return lp + shift, state
 
-    for search, extra in ((greedy_search, {}), (beam_search, {"beam_width": 2}),
-                          (exhaustive_search, {})):
+    for search, extra in (
+        (greedy_search, {}),
+        (beam_search, {"beam_width": 2}),
+        (exhaustive_search, {}),
+    ):
         with pytest.raises(ValueError, match="log_softmax"):
             search(raw, lm.init_state(), bos_id=BOS, eos_id=EOS, max_len=max_len, **extra)

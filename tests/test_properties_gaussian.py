@@ -4,6 +4,7 @@ Over wide ranges (means up to ±1e3, log-variances from -30 to 30, in float64) t
 (5-14)…(5-17) and the log-densities equal torch.distributions; NaN, ±inf and values whose result
 overflows are refused with a ValueError instead of returning inf or NaN.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.distributions import Independent, Normal, kl_divergence
 
-from companion.prob import (elbo, fig_5_5_loss, gaussian_log_prob, kl_gaussians,
-                            kl_to_standard_normal, reparameterize)
+from companion.prob import (
+    elbo,
+    fig_5_5_loss,
+    gaussian_log_prob,
+    kl_gaussians,
+    kl_to_standard_normal,
+    reparameterize,
+)
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -28,7 +35,8 @@ def tensors(shape, elements):
     """A float64 tensor of ``shape`` whose entries hypothesis draws from ``elements``."""
     n = shape[0] * shape[1]
     return st.lists(elements, min_size=n, max_size=n).map(
-        lambda xs: torch.tensor(xs, dtype=torch.float64).reshape(shape))
+        lambda xs: torch.tensor(xs, dtype=torch.float64).reshape(shape)
+    )
 
 
 def pairs(elements_a, elements_b):
@@ -74,8 +82,12 @@ bad_values = st.sampled_from([math.nan, math.inf, -math.inf])
 
 
 @FAST
-@given(params=pairs(means, logvars), bad=bad_values, where=st.integers(0, 10**6),
-       which=st.sampled_from(["mu", "logvar"]))
+@given(
+    params=pairs(means, logvars),
+    bad=bad_values,
+    where=st.integers(0, 10**6),
+    which=st.sampled_from(["mu", "logvar"]),
+)
 def test_non_finite_inputs_are_refused(params, bad, where, which):
     mu, logvar = params
     target = mu if which == "mu" else logvar
@@ -87,7 +99,9 @@ def test_non_finite_inputs_are_refused(params, bad, where, which):
 
 
 @FAST
-@given(shape=shapes, huge=st.floats(90.0, 1e300), dtype=st.sampled_from([torch.float32, torch.float64]))
+@given(
+    shape=shapes, huge=st.floats(90.0, 1e300), dtype=st.sampled_from([torch.float32, torch.float64])
+)
 def test_results_that_overflow_are_refused(shape, huge, dtype):
     """exp(logvar) or μ² beyond the dtype's range: a ValueError, not an infinite KL."""
     mu = torch.zeros(shape, dtype=dtype)
@@ -98,7 +112,9 @@ def test_results_that_overflow_are_refused(shape, huge, dtype):
             kl_to_standard_normal(mu, logvar)
     else:
         assert torch.isfinite(kl_to_standard_normal(mu, logvar)).all()
-    big_mu = torch.full(shape, 1e200 if dtype == torch.float64 else 1e20, dtype=dtype)  # μ² overflows
+    big_mu = torch.full(
+        shape, 1e200 if dtype == torch.float64 else 1e20, dtype=dtype
+    )  # μ² overflows
     with pytest.raises(ValueError, match="overflows"):
         kl_to_standard_normal(big_mu, torch.zeros(shape, dtype=dtype))
 

@@ -10,8 +10,8 @@ import companion
 from companion import train
 from companion.data import Seq2SeqData, generate_pairs
 from companion.inference import translate
-from companion.models import make_seq2seq, seq2seq_loss, sequence_cross_entropy
 from companion.metrics import exact_match, token_accuracy
+from companion.models import make_seq2seq, seq2seq_loss, sequence_cross_entropy
 
 
 def test_setup_seeds_and_prints_one_line(capsys):
@@ -37,9 +37,11 @@ def test_cuda_request_without_gpu_is_a_clear_error():
 
 
 def test_import_is_light():
-    code = ("import time, torch; t = time.perf_counter(); import companion; "
-            "print(time.perf_counter() - t); import sys; "
-            "print(any(m.startswith(('matplotlib', 'papermill', 'sklearn')) for m in sys.modules))")
+    code = (
+        "import time, torch; t = time.perf_counter(); import companion; "
+        "print(time.perf_counter() - t); import sys; "
+        "print(any(m.startswith(('matplotlib', 'papermill', 'sklearn')) for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     seconds, heavy = out.stdout.split()
     assert heavy == "False"  # no plotting or notebook machinery on a bare import
@@ -61,8 +63,15 @@ def test_sequence_cross_entropy_ignores_padding():
 def _tiny_problem():
     companion.setup(seed=0, device="cpu", quiet=True)
     data = Seq2SeqData.from_pairs(generate_pairs("numbers", 24, seed=0, max_value=99), "en", "zh")
-    model = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru", decoder="context",
-                         init="context", emb_dim=16, hidden=64)
+    model = make_seq2seq(
+        len(data.src_vocab),
+        len(data.tgt_vocab),
+        encoder="gru",
+        decoder="context",
+        init="context",
+        emb_dim=16,
+        hidden=64,
+    )
     return data, model
 
 
@@ -77,8 +86,16 @@ def test_seq2seq_overfits_a_tiny_batch_and_translates():
 def test_fit_records_history_validation_and_checkpoints(tmp_path):
     data, model = _tiny_problem()
     ckpt = tmp_path / "m.pt"
-    hist = train.fit(model, data.batches(8), seq2seq_loss, epochs=2, valid_data=data.batches(8),
-                     checkpoint_path=ckpt, progress=False, clip_grad_norm=1.0)
+    hist = train.fit(
+        model,
+        data.batches(8),
+        seq2seq_loss,
+        epochs=2,
+        valid_data=data.batches(8),
+        checkpoint_path=ckpt,
+        progress=False,
+        clip_grad_norm=1.0,
+    )
     assert [e["epoch"] for e in hist.epochs] == [1, 2] and len(hist.steps) == 6
     assert "valid_loss" in hist.last and hist.series("loss") == [e["loss"] for e in hist.epochs]
     _, fresh = _tiny_problem()
@@ -86,7 +103,9 @@ def test_fit_records_history_validation_and_checkpoints(tmp_path):
     assert restored.epochs == hist.epochs
     for a, b in zip(model.parameters(), fresh.parameters()):
         assert torch.equal(a, b)
-    hist = train.fit(fresh, data.batches(8), seq2seq_loss, epochs=1, history=restored, progress=False)
+    hist = train.fit(
+        fresh, data.batches(8), seq2seq_loss, epochs=1, history=restored, progress=False
+    )
     assert [e["epoch"] for e in hist.epochs] == [1, 2, 3]
 
 
@@ -117,8 +136,13 @@ def test_nan_loss_stops_with_the_step_named():
 def test_fit_accepts_dict_losses_and_validates():
     model = nn.Linear(2, 1)
     batches = [torch.randn(4, 2) for _ in range(3)]
-    hist = train.fit(model, batches, lambda m, x: {"loss": m(x).pow(2).mean(), "extra": torch.tensor(1.0)},
-                     epochs=1, progress=False)
+    hist = train.fit(
+        model,
+        batches,
+        lambda m, x: {"loss": m(x).pow(2).mean(), "extra": torch.tensor(1.0)},
+        epochs=1,
+        progress=False,
+    )
     assert hist.last["extra"] == 1.0
     with pytest.raises(ValueError):
         train.fit(model, batches, lambda m, x: m(x), epochs=1, progress=False)  # not a scalar

@@ -1,4 +1,5 @@
 """Every encoder × decoder combination: step interface, teacher forcing, masking, overfitting."""
+
 import itertools
 
 import pytest
@@ -6,12 +7,12 @@ import torch
 
 import companion
 from companion.data import Seq2SeqData, generate_pairs
-from companion.metrics import exact_match
 from companion.inference import greedy_with_attention, translate
+from companion.metrics import exact_match
 from companion.models import EncoderDecoder, SequenceDecoder, make_seq2seq, seq2seq_loss
-from companion.train import train_seq2seq
 from companion.models.decoders import DECODERS
 from companion.models.encoders import ENCODERS
+from companion.train import train_seq2seq
 
 COMBOS = list(itertools.product(ENCODERS, DECODERS))
 IDS = [f"{e}-{d}" for e, d in COMBOS]
@@ -23,8 +24,15 @@ def _data(n=6):
 
 def _model(data, encoder, decoder, hidden=32, **kw) -> EncoderDecoder:
     companion.setup(seed=0, device="cpu", quiet=True)
-    return make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder=encoder,
-                        decoder=decoder, emb_dim=16, hidden=hidden, **kw).eval()
+    return make_seq2seq(
+        len(data.src_vocab),
+        len(data.tgt_vocab),
+        encoder=encoder,
+        decoder=decoder,
+        emb_dim=16,
+        hidden=hidden,
+        **kw,
+    ).eval()
 
 
 @pytest.mark.parametrize("encoder, decoder", COMBOS, ids=IDS)
@@ -105,8 +113,15 @@ def test_every_combination_overfits_a_tiny_batch(encoder, decoder):
 def test_train_seq2seq_with_partial_teacher_forcing_learns_and_validates():
     data = _data(6)
     model = _model(data, "gru", "attention", hidden=48).train()
-    hist = train_seq2seq(model, data.batches(6), epochs=150, lr=1e-2, teacher_forcing=0.5,
-                         valid_data=data.batches(6), progress=False)
+    hist = train_seq2seq(
+        model,
+        data.batches(6),
+        epochs=150,
+        lr=1e-2,
+        teacher_forcing=0.5,
+        valid_data=data.batches(6),
+        progress=False,
+    )
     assert hist.last["valid_loss"] < 0.1 < hist.epochs[0]["loss"]
     for bad in (-0.1, 1.5):
         with pytest.raises(ValueError, match="teacher_forcing"):

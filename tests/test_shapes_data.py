@@ -1,11 +1,20 @@
 """The captioning data set: every caption is checked against the pixels, not against the scene."""
+
 import numpy as np
 import pytest
 import torch
 from scipy import ndimage
 
-from companion.data.shapes import (COLOURS, COLOURS_ZH, SHAPES_ZH, CaptionData, Scene, Shape,
-                                   describe, generate_shapes)
+from companion.data.shapes import (
+    COLOURS,
+    COLOURS_ZH,
+    SHAPES_ZH,
+    CaptionData,
+    Scene,
+    Shape,
+    describe,
+    generate_shapes,
+)
 
 
 def read_shapes_from_pixels(image: torch.Tensor) -> list[dict]:
@@ -19,7 +28,9 @@ def read_shapes_from_pixels(image: torch.Tensor) -> list[dict]:
         colour = min(COLOURS, key=lambda c: np.sum((np.asarray(COLOURS[c]) - mean_rgb) ** 2))
         box = (xs.min(), xs.max(), ys.min(), ys.max())
         fill = len(xs) / ((box[1] - box[0] + 1) * (box[3] - box[2] + 1))
-        upper_share = np.mean(ys < (ys.min() + ys.max()) / 2)  # a triangle (apex up) is bottom-heavy
+        upper_share = np.mean(
+            ys < (ys.min() + ys.max()) / 2
+        )  # a triangle (apex up) is bottom-heavy
         kind = "square" if fill > 0.95 else "triangle" if upper_share < 0.33 else "circle"
         found.append({"colour": colour, "kind": kind, "box": box})
     return found
@@ -117,6 +128,7 @@ def test_bad_language_and_shape_raise_value_error():
 
 def test_grid_coverage_counts_the_covered_pixels():
     from companion.data.shapes import grid_coverage, shape_mask
+
     shape = Shape("square", "red", 8.0, 10.0, 3.9)  # columns 4…11, rows 6…13
     cover = grid_coverage(shape, 32, 8, 8)
     assert cover.shape == (8, 8)

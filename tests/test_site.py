@@ -1,11 +1,12 @@
 """Fast checks of the slides/site build (tools/): slide metadata, offline outputs, asset paths."""
+
 from __future__ import annotations
 
 import json
 import re
-import tempfile
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -34,13 +35,22 @@ def _code(text, outputs=(), **meta):
 
 
 def _figure():
-    return {"output_type": "display_data", "metadata": {}, "data": {"image/png": PNG, "text/plain": "<Figure>"}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"image/png": PNG, "text/plain": "<Figure>"},
+    }
 
 
 def _widget(text):
-    return {"output_type": "display_data", "metadata": {},
-            "data": {WIDGET_VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0},
-                     "text/plain": text}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {
+            WIDGET_VIEW: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+            "text/plain": text,
+        },
+    }
 
 
 @pytest.fixture
@@ -55,9 +65,17 @@ def lecture(tmp_path):
         _md("### A detail"),
         _code("\n".join(f"x{i} = {i}" for i in range(20))),
         _md("Speaker hint", slideshow={"slide_type": "notes"}),
-        _code("draw()\ninteract(draw)", [_figure(), _widget("interactive(children=(FloatSlider(value=1.0),))")]),
-        _code("train()", [{"output_type": "stream", "name": "stderr", "text": "100%|██| 3/3\n"},
-                          _widget("  0%|          | 0/3 [00:00<?, ?it/s]")]),
+        _code(
+            "draw()\ninteract(draw)",
+            [_figure(), _widget("interactive(children=(FloatSlider(value=1.0),))")],
+        ),
+        _code(
+            "train()",
+            [
+                {"output_type": "stream", "name": "stderr", "text": "100%|██| 3/3\n"},
+                _widget("  0%|          | 0/3 [00:00<?, ?it/s]"),
+            ],
+        ),
     ]
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
     return nb
@@ -69,13 +87,13 @@ def _types(nb):
 
 def test_slide_types_follow_the_rules(lecture):
     types = _types(assign_slide_metadata(lecture))
-    assert types[0] == "slide"                       # title
-    assert types[1:4] == ["skip", "skip", "skip"]    # Colab install, parameters, setup
-    assert types[4] == "slide"                       # "## ..." heading
-    assert types[5] == "-"                           # short code stays with its heading
-    assert types[7] == "subslide"                    # "### ..." heading
-    assert types[8] == "subslide"                    # 20 lines of code get their own sub-slide
-    assert types[9] == "notes"                       # the author's choice wins
+    assert types[0] == "slide"  # title
+    assert types[1:4] == ["skip", "skip", "skip"]  # Colab install, parameters, setup
+    assert types[4] == "slide"  # "## ..." heading
+    assert types[5] == "-"  # short code stays with its heading
+    assert types[7] == "subslide"  # "### ..." heading
+    assert types[8] == "subslide"  # 20 lines of code get their own sub-slide
+    assert types[9] == "notes"  # the author's choice wins
 
 
 def test_overflowing_cells_start_sub_slides_and_figures_get_a_size(lecture):
@@ -106,13 +124,19 @@ def test_outputs_become_static_and_offline(lecture):
     slides = prepare_for_export(lecture, "../assets", keep_stderr=False)
     assert "widgets" not in page["metadata"]
     assert f"../assets/{COLAB_BADGE}" in page["cells"][0]["source"]
-    assert "colab-badge.svg)](https://colab.research.google.com/github/" in page["cells"][0]["source"]
+    assert (
+        "colab-badge.svg)](https://colab.research.google.com/github/" in page["cells"][0]["source"]
+    )
     widget_outputs = page["cells"][10]["outputs"]
-    assert [set(o["data"]) for o in widget_outputs] == [{"image/png", "text/plain"},
-                                                        {"text/html", "text/plain"}]
+    assert [set(o["data"]) for o in widget_outputs] == [
+        {"image/png", "text/plain"},
+        {"text/html", "text/plain"},
+    ]
     assert "Interactive control" in widget_outputs[1]["data"]["text/html"]
-    assert [o["output_type"] for o in page["cells"][11]["outputs"]] == ["stream"]  # tqdm widget gone
-    assert slides["cells"][11]["outputs"] == []                                    # and stderr too
+    assert [o["output_type"] for o in page["cells"][11]["outputs"]] == [
+        "stream"
+    ]  # tqdm widget gone
+    assert slides["cells"][11]["outputs"] == []  # and stderr too
     assert WIDGET_VIEW in lecture.cells[10].outputs[1].data  # the input is left alone
 
 
@@ -142,7 +166,9 @@ def test_pages_and_slides_load_everything_from_local_assets(lecture, tmp_path):
     site = tmp_path / "site"
     install_assets(site, _fake_node_modules(tmp_path / "node_modules"))
     slides = export_slides(lecture, site / "slides" / "demo.slides.html")
-    page = export_page(lecture, site / "notebooks" / "demo.html", front_page.nav_html("5.9-demo.ipynb"))
+    page = export_page(
+        lecture, site / "notebooks" / "demo.html", front_page.nav_html("5.9-demo.ipynb")
+    )
     for html_file in (slides, page):
         html = html_file.read_text(encoding="utf-8")
         assert not REMOTE_LOAD.search(html), REMOTE_LOAD.search(html).group(0)
@@ -162,8 +188,12 @@ def test_npm_packages_hold_every_copied_path():
     node_modules = ROOT / "node_modules"
     if not (node_modules / "mathjax").is_dir():
         pytest.skip("node_modules not installed (`npm ci`); .ci/run installs it")
-    missing = [f"{p}/{part}" for p, parts in PACKAGES.items() for part in parts
-               if not (node_modules / p / part).exists()]
+    missing = [
+        f"{p}/{part}"
+        for p, parts in PACKAGES.items()
+        for part in parts
+        if not (node_modules / p / part).exists()
+    ]
     assert missing == [], "package.json versions moved these files; update tools/offline_assets.py"
     version = json.loads((node_modules / "reveal.js" / "package.json").read_text())["version"]
     assert version.split(".")[0] in ("4", "5"), "nbconvert's slides need reveal.js 4.x or 5.x"
@@ -172,10 +202,18 @@ def test_npm_packages_hold_every_copied_path():
 def test_front_page_lists_sections_links_and_failures(tmp_path):
     a = nbtools.new_notebook("5.1-basics", "Basics", "基础", root=tmp_path)
     b = nbtools.new_notebook("5.3.5-bleu", "BLEU", "评价指标", root=tmp_path)
-    built = [SimpleNamespace(path=a, error=""), SimpleNamespace(path=b, error="cell 5 raised ValueError")]
-    html = front_page.write(tmp_path / "index.html", built, mode="smoke").read_text(encoding="utf-8")
+    built = [
+        SimpleNamespace(path=a, error=""),
+        SimpleNamespace(path=b, error="cell 5 raised ValueError"),
+    ]
+    html = front_page.write(tmp_path / "index.html", built, mode="smoke").read_text(
+        encoding="utf-8"
+    )
     assert "5.1 Encoder–decoder basics" in html and "5.3 Encoder–decoders in NLP" in html
-    assert 'href="notebooks/5.1-basics.html"' in html and 'href="slides/5.3.5-bleu.slides.html"' in html
+    assert (
+        'href="notebooks/5.1-basics.html"' in html
+        and 'href="slides/5.3.5-bleu.slides.html"' in html
+    )
     assert nbtools.colab_url("5.3.5-bleu.ipynb") in html
     assert "execution failed: cell 5 raised ValueError" in html
     assert front_page.notebook_title(b) == "BLEU（评价指标）"
@@ -183,9 +221,22 @@ def test_front_page_lists_sections_links_and_failures(tmp_path):
 
 
 def test_cli_rejects_unknown_notebooks(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tools.site", "site", "0.0-none",
-                             "--notebooks", str(tmp_path), "--out", str(tmp_path / "site")],
-                            capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tools.site",
+            "site",
+            "0.0-none",
+            "--notebooks",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "site"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 2 and "no notebook matches" in result.stderr
 
 
@@ -194,7 +245,9 @@ MAKE_LINE = re.compile(r'make (site|slides)((?: +[A-Z_]+=(?:"[^"]*"|[^\s`]+))*)'
 
 
 def _documented_make_commands() -> list[str]:
-    text = "".join((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "CONTRIBUTING.md"))
+    text = "".join(
+        (ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "CONTRIBUTING.md")
+    )
     return sorted({m.group(0).strip() for m in MAKE_LINE.finditer(text)})
 
 
@@ -204,9 +257,13 @@ def test_every_documented_make_command_parses():
     from tools.site import parse_args
 
     commands = _documented_make_commands()
-    assert any("SITE_ARGS" in c and "SMOKE=1" in c for c in commands) or len(commands) >= 3, commands
+    assert any("SITE_ARGS" in c and "SMOKE=1" in c for c in commands) or len(commands) >= 3, (
+        commands
+    )
     for command in commands + ['make site SMOKE=1 SITE_ARGS="5.3.4"']:
-        dry_run = subprocess.run(shlex.split(command) + ["-n"], capture_output=True, text=True, cwd=ROOT)
+        dry_run = subprocess.run(
+            shlex.split(command) + ["-n"], capture_output=True, text=True, cwd=ROOT
+        )
         lines = [line for line in dry_run.stdout.splitlines() if "-m tools.site" in line]
         assert dry_run.returncode == 0 and lines, f"`{command} -n` printed no tools.site command"
         argv = shlex.split(lines[-1].split("-m tools.site", 1)[1])
@@ -221,17 +278,33 @@ def test_every_documented_make_command_parses():
 
 # ------------------------------------------------------------------ static sliders
 
+
 def _frames_output(n_a=3, n_b=2):
     from companion.widgets.sliders import FRAMES_MIME
 
-    controls = [{"name": "a", "description": "noise", "labels": [f"{k / 10:.1f}" for k in range(n_a)],
-                 "default": 1},
-                {"name": "b", "description": "<b>", "labels": [str(k) for k in range(n_b)], "default": 0}]
+    controls = [
+        {
+            "name": "a",
+            "description": "noise",
+            "labels": [f"{k / 10:.1f}" for k in range(n_a)],
+            "default": 1,
+        },
+        {"name": "b", "description": "<b>", "labels": [str(k) for k in range(n_b)], "default": 0},
+    ]
     images = [PNG, PNG[:-4] + "AAA=", PNG[:-8] + "AAAAAA=="]
-    return {"output_type": "display_data", "metadata": {},
-            "data": {FRAMES_MIME: {"controls": controls, "images": images,
-                                   "frames": [k % 3 for k in range(n_a * n_b)], "format": "image/png"},
-                     "text/plain": "[frames]"}}
+    return {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {
+            FRAMES_MIME: {
+                "controls": controls,
+                "images": images,
+                "frames": [k % 3 for k in range(n_a * n_b)],
+                "format": "image/png",
+            },
+            "text/plain": "[frames]",
+        },
+    }
 
 
 def test_a_frames_output_becomes_a_static_slider_in_place_of_figure_and_control():
@@ -239,14 +312,22 @@ def test_a_frames_output_becomes_a_static_slider_in_place_of_figure_and_control(
     from tools.static_sliders import SLIDER_META
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [_code("show()\nslider_widget(f, a=..., b=...)",
-                      [{"output_type": "stream", "name": "stdout", "text": "example 3\n"}, _figure(),
-                       _frames_output(), _widget("interactive(children=(FloatSlider(value=0.1),))")])]
+    nb.cells = [
+        _code(
+            "show()\nslider_widget(f, a=..., b=...)",
+            [
+                {"output_type": "stream", "name": "stdout", "text": "example 3\n"},
+                _figure(),
+                _frames_output(),
+                _widget("interactive(children=(FloatSlider(value=0.1),))"),
+            ],
+        )
+    ]
     outputs = prepare_for_export(nb, "../assets")["cells"][0]["outputs"]
     assert [o.get("name") or o["metadata"].get(SLIDER_META) for o in outputs] == ["stdout", 2]
     html = outputs[1]["data"]["text/html"]
     assert html.count('type="range"') == 2 and 'max="2"' in html and 'max="1"' in html
-    assert 'value="1"' in html and ">0.1</output>" in html      # starts at the default, labelled
+    assert 'value="1"' in html and ">0.1</output>" in html  # starts at the default, labelled
     assert '<span class="companion-slider-name">&lt;b&gt;</span>' in html  # descriptions escaped
     images = _frames_output()["data"]["application/vnd.companion.slider-frames+json"]["images"]
     assert f'src="data:image/png;base64,{images[2]}"' in html  # position (1, 0) = frame 1·2 + 0
@@ -258,7 +339,9 @@ def test_a_frames_output_becomes_a_static_slider_in_place_of_figure_and_control(
 
 def test_a_text_box_keeps_its_default_figure_and_says_it_needs_a_kernel():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [_code("translator()", [_figure(), _widget("interactive(children=(Text(value='hi'),))")])]
+    nb.cells = [
+        _code("translator()", [_figure(), _widget("interactive(children=(Text(value='hi'),))")])
+    ]
     outputs = prepare_for_export(nb, "../assets")["cells"][0]["outputs"]
     assert "image/png" in outputs[0]["data"]
     assert "Text box" in outputs[1]["data"]["text/html"]
@@ -278,42 +361,58 @@ def test_long_markdown_cells_are_cut_at_headings_and_paragraphs():
     from tools.slide_metadata import MARKDOWN_PIECE_LINES, split_markdown
 
     items = "\n".join(f"* item {k}: " + "a long line of words " * 4 for k in range(30))
-    source = ("The verdict:\n\n" + items + "\n\n## Next section\n\n$$\na\n\nb\n$$\n\n"
-              "```python\nx = 1\n\ny = 2\n```\n\n### A detail\n\nShort.")
+    source = (
+        "The verdict:\n\n" + items + "\n\n## Next section\n\n$$\na\n\nb\n$$\n\n"
+        "```python\nx = 1\n\ny = 2\n```\n\n### A detail\n\nShort."
+    )
     cell = _md(source)
     cell["id"] = "abc"
     pieces = split_markdown(cell)
     texts = [p["source"] for p in pieces]
-    assert "\n\n".join(texts).split() == source.split()                 # nothing lost or reordered
-    assert [t.split("\n", 1)[0] for t in texts if t.startswith("#")] == ["## Next section", "### A detail"]
-    assert any(t.startswith("* item") for t in texts)                   # the list was cut at an item
-    assert any("$$\na\n\nb\n$$" in t for t in texts)                      # maths stays whole
-    assert any("x = 1\n\ny = 2" in t for t in texts)                     # and so does code
+    assert "\n\n".join(texts).split() == source.split()  # nothing lost or reordered
+    assert [t.split("\n", 1)[0] for t in texts if t.startswith("#")] == [
+        "## Next section",
+        "### A detail",
+    ]
+    assert any(t.startswith("* item") for t in texts)  # the list was cut at an item
+    assert any("$$\na\n\nb\n$$" in t for t in texts)  # maths stays whole
+    assert any("x = 1\n\ny = 2" in t for t in texts)  # and so does code
     assert len({p["id"] for p in pieces}) == len(pieces)
     from tools.slide_metadata import _text_lines
-    assert all(1.2 * _text_lines(t, 70) <= MARKDOWN_PIECE_LINES + 3 for t in texts if t.startswith("*"))
+
+    assert all(
+        1.2 * _text_lines(t, 70) <= MARKDOWN_PIECE_LINES + 3 for t in texts if t.startswith("*")
+    )
     nb = nbformat.v4.new_notebook()
     nb.cells = [_md("# Title"), cell]
     types = _types(assign_slide_metadata(nb))
     heads = [k for k, c in enumerate(nb.cells) if c.source.startswith("## Next")]
     assert types[heads[0]] == "slide" and "subslide" in types
     authored = _md(source, slideshow={"slide_type": "slide"})
-    assert split_markdown(authored) == [authored]                         # an author's cell stays whole
+    assert split_markdown(authored) == [authored]  # an author's cell stays whole
 
 
 def test_a_code_cell_too_tall_for_a_slide_shows_its_outputs_on_the_next():
     from tools.slide_metadata import split_code
 
-    long_print = {"output_type": "stream", "name": "stdout", "text": "".join(f"row {k}\n" for k in range(9))}
+    long_print = {
+        "output_type": "stream",
+        "name": "stdout",
+        "text": "".join(f"row {k}\n" for k in range(9)),
+    }
     tall = _code("\n".join(f"step_{k}()" for k in range(12)), [long_print, _figure()])
     short = _code("a = 1\nb = 2\nc = 3\nplot()", [_figure()])
     code, outputs = split_code(tall)
     assert code["outputs"] == [] and code["source"] == tall["source"]
-    assert outputs["outputs"] == tall["outputs"] and outputs["metadata"]["transient"]["remove_source"]
+    assert (
+        outputs["outputs"] == tall["outputs"] and outputs["metadata"]["transient"]["remove_source"]
+    )
     assert split_code(short) == [short]
     nb = nbformat.v4.new_notebook()
     nb.cells = [_md("# Title"), _md("## Section"), tall]
     assign_slide_metadata(nb)
     assert len(nb.cells) == 4 and _types(nb)[3] == "subslide"
-    html = export_slides(nb, Path(tempfile.mkdtemp()) / "deck.slides.html").read_text(encoding="utf-8")
+    html = export_slides(nb, Path(tempfile.mkdtemp()) / "deck.slides.html").read_text(
+        encoding="utf-8"
+    )
     assert html.count("step_11") == 1 and html.count("row 8") == 1  # code once, outputs once

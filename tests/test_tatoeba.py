@@ -1,17 +1,26 @@
 """The Tatoeba loader: both line formats, bad lines, filters, splits, folders and errors."""
+
 import pytest
 
 from companion.data import Pair
-from companion.data.tatoeba import (FIXTURE, TatoebaNotFoundError, filter_pairs,
-                                    load_tatoeba, parse_tatoeba, read_tatoeba,
-                                    references_by_source, split_by_source, tatoeba_path)
+from companion.data.tatoeba import (
+    FIXTURE,
+    TatoebaNotFoundError,
+    filter_pairs,
+    load_tatoeba,
+    parse_tatoeba,
+    read_tatoeba,
+    references_by_source,
+    split_by_source,
+    tatoeba_path,
+)
 
 
 def test_fixture_reads_both_formats_and_counts_bad_lines():
     corpus = read_tatoeba(FIXTURE)
     assert corpus.n_lines == 17 and corpus.n_bad == 5  # the blank line is not counted
-    assert Pair("Hi.", "你好。") in corpus.pairs                       # two columns
-    assert Pair("Run!", "快跑！") in corpus.pairs                       # three columns
+    assert Pair("Hi.", "你好。") in corpus.pairs  # two columns
+    assert Pair("Run!", "快跑！") in corpus.pairs  # three columns
     assert Pair("I see.", "我懂了。") in corpus.pairs
     reasons = " | ".join(corpus.bad_examples)
     assert "line 8: 1 tab-separated fields" in reasons
@@ -46,7 +55,11 @@ def test_split_keeps_all_translations_of_a_sentence_together_and_is_seeded():
     assert parts == split_by_source(pairs, (0.6, 0.2, 0.2), seed=3)
     assert parts != split_by_source(pairs, (0.6, 0.2, 0.2), seed=4)
     srcs, refs = references_by_source(pairs[:6])
-    assert srcs == ["sentence 0.", "sentence 1.", "sentence 2."] and refs[2] == ["句子0。", "句子1。", "句子2。"]
+    assert srcs == ["sentence 0.", "sentence 1.", "sentence 2."] and refs[2] == [
+        "句子0。",
+        "句子1。",
+        "句子2。",
+    ]
 
 
 def test_load_from_a_path_and_from_a_root(tmp_path):
@@ -55,8 +68,9 @@ def test_load_from_a_path_and_from_a_root(tmp_path):
     assert "5 bad lines" in splits.summary()
     (tmp_path / "tatoeba").mkdir()
     (tmp_path / "tatoeba" / "cmn.txt").write_bytes(FIXTURE.read_bytes())
-    again = load_tatoeba(tmp_path, download=False, max_src_len=8, max_tgt_len=10,
-                         fractions=(0.5, 0.25, 0.25))
+    again = load_tatoeba(
+        tmp_path, download=False, max_src_len=8, max_tgt_len=10, fractions=(0.5, 0.25, 0.25)
+    )
     assert again.train == splits.train and again.path == tmp_path / "tatoeba" / "cmn.txt"
 
 
@@ -116,7 +130,9 @@ def test_download_extracts_cmn_txt_into_the_cache(monkeypatch, tmp_path):
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("cmn.txt", FIXTURE.read_bytes())
         archive.writestr("_about.txt", "licence")
-    monkeypatch.setattr(urllib.request, "urlopen", lambda request, timeout: _FakeResponse(buffer.getvalue()))
+    monkeypatch.setattr(
+        urllib.request, "urlopen", lambda request, timeout: _FakeResponse(buffer.getvalue())
+    )
     splits = load_tatoeba(tmp_path, max_src_len=8, max_tgt_len=10, fractions=(0.5, 0.25, 0.25))
     assert (tmp_path / "tatoeba" / "cmn.txt").read_bytes() == FIXTURE.read_bytes()
     assert splits.path == tmp_path / "tatoeba" / "cmn.txt"

@@ -1,19 +1,51 @@
 import pytest
 import torch
 
-from companion.data import (CaptionData, Pair, Seq2SeqData, Vocab, chinese_number, english_number,
-                            generate_pairs, lengths_to_mask, pad_sequences, split_pairs,
-                            generate_shapes, tokenize, tokenize_en, tokenize_zh)
+from companion.data import (
+    CaptionData,
+    Pair,
+    Seq2SeqData,
+    Vocab,
+    chinese_number,
+    english_number,
+    generate_pairs,
+    generate_shapes,
+    lengths_to_mask,
+    pad_sequences,
+    split_pairs,
+    tokenize,
+    tokenize_en,
+    tokenize_zh,
+)
 from companion.data.text_tasks import TASKS
 
 
-@pytest.mark.parametrize("n, expected", [
-    (0, "零"), (1, "一"), (10, "十"), (11, "十一"), (15, "十五"), (20, "二十"), (99, "九十九"),
-    (100, "一百"), (101, "一百零一"), (105, "一百零五"), (110, "一百一十"), (115, "一百一十五"),
-    (321, "三百二十一"), (1000, "一千"), (1001, "一千零一"), (1010, "一千零一十"),
-    (1100, "一千一百"), (1234, "一千二百三十四"), (2019, "二千零一十九"), (9009, "九千零九"),
-    (9999, "九千九百九十九"),
-])
+@pytest.mark.parametrize(
+    "n, expected",
+    [
+        (0, "零"),
+        (1, "一"),
+        (10, "十"),
+        (11, "十一"),
+        (15, "十五"),
+        (20, "二十"),
+        (99, "九十九"),
+        (100, "一百"),
+        (101, "一百零一"),
+        (105, "一百零五"),
+        (110, "一百一十"),
+        (115, "一百一十五"),
+        (321, "三百二十一"),
+        (1000, "一千"),
+        (1001, "一千零一"),
+        (1010, "一千零一十"),
+        (1100, "一千一百"),
+        (1234, "一千二百三十四"),
+        (2019, "二千零一十九"),
+        (9009, "九千零九"),
+        (9999, "九千九百九十九"),
+    ],
+)
 def test_chinese_number_rules(n, expected):
     assert chinese_number(n) == expected
 
@@ -46,8 +78,10 @@ def test_english_number_examples():
     assert english_number(13) == "thirteen"
 
 
-@pytest.mark.parametrize("bad,error", [(-1, ValueError), (10000, ValueError), (2.5, TypeError),
-                                       ("7", TypeError), (True, TypeError)])
+@pytest.mark.parametrize(
+    "bad,error",
+    [(-1, ValueError), (10000, ValueError), (2.5, TypeError), ("7", TypeError), (True, TypeError)],
+)
 def test_numbers_reject_bad_input(bad, error):
     with pytest.raises(error, match="n must be an integer in"):
         chinese_number(bad)
@@ -82,9 +116,15 @@ def test_n_items_controls_length():
     assert {p.tgt.count("，") for p in ranged} == {0, 1, 2}
 
 
-@pytest.mark.parametrize("kwargs", [dict(task="nope", n=3), dict(task="dates", n=0),
-                                    dict(task="dates", n=3, n_items=0),
-                                    dict(task="dates", n=3, n_items=(3, 2))])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(task="nope", n=3),
+        dict(task="dates", n=0),
+        dict(task="dates", n=3, n_items=0),
+        dict(task="dates", n=3, n_items=(3, 2)),
+    ],
+)
 def test_generate_pairs_validates(kwargs):
     with pytest.raises(ValueError):
         generate_pairs(**kwargs)
@@ -170,7 +210,9 @@ def test_batches_by_length_cut_padding_and_still_cover_every_example_once():
         return sum(int((~b.src_mask).sum() + (~b.tgt_mask).sum()) for b in batches)
 
     grouped = data.batches(10, shuffle=True, by_length=True, seed=0)
-    sources = sorted(tuple(row[mask].tolist()) for b in grouped for row, mask in zip(b.src, b.src_mask))
+    sources = sorted(
+        tuple(row[mask].tolist()) for b in grouped for row, mask in zip(b.src, b.src_mask)
+    )
     assert sources == sorted(tuple(ids) for ids in data.src_ids)  # every example once
     assert len(grouped) == 100 and all(len(b) == 10 for b in grouped)
     assert padding(grouped) < padding(data.batches(10, shuffle=True, seed=0)) / 3

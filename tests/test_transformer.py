@@ -1,4 +1,5 @@
 """Transformer encoder–decoder: causal and padding masks, step interface, training, searches."""
+
 import pytest
 import torch
 
@@ -11,8 +12,9 @@ from companion.train import train_seq2seq
 
 def small_model(src_v=20, tgt_v=15, **kw):
     torch.manual_seed(0)
-    return make_transformer(src_v, tgt_v, d_model=32, nhead=4, num_layers=2, dim_feedforward=64,
-                            **kw).eval()
+    return make_transformer(
+        src_v, tgt_v, d_model=32, nhead=4, num_layers=2, dim_feedforward=64, **kw
+    ).eval()
 
 
 def random_batch(b=4, s=7, t=6, src_v=20, tgt_v=15, seed=0):
@@ -29,7 +31,9 @@ def random_batch(b=4, s=7, t=6, src_v=20, tgt_v=15, seed=0):
 def test_causal_mask_blocks_only_the_future():
     m = causal_mask(4)
     assert m.dtype == torch.bool
-    assert torch.equal(m, torch.tensor([[0, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]]).bool())
+    assert torch.equal(
+        m, torch.tensor([[0, 1, 1, 1], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]]).bool()
+    )
 
 
 def test_a_future_token_never_influences_an_earlier_output():
@@ -41,7 +45,9 @@ def test_a_future_token_never_influences_an_earlier_output():
             perturbed = tgt.clone()
             perturbed[:, k:] = (perturbed[:, k:] + 5) % 11 + 4  # every token from k on changes
             out = model(src, lengths, perturbed)
-            assert torch.allclose(out[:, :k], base[:, :k], atol=1e-5), f"position < {k} saw the future"
+            assert torch.allclose(out[:, :k], base[:, :k], atol=1e-5), (
+                f"position < {k} saw the future"
+            )
             assert not torch.allclose(out[:, k:], base[:, k:], atol=1e-3)
 
 
@@ -60,8 +66,8 @@ def test_padding_does_not_leak():
         assert torch.allclose(model(wider, lengths, tgt), base, atol=1e-5)
         # each sentence alone gives what it gets inside the batch
         for i in range(src.shape[0]):
-            alone = model(src[i:i + 1, :lengths[i]], lengths[i:i + 1], tgt[i:i + 1])
-            assert torch.allclose(alone, base[i:i + 1], atol=1e-5)
+            alone = model(src[i : i + 1, : lengths[i]], lengths[i : i + 1], tgt[i : i + 1])
+            assert torch.allclose(alone, base[i : i + 1], atol=1e-5)
         # and the encoder–decoder attention puts no weight on padding
         weights = model.attention_weights(src, lengths, tgt)
         assert weights.shape == (4, tgt.shape[1], src.shape[1])
@@ -96,8 +102,14 @@ def test_key_value_cache_gives_the_log_probs_and_weights_of_rerunning_the_prefix
             assert torch.allclose(lp_cached, lp_uncached, atol=1e-5), f"step {t}"
             assert torch.allclose(w_cached, w_uncached, atol=1e-6), f"step {t}"
             for self_keys, self_values, mem_keys, mem_values, mem_bias in cached[3]:
-                assert self_keys.shape == self_values.shape == (4, 4, t + 1, 8)  # one new key per step
-                assert mem_keys.shape == mem_values.shape == (4, 7 * 4, 32) and mem_bias.shape == (4, 1, 28)
+                assert (
+                    self_keys.shape == self_values.shape == (4, 4, t + 1, 8)
+                )  # one new key per step
+                assert mem_keys.shape == mem_values.shape == (4, 7 * 4, 32) and mem_bias.shape == (
+                    4,
+                    1,
+                    28,
+                )
 
 
 def test_a_cached_step_reads_the_prefix_only_through_the_cache():
@@ -122,8 +134,15 @@ def test_beam_search_finds_the_same_hypotheses_with_and_without_the_cache():
     for cached in (True, False):
         model.decoder.kv_cache = cached
         with torch.no_grad():
-            found[cached] = decoding.beam_search(model.step, model.init_state(src, lengths), bos_id=1,
-                                                 eos_id=2, beam_width=4, n_best=4, max_len=12)
+            found[cached] = decoding.beam_search(
+                model.step,
+                model.init_state(src, lengths),
+                bos_id=1,
+                eos_id=2,
+                beam_width=4,
+                n_best=4,
+                max_len=12,
+            )
     for with_cache, without in zip(found[True], found[False]):
         assert [h.tokens for h in with_cache] == [h.tokens for h in without]
         assert all(abs(a.score - b.score) < 1e-4 for a, b in zip(with_cache, without))
@@ -134,8 +153,15 @@ def test_overfits_a_tiny_batch_and_decodes_it_greedily():
     torch.manual_seed(0)
     pairs = generate_pairs("dates", 8, seed=3)
     data = Seq2SeqData.from_pairs(pairs, "en", "zh")
-    model = make_transformer(len(data.src_vocab), len(data.tgt_vocab), d_model=32, nhead=4,
-                             num_layers=1, dim_feedforward=64, dropout=0.0)
+    model = make_transformer(
+        len(data.src_vocab),
+        len(data.tgt_vocab),
+        d_model=32,
+        nhead=4,
+        num_layers=1,
+        dim_feedforward=64,
+        dropout=0.0,
+    )
     batches = [data.batch(range(8))]
     history = train_seq2seq(model, batches, epochs=150, lr=3e-3, progress=False)
     assert history.last["loss"] < 0.05
@@ -143,9 +169,12 @@ def test_overfits_a_tiny_batch_and_decodes_it_greedily():
     batch = batches[0]
     # the searches of companion.decoding reorder the (prefix, memory, mask) state unchanged
     ids = dict(bos_id=data.tgt_vocab.bos_id, eos_id=data.tgt_vocab.eos_id, max_len=15)
-    greedy = decoding.greedy_search(model.step, model.init_state(batch.src, batch.src_lengths), **ids)
-    beam = decoding.beam_search(model.step, model.init_state(batch.src, batch.src_lengths),
-                                beam_width=3, n_best=2, **ids)
+    greedy = decoding.greedy_search(
+        model.step, model.init_state(batch.src, batch.src_lengths), **ids
+    )
+    beam = decoding.beam_search(
+        model.step, model.init_state(batch.src, batch.src_lengths), beam_width=3, n_best=2, **ids
+    )
     for g, b, pair in zip(greedy, beam, pairs):
         assert "".join(data.tgt_vocab.decode(g[0].tokens)) == pair.tgt
         assert "".join(data.tgt_vocab.decode(b[0].tokens)) == pair.tgt

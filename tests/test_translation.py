@@ -1,4 +1,5 @@
 """The Tatoeba translator of notebook 5.3.7: settings, BLEU, training record, saving and loading."""
+
 import pytest
 import sacrebleu
 import torch
@@ -27,9 +28,18 @@ def test_to_simplified_uses_one_script_and_leaves_other_text_alone():
         to_simplified(None)
 
 
-@pytest.mark.parametrize("bad", [dict(direction="en-fr"), dict(kind="lstm"), dict(hidden=0),
-                                 dict(epochs=1.5), dict(dropout=1.0), dict(lr=float("nan")),
-                                 dict(by_length="yes")])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        dict(direction="en-fr"),
+        dict(kind="lstm"),
+        dict(hidden=0),
+        dict(epochs=1.5),
+        dict(dropout=1.0),
+        dict(lr=float("nan")),
+        dict(by_length="yes"),
+    ],
+)
 def test_bad_settings_are_refused(bad):
     with pytest.raises(ValueError):
         translation.TranslatorSettings(**bad)
@@ -45,19 +55,28 @@ def test_oriented_swaps_the_sides_for_chinese_to_english():
 
 def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
     tr = translation.Translator(None, None, None, tiny("zh-en"))
-    multi = [Pair("一", "just one of them"), Pair("一", "a single one of them"),
-             Pair("二", "two cats sit here")]
-    assert translation.corpus_bleu(tr, multi, hypotheses=["a single one of them",
-                                                          "two cats sit here"]).score == pytest.approx(100)
+    multi = [
+        Pair("一", "just one of them"),
+        Pair("一", "a single one of them"),
+        Pair("二", "two cats sit here"),
+    ]
+    assert translation.corpus_bleu(
+        tr, multi, hypotheses=["a single one of them", "two cats sit here"]
+    ).score == pytest.approx(100)
     hyps = ["One of them", "two dogs sit here"]
-    expected = sacrebleu.corpus_bleu(hyps, [["just one of them", "two cats sit here"],
-                                            ["a single one of them", None]],
-                                     tokenize="13a", lowercase=True)
+    expected = sacrebleu.corpus_bleu(
+        hyps,
+        [["just one of them", "two cats sit here"], ["a single one of them", None]],
+        tokenize="13a",
+        lowercase=True,
+    )
     score = translation.corpus_bleu(tr, multi, hypotheses=hyps).score
     assert 0 < score < 100 and score == pytest.approx(expected.score)
     zh = translation.Translator(None, None, None, tiny("en-zh"))
     chinese = [Pair("a", "我喜欢猫。"), Pair("b", "他走了。")]
-    expected = sacrebleu.corpus_bleu(["我喜欢狗。", "他走了。"], [["我喜欢猫。", "他走了。"]], tokenize="zh")
+    expected = sacrebleu.corpus_bleu(
+        ["我喜欢狗。", "他走了。"], [["我喜欢猫。", "他走了。"]], tokenize="zh"
+    )
     score = translation.corpus_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"]).score
     assert 0 < score < 100 and score == pytest.approx(expected.score)
     with pytest.raises(ValueError, match="hypotheses"):
@@ -68,8 +87,9 @@ def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
 def test_train_save_load_gives_the_same_model_and_a_cached_copy_is_reused(pairs, tmp_path, kind):
     settings = tiny(kind=kind)
     train, valid = pairs[:48], pairs[48:]
-    tr, message = translation.load_or_train(train, settings, cache_dir=tmp_path, valid_pairs=valid,
-                                            progress=False)
+    tr, message = translation.load_or_train(
+        train, settings, cache_dir=tmp_path, valid_pairs=valid, progress=False
+    )
     assert message.startswith("trained") and "no saved model" in message
     assert [round(s, 6) for s, _ in tr.curve] == sorted(round(s, 6) for s, _ in tr.curve)
     assert len(tr.curve) == 2 and all(0 <= b <= 100 for _, b in tr.curve)
@@ -82,14 +102,23 @@ def test_train_save_load_gives_the_same_model_and_a_cached_copy_is_reused(pairs,
     src, lengths = tr.encode_source([p.src for p in valid[:4]])
     with torch.no_grad():
         tgt = torch.ones(4, 3, dtype=torch.long)
-        assert torch.allclose(again.model(src, lengths, tgt), tr.model(src, lengths, tgt), atol=1e-6)
-    assert translation.translate_sentences(again, [p.src for p in valid]) == \
-        translation.translate_sentences(tr, [p.src for p in valid])
+        assert torch.allclose(
+            again.model(src, lengths, tgt), tr.model(src, lengths, tgt), atol=1e-6
+        )
+    assert translation.translate_sentences(
+        again, [p.src for p in valid]
+    ) == translation.translate_sentences(tr, [p.src for p in valid])
 
-    assert "other data" in translation.load_or_train(train[:40], settings, cache_dir=tmp_path,
-                                                     progress=False)[1]
-    assert "retraining as asked" in translation.load_or_train(train[:40], settings, cache_dir=tmp_path,
-                                                              retrain=True, progress=False)[1]
+    assert (
+        "other data"
+        in translation.load_or_train(train[:40], settings, cache_dir=tmp_path, progress=False)[1]
+    )
+    assert (
+        "retraining as asked"
+        in translation.load_or_train(
+            train[:40], settings, cache_dir=tmp_path, retrain=True, progress=False
+        )[1]
+    )
 
 
 def test_a_corrupt_saved_model_is_retrained_with_the_reason(pairs, tmp_path):
@@ -105,9 +134,12 @@ def test_a_corrupt_saved_model_is_retrained_with_the_reason(pairs, tmp_path):
 
 
 def test_translate_sentences_greedy_is_a_beam_of_width_one(pairs):
-    tr = translation.train_translator(pairs[:30], tiny(kind="transformer", epochs=1), progress=False)
+    tr = translation.train_translator(
+        pairs[:30], tiny(kind="transformer", epochs=1), progress=False
+    )
     sentences = [p.src for p in pairs[30:40]]
-    assert translation.translate_sentences(tr, sentences) == \
-        translation.translate_sentences(tr, sentences, beam_width=1)
+    assert translation.translate_sentences(tr, sentences) == translation.translate_sentences(
+        tr, sentences, beam_width=1
+    )
     with pytest.raises(ValueError, match="empty"):
         tr.encode_source(["   "])

@@ -1,14 +1,24 @@
 """The shared argument checks of companion.validation: messages name the argument, the value and
 the rule; NaN never passes a range; the wrong kind of value is a TypeError."""
+
 import math
 
 import numpy as np
 import pytest
 import torch
 
-from companion.validation import (check_bool, check_choice, check_float, check_int,
-                                  check_probability, check_same_shape, check_str,
-                                  check_str_sequence, check_tensor, is_integer)
+from companion.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_probability,
+    check_same_shape,
+    check_str,
+    check_str_sequence,
+    check_tensor,
+    is_integer,
+)
 
 
 def test_check_int_message_names_argument_rule_and_value():

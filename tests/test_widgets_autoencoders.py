@@ -1,4 +1,5 @@
 """Widget callbacks (noise-level slider, latent-noise slider, latent explorer) and image plots, called directly."""
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -8,8 +9,14 @@ import torch
 from companion.metrics import pca_by_svd, principal_angles
 from companion.models import make_autoencoder, make_vae
 from companion.plot import image_grid, latent_grid, plot_codes, plot_images, plot_latent_grid
-from companion.widgets import (denoise, denoising_figure, latent_explorer_figure,
-                               latent_noise_figure, perturb_codes, slider_widget)
+from companion.widgets import (
+    denoise,
+    denoising_figure,
+    latent_explorer_figure,
+    latent_noise_figure,
+    perturb_codes,
+    slider_widget,
+)
 
 matplotlib.use("Agg")
 
@@ -57,7 +64,9 @@ def test_perturb_codes_zero_noise_is_plain_decoding_and_noise_is_seeded(ae, vae,
         with torch.no_grad():
             plain = model.decode(model.code(images))
         assert torch.allclose(perturb_codes(model, images, 0.0), plain)
-        assert torch.equal(perturb_codes(model, images, 1.0, seed=3), perturb_codes(model, images, 1.0, seed=3))
+        assert torch.equal(
+            perturb_codes(model, images, 1.0, seed=3), perturb_codes(model, images, 1.0, seed=3)
+        )
         assert not torch.allclose(perturb_codes(model, images, 1.0), plain)
     with pytest.raises(ValueError):
         perturb_codes(ae, images, -1.0)
@@ -111,7 +120,9 @@ def test_slider_widget_calls_the_callback_when_a_control_moves():
         seen.append(level)
         return plt.figure()
 
-    widget = slider_widget(callback, level=ipywidgets.FloatSlider(value=0.2, min=0, max=1, step=0.1))
+    widget = slider_widget(
+        callback, level=ipywidgets.FloatSlider(value=0.2, min=0, max=1, step=0.1)
+    )
     widget.update()  # what ipywidgets does on display
     widget.children[0].value = 0.7
     assert seen[-1] == pytest.approx(0.7) and 0.2 in [round(v, 1) for v in seen]
@@ -142,7 +153,9 @@ def test_latent_grid_order_and_plot(vae):
     # row 0 is the top of the picture: largest z2; columns run over z1
     assert imgs[0, 1, 0, 0] == 1 and imgs[0, 0, 0, 0] == -1 and imgs[-1, 1, 0, 0] == -1
     assert np.allclose(values, [-1, 0, 1])
-    ax = plot_latent_grid(lambda z: z[:, :, None, None].expand(-1, 2, 8, 8)[:, :1], lims=(-1, 1), n=3)
+    ax = plot_latent_grid(
+        lambda z: z[:, :, None, None].expand(-1, 2, 8, 8)[:, :1], lims=(-1, 1), n=3
+    )
     # tiles are centred on their codes: the extent reaches half a grid step beyond the limits
     assert tuple(ax.images[0].get_extent()) == pytest.approx((-1.5, 1.5, -1.5, 1.5))
     assert np.allclose(ax.images[0].get_array()[0, 0], -1)  # top-left tile decodes z1 = -1

@@ -1,4 +1,5 @@
 """The beam-width slider callback of notebook 5.3.4."""
+
 from __future__ import annotations
 
 import math

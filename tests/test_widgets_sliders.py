@@ -1,4 +1,5 @@
 """companion.widgets.sliders: the live slider, and the frames it pre-renders for the offline site."""
+
 from __future__ import annotations
 
 import base64
@@ -9,12 +10,18 @@ from pathlib import Path
 import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
-import pytest
 from PIL import Image
 
 from companion.widgets import sliders
-from companion.widgets.sliders import (FRAMES_MIME, STATIC_SLIDERS_ENV, frames_bundle, grid_sizes,
-                                       render_frame, slider_widget, thin_positions)
+from companion.widgets.sliders import (
+    FRAMES_MIME,
+    STATIC_SLIDERS_ENV,
+    frames_bundle,
+    grid_sizes,
+    render_frame,
+    slider_widget,
+    thin_positions,
+)
 
 WIDGETS = Path(sliders.__file__).parent
 
@@ -36,10 +43,10 @@ def _controls(widget):
 
 
 def test_grid_sizes_keep_small_controls_and_share_the_budget():
-    assert grid_sizes([61, 61]) == [9, 9]         # the 2-D latent explorer: 9 × 9
-    assert grid_sizes([21]) == [21]               # a noise slider: every step
-    assert grid_sizes([3, 200]) == [3, 9]         # 3 ratios keep all, 9 of the examples
-    assert grid_sizes([200]) == [81]              # one control alone gets the whole budget
+    assert grid_sizes([61, 61]) == [9, 9]  # the 2-D latent explorer: 9 × 9
+    assert grid_sizes([21]) == [21]  # a noise slider: every step
+    assert grid_sizes([3, 200]) == [3, 9]  # 3 ratios keep all, 9 of the examples
+    assert grid_sizes([200]) == [81]  # one control alone gets the whole budget
     assert grid_sizes([10]) == [10]
     for counts in ([61, 61], [3, 200], [5, 7, 11], [100]):
         sizes = grid_sizes(counts)
@@ -55,12 +62,25 @@ def test_thinned_positions_keep_the_ends_and_the_default():
 
 
 def test_frames_cover_the_grid_and_each_frame_is_the_callback_at_its_position():
-    widget = slider_widget(_figure, a=w.FloatSlider(value=0.0, min=-3, max=3, step=0.1),
-                           b=w.FloatSlider(value=1.0, min=-3, max=3, step=0.1))
+    widget = slider_widget(
+        _figure,
+        a=w.FloatSlider(value=0.0, min=-3, max=3, step=0.1),
+        b=w.FloatSlider(value=1.0, min=-3, max=3, step=0.1),
+    )
     payload = frames_bundle(_figure, _controls(widget))[FRAMES_MIME]
     a, b = payload["controls"]
-    assert a["labels"] == ["-3.00", "-2.25", "-1.50", "-0.75", "0.00", "0.75", "1.50", "2.25", "3.00"]
-    assert a["default"] == 4                         # the slider's own value is a frame
+    assert a["labels"] == [
+        "-3.00",
+        "-2.25",
+        "-1.50",
+        "-0.75",
+        "0.00",
+        "0.75",
+        "1.50",
+        "2.25",
+        "3.00",
+    ]
+    assert a["default"] == 4  # the slider's own value is a frame
     assert b["labels"][b["default"]] == "1.00" and len(b["labels"]) == 9
     assert len(payload["frames"]) == 81 and len(set(payload["frames"])) > 70  # few lines coincide
     for i, j in [(0, 0), (4, b["default"]), (8, 3)]:
@@ -77,8 +97,12 @@ def test_options_and_int_sliders_and_fixed_values():
         calls.append((ratio, index, scale))
         return _figure(ratio * index / 10, scale)
 
-    widget = slider_widget(view, ratio=w.SelectionSlider(options=[0.0, 0.5, 1.0], value=1.0),
-                           index=w.IntSlider(value=7, min=0, max=99), scale=w.fixed(2.0))
+    widget = slider_widget(
+        view,
+        ratio=w.SelectionSlider(options=[0.0, 0.5, 1.0], value=1.0),
+        index=w.IntSlider(value=7, min=0, max=99),
+        scale=w.fixed(2.0),
+    )
     calls.clear()
     payload = frames_bundle(view, _controls(widget), budget=18)[FRAMES_MIME]
     ratio, index = payload["controls"]
@@ -119,7 +143,11 @@ def test_every_widget_helper_goes_through_slider_widget():
     direct = re.compile(r"\binteractive\(|\binteract\(|\binteract_manual\(")
     text_box = re.compile(r"\b(?:Text|Textarea|Combobox)\(")
     notebooks = Path(__file__).resolve().parent.parent / "notebooks"
-    offenders = [p.name for p in [*WIDGETS.glob("*.py"), *notebooks.glob("*.ipynb")]
-                 if p.name != "sliders.py" and direct.search(p.read_text(encoding="utf-8"))
-                 and not text_box.search(p.read_text(encoding="utf-8"))]
+    offenders = [
+        p.name
+        for p in [*WIDGETS.glob("*.py"), *notebooks.glob("*.ipynb")]
+        if p.name != "sliders.py"
+        and direct.search(p.read_text(encoding="utf-8"))
+        and not text_box.search(p.read_text(encoding="utf-8"))
+    ]
     assert offenders == [], f"use companion.widgets.slider_widget in {offenders}"

@@ -1,4 +1,5 @@
 """The teacher-forcing explorer of notebook 5.3.4 (Fig. 5-11 per trained ratio)."""
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -15,8 +16,14 @@ def setup():
     models = {}
     for ratio, seed in ((0.0, 1), (1.0, 2)):
         torch.manual_seed(seed)
-        models[ratio] = make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), encoder="gru",
-                                     decoder="context", emb_dim=8, hidden=16)
+        models[ratio] = make_seq2seq(
+            len(data.src_vocab),
+            len(data.tgt_vocab),
+            encoder="gru",
+            decoder="context",
+            emb_dim=8,
+            hidden=16,
+        )
     return models, data
 
 

@@ -1,4 +1,5 @@
 """The "translate your own sentence" callback of notebook 5.3.7, on small untrained models."""
+
 import pytest
 import torch
 
@@ -13,8 +14,9 @@ def make_translators(kind):
     zh = Vocab(list("我喜欢茶猫你。？"))
     out = {}
     for direction, (src, tgt) in (("en-zh", (en, zh)), ("zh-en", (zh, en))):
-        settings = translation.TranslatorSettings(direction=direction, kind=kind, hidden=16,
-                                                  emb_dim=8, layers=1, heads=2, max_len=8)
+        settings = translation.TranslatorSettings(
+            direction=direction, kind=kind, hidden=16, emb_dim=8, layers=1, heads=2, max_len=8
+        )
         model = translation.build_model(settings, len(src), len(tgt)).eval()
         out[direction] = translation.Translator(model, src, tgt, settings)
     return out
@@ -43,7 +45,9 @@ def test_nbest_scores_are_the_models_log_probabilities_best_first(translators):
     tr = translators["en-zh"]
     best = [tr.tgt_vocab.stoi[t] for t in result.output_tokens]
     assert sequence_log_prob(tr, "i like tea .".split(), best) == pytest.approx(scores[0], abs=1e-4)
-    assert result.translation == translation.translate_sentences(tr, ["I like tea."], beam_width=4)[0]
+    assert (
+        result.translation == translation.translate_sentences(tr, ["I like tea."], beam_width=4)[0]
+    )
 
 
 def test_attention_weights_of_the_best_hypothesis(translators):
@@ -63,8 +67,9 @@ def test_unknown_words_become_unk_with_a_note(translators):
     assert "green" in result.summary() and "<unk>" in result.summary()
 
 
-@pytest.mark.parametrize("text, words", [("", "Type a sentence"), ("   ", "Type a sentence"),
-                                         ("tea " * 31, "31 words")])
+@pytest.mark.parametrize(
+    "text, words", [("", "Type a sentence"), ("   ", "Type a sentence"), ("tea " * 31, "31 words")]
+)
 def test_empty_or_too_long_input_gives_one_line(translators, text, words):
     result = own.translate_own_sentence(translators, text, "en-zh", 3)
     assert words in result.message and "\n" not in result.message

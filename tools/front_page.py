@@ -1,12 +1,13 @@
 """The site's front page: the book's sections, each notebook with its page, slides and Colab link."""
+
 from __future__ import annotations
 
 import datetime as _dt
 import html
 import json
+from collections.abc import Sequence
 from itertools import groupby
 from pathlib import Path
-from typing import Sequence
 
 from companion.notebooks import colab_url
 
@@ -40,15 +41,19 @@ def notebook_title(path: Path) -> str:
                 if line.lstrip().startswith("#"):
                     title = line.lstrip().lstrip("#").strip()
                     number = section_of(Path(path).name)
-                    return title[len(number):].strip() if title.startswith(number) else title
+                    return title[len(number) :].strip() if title.startswith(number) else title
     return Path(path).stem
 
 
 def nav_html(name: str) -> str:
     """The link bar on top of a notebook page (paths relative to notebooks/)."""
     stem = Path(name).stem
-    links = [("../index.html", "All notebooks"), (f"../slides/{stem}.slides.html", "Slides"),
-             (f"{stem}.ipynb", "Download .ipynb"), (colab_url(name), "Open in Colab")]
+    links = [
+        ("../index.html", "All notebooks"),
+        (f"../slides/{stem}.slides.html", "Slides"),
+        (f"{stem}.ipynb", "Download .ipynb"),
+        (colab_url(name), "Open in Colab"),
+    ]
     return "".join(f'<a href="{html.escape(href)}">{html.escape(text)}</a>' for href, text in links)
 
 
@@ -56,14 +61,28 @@ def write(out_file: Path, notebooks: Sequence, *, mode: str) -> Path:
     """Render the front page for ``notebooks`` (objects with ``path`` and ``error``)."""
     import jinja2
 
-    rows = [{"section": section_of(nb.path.name), "group": chapter_section(nb.path.name),
-             "title": notebook_title(nb.path), "stem": nb.path.stem,
-             "colab": colab_url(nb.path.name), "error": nb.error} for nb in notebooks]
-    groups = [{"number": key, "title": BOOK_SECTIONS.get(key, f"Section {key}"), "rows": list(items)}
-              for key, items in groupby(rows, key=lambda r: r["group"])]
+    rows = [
+        {
+            "section": section_of(nb.path.name),
+            "group": chapter_section(nb.path.name),
+            "title": notebook_title(nb.path),
+            "stem": nb.path.stem,
+            "colab": colab_url(nb.path.name),
+            "error": nb.error,
+        }
+        for nb in notebooks
+    ]
+    groups = [
+        {"number": key, "title": BOOK_SECTIONS.get(key, f"Section {key}"), "rows": list(items)}
+        for key, items in groupby(rows, key=lambda r: r["group"])
+    ]
     template = jinja2.Template(TEMPLATE.read_text(encoding="utf-8"), autoescape=True)
     out_file = Path(out_file)
     out_file.parent.mkdir(parents=True, exist_ok=True)
-    out_file.write_text(template.render(groups=groups, mode=mode, assets=ASSETS,
-                                        built=_dt.date.today().isoformat()), encoding="utf-8")
+    out_file.write_text(
+        template.render(
+            groups=groups, mode=mode, assets=ASSETS, built=_dt.date.today().isoformat()
+        ),
+        encoding="utf-8",
+    )
     return out_file

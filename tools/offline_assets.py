@@ -5,6 +5,7 @@ jQuery and Font Awesome 4.7 into ``node_modules/``; :func:`install_assets` copie
 pages use into ``<site>/assets/``, and :func:`exporter_urls` gives the relative URLs that point
 nbconvert at them. Nothing then needs the network: open the HTML from disk or any web server.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,17 +19,36 @@ COLAB_BADGE = "colab-badge.svg"
 
 # package -> the paths inside it the pages need (folders are copied whole, minus IGNORE)
 PACKAGES: dict[str, tuple[str, ...]] = {
-    "reveal.js": ("dist/reveal.js", "dist/reveal.css", "dist/reset.css",
-                  "dist/theme/white.css", "dist/theme/fonts/source-sans-pro",
-                  "plugin/notes/notes.js", "LICENSE"),
-    "mathjax": ("MathJax.js", "config/TeX-AMS_CHTML-full.js", "config/Safe.js",
-                "extensions", "jax/input/TeX", "jax/element", "jax/output/CommonHTML",
-                "jax/output/PreviewHTML", "jax/output/NativeMML", "fonts/HTML-CSS/TeX/woff",
-                "localization/en", "LICENSE"),
+    "reveal.js": (
+        "dist/reveal.js",
+        "dist/reveal.css",
+        "dist/reset.css",
+        "dist/theme/white.css",
+        "dist/theme/fonts/source-sans-pro",
+        "plugin/notes/notes.js",
+        "LICENSE",
+    ),
+    "mathjax": (
+        "MathJax.js",
+        "config/TeX-AMS_CHTML-full.js",
+        "config/Safe.js",
+        "extensions",
+        "jax/input/TeX",
+        "jax/element",
+        "jax/output/CommonHTML",
+        "jax/output/PreviewHTML",
+        "jax/output/NativeMML",
+        "fonts/HTML-CSS/TeX/woff",
+        "localization/en",
+        "LICENSE",
+    ),
     "requirejs": ("require.js",),
     "jquery": ("dist/jquery.min.js", "LICENSE.txt"),
-    "font-awesome": ("css/font-awesome.min.css", "fonts/fontawesome-webfont.woff2",
-                     "fonts/fontawesome-webfont.woff"),
+    "font-awesome": (
+        "css/font-awesome.min.css",
+        "fonts/fontawesome-webfont.woff2",
+        "fonts/fontawesome-webfont.woff",
+    ),
 }
 IGNORE = shutil.ignore_patterns("*.map", "*.esm.js", "*.scss")
 
@@ -54,11 +74,18 @@ def ensure_node_modules(root: Path = ROOT) -> Path:
         return node_modules
     npm = shutil.which("npm")
     if npm is None:
-        raise AssetsMissing("the offline slides need reveal.js and MathJax from npm, but `npm` is "
-                            "not installed: install Node.js (e.g. `apt-get install -y npm`) and "
-                            "run `npm install` in the repository root")
-    command = [npm, "ci" if (root / "package-lock.json").exists() else "install",
-               "--no-audit", "--no-fund", "--loglevel=error"]
+        raise AssetsMissing(
+            "the offline slides need reveal.js and MathJax from npm, but `npm` is "
+            "not installed: install Node.js (e.g. `apt-get install -y npm`) and "
+            "run `npm install` in the repository root"
+        )
+    command = [
+        npm,
+        "ci" if (root / "package-lock.json").exists() else "install",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+    ]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
         raise AssetsMissing(f"`{' '.join(command[:2])}` failed in {root}:\n{done.stderr[-2000:]}")

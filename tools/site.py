@@ -18,15 +18,16 @@ USB stick and opened from disk in a classroom with no internet. The notebooks ru
 slides without a kernel (tools/static_sliders.py). The build prints the size of each notebook's
 files; a slide taller than reveal's frame is shrunk to fit when shown (the slides template).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 from unittest import mock
 
 from companion import notebooks as nbtools
@@ -45,9 +46,9 @@ ASSET_PREFIX = "../assets"  # pages and slides sit one folder below the site roo
 
 @dataclass
 class BuiltNotebook:
-    path: Path             # the source notebook
-    executed: Path         # the notebook whose outputs are shown
-    error: str = ""        # why execution failed ("" when it ran)
+    path: Path  # the source notebook
+    executed: Path  # the notebook whose outputs are shown
+    error: str = ""  # why execution failed ("" when it ran)
     seconds: float = 0.0
 
     @property
@@ -59,10 +60,13 @@ def _exporter(kind: str):
     """An nbconvert exporter whose pages load every asset from the local copies."""
     from nbconvert import HTMLExporter, SlidesExporter
 
-    cls, template = {"page": (HTMLExporter, "companion_page"),
-                     "slides": (SlidesExporter, "companion_slides")}[kind]
-    exporter = cls(template_name=template, extra_template_basedirs=[str(TEMPLATES)],
-                   embed_images=True)
+    cls, template = {
+        "page": (HTMLExporter, "companion_page"),
+        "slides": (SlidesExporter, "companion_slides"),
+    }[kind]
+    exporter = cls(
+        template_name=template, extra_template_basedirs=[str(TEMPLATES)], embed_images=True
+    )
     for name, url in exporter_urls(ASSET_PREFIX).items():
         if exporter.has_trait(name):
             setattr(exporter, name, url)
@@ -86,7 +90,8 @@ def export_slides(nb, out_file: Path, exporter=None) -> Path:
 
     prepared = prepare_for_export(nb, ASSET_PREFIX, keep_stderr=False)
     body, _ = (exporter or _exporter("slides")).from_notebook_node(
-        nbformat.from_dict(assign_slide_metadata(prepared)))
+        nbformat.from_dict(assign_slide_metadata(prepared))
+    )
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(body, encoding="utf-8")
     return out_file
@@ -98,7 +103,8 @@ def export_page(nb, out_file: Path, nav_html: str = "", exporter=None) -> Path:
 
     prepared = nbformat.from_dict(prepare_for_export(nb, ASSET_PREFIX))
     body, _ = (exporter or _exporter("page")).from_notebook_node(
-        prepared, resources={"companion_nav": nav_html})
+        prepared, resources={"companion_nav": nav_html}
+    )
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(body, encoding="utf-8")
     return out_file
@@ -124,8 +130,15 @@ def execute(paths: Sequence[Path], *, smoke: bool, out_dir: Path) -> list[BuiltN
     return built
 
 
-def build(kind: str, names: Sequence[str] = (), *, smoke: bool = False, run: bool = True,
-          out: Path = DEFAULT_OUT, notebook_root: Path | None = None) -> list[BuiltNotebook]:
+def build(
+    kind: str,
+    names: Sequence[str] = (),
+    *,
+    smoke: bool = False,
+    run: bool = True,
+    out: Path = DEFAULT_OUT,
+    notebook_root: Path | None = None,
+) -> list[BuiltNotebook]:
     """Build ``"slides"`` or the whole ``"site"`` under ``out``; return what was built."""
     if kind not in ("slides", "site"):
         raise ValueError(f"kind must be 'slides' or 'site', not {kind!r}")
@@ -144,16 +157,29 @@ def build(kind: str, names: Sequence[str] = (), *, smoke: bool = False, run: boo
         if pages is not None:
             target = out / "notebooks" / f"{item.stem}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(without_frames(nb), indent=1, ensure_ascii=False),
-                              encoding="utf-8")
-            files += [export_page(nb, out / "notebooks" / f"{item.stem}.html",
-                                  front_page.nav_html(item.path.name), pages), target]
-        sizes = ", ".join(f"{kind} {_mb(f.stat().st_size)}"
-                          for kind, f in zip(("slides", "page", ".ipynb"), files))
+            target.write_text(
+                json.dumps(without_frames(nb), indent=1, ensure_ascii=False), encoding="utf-8"
+            )
+            files += [
+                export_page(
+                    nb,
+                    out / "notebooks" / f"{item.stem}.html",
+                    front_page.nav_html(item.path.name),
+                    pages,
+                ),
+                target,
+            ]
+        sizes = ", ".join(
+            f"{kind} {_mb(f.stat().st_size)}"
+            for kind, f in zip(("slides", "page", ".ipynb"), files)
+        )
         print(f"  built {item.stem}: {sizes}", flush=True)
     if kind == "site":
-        mode = ("notebooks shown as stored, not executed" if not run else
-                f"notebooks executed in {'smoke' if smoke else 'default'} mode")
+        mode = (
+            "notebooks shown as stored, not executed"
+            if not run
+            else f"notebooks executed in {'smoke' if smoke else 'default'} mode"
+        )
         front_page.write(out / "index.html", notebooks, mode=mode)
     total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     print(f"{out}: {_mb(total)} in all", flush=True)
@@ -167,24 +193,41 @@ def _mb(size: int) -> str:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line; notebook names may come before or after the options
     (``make site SMOKE=1 SITE_ARGS="5.3.4"`` runs ``site --smoke 5.3.4``)."""
-    parser = argparse.ArgumentParser(prog="python -m tools.site", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.site",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("kind", choices=["slides", "site"])
     parser.add_argument("names", nargs="*", help="notebook names or prefixes (default: all)")
     parser.add_argument("--smoke", action="store_true", help="execute with smoke=True (fast)")
-    parser.add_argument("--no-execute", dest="run", action="store_false",
-                        help="export the notebooks as stored, without running them")
+    parser.add_argument(
+        "--no-execute",
+        dest="run",
+        action="store_false",
+        help="export the notebooks as stored, without running them",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="site folder")
-    parser.add_argument("--notebooks", type=Path, default=None,
-                        help="folder of notebooks (default: the repository's notebooks/)")
+    parser.add_argument(
+        "--notebooks",
+        type=Path,
+        default=None,
+        help="folder of notebooks (default: the repository's notebooks/)",
+    )
     return parser.parse_intermixed_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        built = build(args.kind, args.names, smoke=args.smoke, run=args.run, out=args.out,
-                      notebook_root=args.notebooks)
+        built = build(
+            args.kind,
+            args.names,
+            smoke=args.smoke,
+            run=args.run,
+            out=args.out,
+            notebook_root=args.notebooks,
+        )
     except (ValueError, AssetsMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ Rules (CONTRIBUTING.md, "Slides"), for every cell whose author did not set
 Figures are drawn large: a code cell with images gets a tag ``slide-figure-l``, ``-m`` or ``-s``
 (the slides template's CSS sets the image height) — the largest size that fits beside its code.
 """
+
 from __future__ import annotations
 
 import copy
@@ -28,12 +29,12 @@ from companion.notebooks import colab_install_source
 from .static_outputs import joined as _joined
 from .static_sliders import SLIDER_META
 
-SLIDE_LINES = 25       # lines of code-sized text (about 25 px each) on a 960x700 slide
+SLIDE_LINES = 25  # lines of code-sized text (about 25 px each) on a 960x700 slide
 FIGURE_LINES = {"l": 18, "m": 14, "s": 10}  # image heights 460/360/260 px (slides template CSS)
-LONG_CODE = 14         # code cells longer than this get a sub-slide of their own
+LONG_CODE = 14  # code cells longer than this get a sub-slide of their own
 OUTPUT_LINES_MAX = 11  # long text outputs scroll (max-height in the CSS); count at most this
-WRAP = 85              # characters per line of slide text (code)
-MARKDOWN_WRAP = 70     # characters per line of prose (a larger font, measured in Chromium)
+WRAP = 85  # characters per line of slide text (code)
+MARKDOWN_WRAP = 70  # characters per line of prose (a larger font, measured in Chromium)
 SKIP_TAGS = {"parameters", "injected-parameters"}
 FIGURE_TAG = "slide-figure-"
 
@@ -48,7 +49,7 @@ def heading_level(cell: dict) -> int:
         return 0
     first = _source(cell).lstrip().split("\n", 1)[0]
     hashes = len(first) - len(first.lstrip("#"))
-    return hashes if hashes and first[hashes:hashes + 1] == " " else 0
+    return hashes if hashes and first[hashes : hashes + 1] == " " else 0
 
 
 def is_header_cell(cell: dict) -> bool:
@@ -63,14 +64,16 @@ def is_header_cell(cell: dict) -> bool:
 
 
 def _text_lines(text: str, wrap: int = WRAP) -> float:
-    return sum(max(1, math.ceil(len(line) / wrap)) if line.strip() else 0.5
-               for line in text.splitlines())
+    return sum(
+        max(1, math.ceil(len(line) / wrap)) if line.strip() else 0.5 for line in text.splitlines()
+    )
 
 
 def _is_figure(output: dict) -> bool:
     """An image, or a static slider (an image with range inputs under it)."""
-    return (any(k.startswith("image/") for k in output.get("data", {}))
-            or SLIDER_META in output.get("metadata", {}))
+    return any(k.startswith("image/") for k in output.get("data", {})) or SLIDER_META in output.get(
+        "metadata", {}
+    )
 
 
 def _image_count(cell: dict) -> int:
@@ -83,7 +86,9 @@ def _fixed_lines(cell: dict) -> float:
     if cell.get("cell_type") == "markdown":
         level = heading_level(cell)
         heading = {0: 0, 1: 5, 2: 1.5}.get(level, 1)
-        return 1.2 * _text_lines(source, MARKDOWN_WRAP) + 2 * (source.count("$$") // 2) + heading + 1
+        return (
+            1.2 * _text_lines(source, MARKDOWN_WRAP) + 2 * (source.count("$$") // 2) + heading + 1
+        )
     if cell.get("cell_type") != "code":
         return _text_lines(source)
     lines = 0.0 if _source_removed(cell) else len(source.splitlines()) + 1.5
@@ -135,8 +140,10 @@ def _markdown_blocks(source: str) -> list[tuple[str, list[str]]]:
             if stripped.startswith(fence) and (fence != "$$" or stripped.endswith("$$")):
                 fence = None
             continue
-        if stripped.startswith(("```", "~~~")) or (stripped.startswith("$$") and
-                                                   (stripped == "$$" or not stripped[2:].rstrip().endswith("$$"))):
+        if stripped.startswith(("```", "~~~")) or (
+            stripped.startswith("$$")
+            and (stripped == "$$" or not stripped[2:].rstrip().endswith("$$"))
+        ):
             fence = stripped[:3] if not stripped.startswith("$$") else "$$"
             kind = "text"
         elif HEADING.match(line):
@@ -164,9 +171,13 @@ def split_markdown(cell: dict) -> list[dict]:
         current = "\n".join(pieces[-1]).strip()
         if kind == "heading" and current:
             pieces.append([])
-        elif (kind in ("blank", "item") and current and not HEADING.match(current.split("\n")[-1])
-              and 1.2 * _text_lines(current + "\n" + "\n".join(lines), MARKDOWN_WRAP)
-              > MARKDOWN_PIECE_LINES):
+        elif (
+            kind in ("blank", "item")
+            and current
+            and not HEADING.match(current.split("\n")[-1])
+            and 1.2 * _text_lines(current + "\n" + "\n".join(lines), MARKDOWN_WRAP)
+            > MARKDOWN_PIECE_LINES
+        ):
             pieces.append([])
         pieces[-1].extend(lines)
     texts = [t for t in ("\n".join(p).strip("\n") for p in pieces) if t.strip()]
@@ -189,10 +200,15 @@ def _source_removed(cell: dict) -> bool:
 def split_code(cell: dict) -> list[dict]:
     """A code cell too tall for a slide (its code and outputs, figures at the middle size) as two:
     the code without outputs, then the outputs without the code; other cells come back whole."""
-    if (cell.get("cell_type") != "code" or author_slide_type(cell) is not None
-            or is_header_cell(cell) or not cell.get("outputs") or _source_removed(cell)
-            or len(_source(cell).splitlines()) < 4
-            or _fixed_lines(cell) + _image_count(cell) * FIGURE_LINES["m"] <= SLIDE_LINES):
+    if (
+        cell.get("cell_type") != "code"
+        or author_slide_type(cell) is not None
+        or is_header_cell(cell)
+        or not cell.get("outputs")
+        or _source_removed(cell)
+        or len(_source(cell).splitlines()) < 4
+        or _fixed_lines(cell) + _image_count(cell) * FIGURE_LINES["m"] <= SLIDE_LINES
+    ):
         return [cell]
     code, outputs = copy.deepcopy(cell), copy.deepcopy(cell)
     code["outputs"] = []
@@ -213,9 +229,13 @@ def assign_slide_metadata(nb: dict) -> dict:
     Cells with figures also get a ``slide-figure-{l,m,s}`` tag. Works on plain JSON dicts and on
     ``nbformat.NotebookNode`` alike.
     """
-    nb["cells"] = [part for cell in nb.get("cells", []) for piece in split_markdown(cell)
-                   for part in split_code(piece)]
-    used = 0.0       # estimated lines on the current sub-slide
+    nb["cells"] = [
+        part
+        for cell in nb.get("cells", [])
+        for piece in split_markdown(cell)
+        for part in split_code(piece)
+    ]
+    used = 0.0  # estimated lines on the current sub-slide
     started = False  # a visible cell has been seen
     for cell in nb["cells"]:
         meta = cell.setdefault("metadata", {})

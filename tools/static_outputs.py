@@ -10,6 +10,7 @@
 - The "Open in Colab" badge image points at a local copy (the link still goes to Colab).
 - On slides, stderr streams (progress bars, warnings) are dropped.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,13 +21,19 @@ from companion.widgets.sliders import FRAMES_MIME
 from .static_sliders import static_slider_output
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-CONTROL = re.compile(r"interactive|Slider|Dropdown|ToggleButtons|RadioButtons|Checkbox|Button|Text\(")
+CONTROL = re.compile(
+    r"interactive|Slider|Dropdown|ToggleButtons|RadioButtons|Checkbox|Button|Text\("
+)
 COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
-WIDGET_NOTE = ('<p class="companion-widget-note">Interactive control: run this notebook in Jupyter '
-               'or Colab to use it. The figure in this cell shows its default setting.</p>')
-TEXT_BOX_NOTE = ('<p class="companion-widget-note">Text box: type your own input in Jupyter or '
-                 'Colab (it needs a running kernel). The figure in this cell shows its default '
-                 'input.</p>')
+WIDGET_NOTE = (
+    '<p class="companion-widget-note">Interactive control: run this notebook in Jupyter '
+    "or Colab to use it. The figure in this cell shows its default setting.</p>"
+)
+TEXT_BOX_NOTE = (
+    '<p class="companion-widget-note">Text box: type your own input in Jupyter or '
+    "Colab (it needs a running kernel). The figure in this cell shows its default "
+    "input.</p>"
+)
 TEXT_BOX = re.compile(r"\b(?:Text|Textarea|Combobox)\(")
 
 
@@ -43,8 +50,13 @@ def static_outputs(output: dict) -> list[dict]:
     text = joined(data.get("text/plain", ""))
     if CONTROL.search(text) or TEXT_BOX.search(text):
         note = TEXT_BOX_NOTE if TEXT_BOX.search(text) else WIDGET_NOTE
-        return [{"output_type": "display_data", "metadata": {},
-                 "data": {"text/html": note, "text/plain": "[interactive control]"}}]
+        return [
+            {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {"text/html": note, "text/plain": "[interactive control]"},
+            }
+        ]
     return []
 
 
@@ -71,7 +83,9 @@ def without_frames(nb: dict) -> dict:
     nb = copy.deepcopy(nb)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
-            cell["outputs"] = [o for o in cell.get("outputs", []) if FRAMES_MIME not in o.get("data", {})]
+            cell["outputs"] = [
+                o for o in cell.get("outputs", []) if FRAMES_MIME not in o.get("data", {})
+            ]
     return nb
 
 
@@ -82,12 +96,16 @@ def prepare_for_export(nb: dict, asset_prefix: str, *, keep_stderr: bool = True)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "markdown":
             cell["source"] = joined(cell.get("source", "")).replace(
-                COLAB_BADGE_URL, f"{asset_prefix}/colab-badge.svg")
+                COLAB_BADGE_URL, f"{asset_prefix}/colab-badge.svg"
+            )
         if cell.get("cell_type") != "code":
             continue
         outputs = static_cell_outputs(cell.get("outputs", []))
         if not keep_stderr:
-            outputs = [o for o in outputs if not (o.get("output_type") == "stream"
-                                                  and o.get("name") == "stderr")]
+            outputs = [
+                o
+                for o in outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
         cell["outputs"] = outputs
     return nb

@@ -7,6 +7,7 @@ HTML: one image, one range input per control with a label showing its value, and
 inline JavaScript that swap the image — no kernel, no network, works from disk in pages and
 reveal.js slides alike.
 """
+
 from __future__ import annotations
 
 import html
@@ -72,23 +73,32 @@ def slider_html(frames: dict) -> str:
         start = start * len(c["labels"]) + c["default"]
     rows = "".join(
         f'<label class="companion-slider-control"><span class="companion-slider-name">'
-        f'{html.escape(c["description"])}</span>'
+        f"{html.escape(c['description'])}</span>"
         f'<input type="range" min="0" max="{len(c["labels"]) - 1}" step="1" value="{c["default"]}"'
         f' aria-label="{html.escape(c["description"])}">'
         f'<output class="companion-slider-value">{html.escape(c["labels"][c["default"]])}</output>'
-        f'</label>' for c in controls)
-    positions = " × ".join(f'{len(c["labels"])} values of {html.escape(c["description"])}'
-                           for c in controls)
-    data = {"labels": [c["labels"] for c in controls], "frames": grid, "images": images,
-            "format": frames["format"]}
-    return (f'{STYLE}<div class="{SLIDER_CLASS}" data-companion-slider>'
-            f'<img class="companion-slider-frame" alt="figure at the slider\'s position"'
-            f' src="data:{frames["format"]};base64,{images[grid[start]]}">'
-            f'<div class="companion-slider-controls">{rows}</div>'
-            f'<p class="companion-slider-note">Pre-rendered at {positions}; run the notebook '
-            f'in Jupyter or Colab for every value.</p>'
-            f'<script type="application/json" class="companion-slider-data">{_script_json(data)}'
-            f'</script></div><script>{SCRIPT}</script>')
+        f"</label>"
+        for c in controls
+    )
+    positions = " × ".join(
+        f"{len(c['labels'])} values of {html.escape(c['description'])}" for c in controls
+    )
+    data = {
+        "labels": [c["labels"] for c in controls],
+        "frames": grid,
+        "images": images,
+        "format": frames["format"],
+    }
+    return (
+        f'{STYLE}<div class="{SLIDER_CLASS}" data-companion-slider>'
+        f'<img class="companion-slider-frame" alt="figure at the slider\'s position"'
+        f' src="data:{frames["format"]};base64,{images[grid[start]]}">'
+        f'<div class="companion-slider-controls">{rows}</div>'
+        f'<p class="companion-slider-note">Pre-rendered at {positions}; run the notebook '
+        f"in Jupyter or Colab for every value.</p>"
+        f'<script type="application/json" class="companion-slider-data">{_script_json(data)}'
+        f"</script></div><script>{SCRIPT}</script>"
+    )
 
 
 def _product(numbers) -> int:
@@ -103,7 +113,11 @@ def static_slider_output(output: dict) -> dict | None:
     frames = output.get("data", {}).get(FRAMES_MIME)
     if frames is None:
         return None
-    return {"output_type": "display_data",
-            "metadata": {SLIDER_META: len(frames["controls"])},
-            "data": {"text/html": slider_html(frames),
-                     "text/plain": "[slider with pre-rendered frames]"}}
+    return {
+        "output_type": "display_data",
+        "metadata": {SLIDER_META: len(frames["controls"])},
+        "data": {
+            "text/html": slider_html(frames),
+            "text/plain": "[slider with pre-rendered frames]",
+        },
+    }

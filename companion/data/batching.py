@@ -3,22 +3,31 @@
 :func:`pad_sequences` and :func:`pad_targets` are the only padding code of the companion;
 :class:`BatchedData` gives every data set (sentence pairs here, captioned images in
 :mod:`companion.data.shapes`) the same ``batches()``."""
+
 from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
-from typing import Iterator, Sequence
 
 import torch
 
 from companion.data.text_tasks import Pair, check_pairs
 from companion.data.vocab import TOKENIZERS, Vocab, tokenize
-from companion.validation import (check_bool, check_choice, check_int, check_str_sequence,
-                                  check_tensor, describe)
+from companion.validation import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_str_sequence,
+    check_tensor,
+    describe,
+)
 
 
-def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def pad_sequences(
+    seqs: Sequence[Sequence[int]], pad_id: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Right-pad id lists into a ``LongTensor[B, T]``; also return their lengths ``[B]``."""
     if isinstance(seqs, (str, bytes)) or not isinstance(seqs, Sequence):
         raise TypeError(f"seqs must be a list of token-id lists, got {describe(seqs)}")
@@ -43,12 +52,14 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.
     return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]
 
 
-def encode_sentences(sentences: str | Sequence[str], vocab: Vocab, lang: str
-                     ) -> tuple[torch.Tensor, torch.Tensor]:
+def encode_sentences(
+    sentences: str | Sequence[str], vocab: Vocab, lang: str
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Tokenise sentences of language ``lang``, encode them with ``vocab`` (unknown words become
     ``<unk>``) and pad them: ``(ids [B, S], lengths [B])``."""
-    sentences = [sentences] if isinstance(sentences, str) else check_str_sequence(
-        sentences, "sentences")
+    sentences = (
+        [sentences] if isinstance(sentences, str) else check_str_sequence(sentences, "sentences")
+    )
     if not isinstance(vocab, Vocab):
         raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
     ids = []
@@ -60,8 +71,9 @@ def encode_sentences(sentences: str | Sequence[str], vocab: Vocab, lang: str
     return pad_sequences(ids, vocab.pad_id)
 
 
-def pad_targets(tgt_ids: Sequence[Sequence[int]], vocab: Vocab
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pad_targets(
+    tgt_ids: Sequence[Sequence[int]], vocab: Vocab
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Decoder input ``<bos> y``, decoder target ``y <eos>`` (both ``[B, T]``) and the target mask."""
     tgt_in, _ = pad_sequences([[vocab.bos_id, *ids] for ids in tgt_ids], vocab.pad_id)
     tgt_out, lengths = pad_sequences([[*ids, vocab.eos_id] for ids in tgt_ids], vocab.pad_id)
@@ -87,8 +99,9 @@ class BatchedData(ABC):
     def batch(self, indices: Sequence[int]) -> TensorBatch:
         """The examples at ``indices``, padded into one batch."""
 
-    def batches(self, batch_size: int, *, shuffle: bool = False, by_length: bool = False,
-                seed: int = 0) -> "BatchIterable":
+    def batches(
+        self, batch_size: int, *, shuffle: bool = False, by_length: bool = False, seed: int = 0
+    ) -> BatchIterable:
         """A re-iterable of batches (a new seeded shuffle every pass when ``shuffle``).
 
         ``by_length`` (data sets with :meth:`lengths` only) puts examples of similar length in one
@@ -100,7 +113,9 @@ class BatchedData(ABC):
         check_bool(by_length, "by_length")
         check_int(seed, "seed", min=0)
         if by_length and not hasattr(self, "lengths"):
-            raise ValueError(f"{type(self).__name__} has no lengths(), so it cannot batch by length")
+            raise ValueError(
+                f"{type(self).__name__} has no lengths(), so it cannot batch by length"
+            )
         return BatchIterable(self, batch_size, shuffle, seed, by_length=by_length)
 
 
@@ -108,12 +123,12 @@ class BatchedData(ABC):
 class Seq2SeqBatch(TensorBatch):
     """A padded batch. ``tgt_in`` starts with ``<bos>``; ``tgt_out`` is shifted and ends with ``<eos>``."""
 
-    src: torch.Tensor          # [B, S]
+    src: torch.Tensor  # [B, S]
     src_lengths: torch.Tensor  # [B]
-    src_mask: torch.Tensor     # [B, S] True on real tokens
-    tgt_in: torch.Tensor       # [B, T]
-    tgt_out: torch.Tensor      # [B, T]
-    tgt_mask: torch.Tensor     # [B, T]
+    src_mask: torch.Tensor  # [B, S] True on real tokens
+    tgt_in: torch.Tensor  # [B, T]
+    tgt_out: torch.Tensor  # [B, T]
+    tgt_mask: torch.Tensor  # [B, T]
 
     def __len__(self) -> int:
         return self.src.shape[0]
@@ -126,8 +141,14 @@ class Seq2SeqData(BatchedData):
     pass ``src_vocab``/``tgt_vocab`` to reuse them for validation and test pairs.
     """
 
-    def __init__(self, pairs: Sequence[Pair], src_lang: str, tgt_lang: str,
-                 src_vocab: Vocab, tgt_vocab: Vocab):
+    def __init__(
+        self,
+        pairs: Sequence[Pair],
+        src_lang: str,
+        tgt_lang: str,
+        src_vocab: Vocab,
+        tgt_vocab: Vocab,
+    ):
         check_pairs(pairs)
         check_choice(src_lang, "src_lang", sorted(TOKENIZERS))
         check_choice(tgt_lang, "tgt_lang", sorted(TOKENIZERS))
@@ -146,8 +167,15 @@ class Seq2SeqData(BatchedData):
             self.tgt_ids.append(tgt_vocab.encode(t))
 
     @classmethod
-    def from_pairs(cls, pairs: Sequence[Pair], src_lang: str, tgt_lang: str, *,
-                   src_vocab: Vocab | None = None, tgt_vocab: Vocab | None = None) -> "Seq2SeqData":
+    def from_pairs(
+        cls,
+        pairs: Sequence[Pair],
+        src_lang: str,
+        tgt_lang: str,
+        *,
+        src_vocab: Vocab | None = None,
+        tgt_vocab: Vocab | None = None,
+    ) -> Seq2SeqData:
         check_pairs(pairs)
         src_vocab = src_vocab or Vocab.build(tokenize(p.src, src_lang) for p in pairs)
         tgt_vocab = tgt_vocab or Vocab.build(tokenize(p.tgt, tgt_lang) for p in pairs)
@@ -177,9 +205,21 @@ class BatchIterable:
 
     POOL = 50  # batches' worth of examples sorted together when grouping by length
 
-    def __init__(self, data: BatchedData, batch_size: int, shuffle: bool, seed: int, *,
-                 by_length: bool = False):
-        self.data, self.batch_size, self.shuffle, self.by_length = data, batch_size, shuffle, by_length
+    def __init__(
+        self,
+        data: BatchedData,
+        batch_size: int,
+        shuffle: bool,
+        seed: int,
+        *,
+        by_length: bool = False,
+    ):
+        self.data, self.batch_size, self.shuffle, self.by_length = (
+            data,
+            batch_size,
+            shuffle,
+            by_length,
+        )
         self._rng = random.Random(seed)
 
     def __len__(self) -> int:
@@ -197,11 +237,13 @@ class BatchIterable:
         lengths, pool = self.data.lengths(), self.POOL * self.batch_size
         groups = []
         for start in range(0, len(order), pool):
-            groups += _chunks(sorted(order[start:start + pool], key=lengths.__getitem__), self.batch_size)
+            groups += _chunks(
+                sorted(order[start : start + pool], key=lengths.__getitem__), self.batch_size
+            )
         if self.shuffle:
             self._rng.shuffle(groups)
         return groups
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[k:k + size] for k in range(0, len(items), size)]
+    return [items[k : k + size] for k in range(0, len(items), size)]

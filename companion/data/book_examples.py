@@ -7,6 +7,7 @@ adjective — so that a tiny model trained for seconds really translates the boo
 attention has something to align ("beautiful" ↔ 美好). The lexicon is small and fixed; there is no
 randomness.
 """
+
 from __future__ import annotations
 
 from companion.data.text_tasks import Pair
@@ -14,10 +15,24 @@ from companion.data.text_tasks import Pair
 BOOK_FIG_5_7 = Pair("hello world", "你好，世界")
 BOOK_ATTENTION_EXAMPLE = Pair("hello, world is beautiful", "你好，世界是美好的")
 
-SUBJECTS = {"world": "世界", "life": "生活", "the sea": "大海", "the sky": "天空",
-            "the city": "城市", "the garden": "花园", "music": "音乐", "my home": "我的家"}
-ADJECTIVES = {"beautiful": "美好", "quiet": "安静", "blue": "蓝色", "big": "巨大",
-              "old": "古老", "new": "崭新"}
+SUBJECTS = {
+    "world": "世界",
+    "life": "生活",
+    "the sea": "大海",
+    "the sky": "天空",
+    "the city": "城市",
+    "the garden": "花园",
+    "music": "音乐",
+    "my home": "我的家",
+}
+ADJECTIVES = {
+    "beautiful": "美好",
+    "quiet": "安静",
+    "blue": "蓝色",
+    "big": "巨大",
+    "old": "古老",
+    "new": "崭新",
+}
 
 
 def book_example_pairs(*, include_attention_example: bool = True) -> list[Pair]:

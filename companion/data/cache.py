@@ -4,6 +4,7 @@ The folder is, first match wins: the ``root`` argument, the ``COMPANION_DATA`` e
 variable, or the user cache ``~/.cache/companion`` (``$XDG_CACHE_HOME/companion``). Each data set
 keeps its own sub-folder (``mnist/``, ``tatoeba/``).
 """
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ character-level model would learn each pair as two unrelated tokens and split th
 conversion (phrase-aware, so 乾燥 → 干燥 but 乾隆 stays), through ``opencc-py``: OpenCC's own
 pure-Python implementation, installed from the package index as a small wheel on every platform.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,8 +17,9 @@ def _converter():
     try:
         import opencc
     except ImportError as exc:  # pragma: no cover - a dependency of the package
-        raise ImportError("Converting Traditional to Simplified Chinese needs OpenCC: "
-                          "pip install opencc-py") from exc
+        raise ImportError(
+            "Converting Traditional to Simplified Chinese needs OpenCC: pip install opencc-py"
+        ) from exc
     return opencc.OpenCC("t2s")
 
 

@@ -12,12 +12,13 @@ every ``hop`` samples); :class:`AudioData` pads the frames and the digit strings
 
 Everything is seeded: the same ``seed`` gives the same waveforms.
 """
+
 from __future__ import annotations
 
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
@@ -27,9 +28,15 @@ from companion.validation import check_float, check_int
 
 #: (low, high) frequency pair in Hz of every key used here (ITU-T Q.23)
 DTMF_FREQUENCIES: dict[str, tuple[int, int]] = {
-    "1": (697, 1209), "2": (697, 1336), "3": (697, 1477),
-    "4": (770, 1209), "5": (770, 1336), "6": (770, 1477),
-    "7": (852, 1209), "8": (852, 1336), "9": (852, 1477),
+    "1": (697, 1209),
+    "2": (697, 1336),
+    "3": (697, 1477),
+    "4": (770, 1209),
+    "5": (770, 1336),
+    "6": (770, 1477),
+    "7": (852, 1209),
+    "8": (852, 1336),
+    "9": (852, 1477),
     "0": (941, 1336),
 }
 DIGITS = "0123456789"
@@ -45,10 +52,15 @@ class DTMFExample:
     sample_rate: int = SAMPLE_RATE
 
 
-def dtmf_waveform(digits: str, rng: random.Random, *, sample_rate: int = SAMPLE_RATE,
-                  tone_ms: tuple[float, float] = (40.0, 100.0),
-                  pause_ms: tuple[float, float] = (50.0, 100.0),
-                  noise: float = 0.1) -> torch.Tensor:
+def dtmf_waveform(
+    digits: str,
+    rng: random.Random,
+    *,
+    sample_rate: int = SAMPLE_RATE,
+    tone_ms: tuple[float, float] = (40.0, 100.0),
+    pause_ms: tuple[float, float] = (50.0, 100.0),
+    noise: float = 0.1,
+) -> torch.Tensor:
     """Synthesise ``digits``: pause, tone, pause, tone, …, pause, with random lengths in the given
     ranges (milliseconds), a random amplitude and phase per tone, plus Gaussian noise of standard
     deviation ``noise``."""
@@ -58,7 +70,9 @@ def dtmf_waveform(digits: str, rng: random.Random, *, sample_rate: int = SAMPLE_
     check_float(noise, "noise", min=0.0)
     for name, (lo, hi) in (("tone_ms", tone_ms), ("pause_ms", pause_ms)):
         if not (0 < lo <= hi):
-            raise ValueError(f"{name} must be a range (low, high) with 0 < low ≤ high, got {(lo, hi)}")
+            raise ValueError(
+                f"{name} must be a range (low, high) with 0 < low ≤ high, got {(lo, hi)}"
+            )
 
     def samples(ms_range):
         return max(1, round(rng.uniform(*ms_range) * sample_rate / 1000))
@@ -67,16 +81,24 @@ def dtmf_waveform(digits: str, rng: random.Random, *, sample_rate: int = SAMPLE_
     for d in digits:
         t = torch.arange(samples(tone_ms), dtype=torch.float64) / sample_rate
         amp = rng.uniform(0.25, 0.5)
-        tone = sum(torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
-                   for f in DTMF_FREQUENCIES[d])
+        tone = sum(
+            torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
+            for f in DTMF_FREQUENCIES[d]
+        )
         parts += [(amp * tone).float(), torch.zeros(samples(pause_ms))]
     wave = torch.cat(parts)
     gen = torch.Generator().manual_seed(rng.getrandbits(62))
     return wave + noise * torch.randn(wave.shape, generator=gen)
 
 
-def generate_dtmf(n: int, *, seed: int = 0, digits: tuple[int, int] = (1, 5),
-                  sample_rate: int = SAMPLE_RATE, noise: float = 0.1) -> list[DTMFExample]:
+def generate_dtmf(
+    n: int,
+    *,
+    seed: int = 0,
+    digits: tuple[int, int] = (1, 5),
+    sample_rate: int = SAMPLE_RATE,
+    noise: float = 0.1,
+) -> list[DTMFExample]:
     """``n`` recordings of random digit strings with ``digits[0]…digits[1]`` digits each."""
     check_int(n, "n", min=1)
     lo, hi = digits
@@ -86,13 +108,20 @@ def generate_dtmf(n: int, *, seed: int = 0, digits: tuple[int, int] = (1, 5),
     out = []
     for _ in range(n):
         s = "".join(rng.choice(DIGITS) for _ in range(rng.randint(lo, hi)))
-        out.append(DTMFExample(dtmf_waveform(s, rng, sample_rate=sample_rate, noise=noise), s,
-                               sample_rate))
+        out.append(
+            DTMFExample(dtmf_waveform(s, rng, sample_rate=sample_rate, noise=noise), s, sample_rate)
+        )
     return out
 
 
-def spectrogram(waveform: torch.Tensor, *, n_fft: int = 256, hop: int = 128,
-                sample_rate: int = SAMPLE_RATE, max_hz: float = 1700.0) -> torch.Tensor:
+def spectrogram(
+    waveform: torch.Tensor,
+    *,
+    n_fft: int = 256,
+    hop: int = 128,
+    sample_rate: int = SAMPLE_RATE,
+    max_hz: float = 1700.0,
+) -> torch.Tensor:
     """Log-magnitude short-time Fourier transform, ``[frames, bins]`` (frequencies 0…``max_hz``).
 
     A Hann window of ``n_fft`` samples every ``hop`` samples (``n_fft=256`` at 8 kHz: bins
@@ -103,13 +132,21 @@ def spectrogram(waveform: torch.Tensor, *, n_fft: int = 256, hop: int = 128,
         raise ValueError("waveform must be a non-empty 1-D tensor")
     check_int(n_fft, "n_fft", min=2)
     check_int(hop, "hop", min=1)
-    spec = torch.stft(waveform.float(), n_fft, hop_length=hop, window=torch.hann_window(n_fft),
-                      center=True, return_complex=True).abs()       # [bins, frames]
+    spec = torch.stft(
+        waveform.float(),
+        n_fft,
+        hop_length=hop,
+        window=torch.hann_window(n_fft),
+        center=True,
+        return_complex=True,
+    ).abs()  # [bins, frames]
     n_bins = min(spec.shape[0], int(max_hz * n_fft / sample_rate) + 1)
     return torch.log1p(spec[:n_bins].T)
 
 
-def frequency_axis(n_bins: int, *, n_fft: int = 256, sample_rate: int = SAMPLE_RATE) -> torch.Tensor:
+def frequency_axis(
+    n_bins: int, *, n_fft: int = 256, sample_rate: int = SAMPLE_RATE
+) -> torch.Tensor:
     """The centre frequency in Hz of each of the first ``n_bins`` STFT bins."""
     return torch.arange(n_bins) * sample_rate / n_fft
 
@@ -140,8 +177,9 @@ class AudioData:
         src = torch.nn.utils.rnn.pad_sequence(frames, batch_first=True)
         tgt_in, _ = pad_sequences([[v.bos_id] + self.tgt_ids[i] for i in indices], v.pad_id)
         tgt_out, tgt_len = pad_sequences([self.tgt_ids[i] + [v.eos_id] for i in indices], v.pad_id)
-        return Seq2SeqBatch(src, lengths, lengths_to_mask(lengths), tgt_in, tgt_out,
-                            lengths_to_mask(tgt_len))
+        return Seq2SeqBatch(
+            src, lengths, lengths_to_mask(lengths), tgt_in, tgt_out, lengths_to_mask(tgt_len)
+        )
 
     def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> BatchIterable:
         check_int(batch_size, "batch_size", min=1)

@@ -10,6 +10,7 @@
 MNIST lives in the data folder (:func:`companion.data.cache.data_root`) under
 ``<root>/mnist/t10k-images-idx3-ubyte.gz`` etc.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -22,15 +23,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from companion.validation import check_float, check_int, check_probability
-
 from companion.data.cache import DataUnavailableError, data_root, write_file
-
+from companion.validation import check_float, check_int, check_probability
 
 # ---------------------------------------------------------------- moons (Fig. 5-2)
 
-def moon_phase(shadow: float, size: int = 28, *, radius: float | None = None, noise: float = 0.0,
-               seed: int | None = None, supersample: int = 4) -> np.ndarray:
+
+def moon_phase(
+    shadow: float,
+    size: int = 28,
+    *,
+    radius: float | None = None,
+    noise: float = 0.0,
+    seed: int | None = None,
+    supersample: int = 4,
+) -> np.ndarray:
     """A ``size×size`` grey image (floats in [0, 1]) of a moon whose shadow covers ``shadow`` of the disc.
 
     The terminator is a half-ellipse, as for the real moon: pixel (x, y) of the disc (centre 0,
@@ -95,8 +102,9 @@ def shadow_fraction(images: np.ndarray | torch.Tensor, radius: float | None = No
     return out[0] if single else out
 
 
-def nearest_phase(image: np.ndarray | torch.Tensor, *, steps: int = 101,
-                  radius: float | None = None) -> tuple[float, float]:
+def nearest_phase(
+    image: np.ndarray | torch.Tensor, *, steps: int = 101, radius: float | None = None
+) -> tuple[float, float]:
     """(shadow, RMSE) of the clean moon that best matches ``image``: how moon-like a picture is.
 
     A sharp moon of any phase scores an RMSE near 0; a grey blend of two moons does not, even
@@ -105,14 +113,17 @@ def nearest_phase(image: np.ndarray | torch.Tensor, *, steps: int = 101,
     a = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
     a = a.reshape(a.shape[-2:])
     candidates = np.linspace(0, 1, steps)
-    errors = [np.sqrt(np.mean((moon_phase(float(f), a.shape[-1], radius=radius) - a) ** 2))
-              for f in candidates]
+    errors = [
+        np.sqrt(np.mean((moon_phase(float(f), a.shape[-1], radius=radius) - a) ** 2))
+        for f in candidates
+    ]
     best = int(np.argmin(errors))
     return float(candidates[best]), float(errors[best])
 
 
-def moon_phases(shadows, *, size: int = 28, copies: int = 1, noise: float = 0.0,
-                seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def moon_phases(
+    shadows, *, size: int = 28, copies: int = 1, noise: float = 0.0, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A data set of moons: ``copies`` noisy images for each shadow fraction in ``shadows``.
 
     Returns (images ``[N, 1, size, size]`` float32, shadow fractions ``[N]``).
@@ -135,6 +146,7 @@ def moon_phases(shadows, *, size: int = 28, copies: int = 1, noise: float = 0.0,
 
 # ---------------------------------------------------------------- splits
 
+
 @dataclass
 class ImageSplit:
     """Training and held-out images (float32 in [0, 1], ``[N, 1, H, W]``) with integer labels."""
@@ -150,24 +162,35 @@ class ImageSplit:
         return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
 
     def __repr__(self) -> str:
-        return (f"ImageSplit({self.name!r}: {len(self.train_x)} train / {len(self.test_x)} held out, "
-                f"images {tuple(self.image_shape)})")
+        return (
+            f"ImageSplit({self.name!r}: {len(self.train_x)} train / {len(self.test_x)} held out, "
+            f"images {tuple(self.image_shape)})"
+        )
 
-    def loader(self, part: str = "train", batch_size: int = 128, shuffle: bool | None = None,
-               seed: int = 0) -> torch.utils.data.DataLoader:
+    def loader(
+        self, part: str = "train", batch_size: int = 128, shuffle: bool | None = None, seed: int = 0
+    ) -> torch.utils.data.DataLoader:
         """A DataLoader of (images, labels) batches; shuffled with a fixed seed for ``"train"``."""
         if part not in ("train", "test"):
             raise ValueError(f"part must be 'train' or 'test', got {part!r}")
         x, y = (self.train_x, self.train_y) if part == "train" else (self.test_x, self.test_y)
         shuffle = part == "train" if shuffle is None else shuffle
         return torch.utils.data.DataLoader(
-            torch.utils.data.TensorDataset(x, y), batch_size=batch_size, shuffle=shuffle,
-            generator=torch.Generator().manual_seed(seed) if shuffle else None)
+            torch.utils.data.TensorDataset(x, y),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            generator=torch.Generator().manual_seed(seed) if shuffle else None,
+        )
 
-    def subset(self, n_train: int | None = None, n_test: int | None = None) -> "ImageSplit":
+    def subset(self, n_train: int | None = None, n_test: int | None = None) -> ImageSplit:
         """The first ``n_train`` / ``n_test`` images (the split is already shuffled)."""
-        return ImageSplit(self.name, self.train_x[:n_train], self.train_y[:n_train],
-                          self.test_x[:n_test], self.test_y[:n_test])
+        return ImageSplit(
+            self.name,
+            self.train_x[:n_train],
+            self.train_y[:n_train],
+            self.test_x[:n_test],
+            self.test_y[:n_test],
+        )
 
 
 def _split(name: str, x: np.ndarray, y: np.ndarray, n_test: int, seed: int) -> ImageSplit:
@@ -185,8 +208,9 @@ def load_digits_split(n_test: int = 360, seed: int = 0) -> ImageSplit:
     from sklearn.datasets import load_digits
 
     digits = load_digits()
-    return _split("digits 8x8 (scikit-learn)", digits.images[:, None] / 16.0, digits.target,
-                  n_test, seed)
+    return _split(
+        "digits 8x8 (scikit-learn)", digits.images[:, None] / 16.0, digits.target, n_test, seed
+    )
 
 
 # ---------------------------------------------------------------- MNIST
@@ -195,8 +219,10 @@ MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
-                 "https://storage.googleapis.com/cvdf-datasets/mnist/")
+MNIST_MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -218,17 +244,21 @@ def read_idx(path: str | Path) -> np.ndarray:
     ndim = raw[3]
     if len(raw) < 4 + 4 * ndim:
         raise ValueError(f"{path} is truncated (header cut short); {fix}")
-    shape = struct.unpack(f">{ndim}I", raw[4:4 + 4 * ndim])
+    shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     expected = int(np.prod(shape)) * dtype.itemsize
-    body = raw[4 + 4 * ndim:]
+    body = raw[4 + 4 * ndim :]
     if len(body) != expected:
-        raise ValueError(f"{path} is truncated or corrupt: header promises {expected} bytes of data "
-                         f"for shape {shape}, found {len(body)}; {fix}")
+        raise ValueError(
+            f"{path} is truncated or corrupt: header promises {expected} bytes of data "
+            f"for shape {shape}, found {len(body)}; {fix}"
+        )
     return np.frombuffer(body, dtype=dtype).reshape(shape)
 
 
-def download_mnist(split: str = "test", root: str | Path | None = None, timeout: float = 10.0) -> Path:
+def download_mnist(
+    split: str = "test", root: str | Path | None = None, timeout: float = 10.0
+) -> Path:
     """Fetch MNIST's ``split`` files into ``<root>/mnist/`` (skipping ones already there).
 
     Raises :class:`DataUnavailableError` with a one-line message when no mirror answers.
@@ -249,7 +279,8 @@ def download_mnist(split: str = "test", root: str | Path | None = None, timeout:
                 errors.append(f"{mirror}: {getattr(exc, 'reason', exc)}")
         else:
             raise DataUnavailableError(
-                f"MNIST is not in {folder} and could not be downloaded (offline?): {errors[-1]}")
+                f"MNIST is not in {folder} and could not be downloaded (offline?): {errors[-1]}"
+            )
     return folder
 
 
@@ -259,8 +290,13 @@ def _mnist_files(split: str) -> tuple[str, str]:
     return MNIST_FILES[split]
 
 
-def load_mnist(split: str = "test", root: str | Path | None = None, *, download: bool = True,
-               timeout: float = 10.0) -> tuple[torch.Tensor, torch.Tensor]:
+def load_mnist(
+    split: str = "test",
+    root: str | Path | None = None,
+    *,
+    download: bool = True,
+    timeout: float = 10.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST's ``split`` as (images ``[N, 1, 28, 28]`` float32 in [0, 1], labels ``[N]`` int64).
 
     Reads ``<root>/mnist/`` (see :func:`data_root`); downloads missing files when ``download`` and
@@ -271,20 +307,29 @@ def load_mnist(split: str = "test", root: str | Path | None = None, *, download:
     missing = [n for n in (images_name, labels_name) if not (folder / n).is_file()]
     if missing:
         if not download:
-            raise DataUnavailableError(f"MNIST {split} files {missing} are not in {folder} "
-                                       "(download=False)")
+            raise DataUnavailableError(
+                f"MNIST {split} files {missing} are not in {folder} (download=False)"
+            )
         download_mnist(split, root, timeout=timeout)
     images = read_idx(folder / images_name)
     labels = read_idx(folder / labels_name)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or labels.shape != (images.shape[0],):
-        raise ValueError(f"{folder} holds MNIST files of unexpected shapes {images.shape} and "
-                         f"{labels.shape}; delete them and download again")
+        raise ValueError(
+            f"{folder} holds MNIST files of unexpected shapes {images.shape} and "
+            f"{labels.shape}; delete them and download again"
+        )
     x = torch.from_numpy(images.astype(np.float32) / 255.0)[:, None]
     return x, torch.from_numpy(labels.astype(np.int64))
 
 
-def load_mnist_split(root: str | Path | None = None, *, n_test: int = 2000, seed: int = 0,
-                     download: bool = True, timeout: float = 10.0) -> ImageSplit:
+def load_mnist_split(
+    root: str | Path | None = None,
+    *,
+    n_test: int = 2000,
+    seed: int = 0,
+    download: bool = True,
+    timeout: float = 10.0,
+) -> ImageSplit:
     """MNIST's 10,000-image test file split into 8,000 training and 2,000 held-out images (fixed seed).
 
     The test file is small (1.6 MB) and is the copy this project's CI carries, so every notebook and
@@ -295,8 +340,9 @@ def load_mnist_split(root: str | Path | None = None, *, n_test: int = 2000, seed
     return _split("MNIST (10k test file split 8000/2000)", x.numpy(), y.numpy(), n_test, seed)
 
 
-def load_image_split(prefer: str = "mnist", root: str | Path | None = None, *,
-                     download: bool = True, seed: int = 0) -> ImageSplit:
+def load_image_split(
+    prefer: str = "mnist", root: str | Path | None = None, *, download: bool = True, seed: int = 0
+) -> ImageSplit:
     """MNIST (8,000/2,000) when available, else scikit-learn's digits, printing one line if it falls back."""
     if prefer not in ("mnist", "digits"):
         raise ValueError(f"prefer must be 'mnist' or 'digits', got {prefer!r}")

@@ -1,11 +1,31 @@
 """Numbers in English words and in Chinese numerals (0–9999), used by the generated tasks."""
+
 from __future__ import annotations
 
 from companion.validation import check_int
 
-_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-         "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
-         "seventeen", "eighteen", "nineteen"]
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _ZH_DIGITS = "零一二三四五六七八九"
 _ZH_UNITS = ["千", "百", "十", ""]  # for the thousands, hundreds, tens and ones digit

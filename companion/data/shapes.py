@@ -13,11 +13,12 @@ equally true; both are kept in ``references`` so BLEU can score a model that pic
 
 Everything is drawn with NumPy from a seeded generator: no download, same data on every machine.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -27,9 +28,16 @@ from companion.data.vocab import Vocab, tokenize
 from companion.validation import check_float, check_int
 
 SHAPES = ("circle", "square", "triangle")
-COLOURS = {"red": (1.0, 0.15, 0.15), "green": (0.15, 0.85, 0.15), "blue": (0.2, 0.35, 1.0),
-           "yellow": (1.0, 0.9, 0.1)}
-RELATIONS = ("left of", "above")  # the caption's relation; the mirrored references use the other two
+COLOURS = {
+    "red": (1.0, 0.15, 0.15),
+    "green": (0.15, 0.85, 0.15),
+    "blue": (0.2, 0.35, 1.0),
+    "yellow": (1.0, 0.9, 0.1),
+}
+RELATIONS = (
+    "left of",
+    "above",
+)  # the caption's relation; the mirrored references use the other two
 
 SHAPES_ZH = {"circle": "圆形", "square": "方形", "triangle": "三角形"}
 COLOURS_ZH = {"red": "红色", "green": "绿色", "blue": "蓝色", "yellow": "黄色"}
@@ -69,8 +77,10 @@ def describe(scene: Scene, lang: str = "en", *, mirrored: bool = False) -> str:
     if lang == "en":
         return f"a {a.colour} {a.kind} {rel} a {b.colour} {b.kind}"
     if lang == "zh":
-        return (f"{COLOURS_ZH[a.colour]}{SHAPES_ZH[a.kind]}在"
-                f"{COLOURS_ZH[b.colour]}{SHAPES_ZH[b.kind]}{_RELATION_ZH[rel]}")
+        return (
+            f"{COLOURS_ZH[a.colour]}{SHAPES_ZH[a.kind]}在"
+            f"{COLOURS_ZH[b.colour]}{SHAPES_ZH[b.kind]}{_RELATION_ZH[rel]}"
+        )
     raise ValueError(f"lang must be 'en' or 'zh', got {lang!r}")
 
 
@@ -95,12 +105,19 @@ def grid_coverage(shape: Shape, image_size: int, rows: int, cols: int) -> np.nda
     return mask.reshape(rows, image_size // rows, cols, image_size // cols).mean(axis=(1, 3))
 
 
-def render(scene: Scene, image_size: int = 32, *, noise: float = 0.0,
-           rng: np.random.Generator | None = None) -> np.ndarray:
+def render(
+    scene: Scene,
+    image_size: int = 32,
+    *,
+    noise: float = 0.0,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
     """Draw ``scene`` as a float32 RGB image ``[3, H, W]`` with values in [0, 1]."""
     image = np.full((3, image_size, image_size), BACKGROUND, dtype=np.float32)
     for shape in (scene.first, scene.second):
-        image[:, shape_mask(shape, image_size)] = np.asarray(COLOURS[shape.colour], np.float32)[:, None]
+        image[:, shape_mask(shape, image_size)] = np.asarray(COLOURS[shape.colour], np.float32)[
+            :, None
+        ]
     if noise > 0:
         rng = rng if rng is not None else np.random.default_rng(0)
         image += rng.normal(0.0, noise, size=image.shape).astype(np.float32)
@@ -122,8 +139,11 @@ def random_scene(rng: random.Random, image_size: int = 32) -> Scene:
     shapes = []
     for slot, radius in enumerate(radii):
         along = rng.uniform(radius + 1, half - radius - 1) + slot * half  # across the split line
-        across = first_across if slot == 0 else min(max(first_across + shift, radius + 1),
-                                                    image_size - radius - 1)
+        across = (
+            first_across
+            if slot == 0
+            else min(max(first_across + shift, radius + 1), image_size - radius - 1)
+        )
         cx, cy = (along, across) if relation == "left of" else (across, along)
         shapes.append(Shape(rng.choice(SHAPES), rng.choice(list(COLOURS)), cx, cy, radius))
     return Scene(shapes[0], shapes[1], relation)
@@ -146,12 +166,14 @@ class ShapeCaptions:
         """Both true sentences per image (caption and its mirror), for multi-reference BLEU."""
         return [[describe(s, lang), describe(s, lang, mirrored=True)] for s in self.scenes]
 
-    def subset(self, indices: Sequence[int]) -> "ShapeCaptions":
+    def subset(self, indices: Sequence[int]) -> ShapeCaptions:
         idx = list(indices)
         return ShapeCaptions(self.images[idx], [self.scenes[i] for i in idx])
 
 
-def generate_shapes(n: int, *, image_size: int = 32, seed: int = 0, noise: float = 0.0) -> ShapeCaptions:
+def generate_shapes(
+    n: int, *, image_size: int = 32, seed: int = 0, noise: float = 0.0
+) -> ShapeCaptions:
     """Generate ``n`` captioned images (deterministic given ``seed``).
 
     ``image_size`` ≥ 16 keeps every shape at least a few pixels wide; ``noise`` adds Gaussian
@@ -170,13 +192,14 @@ def generate_shapes(n: int, *, image_size: int = 32, seed: int = 0, noise: float
 
 # ------------------------------------------------------------------ batching for training
 
+
 @dataclass
 class CaptionBatch(TensorBatch):
     """Images and padded captions; ``tgt_in`` starts with ``<bos>``, ``tgt_out`` ends with ``<eos>``."""
 
-    images: torch.Tensor    # [B, 3, H, W]
-    tgt_in: torch.Tensor    # [B, T]
-    tgt_out: torch.Tensor   # [B, T]
+    images: torch.Tensor  # [B, 3, H, W]
+    tgt_in: torch.Tensor  # [B, T]
+    tgt_out: torch.Tensor  # [B, T]
     tgt_mask: torch.Tensor  # [B, T] True on real tokens
 
     # The image is the "source sentence": with these two names the seq2seq loss and training
@@ -207,7 +230,9 @@ class CaptionData(BatchedData):
         self.tgt_ids = [vocab.encode(tokenize(c, lang)) for c in shapes.captions(lang)]
 
     @classmethod
-    def from_shapes(cls, shapes: ShapeCaptions, lang: str = "en", *, vocab: Vocab | None = None) -> "CaptionData":
+    def from_shapes(
+        cls, shapes: ShapeCaptions, lang: str = "en", *, vocab: Vocab | None = None
+    ) -> CaptionData:
         vocab = vocab or Vocab.build(tokenize(c, lang) for c in shapes.captions(lang))
         return cls(shapes, lang, vocab)
 

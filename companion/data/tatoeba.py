@@ -18,15 +18,16 @@ tokenised into lower-cased words with punctuation split off, Chinese into charac
 (:mod:`companion.data.vocab`). The corpus mixes Simplified and Traditional script;
 ``simplified=True`` converts the Chinese side to Simplified (:mod:`companion.data.chinese`).
 """
+
 from __future__ import annotations
 
 import io
 import re
 import urllib.request
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from companion.data.cache import DataUnavailableError, data_root, write_file
 from companion.data.text_tasks import Pair, check_pairs, split_pairs
@@ -59,8 +60,10 @@ class TatoebaCorpus:
     bad_examples: list[str] = field(default_factory=list)  # "line 7: no tab-separated Chinese side"
 
     def summary(self) -> str:
-        return (f"{self.n_lines} lines: {len(self.pairs)} sentence pairs, {self.n_bad} bad lines "
-                f"skipped")
+        return (
+            f"{self.n_lines} lines: {len(self.pairs)} sentence pairs, {self.n_bad} bad lines "
+            f"skipped"
+        )
 
 
 def _parse_line(line: str) -> Pair | str:
@@ -109,19 +112,24 @@ def read_tatoeba(path: str | Path) -> TatoebaCorpus:
     with path.open("rb") as f:
         corpus = parse_tatoeba(f)
     if not corpus.pairs:
-        raise ValueError(f"{path} contains no English<TAB>Chinese lines ({corpus.summary()}; "
-                         f"e.g. {corpus.bad_examples[:2]}); is it the Tatoeba cmn.txt file?")
+        raise ValueError(
+            f"{path} contains no English<TAB>Chinese lines ({corpus.summary()}; "
+            f"e.g. {corpus.bad_examples[:2]}); is it the Tatoeba cmn.txt file?"
+        )
     return corpus
 
 
 def _missing_message(path: Path) -> str:
-    return (f"The Tatoeba corpus is not at {path}. Download {TATOEBA_URL}, unzip it and put "
-            f"cmn.txt there (or pass root=… / set COMPANION_DATA to a folder holding "
-            f"{RELATIVE_PATH}); load_tatoeba(download=True) does this when the network is there")
+    return (
+        f"The Tatoeba corpus is not at {path}. Download {TATOEBA_URL}, unzip it and put "
+        f"cmn.txt there (or pass root=… / set COMPANION_DATA to a folder holding "
+        f"{RELATIVE_PATH}); load_tatoeba(download=True) does this when the network is there"
+    )
 
 
-def download_tatoeba(root: str | Path | None = None, *, url: str = TATOEBA_URL,
-                     timeout: float = 20.0) -> Path:
+def download_tatoeba(
+    root: str | Path | None = None, *, url: str = TATOEBA_URL, timeout: float = 20.0
+) -> Path:
     """Download the zip, extract ``cmn.txt`` to :func:`tatoeba_path` and return that path."""
     target = tatoeba_path(root)
     request = urllib.request.Request(url, headers={"User-Agent": "companion (educational)"})
@@ -131,8 +139,10 @@ def download_tatoeba(root: str | Path | None = None, *, url: str = TATOEBA_URL,
         with zipfile.ZipFile(io.BytesIO(payload)) as archive:
             text = archive.read("cmn.txt")
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
-        raise TatoebaNotFoundError(f"could not download the corpus ({exc.__class__.__name__}: "
-                                   f"{exc}). {_missing_message(target)}") from exc
+        raise TatoebaNotFoundError(
+            f"could not download the corpus ({exc.__class__.__name__}: "
+            f"{exc}). {_missing_message(target)}"
+        ) from exc
     return write_file(target, text)
 
 
@@ -149,13 +159,16 @@ class TatoebaSplits:
     path: Path | None = None
 
     def summary(self) -> str:
-        return (f"Tatoeba: {self.corpus.summary()}; {self.n_duplicates} duplicates and "
-                f"{self.n_too_long} too-long pairs dropped; train/valid/test = "
-                f"{len(self.train)}/{len(self.valid)}/{len(self.test)} pairs")
+        return (
+            f"Tatoeba: {self.corpus.summary()}; {self.n_duplicates} duplicates and "
+            f"{self.n_too_long} too-long pairs dropped; train/valid/test = "
+            f"{len(self.train)}/{len(self.valid)}/{len(self.test)} pairs"
+        )
 
 
-def filter_pairs(pairs: Sequence[Pair], *, max_src_len: int, max_tgt_len: int
-                 ) -> tuple[list[Pair], int, int]:
+def filter_pairs(
+    pairs: Sequence[Pair], *, max_src_len: int, max_tgt_len: int
+) -> tuple[list[Pair], int, int]:
     """Drop exact duplicates and pairs longer than the limits (English words, Chinese characters).
 
     Returns ``(kept, n_duplicates, n_too_long)``.
@@ -177,22 +190,32 @@ def filter_pairs(pairs: Sequence[Pair], *, max_src_len: int, max_tgt_len: int
     return kept, n_dup, n_long
 
 
-def split_by_source(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), *,
-                    seed: int = 0) -> list[list[Pair]]:
+def split_by_source(
+    pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), *, seed: int = 0
+) -> list[list[Pair]]:
     """Seeded split in which all translations of one English sentence land in the same part."""
     check_pairs(pairs)
     by_source: dict[str, list[Pair]] = {}
     for p in pairs:
         by_source.setdefault(p.src, []).append(p)
     keys = [Pair(src, "") for src in by_source]
-    return [[p for k in part for p in by_source[k.src]]
-            for part in split_pairs(keys, fractions, seed=seed, dedupe=False)]
+    return [
+        [p for k in part for p in by_source[k.src]]
+        for part in split_pairs(keys, fractions, seed=seed, dedupe=False)
+    ]
 
 
-def load_tatoeba(root: str | Path | None = None, *, path: str | Path | None = None,
-                 download: bool = True, max_src_len: int = 10, max_tgt_len: int = 12,
-                 fractions: Sequence[float] = (0.8, 0.1, 0.1), seed: int = 0,
-                 simplified: bool = False) -> TatoebaSplits:
+def load_tatoeba(
+    root: str | Path | None = None,
+    *,
+    path: str | Path | None = None,
+    download: bool = True,
+    max_src_len: int = 10,
+    max_tgt_len: int = 12,
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    seed: int = 0,
+    simplified: bool = False,
+) -> TatoebaSplits:
     """Read (downloading once if allowed), clean, filter and split the Tatoeba corpus.
 
     ``path`` names a ``cmn.txt``-style file directly; otherwise the file is looked for under
@@ -214,12 +237,14 @@ def load_tatoeba(root: str | Path | None = None, *, path: str | Path | None = No
     pairs = corpus.pairs
     if simplified:
         from companion.data.chinese import to_simplified
+
         pairs = [Pair(p.src, to_simplified(p.tgt)) for p in pairs]
-    kept, n_dup, n_long = filter_pairs(pairs, max_src_len=max_src_len,
-                                       max_tgt_len=max_tgt_len)
+    kept, n_dup, n_long = filter_pairs(pairs, max_src_len=max_src_len, max_tgt_len=max_tgt_len)
     if not kept:
-        raise ValueError(f"no pair of {file} is within max_src_len={max_src_len} words and "
-                         f"max_tgt_len={max_tgt_len} characters; raise the limits")
+        raise ValueError(
+            f"no pair of {file} is within max_src_len={max_src_len} words and "
+            f"max_tgt_len={max_tgt_len} characters; raise the limits"
+        )
     train, valid, test = split_by_source(kept, fractions, seed=seed)
     return TatoebaSplits(train, valid, test, corpus, n_dup, n_long, file)
 

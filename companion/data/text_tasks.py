@@ -10,12 +10,13 @@ Each task maps a source sentence to a target sentence with a rule a small model 
 All generators are deterministic given ``seed``. ``n_items`` joins several items into one
 example, which makes inputs as long as an experiment needs (section 5.3.3).
 """
+
 from __future__ import annotations
 
 import calendar
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from companion.data.numbers import MAX_NUMBER, chinese_number, english_number
 from companion.validation import check_bool, check_choice, check_float, check_int, describe
@@ -74,13 +75,31 @@ _TIMES = ["yesterday", "this morning", "last week", "on monday", "today", "at ni
 
 def _summary_item(rng: random.Random, max_value: int) -> tuple[str, str]:
     subject, verb, count, obj = (rng.choice(x) for x in (_SUBJECTS, _VERBS, _COUNTS, _OBJECTS))
-    long = (f"the {rng.choice(_SUBJECT_ADJ)} {subject} {rng.choice(_ADVERBS)} {verb} {count} "
-            f"{rng.choice(_OBJECT_ADJ)} {obj} {rng.choice(_PLACES)} {rng.choice(_TIMES)}")
+    long = (
+        f"the {rng.choice(_SUBJECT_ADJ)} {subject} {rng.choice(_ADVERBS)} {verb} {count} "
+        f"{rng.choice(_OBJECT_ADJ)} {obj} {rng.choice(_PLACES)} {rng.choice(_TIMES)}"
+    )
     return long, f"{subject} {verb} {count} {obj}"
 
 
-_NAMES = ["anna", "li", "tom", "maria", "wei", "sam", "yuki", "omar", "lena", "chen", "ravi",
-          "zoe", "ming", "paul", "sara", "jun"]
+_NAMES = [
+    "anna",
+    "li",
+    "tom",
+    "maria",
+    "wei",
+    "sam",
+    "yuki",
+    "omar",
+    "lena",
+    "chen",
+    "ravi",
+    "zoe",
+    "ming",
+    "paul",
+    "sara",
+    "jun",
+]
 _FOODS = ["coffees", "teas", "pizzas", "noodles", "salads", "cakes", "soups", "juices"]
 _HOURS = [english_number(h) for h in range(1, 13)]
 
@@ -97,8 +116,10 @@ def _dialogue_item(rng: random.Random, max_value: int) -> tuple[str, str]:
         return f"hello , my name is {name} .", f"nice to meet you , {name} ."
     if kind == 1:
         n, hour, day = rng.choice(_COUNTS), rng.choice(_HOURS), rng.choice(_DAYS)
-        return (f"can you book a table for {n} at {hour} on {day} ?",
-                f"sure , a table for {n} at {hour} on {day} .")
+        return (
+            f"can you book a table for {n} at {hour} on {day} ?",
+            f"sure , a table for {n} at {hour} on {day} .",
+        )
     if kind == 2:
         n, food = rng.choice(_COUNTS), rng.choice(_FOODS)
         return f"i would like {n} {food} please .", f"ok , {n} {food} coming up ."
@@ -106,8 +127,7 @@ def _dialogue_item(rng: random.Random, max_value: int) -> tuple[str, str]:
         city, day = rng.choice(_CITIES), rng.choice(_DAYS)
         return f"i am flying to {city} on {day} .", f"have a good trip to {city} !"
     relative, age = rng.choice(_RELATIVES), english_number(rng.randint(2, 99))
-    return (f"my {relative} is {age} years old today .",
-            f"happy birthday to your {relative} !")
+    return (f"my {relative} is {age} years old today .", f"happy birthday to your {relative} !")
 
 
 TASKS: dict[str, TaskSpec] = {
@@ -126,8 +146,10 @@ def check_pairs(pairs: Sequence[Pair], name: str = "pairs", *, allow_empty: bool
         raise ValueError(f"{name} is empty: no sentence pairs given")
     for k, p in enumerate(pairs):
         if not isinstance(p, Pair):
-            raise TypeError(f"{name}[{k}] must be a Pair(src, tgt), got {describe(p)}; "
-                            "build them with Pair(source, target)")
+            raise TypeError(
+                f"{name}[{k}] must be a Pair(src, tgt), got {describe(p)}; "
+                "build them with Pair(source, target)"
+            )
 
 
 def get_task(name: str) -> TaskSpec:
@@ -136,8 +158,14 @@ def get_task(name: str) -> TaskSpec:
     return TASKS[name]
 
 
-def generate_pairs(task: str, n: int, *, seed: int = 0, n_items: int | tuple[int, int] = 1,
-                   max_value: int = MAX_NUMBER) -> list[Pair]:
+def generate_pairs(
+    task: str,
+    n: int,
+    *,
+    seed: int = 0,
+    n_items: int | tuple[int, int] = 1,
+    max_value: int = MAX_NUMBER,
+) -> list[Pair]:
     """Generate ``n`` examples of ``task``.
 
     ``n_items`` is the number of items joined into one example (an int, or an inclusive
@@ -154,8 +182,10 @@ def generate_pairs(task: str, n: int, *, seed: int = 0, n_items: int | tuple[int
         low = check_int(n_items[0], "n_items[0] (low)", min=1, max=MAX_ITEMS)
         high = check_int(n_items[1], "n_items[1] (high)", min=low, max=MAX_ITEMS)
     elif isinstance(n_items, bool) or not isinstance(n_items, int):
-        raise TypeError(f"n_items must be an integer in [1, {MAX_ITEMS}] or a (low, high) pair, "
-                        f"got {describe(n_items)}")
+        raise TypeError(
+            f"n_items must be an integer in [1, {MAX_ITEMS}] or a (low, high) pair, "
+            f"got {describe(n_items)}"
+        )
     else:
         low = high = check_int(n_items, "n_items", min=1, max=MAX_ITEMS)
     check_int(max_value, "max_value", min=0, max=MAX_NUMBER)
@@ -163,13 +193,19 @@ def generate_pairs(task: str, n: int, *, seed: int = 0, n_items: int | tuple[int
     pairs = []
     for _ in range(n):
         items = [spec.make_item(rng, max_value) for _ in range(rng.randint(low, high))]
-        pairs.append(Pair(spec.src_sep.join(s for s, _ in items),
-                          spec.tgt_sep.join(t for _, t in items)))
+        pairs.append(
+            Pair(spec.src_sep.join(s for s, _ in items), spec.tgt_sep.join(t for _, t in items))
+        )
     return pairs
 
 
-def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), *,
-                seed: int = 0, dedupe: bool = True) -> list[list[Pair]]:
+def split_pairs(
+    pairs: Sequence[Pair],
+    fractions: Sequence[float] = (0.8, 0.1, 0.1),
+    *,
+    seed: int = 0,
+    dedupe: bool = True,
+) -> list[list[Pair]]:
     """Shuffle (seeded) and split into parts of the given fractions, e.g. train/valid/test.
 
     With ``dedupe`` repeated sources are dropped first, so no source appears in two parts.
@@ -179,12 +215,16 @@ def split_pairs(pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0
     if not pairs:
         raise ValueError("cannot split an empty list of pairs")
     if isinstance(fractions, str) or not isinstance(fractions, Sequence) or not fractions:
-        raise TypeError(f"fractions must be a list of numbers such as (0.8, 0.1, 0.1), got "
-                        f"{describe(fractions)}")
+        raise TypeError(
+            f"fractions must be a list of numbers such as (0.8, 0.1, 0.1), got "
+            f"{describe(fractions)}"
+        )
     for i, f in enumerate(fractions):
         check_float(f, f"fractions[{i}]", min=0.0, max=1.0)
     if abs(sum(fractions) - 1) > 1e-6:
-        raise ValueError(f"fractions must sum to 1, got {tuple(fractions)} (sum {sum(fractions):g})")
+        raise ValueError(
+            f"fractions must sum to 1, got {tuple(fractions)} (sum {sum(fractions):g})"
+        )
     check_int(seed, "seed", min=0)
     check_bool(dedupe, "dedupe")
     items = list(pairs)

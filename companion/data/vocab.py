@@ -1,10 +1,11 @@
 """Tokenisers and a vocabulary: word-level English, character-level Chinese."""
+
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from companion.validation import check_choice, check_int, check_str, describe, is_integer
 
@@ -56,8 +57,10 @@ def _check_text(text: str) -> None:
 
 def _check_tokens(tokens: Sequence[str], name: str) -> None:
     if isinstance(tokens, str):
-        raise TypeError(f"{name} must be a list of tokens, got the string {describe(tokens)}; "
-                        "tokenise it first, e.g. tokenize(text, 'en')")
+        raise TypeError(
+            f"{name} must be a list of tokens, got the string {describe(tokens)}; "
+            "tokenise it first, e.g. tokenize(text, 'en')"
+        )
     if not isinstance(tokens, Sequence):
         raise TypeError(f"{name} must be a list of tokens, got {describe(tokens)}")
     for i, tok in enumerate(tokens):
@@ -85,8 +88,9 @@ class Vocab:
             raise ValueError("vocabulary tokens must be unique")
 
     @classmethod
-    def build(cls, sentences: Iterable[Sequence[str]], *, min_freq: int = 1,
-              max_size: int | None = None) -> "Vocab":
+    def build(
+        cls, sentences: Iterable[Sequence[str]], *, min_freq: int = 1, max_size: int | None = None
+    ) -> Vocab:
         """Keep tokens seen at least ``min_freq`` times, most frequent first (ties: alphabetical).
 
         ``max_size`` (if given) keeps only that many of them, besides the four specials.
@@ -102,7 +106,9 @@ class Vocab:
             counts.update(sent)
         if not counts:
             raise ValueError("cannot build a vocabulary from no tokens: the sentences are empty")
-        ranked = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
+        ranked = sorted(
+            (t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t)
+        )
         return cls(ranked[:max_size] if max_size is not None else ranked)
 
     pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
@@ -117,12 +123,16 @@ class Vocab:
         preview = " ".join(self.itos[4:12])
         return f"Vocab(size={len(self)}, first tokens: {preview} …)"
 
-    def encode(self, tokens: Sequence[str], *, add_bos: bool = False, add_eos: bool = False) -> list[int]:
+    def encode(
+        self, tokens: Sequence[str], *, add_bos: bool = False, add_eos: bool = False
+    ) -> list[int]:
         _check_tokens(tokens, "tokens")
         ids = [self.stoi.get(tok, self.unk_id) for tok in tokens]
         return ([self.bos_id] if add_bos else []) + ids + ([self.eos_id] if add_eos else [])
 
-    def decode(self, ids: Iterable[int], *, strip_specials: bool = True, stop_at_eos: bool = True) -> list[str]:
+    def decode(
+        self, ids: Iterable[int], *, strip_specials: bool = True, stop_at_eos: bool = True
+    ) -> list[str]:
         """Map ids back to tokens; by default stop at ``<eos>`` and drop ``<pad>``/``<bos>``."""
         if isinstance(ids, str) or not isinstance(ids, Iterable):
             raise TypeError(f"ids must be a list (or 1-D tensor) of token ids, got {describe(ids)}")

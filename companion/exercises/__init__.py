@@ -12,8 +12,31 @@ Every notebook ends with "Exercises（练习）". In a notebook::
 reference answer passes and each registered typical mistake is recognised. The exercises of a
 notebook live in ``ex_<section>.py`` (e.g. ``ex_5_2_6.py``) and load on first use.
 """
-from companion.exercises.core import (CheckFailed, CheckResult, Exercise, Mistake, check, hint,
-                                      list_exercises, progress, reference, register, solution)
 
-__all__ = ["check", "hint", "solution", "reference", "progress", "list_exercises", "CheckResult",
-           "Exercise", "Mistake", "CheckFailed", "register"]
+from companion.exercises.core import (
+    CheckFailed,
+    CheckResult,
+    Exercise,
+    Mistake,
+    check,
+    hint,
+    list_exercises,
+    progress,
+    reference,
+    register,
+    solution,
+)
+
+__all__ = [
+    "check",
+    "hint",
+    "solution",
+    "reference",
+    "progress",
+    "list_exercises",
+    "CheckResult",
+    "Exercise",
+    "Mistake",
+    "CheckFailed",
+    "register",
+]

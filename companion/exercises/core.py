@@ -13,6 +13,7 @@ student, or returns ``None`` (or a short success note). Exceptions raised *by th
 function* while the checker runs are caught and reported; ``NotImplementedError`` from the stub
 means "not attempted yet".
 """
+
 from __future__ import annotations
 
 import difflib
@@ -21,9 +22,10 @@ import importlib
 import math
 import pkgutil
 import traceback
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 KINDS = ("predict", "implement", "experiment")
 
@@ -35,6 +37,7 @@ class CheckFailed(Exception):
 @dataclass(frozen=True)
 class Mistake:
     """A typical wrong answer: ``make(context)`` builds it, ``message`` is how the checker names it."""
+
     name: str
     make: Callable[[dict], Any]
     message: str
@@ -46,7 +49,7 @@ class Exercise:
     section: str
     kind: str
     title: str
-    checker: Callable[[Any, dict], "str | None"]
+    checker: Callable[[Any, dict], str | None]
     reference: Callable[[dict], Any]
     solution_text: str
     hints: tuple[str, ...]
@@ -67,8 +70,9 @@ class Exercise:
         if not 1 <= len(self.hints) <= 3:
             raise ValueError(f"exercise {self.id}: give 1 to 3 hints, got {len(self.hints)}")
         if self.needs and self.demo_context is None:
-            raise ValueError(f"exercise {self.id} needs {self.needs} but has no demo_context "
-                             "for verify")
+            raise ValueError(
+                f"exercise {self.id} needs {self.needs} but has no demo_context for verify"
+            )
         names = [m.name for m in self.mistakes]
         if len(set(names)) != len(names):
             raise ValueError(f"exercise {self.id}: mistake names repeat: {names}")
@@ -134,8 +138,11 @@ def _section_key(exercise_id: str) -> tuple:
 
 def _book_order(exercise: Exercise) -> tuple:
     """Notebooks in book order; inside one, predict → implement → experiment, then as registered."""
-    return (_section_key(exercise.id), KINDS.index(exercise.kind),
-            list(_REGISTRY).index(exercise.id))
+    return (
+        _section_key(exercise.id),
+        KINDS.index(exercise.kind),
+        list(_REGISTRY).index(exercise.id),
+    )
 
 
 def list_exercises(prefix: str | None = None) -> list[Exercise]:
@@ -156,19 +163,23 @@ def get(exercise_id: str) -> Exercise:
     """The registered exercise with this id; a ``ValueError`` listing close ids otherwise."""
     _load_all()
     if not isinstance(exercise_id, str):
-        raise TypeError(f"an exercise id is a string such as '5.2.6-kl', got "
-                        f"{type(exercise_id).__name__}")
+        raise TypeError(
+            f"an exercise id is a string such as '5.2.6-kl', got {type(exercise_id).__name__}"
+        )
     if exercise_id in _REGISTRY:
         return _REGISTRY[exercise_id]
     close = difflib.get_close_matches(exercise_id, list(_REGISTRY), n=5, cutoff=0.5)
     same_notebook = [i for i in _REGISTRY if i.split("-")[0] == exercise_id.split("-")[0]]
     suggestions = close or sorted(same_notebook)
     hint_text = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-    raise ValueError(f"no exercise with id {exercise_id!r}{hint_text} "
-                     "(python -m companion.exercises list shows them all)")
+    raise ValueError(
+        f"no exercise with id {exercise_id!r}{hint_text} "
+        "(python -m companion.exercises list shows them all)"
+    )
 
 
 # ---------------------------------------------------------------- student code
+
 
 class _NotAttempted(Exception):
     pass
@@ -207,9 +218,11 @@ def _guard(answer: Any) -> Any:
 def _context_for(exercise: Exercise, context: dict) -> dict:
     missing = [key for key in exercise.needs if key not in context]
     if missing:
-        raise ValueError(f"check({exercise.id!r}, ...) needs {', '.join(missing)}: pass "
-                         + ", ".join(f"{k}=..." for k in missing)
-                         + " (the notebook's own objects)")
+        raise ValueError(
+            f"check({exercise.id!r}, ...) needs {', '.join(missing)}: pass "
+            + ", ".join(f"{k}=..." for k in missing)
+            + " (the notebook's own objects)"
+        )
     return context
 
 
@@ -223,15 +236,22 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
         return CheckResult(False, False, _not_attempted_message(exercise))
     except _StudentError as failure:
         error = failure.error
-        return CheckResult(False, True, f"✗ {exercise.id}: your function raised "
-                                        f"{type(error).__name__}: {error}{_where(error)}")
+        return CheckResult(
+            False,
+            True,
+            f"✗ {exercise.id}: your function raised {type(error).__name__}: {error}{_where(error)}",
+        )
     except CheckFailed as failure:
         return CheckResult(False, True, f"✗ {exercise.id}: {failure}")
     except Exception as error:  # noqa: BLE001 — e.g. a wrong type that the checker could not use
         last = traceback.extract_tb(error.__traceback__)[-1]
-        return CheckResult(False, True, f"✗ {exercise.id}: your answer could not be checked "
-                                        f"({type(error).__name__}: {error}; in {last.name}). "
-                                        f"Is it the right kind of answer? {_expected(exercise)}")
+        return CheckResult(
+            False,
+            True,
+            f"✗ {exercise.id}: your answer could not be checked "
+            f"({type(error).__name__}: {error}; in {last.name}). "
+            f"Is it the right kind of answer? {_expected(exercise)}",
+        )
     return CheckResult(True, True, f"✓ {exercise.id}: " + (note or "correct."))
 
 
@@ -240,8 +260,9 @@ def _where(error: BaseException) -> str:
     import torch  # the student's code called into torch, which may have raised
 
     library = (str(Path(__file__).parent), str(Path(torch.__file__).parent))
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not f.filename.startswith(library)]
+    frames = [
+        f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(library)
+    ]
     if not frames:
         return ""
     frame = frames[-1]
@@ -250,19 +271,24 @@ def _where(error: BaseException) -> str:
 
 
 def _expected(exercise: Exercise) -> str:
-    return {"implement": "A function with the stub's signature, returning a tensor.",
-            "predict": "A number.",
-            "experiment": "The number you measured."}[exercise.kind]
+    return {
+        "implement": "A function with the stub's signature, returning a tensor.",
+        "predict": "A number.",
+        "experiment": "The number you measured.",
+    }[exercise.kind]
 
 
 def _not_attempted_message(exercise: Exercise) -> str:
-    what = {"implement": "replace `raise NotImplementedError` in the stub with your code",
-            "predict": "replace `...` with your number",
-            "experiment": "replace `...` with the number you measured"}[exercise.kind]
+    what = {
+        "implement": "replace `raise NotImplementedError` in the stub with your code",
+        "predict": "replace `...` with your number",
+        "experiment": "replace `...` with the number you measured",
+    }[exercise.kind]
     return f"not attempted yet — {exercise.id}: {what}, then run this cell again."
 
 
 # ---------------------------------------------------------------- the student's API
+
 
 def check(exercise_id: str, answer: Any = None, **context: Any) -> CheckResult:
     """Check an answer, print ✓/✗/not attempted with a short message, and return a CheckResult.
@@ -286,8 +312,10 @@ def hint(exercise_id: str) -> None:
     _HINTS_SHOWN[exercise.id] = shown + 1
     text = f"Hint {index + 1}/{total} for {exercise.id}: {exercise.hints[index]}"
     if shown >= total:
-        text += (f"\n(That was the last hint, shown again; solution({exercise.id!r}) prints "
-                 "the worked solution.)")
+        text += (
+            f"\n(That was the last hint, shown again; solution({exercise.id!r}) prints "
+            "the worked solution.)"
+        )
     print(text)
 
 
@@ -339,6 +367,7 @@ def progress(section_prefix: str | None = None) -> Progress:
 
 # ---------------------------------------------------------------- verify (used by the CLI and tests)
 
+
 def verify_exercise(exercise: Exercise) -> list[str]:
     """Problems with one exercise: the reference must pass, each mistake must fail with its message."""
     problems = []
@@ -365,14 +394,19 @@ def verify_exercise(exercise: Exercise) -> list[str]:
             continue
         result = _run_checker(exercise, wrong, context)
         if result.passed or not result.attempted:
-            problems.append(f"{exercise.id}: mistake {mistake.name!r} is not caught "
-                            f"({result.message})")
+            problems.append(
+                f"{exercise.id}: mistake {mistake.name!r} is not caught ({result.message})"
+            )
         elif mistake.message not in result.message:
-            problems.append(f"{exercise.id}: mistake {mistake.name!r} fails with another message: "
-                            f"{result.message!r}; expected it to contain {mistake.message!r}")
+            problems.append(
+                f"{exercise.id}: mistake {mistake.name!r} fails with another message: "
+                f"{result.message!r}; expected it to contain {mistake.message!r}"
+            )
     if exercise.kind == "implement":
+
         def stub(*args, **kwargs):
             raise NotImplementedError
+
         if _run_checker(exercise, stub, context).attempted:
             problems.append(f"{exercise.id}: an untouched stub does not count as 'not attempted'")
     return problems
@@ -380,11 +414,15 @@ def verify_exercise(exercise: Exercise) -> list[str]:
 
 def verify(exercises: Iterable[Exercise] | None = None) -> list[str]:
     """Problems across all (or the given) exercises; empty when every exercise is sound."""
-    return [p for e in (list_exercises() if exercises is None else exercises)
-            for p in verify_exercise(e)]
+    return [
+        p
+        for e in (list_exercises() if exercises is None else exercises)
+        for p in verify_exercise(e)
+    ]
 
 
 # ---------------------------------------------------------------- helpers for writing checkers
+
 
 def as_number(answer: Any, what: str = "your answer") -> float:
     """A finite float from a student's number (int, float, 0-d tensor or array), or CheckFailed."""
@@ -392,8 +430,9 @@ def as_number(answer: Any, what: str = "your answer") -> float:
         raise CheckFailed(f"{what} should be a number, got {answer!r}")
     if hasattr(answer, "numel"):  # a torch tensor
         if answer.numel() != 1:
-            raise CheckFailed(f"{what} should be one number, got a tensor of shape "
-                              f"{list(answer.shape)}")
+            raise CheckFailed(
+                f"{what} should be one number, got a tensor of shape {list(answer.shape)}"
+            )
         answer = answer.item()
     elif hasattr(answer, "item") and getattr(answer, "size", 2) == 1:  # a NumPy scalar/array
         answer = answer.item()
@@ -414,16 +453,25 @@ def close(a: float, b: float, *, rtol: float = 1e-3, atol: float = 1e-6) -> bool
     return abs(a - b) <= atol + rtol * abs(b)
 
 
-def check_number(answer: Any, expected: float, context: dict, mistakes: Sequence[Mistake], *,
-                 rtol: float = 1e-2, atol: float = 1e-6, what: str = "your number") -> str:
+def check_number(
+    answer: Any,
+    expected: float,
+    context: dict,
+    mistakes: Sequence[Mistake],
+    *,
+    rtol: float = 1e-2,
+    atol: float = 1e-6,
+    what: str = "your number",
+) -> str:
     """Compare a number with the expected one; name a registered mistake if the answer matches it."""
     value = as_number(answer, what)
     if close(value, expected, rtol=rtol, atol=atol):
         return f"{_format(value)} is right."
     for mistake in mistakes:
         wrong = as_number(mistake.make(context), f"mistake {mistake.name}")
-        if close(value, wrong, rtol=rtol, atol=atol) and not close(wrong, expected, rtol=rtol,
-                                                                   atol=atol):
+        if close(value, wrong, rtol=rtol, atol=atol) and not close(
+            wrong, expected, rtol=rtol, atol=atol
+        ):
             raise CheckFailed(mistake.message)
     direction = "too large" if value > expected else "too small"
     if rtol > 0:
@@ -435,14 +483,23 @@ def check_number(answer: Any, expected: float, context: dict, mistakes: Sequence
 
 def as_tensor(value: Any, what: str = "your function's result"):
     import torch
+
     if not isinstance(value, torch.Tensor):
         raise CheckFailed(f"{what} should be a torch.Tensor, got {type(value).__name__}")
     return value
 
 
-def check_function(answer: Callable, reference_fn: Callable, cases: Sequence[tuple],
-                   context: dict, mistakes: Sequence[Mistake], *, rtol: float = 1e-4,
-                   atol: float = 1e-5, describe: Callable[[tuple], str] | None = None) -> str:
+def check_function(
+    answer: Callable,
+    reference_fn: Callable,
+    cases: Sequence[tuple],
+    context: dict,
+    mistakes: Sequence[Mistake],
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    describe: Callable[[tuple], str] | None = None,
+) -> str:
     """Run the student's function on hidden cases and compare with the reference, tensor by tensor.
 
     ``cases`` are argument tuples (tensors are cloned for every call, so in-place edits by the
@@ -466,25 +523,40 @@ def check_function(answer: Callable, reference_fn: Callable, cases: Sequence[tup
                     wrong = call(wrong_fn, args)
                 except Exception:  # noqa: BLE001
                     continue
-                if isinstance(wrong, torch.Tensor) and wrong.shape == got.shape \
-                        and wrong.shape != expected.shape:
-                    if torch.allclose(got.double(), wrong.double(), rtol=rtol, atol=atol,
-                                      equal_nan=True):
+                if (
+                    isinstance(wrong, torch.Tensor)
+                    and wrong.shape == got.shape
+                    and wrong.shape != expected.shape
+                ):
+                    if torch.allclose(
+                        got.double(), wrong.double(), rtol=rtol, atol=atol, equal_nan=True
+                    ):
                         raise CheckFailed(mistake.message)
-            raise CheckFailed(f"on {label} your result has shape {list(got.shape)}, expected "
-                              f"{list(expected.shape)}")
+            raise CheckFailed(
+                f"on {label} your result has shape {list(got.shape)}, expected "
+                f"{list(expected.shape)}"
+            )
         if not got.dtype.is_floating_point and expected.dtype.is_floating_point:
-            raise CheckFailed(f"your result has dtype {got.dtype}; expected a floating-point tensor")
+            raise CheckFailed(
+                f"your result has dtype {got.dtype}; expected a floating-point tensor"
+            )
         if torch.allclose(got.double(), expected.double(), rtol=rtol, atol=atol, equal_nan=True):
             continue
         for mistake, wrong_fn in wrong_fns:
             wrong = call(wrong_fn, args)
-            if isinstance(wrong, torch.Tensor) and wrong.shape == got.shape and torch.allclose(
-                    got.double(), wrong.double(), rtol=rtol, atol=atol, equal_nan=True):
+            if (
+                isinstance(wrong, torch.Tensor)
+                and wrong.shape == got.shape
+                and torch.allclose(
+                    got.double(), wrong.double(), rtol=rtol, atol=atol, equal_nan=True
+                )
+            ):
                 raise CheckFailed(mistake.message)
         bad = (got.double() - expected.double()).abs()
-        raise CheckFailed(f"on {label} your result differs from the reference by up to "
-                          f"{bad.nan_to_num(float('inf')).max().item():.3g}")
+        raise CheckFailed(
+            f"on {label} your result differs from the reference by up to "
+            f"{bad.nan_to_num(float('inf')).max().item():.3g}"
+        )
     return f"matches the reference on {len(cases)} hidden cases."
 
 
@@ -495,6 +567,7 @@ def one_thread(fn: Callable) -> Callable:
     threads only add synchronisation: on a busy two-core machine one thread was several times
     faster.
     """
+
     @functools.wraps(fn)
     def run(*args, **kwargs):
         import torch
@@ -505,15 +578,26 @@ def one_thread(fn: Callable) -> Callable:
             return fn(*args, **kwargs)
         finally:
             torch.set_num_threads(before)
+
     return run
 
 
-def implement_exercise(*, id: str, section: str, title: str, expected: Callable,
-                       cases: Callable[[], Sequence[tuple]], solution: Callable,
-                       mistakes: Sequence[Mistake], solution_text: str, hints: Sequence[str],
-                       rtol: float = 1e-4, atol: float = 1e-5,
-                       compare_as: Callable[[Any], Any] | None = None,
-                       describe: Callable[[tuple], str] | None = None) -> Exercise:
+def implement_exercise(
+    *,
+    id: str,
+    section: str,
+    title: str,
+    expected: Callable,
+    cases: Callable[[], Sequence[tuple]],
+    solution: Callable,
+    mistakes: Sequence[Mistake],
+    solution_text: str,
+    hints: Sequence[str],
+    rtol: float = 1e-4,
+    atol: float = 1e-5,
+    compare_as: Callable[[Any], Any] | None = None,
+    describe: Callable[[tuple], str] | None = None,
+) -> Exercise:
     """Register an "implement" exercise: the student's function against an independent reference.
 
     The checker runs :func:`check_function` on the hidden ``cases()`` (argument tuples, built
@@ -533,48 +617,112 @@ def implement_exercise(*, id: str, section: str, title: str, expected: Callable,
         return Mistake(mistake.name, lambda ctx: compared(mistake.make(ctx)), mistake.message)
 
     def checker(answer, context):
-        return check_function(compared(answer), compared(expected), cases(), context,
-                              [compared_mistake(m) for m in mistakes], rtol=rtol, atol=atol,
-                              describe=describe)
+        return check_function(
+            compared(answer),
+            compared(expected),
+            cases(),
+            context,
+            [compared_mistake(m) for m in mistakes],
+            rtol=rtol,
+            atol=atol,
+            describe=describe,
+        )
 
-    return register(Exercise(
-        id=id, section=section, kind="implement", title=title, checker=one_thread(checker),
-        reference=lambda ctx: solution, solution_text=solution_text, hints=tuple(hints),
-        mistakes=mistakes))
+    return register(
+        Exercise(
+            id=id,
+            section=section,
+            kind="implement",
+            title=title,
+            checker=one_thread(checker),
+            reference=lambda ctx: solution,
+            solution_text=solution_text,
+            hints=tuple(hints),
+            mistakes=mistakes,
+        )
+    )
 
 
-def predict_exercise(*, id: str, section: str, title: str, value: float,
-                     mistakes: Sequence[tuple[str, float, str]], solution_text: str,
-                     hints: Sequence[str], rtol: float = 1e-2, atol: float = 1e-6) -> Exercise:
+def predict_exercise(
+    *,
+    id: str,
+    section: str,
+    title: str,
+    value: float,
+    mistakes: Sequence[tuple[str, float, str]],
+    solution_text: str,
+    hints: Sequence[str],
+    rtol: float = 1e-2,
+    atol: float = 1e-6,
+) -> Exercise:
     """Register a "predict" exercise: a number worked out by hand, and its typical wrong numbers.
 
     ``mistakes`` are ``(name, wrong_value, message)``; an answer within the tolerance of a wrong
     value (and not of the right one) gets that message.
     """
-    typical = tuple(Mistake(name, (lambda v: lambda ctx: v)(wrong), message)
-                    for name, wrong, message in mistakes)
-    return register(Exercise(
-        id=id, section=section, kind="predict", title=title,
-        checker=lambda answer, ctx: check_number(answer, value, ctx, typical, rtol=rtol,
-                                                 atol=atol),
-        reference=lambda ctx: value, solution_text=solution_text, hints=tuple(hints),
-        mistakes=typical))
+    typical = tuple(
+        Mistake(name, (lambda v: lambda ctx: v)(wrong), message)
+        for name, wrong, message in mistakes
+    )
+    return register(
+        Exercise(
+            id=id,
+            section=section,
+            kind="predict",
+            title=title,
+            checker=lambda answer, ctx: check_number(
+                answer, value, ctx, typical, rtol=rtol, atol=atol
+            ),
+            reference=lambda ctx: value,
+            solution_text=solution_text,
+            hints=tuple(hints),
+            mistakes=typical,
+        )
+    )
 
 
-def experiment_exercise(*, id: str, section: str, title: str, measure: Callable[[dict], float],
-                        mistakes: Sequence[tuple[str, Callable[[dict], float], str]],
-                        solution_text: str, hints: Sequence[str], needs: Sequence[str],
-                        demo_context: Callable[[], dict], rtol: float = 2e-2,
-                        atol: float = 1e-6) -> Exercise:
+def experiment_exercise(
+    *,
+    id: str,
+    section: str,
+    title: str,
+    measure: Callable[[dict], float],
+    mistakes: Sequence[tuple[str, Callable[[dict], float], str]],
+    solution_text: str,
+    hints: Sequence[str],
+    needs: Sequence[str],
+    demo_context: Callable[[], dict],
+    rtol: float = 2e-2,
+    atol: float = 1e-6,
+) -> Exercise:
     """Register an "experiment": the checker re-measures ``measure(context)`` on the student's objects.
 
     ``mistakes`` are ``(name, wrong_measure(context), message)``: numbers a typical slip produces.
     """
     typical = tuple(Mistake(name, make, message) for name, make, message in mistakes)
-    return register(Exercise(
-        id=id, section=section, kind="experiment", title=title,
-        checker=lambda answer, ctx: check_number(answer, measure(ctx), ctx, typical, rtol=rtol,
-                                                 atol=atol, what="your measurement") and
-        "matches what the checker re-measured on your objects.",
-        reference=measure, solution_text=solution_text, hints=tuple(hints), mistakes=typical,
-        needs=tuple(needs), demo_context=demo_context))
+    return register(
+        Exercise(
+            id=id,
+            section=section,
+            kind="experiment",
+            title=title,
+            checker=lambda answer, ctx: (
+                check_number(
+                    answer,
+                    measure(ctx),
+                    ctx,
+                    typical,
+                    rtol=rtol,
+                    atol=atol,
+                    what="your measurement",
+                )
+                and "matches what the checker re-measured on your objects."
+            ),
+            reference=measure,
+            solution_text=solution_text,
+            hints=tuple(hints),
+            mistakes=typical,
+            needs=tuple(needs),
+            demo_context=demo_context,
+        )
+    )

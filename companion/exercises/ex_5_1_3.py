@@ -1,45 +1,74 @@
 """Exercises of notebook 5.1.3, autoencoders for vision (编码器-解码器模型在计算机视觉领域的应用)."""
+
 from __future__ import annotations
 
 import torch
 
-from companion.exercises.core import (Mistake, experiment_exercise, implement_exercise,
-                                      predict_exercise)
+from companion.exercises.core import (
+    Mistake,
+    experiment_exercise,
+    implement_exercise,
+    predict_exercise,
+)
 from companion.model_utils import model_device
 
 predict_exercise(
-    id="5.1.3-noise-mse", section="5.1.3 image denoising",
+    id="5.1.3-noise-mse",
+    section="5.1.3 image denoising",
     title="MSE between an image and its copy with Gaussian noise of std 0.5 (no clipping)",
-    value=0.25, rtol=1e-2,
-    mistakes=[("std", 0.5, "0.5 is the noise's standard deviation; the mean *squared* error of "
-                           "noise ε·0.5 is its variance"),
-              ("rmse", 0.5 ** 0.5, "that is a root of something; the MSE of the noise is "
-                                   "E[(0.5 ε)²] = 0.25 · E[ε²]")],
+    value=0.25,
+    rtol=1e-2,
+    mistakes=[
+        (
+            "std",
+            0.5,
+            "0.5 is the noise's standard deviation; the mean *squared* error of "
+            "noise ε·0.5 is its variance",
+        ),
+        (
+            "rmse",
+            0.5**0.5,
+            "that is a root of something; the MSE of the noise is E[(0.5 ε)²] = 0.25 · E[ε²]",
+        ),
+    ],
     solution_text="""
 noisy − clean = 0.5·ε with ε ~ N(0, 1) per pixel, so the MSE is E[(0.5 ε)²] = 0.25 · E[ε²] = 0.25.
 (The notebook clips noisy images to [0, 1], which removes part of the noise: its 'noisy input'
 column is below σ².)""",
-    hints=("The error per pixel is the noise itself, 0.5·ε.",
-           "The mean of a squared N(0, s²) variable is its variance s²."),
+    hints=(
+        "The error per pixel is the noise itself, 0.5·ε.",
+        "The mean of a squared N(0, s²) variable is its variance s².",
+    ),
 )
 
 predict_exercise(
-    id="5.1.3-encoder-parameters", section="5.1.3 feature extraction",
+    id="5.1.3-encoder-parameters",
+    section="5.1.3 feature extraction",
     title="Parameters of one fully connected layer from a 28×28 image to a 32-number code",
-    value=784 * 32 + 32, rtol=0, atol=0.5,
-    mistakes=[("no-bias", 784 * 32, "you counted the weights but not the 32 biases"),
-              ("sum", 784 + 32, "a fully connected layer has one weight per (input, output) "
-                                "pair: multiply, don't add"),
-              ("image-side", 28 * 32 + 32, "the layer sees all 28 × 28 = 784 pixels, not one row")],
+    value=784 * 32 + 32,
+    rtol=0,
+    atol=0.5,
+    mistakes=[
+        ("no-bias", 784 * 32, "you counted the weights but not the 32 biases"),
+        (
+            "sum",
+            784 + 32,
+            "a fully connected layer has one weight per (input, output) pair: multiply, don't add",
+        ),
+        ("image-side", 28 * 32 + 32, "the layer sees all 28 × 28 = 784 pixels, not one row"),
+    ],
     solution_text="""
 nn.Linear(784, 32) has a 32 × 784 weight matrix and 32 biases: 25,088 + 32 = 25,120 parameters.
 count them with sum(p.numel() for p in torch.nn.Linear(784, 32).parameters()).""",
-    hints=("The image is flattened to 28 × 28 = 784 inputs.",
-           "Weights: one per input per output. Then one bias per output."),
+    hints=(
+        "The image is flattened to 28 × 28 = 784 inputs.",
+        "Weights: one per input per output. Then one bias per output.",
+    ),
 )
 
 
 # ---------------------------------------------------------------- 5.1.3-add-noise (implement)
+
 
 def _add_noise_reference(x, level, eps):
     return (x + level * eps).clamp(0.0, 1.0)
@@ -47,42 +76,62 @@ def _add_noise_reference(x, level, eps):
 
 def _add_noise_cases():
     g = torch.Generator().manual_seed(513)
-    return [(torch.rand(4, 1, 8, 8, generator=g), level, torch.randn(4, 1, 8, 8, generator=g))
-            for level in (0.5, 0.1, 1.5)] + [(torch.rand(3, 6, generator=g), 0.0,
-                                              torch.randn(3, 6, generator=g))]
+    return [
+        (torch.rand(4, 1, 8, 8, generator=g), level, torch.randn(4, 1, 8, 8, generator=g))
+        for level in (0.5, 0.1, 1.5)
+    ] + [(torch.rand(3, 6, generator=g), 0.0, torch.randn(3, 6, generator=g))]
 
 
 ADD_NOISE_MISTAKES = (
-    Mistake("no-clip", lambda ctx: lambda x, level, eps: x + level * eps,
-            "pixel values must stay in [0, 1]: clip the noisy image (torch.clamp)"),
-    Mistake("variance-weight", lambda ctx: lambda x, level, eps: (x + level ** 2 * eps).clamp(0, 1),
-            "level is the noise's standard deviation: multiply eps by level, not level²"),
-    Mistake("multiplicative", lambda ctx: lambda x, level, eps: (x * (1 + level * eps)).clamp(0, 1),
-            "the noise is added to the pixels (x + level·ε), not multiplied with them"),
-    Mistake("clip-noise-only", lambda ctx: lambda x, level, eps: x + (level * eps).clamp(0, 1),
-            "clip the noisy image, not the noise"),
+    Mistake(
+        "no-clip",
+        lambda ctx: lambda x, level, eps: x + level * eps,
+        "pixel values must stay in [0, 1]: clip the noisy image (torch.clamp)",
+    ),
+    Mistake(
+        "variance-weight",
+        lambda ctx: lambda x, level, eps: (x + level**2 * eps).clamp(0, 1),
+        "level is the noise's standard deviation: multiply eps by level, not level²",
+    ),
+    Mistake(
+        "multiplicative",
+        lambda ctx: lambda x, level, eps: (x * (1 + level * eps)).clamp(0, 1),
+        "the noise is added to the pixels (x + level·ε), not multiplied with them",
+    ),
+    Mistake(
+        "clip-noise-only",
+        lambda ctx: lambda x, level, eps: x + (level * eps).clamp(0, 1),
+        "clip the noisy image, not the noise",
+    ),
 )
 
 implement_exercise(
-    id="5.1.3-add-noise", section="5.1.3 image denoising",
+    id="5.1.3-add-noise",
+    section="5.1.3 image denoising",
     title="add_noise(x, level, eps): the corruption a denoising autoencoder learns to undo",
-    expected=_add_noise_reference, cases=_add_noise_cases, solution=_add_noise_reference,
+    expected=_add_noise_reference,
+    cases=_add_noise_cases,
+    solution=_add_noise_reference,
     mistakes=ADD_NOISE_MISTAKES,
-    solution_text='''
+    solution_text="""
 def add_noise(x, level, eps):
     # x: images in [0, 1]; eps: standard-normal noise of the same shape
     return (x + level * eps).clamp(0.0, 1.0)
 
-companion.models.add_noise does the same and draws eps itself from a generator.''',
-    hints=("Scale the standard-normal eps to standard deviation `level` and add it to x.",
-           "The result is an image again: keep its pixels in [0, 1]."),
+companion.models.add_noise does the same and draws eps itself from a generator.""",
+    hints=(
+        "Scale the standard-normal eps to standard deviation `level` and add it to x.",
+        "The result is an image again: keep its pixels in [0, 1].",
+    ),
 )
 
 
 # ---------------------------------------------------------------- 5.1.3-denoise-mse (experiment)
 
+
 def _denoise(context, level=0.9, seed=0):
     from companion.models import add_noise
+
     model, clean = context["model"], context["images"]
     noisy = add_noise(clean, level, generator=torch.Generator().manual_seed(seed))
     device = model_device(model)
@@ -94,40 +143,59 @@ def _denoise(context, level=0.9, seed=0):
 
 def _demo_autoencoder() -> dict:
     from companion.models import make_autoencoder
+
     torch.manual_seed(0)
-    return {"model": make_autoencoder((1, 8, 8), 4),
-            "images": torch.rand(16, 1, 8, 8, generator=torch.Generator().manual_seed(0))}
+    return {
+        "model": make_autoencoder((1, 8, 8), 4),
+        "images": torch.rand(16, 1, 8, 8, generator=torch.Generator().manual_seed(0)),
+    }
 
 
 experiment_exercise(
-    id="5.1.3-denoise-mse", section="5.1.3 image denoising",
+    id="5.1.3-denoise-mse",
+    section="5.1.3 image denoising",
     title="Denoising beyond the training noise: the DAE's MSE at noise level 0.9",
     measure=lambda ctx: (_denoise(ctx)[1] - ctx["images"]).pow(2).mean().item(),
-    mistakes=[("noisy-input", lambda ctx: (_denoise(ctx)[0] - ctx["images"]).pow(2).mean().item(),
-               "that is the MSE of the noisy input itself: compare the autoencoder's output "
-               "with the clean images"),
-              ("rmse", lambda ctx: (_denoise(ctx)[1] - ctx["images"]).pow(2).mean().sqrt().item(),
-               "that is the root of the MSE; report the mean squared error itself")],
-    solution_text='''
+    mistakes=[
+        (
+            "noisy-input",
+            lambda ctx: (_denoise(ctx)[0] - ctx["images"]).pow(2).mean().item(),
+            "that is the MSE of the noisy input itself: compare the autoencoder's output "
+            "with the clean images",
+        ),
+        (
+            "rmse",
+            lambda ctx: (_denoise(ctx)[1] - ctx["images"]).pow(2).mean().sqrt().item(),
+            "that is the root of the MSE; report the mean squared error itself",
+        ),
+    ],
+    solution_text="""
 clean = test_x[:200]
 noisy, out = denoise(dae, clean, 0.9, seed=0)
-my_mse = (out - clean).pow(2).mean().item()''',
-    hints=("The notebook's `denoise(model, clean, level, seed=...)` returns (noisy, output).",
-           "Use clean = test_x[:200], level 0.9 and seed=0, and compare the output with clean."),
-    needs=("model", "images"), demo_context=_demo_autoencoder,
+my_mse = (out - clean).pow(2).mean().item()""",
+    hints=(
+        "The notebook's `denoise(model, clean, level, seed=...)` returns (noisy, output).",
+        "Use clean = test_x[:200], level 0.9 and seed=0, and compare the output with clean.",
+    ),
+    needs=("model", "images"),
+    demo_context=_demo_autoencoder,
 )
 
 
 # ---------------------------------------------------------------- 5.1.3-knn (implement)
 
+
 def _knn_loop(train_codes, train_labels, test_codes, k):
     """A plain loop (independent of the vectorised reference): sort distances, count votes."""
     from collections import Counter
+
     predictions = []
     train, labels = train_codes.tolist(), train_labels.tolist()
     for point in test_codes.tolist():
-        distances = [(sum((a - b) ** 2 for a, b in zip(point, code)), label)
-                     for code, label in zip(train, labels)]
+        distances = [
+            (sum((a - b) ** 2 for a, b in zip(point, code)), label)
+            for code, label in zip(train, labels)
+        ]
         votes = Counter(label for _, label in sorted(distances)[:k])
         predictions.append(max(sorted(votes), key=votes.get))
     return torch.tensor(predictions)
@@ -137,7 +205,7 @@ def _knn_cases():
     g = torch.Generator().manual_seed(5131)
     cases = []
     for n, m, d, k in [(80, 30, 2, 5), (120, 40, 4, 3), (50, 20, 2, 7)]:
-        labels = torch.randint(0, 2, (n,), generator=g)   # two classes and an odd k: no tied votes
+        labels = torch.randint(0, 2, (n,), generator=g)  # two classes and an odd k: no tied votes
         codes = torch.randn(n, d, generator=g) + 1.2 * labels[:, None]
         test = torch.randn(m, d, generator=g) + 0.6
         cases.append((codes, labels, test, k))
@@ -149,33 +217,48 @@ def _knn_with(pick):
         distances = torch.cdist(test_codes, train_codes)
         neighbours = pick(distances, k)
         return train_labels[neighbours].mode(dim=1).values
+
     return knn
 
 
 KNN_MISTAKES = (
-    Mistake("one-neighbour", lambda ctx: _knn_with(lambda dist, k: dist.topk(1, largest=False).indices),
-            "you used only the nearest neighbour; take a majority vote of the k nearest"),
-    Mistake("farthest", lambda ctx: _knn_with(lambda dist, k: dist.topk(k).indices),
-            "those are the k *farthest* training codes: topk(k, largest=False) or sort ascending"),
-    Mistake("majority-class", lambda ctx: lambda codes, labels, test, k: labels.mode().values.repeat(
-                len(test)),
-            "you predict the most common class for every test code; vote among each test "
-            "code's own nearest neighbours"),
+    Mistake(
+        "one-neighbour",
+        lambda ctx: _knn_with(lambda dist, k: dist.topk(1, largest=False).indices),
+        "you used only the nearest neighbour; take a majority vote of the k nearest",
+    ),
+    Mistake(
+        "farthest",
+        lambda ctx: _knn_with(lambda dist, k: dist.topk(k).indices),
+        "those are the k *farthest* training codes: topk(k, largest=False) or sort ascending",
+    ),
+    Mistake(
+        "majority-class",
+        lambda ctx: lambda codes, labels, test, k: labels.mode().values.repeat(len(test)),
+        "you predict the most common class for every test code; vote among each test "
+        "code's own nearest neighbours",
+    ),
 )
 
 implement_exercise(
-    id="5.1.3-knn", section="5.1.3 feature extraction (特征提取)",
+    id="5.1.3-knn",
+    section="5.1.3 feature extraction (特征提取)",
     title="knn_predict(train_codes, train_labels, test_codes, k): judge codes by a k-NN vote",
-    expected=_knn_loop, cases=_knn_cases,
+    expected=_knn_loop,
+    cases=_knn_cases,
     solution=_knn_with(lambda dist, k: dist.topk(k, largest=False).indices),
-    mistakes=KNN_MISTAKES, rtol=0, atol=0,
-    solution_text='''
+    mistakes=KNN_MISTAKES,
+    rtol=0,
+    atol=0,
+    solution_text="""
 def knn_predict(train_codes, train_labels, test_codes, k):
     distances = torch.cdist(test_codes, train_codes)             # [M, N] Euclidean
     nearest = distances.topk(k, largest=False).indices             # [M, k]
     return train_labels[nearest].mode(dim=1).values                # majority vote
-# sklearn.neighbors.KNeighborsClassifier(n_neighbors=k), used in the notebook, does the same.''',
-    hints=("For each test code, find the k training codes at the smallest Euclidean distance.",
-           "torch.cdist gives all distances at once; topk(k, largest=False) the nearest; "
-           ".mode(dim=1) the majority label."),
+# sklearn.neighbors.KNeighborsClassifier(n_neighbors=k), used in the notebook, does the same.""",
+    hints=(
+        "For each test code, find the k training codes at the smallest Euclidean distance.",
+        "torch.cdist gives all distances at once; topk(k, largest=False) the nearest; "
+        ".mode(dim=1) the majority label.",
+    ),
 )

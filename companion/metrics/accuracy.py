@@ -1,7 +1,8 @@
 """Simple accuracies for generated sequences."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from companion.validation import check_str_sequence, describe
 
@@ -24,7 +25,9 @@ def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
     return sum(p.strip() == r.strip() for p, r in zip(predictions, references)) / len(predictions)
 
 
-def token_accuracy(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+def token_accuracy(
+    predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
+) -> float:
     """Fraction of reference positions where the prediction has the same token.
 
     Positions beyond the end of a short prediction count as wrong.

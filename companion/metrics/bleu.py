@@ -15,19 +15,32 @@ Everything is reported ×100 like sacrebleu, whose options and results this modu
 (``tokenize``, ``lowercase``, ``smooth``, ``effective_order``). Only the tokenisers are borrowed
 from sacrebleu; counting, clipping and the arithmetic are here.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
-from companion.validation import (check_bool, check_choice, check_float, check_int, check_str,
-                                  check_str_sequence, describe)
+from companion.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_str,
+    check_str_sequence,
+    describe,
+)
 
 #: the largest n-gram order accepted (BLEU uses 4; beyond a sentence's length every order is empty)
 MAX_ORDER = 100
-SMOOTHING_DEFAULTS: dict[str, float | None] = {"exp": None, "floor": 0.1, "add-k": 1.0, "none": None}
+SMOOTHING_DEFAULTS: dict[str, float | None] = {
+    "exp": None,
+    "floor": 0.1,
+    "add-k": 1.0,
+    "none": None,
+}
 _TOKENIZER_CLASSES = {
     "13a": ("sacrebleu.tokenizers.tokenizer_13a", "Tokenizer13a"),
     "zh": ("sacrebleu.tokenizers.tokenizer_zh", "TokenizerZh"),
@@ -63,15 +76,19 @@ class BLEUResult:
 
     def __str__(self) -> str:
         prec = "/".join(f"{p:.1f}" for p in self.precisions)
-        return (f"BLEU = {self.score:.2f} {prec} (BP = {self.bp:.3f} ratio = {self.ratio:.3f} "
-                f"hyp_len = {self.sys_len} ref_len = {self.ref_len})")
+        return (
+            f"BLEU = {self.score:.2f} {prec} (BP = {self.bp:.3f} ratio = {self.ratio:.3f} "
+            f"hyp_len = {self.sys_len} ref_len = {self.ref_len})"
+        )
 
 
 # ----------------------------------------------------------------------------- the pieces
 def _check_tokens(tokens: Sequence, name: str = "tokens") -> None:
     if isinstance(tokens, str):
-        raise TypeError(f"{name} must be a list of tokens, got the string {describe(tokens)}; "
-                        "split it first, e.g. with tokenize_for_bleu(text)")
+        raise TypeError(
+            f"{name} must be a list of tokens, got the string {describe(tokens)}; "
+            "split it first, e.g. with tokenize_for_bleu(text)"
+        )
     if not isinstance(tokens, Sequence):
         raise TypeError(f"{name} must be a list of tokens, got {describe(tokens)}")
 
@@ -93,8 +110,9 @@ def ngram_counts(tokens: Sequence[str], max_order: int) -> Counter:
     return counts
 
 
-def modified_precision(hypothesis: Sequence[str], references: Sequence[Sequence[str]],
-                       n: int) -> tuple[int, int]:
+def modified_precision(
+    hypothesis: Sequence[str], references: Sequence[Sequence[str]], n: int
+) -> tuple[int, int]:
     """Clipped n-gram matches and the number of hypothesis n-grams: ``(matches, total)``.
 
     Each hypothesis n-gram counts at most ``max_r count_r(n-gram)`` times — clipped by its largest
@@ -140,9 +158,16 @@ def brevity_penalty(sys_len: int, ref_len: int) -> float:
     return math.exp(1 - ref_len / sys_len) if sys_len > 0 else 0.0
 
 
-def bleu_from_counts(counts: Sequence[int], totals: Sequence[int], sys_len: int, ref_len: int, *,
-                     smooth: str = "exp", smooth_value: float | None = None,
-                     effective_order: bool = False) -> BLEUResult:
+def bleu_from_counts(
+    counts: Sequence[int],
+    totals: Sequence[int],
+    sys_len: int,
+    ref_len: int,
+    *,
+    smooth: str = "exp",
+    smooth_value: float | None = None,
+    effective_order: bool = False,
+) -> BLEUResult:
     """(5-26) from corpus statistics: ``BP · exp(Σ_n w_n log p_n)`` with ``w_n = 1/N``, ×100.
 
     Smoothing of zero precisions (Chen & Cherry, 2014): ``"none"`` (BLEU is 0 if any p_n is 0),
@@ -154,15 +179,19 @@ def bleu_from_counts(counts: Sequence[int], totals: Sequence[int], sys_len: int,
     """
     for name, seq in (("counts", counts), ("totals", totals)):
         if isinstance(seq, str) or not isinstance(seq, Sequence):
-            raise TypeError(f"{name} must be a list with one count per n-gram order, got {describe(seq)}")
+            raise TypeError(
+                f"{name} must be a list with one count per n-gram order, got {describe(seq)}"
+            )
     if len(counts) != len(totals) or not counts:
         raise ValueError("counts and totals need one entry per n-gram order")
     for n, (c, t) in enumerate(zip(counts, totals)):
         check_int(c, f"counts[{n}]", min=0)
         check_int(t, f"totals[{n}]", min=0)
         if c > t:
-            raise ValueError(f"counts[{n}]={c} exceeds totals[{n}]={t}: there cannot be more "
-                             "matching n-grams than n-grams")
+            raise ValueError(
+                f"counts[{n}]={c} exceeds totals[{n}]={t}: there cannot be more "
+                "matching n-grams than n-grams"
+            )
     check_int(sys_len, "sys_len", min=0)
     check_int(ref_len, "ref_len", min=0)
     _check_smoothing(smooth, smooth_value)
@@ -187,7 +216,7 @@ def bleu_from_counts(counts: Sequence[int], totals: Sequence[int], sys_len: int,
             precisions[n] = matches / total
         elif smooth == "exp":
             halvings += 1
-            precisions[n] = 1.0 / (2 ** halvings * total)
+            precisions[n] = 1.0 / (2**halvings * total)
         elif smooth == "floor":
             precisions[n] = k / total
     used = precisions[:orders]
@@ -224,10 +253,17 @@ def _tokenizer(name: str) -> Callable[[str], str]:
 
 
 # ----------------------------------------------------------------------------- scores
-def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str] | str], *,
-                max_order: int = 4, smooth: str = "exp", smooth_value: float | None = None,
-                tokenize: str = "13a", lowercase: bool = False,
-                effective_order: bool = False) -> BLEUResult:
+def corpus_bleu(
+    hypotheses: Sequence[str],
+    references: Sequence[Sequence[str] | str],
+    *,
+    max_order: int = 4,
+    smooth: str = "exp",
+    smooth_value: float | None = None,
+    tokenize: str = "13a",
+    lowercase: bool = False,
+    effective_order: bool = False,
+) -> BLEUResult:
     """Corpus BLEU: statistics are summed over all sentences before (5-25) and (5-26).
 
     ``references[i]`` holds the reference(s) of ``hypotheses[i]``: a string, or a list of
@@ -235,11 +271,15 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str] | 
     takes the transpose (one list per reference *stream*). With the same options the two agree.
     """
     if isinstance(hypotheses, str) or not isinstance(hypotheses, Sequence):
-        raise TypeError(f"hypotheses must be a list of strings (use sentence_bleu for one "
-                        f"sentence), got {describe(hypotheses)}")
+        raise TypeError(
+            f"hypotheses must be a list of strings (use sentence_bleu for one "
+            f"sentence), got {describe(hypotheses)}"
+        )
     if isinstance(references, str) or not isinstance(references, Sequence):
-        raise TypeError(f"references must be a list with the reference(s) of every hypothesis, "
-                        f"got {describe(references)}")
+        raise TypeError(
+            f"references must be a list with the reference(s) of every hypothesis, "
+            f"got {describe(references)}"
+        )
     if len(hypotheses) != len(references):
         raise ValueError(f"got {len(hypotheses)} hypotheses but references for {len(references)}")
     if len(hypotheses) == 0:
@@ -260,8 +300,9 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str] | 
     for i, (hyp, refs) in enumerate(zip(hypotheses, references)):
         refs = [refs] if isinstance(refs, str) else refs
         if not isinstance(refs, Sequence):
-            raise TypeError(f"references[{i}] must be a string or a list of strings, got "
-                            f"{describe(refs)}")
+            raise TypeError(
+                f"references[{i}] must be a string or a list of strings, got {describe(refs)}"
+            )
         if not refs:
             raise ValueError(f"hypothesis {i} has no reference (references[{i}] is empty)")
         hyp_tokens = split(hyp, f"hypotheses[{i}]")
@@ -279,21 +320,46 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str] | 
                 counts[n] += c if c < r else r
         sys_len += len(hyp_tokens)
         ref_len += closest_ref_length(len(hyp_tokens), [len(r) for r in ref_tokens])
-    return bleu_from_counts(counts, totals, sys_len, ref_len, smooth=smooth,
-                            smooth_value=smooth_value, effective_order=effective_order)
+    return bleu_from_counts(
+        counts,
+        totals,
+        sys_len,
+        ref_len,
+        smooth=smooth,
+        smooth_value=smooth_value,
+        effective_order=effective_order,
+    )
 
 
-def sentence_bleu(hypothesis: str, references: Sequence[str] | str, *, max_order: int = 4,
-                  smooth: str = "exp", smooth_value: float | None = None, tokenize: str = "13a",
-                  lowercase: bool = False, effective_order: bool = True) -> BLEUResult:
+def sentence_bleu(
+    hypothesis: str,
+    references: Sequence[str] | str,
+    *,
+    max_order: int = 4,
+    smooth: str = "exp",
+    smooth_value: float | None = None,
+    tokenize: str = "13a",
+    lowercase: bool = False,
+    effective_order: bool = True,
+) -> BLEUResult:
     """BLEU of one sentence against one reference (a string) or several (a list of strings).
 
     ``effective_order`` defaults to True here, as in sacrebleu's ``sentence_bleu``: a sentence
     shorter than ``max_order`` tokens is scored on the orders it has.
     """
     check_str(hypothesis, "hypothesis")
-    references = [references] if isinstance(references, str) else check_str_sequence(
-        references, "references")
-    return corpus_bleu([hypothesis], [references], max_order=max_order, smooth=smooth,
-                       smooth_value=smooth_value, tokenize=tokenize, lowercase=lowercase,
-                       effective_order=effective_order)
+    references = (
+        [references]
+        if isinstance(references, str)
+        else check_str_sequence(references, "references")
+    )
+    return corpus_bleu(
+        [hypothesis],
+        [references],
+        max_order=max_order,
+        smooth=smooth,
+        smooth_value=smooth_value,
+        tokenize=tokenize,
+        lowercase=lowercase,
+        effective_order=effective_order,
+    )

@@ -1,4 +1,5 @@
 """How much of a 2-D latent square the codes fill (5.2.1, 5.2.2): empty tiles and Gaussian coverage."""
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,9 @@ def _square(lims: tuple[float, float], n: int) -> tuple[float, float]:
 
 def _codes(t: torch.Tensor, name: str) -> torch.Tensor:
     if not isinstance(t, torch.Tensor) or t.dim() != 2 or t.shape[1] != 2 or len(t) == 0:
-        raise ValueError(f"{name} must be a non-empty [N, 2] tensor, got {getattr(t, 'shape', type(t))}")
+        raise ValueError(
+            f"{name} must be a non-empty [N, 2] tensor, got {getattr(t, 'shape', type(t))}"
+        )
     if not torch.isfinite(t).all():
         raise ValueError(f"{name} contains NaN or infinite values")
     return t.detach().cpu().double()
@@ -34,21 +37,24 @@ def empty_tile_fraction(codes: torch.Tensor, lims: tuple[float, float], n: int) 
     return 1.0 - filled.double().mean().item()
 
 
-def bell_coverage(mu: torch.Tensor, logvar: torch.Tensor, lims: tuple[float, float], n: int, *,
-                  n_std: float = 2.0) -> float:
+def bell_coverage(
+    mu: torch.Tensor, logvar: torch.Tensor, lims: tuple[float, float], n: int, *, n_std: float = 2.0
+) -> float:
     """Fraction of the n × n grid of tile centres in [lo, hi]² that lie within ``n_std`` standard
     deviations (the ellipse Σ((g − μ)/σ)² ≤ n_std²) of at least one image's N(μ, e^logvar)."""
     lo, hi = _square(lims, n)
     mu, logvar = _codes(mu, "mu"), _codes(logvar, "logvar")
     if mu.shape != logvar.shape:
-        raise ValueError(f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise ValueError(
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+        )
     if not n_std > 0:
         raise ValueError(f"n_std must be > 0, got {n_std}")
     centres = lo + (torch.arange(n, dtype=torch.float64) + 0.5) * (hi - lo) / n
-    grid = torch.cartesian_prod(centres, centres)                       # [n², 2]
+    grid = torch.cartesian_prod(centres, centres)  # [n², 2]
     std = (0.5 * logvar).exp()
     covered = torch.zeros(len(grid), dtype=torch.bool)
     for m, s in zip(mu.split(512), std.split(512)):
-        dist2 = (((grid[:, None] - m[None]) / s[None]) ** 2).sum(-1)   # [n², chunk]
-        covered |= (dist2 <= n_std ** 2).any(1)
+        dist2 = (((grid[:, None] - m[None]) / s[None]) ** 2).sum(-1)  # [n², chunk]
+        covered |= (dist2 <= n_std**2).any(1)
     return covered.double().mean().item()

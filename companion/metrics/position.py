@@ -1,7 +1,8 @@
 """Accuracy by output position: how errors grow along a generated sequence (exposure bias, 5.3.4)."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -9,8 +10,11 @@ from companion.model_utils import predict_batches
 from companion.validation import check_int, describe
 
 
-def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence[Sequence[int]],
-                      max_positions: int | None = None) -> tuple[list[float], list[int]]:
+def position_accuracy(
+    predictions: Sequence[Sequence[int]],
+    references: Sequence[Sequence[int]],
+    max_positions: int | None = None,
+) -> tuple[list[float], list[int]]:
     """Fraction of references whose token at position t the prediction reproduces, per t.
 
     Position t counts every reference with more than t tokens; a prediction shorter than t + 1
@@ -40,13 +44,15 @@ def position_accuracy(predictions: Sequence[Sequence[int]], references: Sequence
     return [r / n for r, n in zip(right, total)], total
 
 
-def teacher_forced_predictions(model, data, *, batch_size: int = 256,
-                               device: torch.device | str | None = None) -> list[list[int]]:
+def teacher_forced_predictions(
+    model, data, *, batch_size: int = 256, device: torch.device | str | None = None
+) -> list[list[int]]:
     """The model's most likely token at every target position *given the true prefix*.
 
     One list per example of ``data`` (a :class:`~companion.data.Seq2SeqData`), as long as its
     target plus ``<eos>`` — what the decoder predicts under teacher forcing (Teacher Forcing).
     """
+
     def predict(model, batch) -> list[list[int]]:
         best = model(batch.src, batch.src_lengths, batch.tgt_in).argmax(-1)
         return [row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist())]

@@ -1,6 +1,6 @@
 """PCA by SVD and the angles between subspaces (5.2.1, Fig. 5-1: a linear autoencoder learns PCA's subspace)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import torch
 
@@ -33,8 +33,10 @@ def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     check_tensor(a, "a", dtype="float", dim=2, finite=True, nonempty=True)
     check_tensor(b, "b", dtype="float", dim=2, finite=True, nonempty=True)
     if a.shape[0] != b.shape[0]:
-        raise ValueError(f"a and b must be matrices with the same number of rows, got "
-                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"a and b must be matrices with the same number of rows, got "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
     qa, _ = torch.linalg.qr(a.double())
     qb, _ = torch.linalg.qr(b.double())
     cosines = torch.linalg.svdvals(qa.T @ qb).clamp(-1.0, 1.0)

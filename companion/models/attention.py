@@ -18,6 +18,7 @@ Three score functions (Luong et al., 2015; Bahdanau et al., 2015):
 Every function works on whole sequences of queries at once: ``query [B, T, Dq]``,
 ``keys [B, S, Dk]`` → scores ``[B, T, S]``.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,10 @@ SCORES = ("dot", "general", "additive")
 
 def _check_qk(query: torch.Tensor, keys: torch.Tensor) -> None:
     if query.dim() != 3 or keys.dim() != 3 or query.shape[0] != keys.shape[0]:
-        raise ValueError(f"query must be [B, T, Dq] and keys [B, S, Dk] with the same B; got "
-                         f"{tuple(query.shape)} and {tuple(keys.shape)}")
+        raise ValueError(
+            f"query must be [B, T, Dq] and keys [B, S, Dk] with the same B; got "
+            f"{tuple(query.shape)} and {tuple(keys.shape)}"
+        )
 
 
 class DotScore(nn.Module):
@@ -42,8 +45,10 @@ class DotScore(nn.Module):
     def __init__(self, query_dim: int, key_dim: int, *, scaled: bool = False):
         super().__init__()
         if query_dim != key_dim:
-            raise ValueError(f"the dot score needs equal query and key sizes, got {query_dim} and "
-                             f"{key_dim}; use score='general' or 'additive' instead")
+            raise ValueError(
+                f"the dot score needs equal query and key sizes, got {query_dim} and "
+                f"{key_dim}; use score='general' or 'additive' instead"
+            )
         self.scale = 1 / math.sqrt(key_dim) if scaled else 1.0
 
     def forward(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -92,8 +97,9 @@ def make_score(name: str, query_dim: int, key_dim: int) -> nn.Module:
         return GeneralScore(query_dim, key_dim)
     if name == "additive":
         return AdditiveScore(query_dim, key_dim)
-    raise ValueError(f"unknown attention score {name!r}; choose one of "
-                     f"{list(SCORES) + ['scaled_dot']}")
+    raise ValueError(
+        f"unknown attention score {name!r}; choose one of {list(SCORES) + ['scaled_dot']}"
+    )
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -103,12 +109,20 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     ``exp(e_{t,j})`` over the real positions ``j`` only.
     """
     if not isinstance(scores, torch.Tensor) or not isinstance(mask, torch.Tensor):
-        raise TypeError(f"scores and mask must be tensors, got {type(scores).__name__} and "
-                        f"{type(mask).__name__}")
-    if mask.dtype != torch.bool or mask.dim() != 2 or scores.dim() != 3 \
-            or mask.shape != (scores.shape[0], scores.shape[2]):
-        raise ValueError(f"mask must be a bool tensor [B, S] matching scores [B, T, S]; got mask "
-                         f"{tuple(mask.shape)} ({mask.dtype}) and scores {tuple(scores.shape)}")
+        raise TypeError(
+            f"scores and mask must be tensors, got {type(scores).__name__} and "
+            f"{type(mask).__name__}"
+        )
+    if (
+        mask.dtype != torch.bool
+        or mask.dim() != 2
+        or scores.dim() != 3
+        or mask.shape != (scores.shape[0], scores.shape[2])
+    ):
+        raise ValueError(
+            f"mask must be a bool tensor [B, S] matching scores [B, T, S]; got mask "
+            f"{tuple(mask.shape)} ({mask.dtype}) and scores {tuple(scores.shape)}"
+        )
     if not mask.any(-1).all():
         raise ValueError("every sequence needs at least one real (unmasked) position")
     return scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)
@@ -126,8 +140,9 @@ class Attention(nn.Module):
         self.score_name = score
         self.score = make_score(score, query_dim, key_dim)
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor
-                ) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         weights = masked_softmax(self.score(query, keys), mask)
         return weights @ keys, weights
 

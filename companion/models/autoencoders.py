@@ -13,11 +13,13 @@ The pieces, smallest first:
 :func:`make_autoencoder` and :func:`make_vae` build the standard shapes; :func:`make_autoencoder_loss`
 and :func:`make_vae_loss` build loss functions for :func:`companion.train.fit`.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,6 +33,7 @@ ARCHS = ("linear", "mlp", "conv")
 
 
 # ---------------------------------------------------------------- bodies
+
 
 def mlp_body(in_dim: int, widths: Sequence[int]) -> tuple[nn.Module, int]:
     """Flatten, then Linear+ReLU layers of the given widths; returns (module, output width)."""
@@ -53,31 +56,40 @@ def mlp_head(code_dim: int, widths: Sequence[int], image_shape: tuple[int, int, 
     return nn.Sequential(*layers)
 
 
-def conv_body(image_shape: tuple[int, int, int], channels: tuple[int, int] = (16, 32)
-              ) -> tuple[nn.Module, int]:
+def conv_body(
+    image_shape: tuple[int, int, int], channels: tuple[int, int] = (16, 32)
+) -> tuple[nn.Module, int]:
     """Two stride-2 convolutions (H×W → H/4×W/4), then flatten; returns (module, output width)."""
     c, h, w = image_shape
     c1, c2 = channels
     body = nn.Sequential(
-        nn.Conv2d(c, c1, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Flatten())
+        nn.Conv2d(c, c1, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(c1, c2, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+    )
     return body, c2 * (h // 4) * (w // 4)
 
 
-def conv_head(code_dim: int, image_shape: tuple[int, int, int],
-              channels: tuple[int, int] = (16, 32)) -> nn.Module:
+def conv_head(
+    code_dim: int, image_shape: tuple[int, int, int], channels: tuple[int, int] = (16, 32)
+) -> nn.Module:
     """The mirror of :func:`conv_body`: code → H/4×W/4 feature maps → two transposed convolutions."""
     c, h, w = image_shape
     c1, c2 = channels
     return nn.Sequential(
-        nn.Linear(code_dim, c2 * (h // 4) * (w // 4)), nn.ReLU(),
+        nn.Linear(code_dim, c2 * (h // 4) * (w // 4)),
+        nn.ReLU(),
         nn.Unflatten(1, (c2, h // 4, w // 4)),
-        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1))
+        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1),
+    )
 
 
 # ---------------------------------------------------------------- decoders: p(x|z)
+
 
 class ImageDecoder(nn.Module, ABC):
     """Base of the decoders: ``net`` maps codes ``[N, d]`` to image-shaped parameters of p(x|z)."""
@@ -136,6 +148,7 @@ class GaussianDecoder(ImageDecoder):
 
 # ---------------------------------------------------------------- models
 
+
 class Autoencoder(nn.Module):
     """x → encoder → code c → decoder → x̂ (Fig. 5-1). Deterministic: one point per image."""
 
@@ -174,10 +187,10 @@ class GaussianEncoder(nn.Module):
 
 @dataclass
 class VAEOutput:
-    out: torch.Tensor     # decoder output for z (logits or mean)
-    mu: torch.Tensor      # [N, d]
+    out: torch.Tensor  # decoder output for z (logits or mean)
+    mu: torch.Tensor  # [N, d]
     logvar: torch.Tensor  # [N, d]
-    z: torch.Tensor       # [N, d], the sampled code
+    z: torch.Tensor  # [N, d], the sampled code
 
 
 class VAE(nn.Module):
@@ -202,8 +215,9 @@ class VAE(nn.Module):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder.mean(z)
 
-    def forward(self, x: torch.Tensor, noise_scale: float = 1.0,
-                generator: torch.Generator | None = None) -> VAEOutput:
+    def forward(
+        self, x: torch.Tensor, noise_scale: float = 1.0, generator: torch.Generator | None = None
+    ) -> VAEOutput:
         mu, logvar = self.encode(x)
         z = reparameterize(mu, logvar, noise_scale=noise_scale, generator=generator)
         return VAEOutput(self.decoder(z), mu, logvar, z)
@@ -226,6 +240,7 @@ class VAE(nn.Module):
 
 # ---------------------------------------------------------------- builders
 
+
 def _numel(shape: Sequence[int]) -> int:
     n = 1
     for s in shape:
@@ -233,10 +248,17 @@ def _numel(shape: Sequence[int]) -> int:
     return n
 
 
-def _check(image_shape: Sequence[int], code_dim: int, arch: str, likelihood: str) -> tuple[int, int, int]:
-    if isinstance(image_shape, (str, bytes)) or not isinstance(image_shape, Sequence) \
-            or len(image_shape) != 3:
-        raise ValueError(f"image_shape must be (channels, height, width), got {describe(image_shape)}")
+def _check(
+    image_shape: Sequence[int], code_dim: int, arch: str, likelihood: str
+) -> tuple[int, int, int]:
+    if (
+        isinstance(image_shape, (str, bytes))
+        or not isinstance(image_shape, Sequence)
+        or len(image_shape) != 3
+    ):
+        raise ValueError(
+            f"image_shape must be (channels, height, width), got {describe(image_shape)}"
+        )
     shape = tuple(check_int(s, f"image_shape[{i}]", min=1) for i, s in enumerate(image_shape))
     check_int(code_dim, "code_dim", min=1)
     check_choice(arch, "arch", ARCHS)
@@ -250,22 +272,33 @@ def _decoder(net: nn.Module, likelihood: str) -> ImageDecoder:
     return BernoulliDecoder(net) if likelihood == "bernoulli" else GaussianDecoder(net)
 
 
-def _body_and_head(shape: tuple[int, int, int], code_dim: int, arch: str, widths: Sequence[int]
-                   ) -> tuple[nn.Module, int, nn.Module]:
+def _body_and_head(
+    shape: tuple[int, int, int], code_dim: int, arch: str, widths: Sequence[int]
+) -> tuple[nn.Module, int, nn.Module]:
     if arch == "conv":
         body, width = conv_body(shape)
         return body, width, conv_head(code_dim, shape)
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence):
-        raise TypeError(f"widths must be a list of layer sizes such as (256,), got {describe(widths)}")
-    widths = () if arch == "linear" else tuple(
-        check_int(w, f"widths[{i}]", min=1) for i, w in enumerate(widths))
+        raise TypeError(
+            f"widths must be a list of layer sizes such as (256,), got {describe(widths)}"
+        )
+    widths = (
+        ()
+        if arch == "linear"
+        else tuple(check_int(w, f"widths[{i}]", min=1) for i, w in enumerate(widths))
+    )
     body, width = mlp_body(_numel(shape), widths)
     return body, width, mlp_head(code_dim, widths, shape)
 
 
-def make_autoencoder(image_shape: Sequence[int] = (1, 28, 28), code_dim: int = 2, *,
-                     arch: str = "mlp", widths: Sequence[int] = (256,),
-                     likelihood: str = "bernoulli") -> Autoencoder:
+def make_autoencoder(
+    image_shape: Sequence[int] = (1, 28, 28),
+    code_dim: int = 2,
+    *,
+    arch: str = "mlp",
+    widths: Sequence[int] = (256,),
+    likelihood: str = "bernoulli",
+) -> Autoencoder:
     """An autoencoder for images. ``arch``: ``"linear"`` (one linear map each way: PCA's model),
     ``"mlp"`` (ReLU layers of sizes ``widths``) or ``"conv"`` (two stride-2 convolutions)."""
     shape = _check(image_shape, code_dim, arch, likelihood)
@@ -274,8 +307,14 @@ def make_autoencoder(image_shape: Sequence[int] = (1, 28, 28), code_dim: int = 2
     return Autoencoder(encoder, _decoder(head, likelihood))
 
 
-def make_vae(image_shape: Sequence[int] = (1, 28, 28), code_dim: int = 20, *, arch: str = "mlp",
-             widths: Sequence[int] = (400,), likelihood: str = "bernoulli") -> VAE:
+def make_vae(
+    image_shape: Sequence[int] = (1, 28, 28),
+    code_dim: int = 20,
+    *,
+    arch: str = "mlp",
+    widths: Sequence[int] = (400,),
+    likelihood: str = "bernoulli",
+) -> VAE:
     """A VAE; the defaults are the pytorch/examples MNIST VAE (784-400-20-400-784, Bernoulli).
 
     ``arch`` and ``widths`` as for :func:`make_autoencoder`."""
@@ -286,8 +325,10 @@ def make_vae(image_shape: Sequence[int] = (1, 28, 28), code_dim: int = 20, *, ar
 
 # ---------------------------------------------------------------- noise and losses
 
-def add_noise(x: torch.Tensor, level: float, *, generator: torch.Generator | None = None,
-              clip: bool = True) -> torch.Tensor:
+
+def add_noise(
+    x: torch.Tensor, level: float, *, generator: torch.Generator | None = None, clip: bool = True
+) -> torch.Tensor:
     """x + level · ε with ε ~ N(0, I), clipped to [0, 1]: the corruption of a denoising autoencoder."""
     check_tensor(x, "x", dtype="float")
     level = check_float(level, "level (the noise level)", min=0.0)
@@ -303,7 +344,9 @@ def batch_images(batch: Any) -> torch.Tensor:
     return x
 
 
-def make_autoencoder_loss(noise_level: float = 0.0) -> Callable[[Autoencoder, Any], dict[str, torch.Tensor]]:
+def make_autoencoder_loss(
+    noise_level: float = 0.0,
+) -> Callable[[Autoencoder, Any], dict[str, torch.Tensor]]:
     """Loss for :func:`companion.train.fit`: −log p(clean x | code of noisy x) per image, plus MSE.
 
     ``noise_level > 0`` makes it a denoising autoencoder: the input is :func:`add_noise`-corrupted,
@@ -323,7 +366,9 @@ def make_autoencoder_loss(noise_level: float = 0.0) -> Callable[[Autoencoder, An
 
 
 @torch.no_grad()
-def codes_of(model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+def codes_of(
+    model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 1000
+) -> torch.Tensor:
     """Point codes (AE: the code; VAE: μ) of many images, in eval mode and in batches, on the CPU."""
     check_tensor(images, "images", dim=4)
     check_int(batch_size, "batch_size", min=1)

@@ -10,9 +10,10 @@ Convolutions are translation-equivariant: a red circle yields the same features 
 A caption such as "… left of …" needs to know *where*, so two coordinate channels (x and y in
 [-1, 1]) are appended to the image before the first convolution ("CoordConv", Liu et al., 2018).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -40,19 +41,35 @@ class CNNImageEncoder(Encoder):
     two blocks give an 8×8 grid, each cell summarising a 4×4-pixel region and its surroundings.
     """
 
-    def __init__(self, hidden: int = 64, channels: tuple[int, ...] = (32, 64), *,
-                 in_channels: int = 3, coordinates: bool = True):
+    def __init__(
+        self,
+        hidden: int = 64,
+        channels: tuple[int, ...] = (32, 64),
+        *,
+        in_channels: int = 3,
+        coordinates: bool = True,
+    ):
         super().__init__()
         check_sizes(hidden=hidden, in_channels=in_channels)
-        if isinstance(channels, (str, bytes)) or not isinstance(channels, (tuple, list)) or not channels:
-            raise ValueError(f"channels must be a non-empty tuple of channel counts, got {channels!r}")
+        if (
+            isinstance(channels, (str, bytes))
+            or not isinstance(channels, (tuple, list))
+            or not channels
+        ):
+            raise ValueError(
+                f"channels must be a non-empty tuple of channel counts, got {channels!r}"
+            )
         check_sizes(**{f"channels[{i}]": c for i, c in enumerate(channels)})
         self.in_channels, self.coordinates, self.hidden_size = in_channels, coordinates, hidden
         layers: list[nn.Module] = []
         previous = in_channels + (2 if coordinates else 0)
         for width in channels:
             for _ in range(2):
-                layers += [nn.Conv2d(previous, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU()]
+                layers += [
+                    nn.Conv2d(previous, width, 3, padding=1),
+                    nn.BatchNorm2d(width),
+                    nn.ReLU(),
+                ]
                 previous = width
             layers.append(nn.MaxPool2d(2))
         layers += [nn.Conv2d(previous, hidden, 1), nn.ReLU()]
@@ -65,8 +82,14 @@ class CNNImageEncoder(Encoder):
 
     def feature_map(self, images: torch.Tensor) -> torch.Tensor:
         """The last feature map ``[B, hidden, h, w]``."""
-        if not isinstance(images, torch.Tensor) or images.dim() != 4 or not images.is_floating_point():
-            raise ValueError("images must be a float tensor of shape [batch, channels, height, width]")
+        if (
+            not isinstance(images, torch.Tensor)
+            or images.dim() != 4
+            or not images.is_floating_point()
+        ):
+            raise ValueError(
+                "images must be a float tensor of shape [batch, channels, height, width]"
+            )
         if images.shape[1] != self.in_channels:
             raise ValueError(f"expected {self.in_channels} colour channels, got {images.shape[1]}")
         if min(images.shape[2:]) < self.downsample:
@@ -80,9 +103,17 @@ class CNNImageEncoder(Encoder):
         return EncoderOutput(grid, grid.mean(1), mask)
 
 
-def make_captioner(vocab_size: int, *, hidden: int = 64, emb_dim: int = 32,
-                   channels: tuple[int, ...] = (32, 64), score: str = "additive", pad_id: int = 0,
-                   bos_id: int = 1, eos_id: int = 2) -> EncoderDecoder:
+def make_captioner(
+    vocab_size: int,
+    *,
+    hidden: int = 64,
+    emb_dim: int = 32,
+    channels: tuple[int, ...] = (32, 64),
+    score: str = "additive",
+    pad_id: int = 0,
+    bos_id: int = 1,
+    eos_id: int = 2,
+) -> EncoderDecoder:
     """CNN image encoder + the attention GRU decoder of section 5.3.3, as an :class:`EncoderDecoder`.
 
     The model takes images where a translator takes source sentences (``src_lengths`` is
@@ -91,13 +122,16 @@ def make_captioner(vocab_size: int, *, hidden: int = 64, emb_dim: int = 32,
     shape much faster here than the bilinear "general" score.
     """
     encoder = CNNImageEncoder(hidden, channels)
-    decoder = AttentionDecoder(vocab_size, emb_dim, hidden, memory_dim=hidden, score=score,
-                               pad_id=pad_id)
+    decoder = AttentionDecoder(
+        vocab_size, emb_dim, hidden, memory_dim=hidden, score=score, pad_id=pad_id
+    )
     return EncoderDecoder(encoder, decoder, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
 
 
 @torch.no_grad()
-def attention_maps(model: EncoderDecoder, images: torch.Tensor, tokens: Sequence[Sequence[int]]) -> list[torch.Tensor]:
+def attention_maps(
+    model: EncoderDecoder, images: torch.Tensor, tokens: Sequence[Sequence[int]]
+) -> list[torch.Tensor]:
     """Attention over the image grid while the model reads each caption: one ``[T_i, h, w]`` per image.
 
     ``tokens[i]`` is a caption as ids without ``<bos>`` (e.g. a search result, ending in ``<eos>``
@@ -106,7 +140,9 @@ def attention_maps(model: EncoderDecoder, images: torch.Tensor, tokens: Sequence
     if not isinstance(model.encoder, CNNImageEncoder):
         raise ValueError("attention_maps needs a captioning model with a CNNImageEncoder")
     if len(tokens) != images.shape[0] or any(len(t) == 0 for t in tokens):
-        raise ValueError(f"need one non-empty token list per image, got {len(tokens)} for {images.shape[0]} images")
+        raise ValueError(
+            f"need one non-empty token list per image, got {len(tokens)} for {images.shape[0]} images"
+        )
     rows, cols = model.encoder.grid_shape(*images.shape[2:])
     maps = []
     for image, ids in zip(images, tokens):
@@ -122,6 +158,8 @@ def attention_mass(maps: torch.Tensor, regions: torch.Tensor) -> torch.Tensor:
     ``regions`` are 0/1 (or fractional) cell masks, e.g. the cells a shape touches.
     """
     if maps.dim() != 3 or regions.dim() != 3 or maps.shape[1:] != regions.shape[1:]:
-        raise ValueError(f"maps [T, h, w] and regions [K, h, w] must share the grid; got "
-                         f"{tuple(maps.shape)} and {tuple(regions.shape)}")
+        raise ValueError(
+            f"maps [T, h, w] and regions [K, h, w] must share the grid; got "
+            f"{tuple(maps.shape)} and {tuple(regions.shape)}"
+        )
     return torch.einsum("thw,khw->tk", maps, regions.to(maps.dtype))

@@ -19,6 +19,7 @@ They differ in how the encoder's information reaches them:
 * :class:`AttentionDecoder` — a fresh context ``c_t`` per step from attention over all encoder
   outputs (5-21…5-23) and the output layer ``y_t = softmax(W[s_t; c_t] + b)`` (5-24).
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -54,12 +55,14 @@ class SequenceDecoder(nn.Module, ABC):
         """The decoder's state before the first step, built from the encoder's output."""
 
     @abstractmethod
-    def step(self, prev_tokens: torch.Tensor, state: DecoderState
-             ) -> tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
+    def step(
+        self, prev_tokens: torch.Tensor, state: DecoderState
+    ) -> tuple[torch.Tensor, DecoderState, torch.Tensor | None]:
         """One step: logits ``[N, V]``, the new state, and attention weights (or None)."""
 
-    def decode(self, tgt_in: torch.Tensor, state: DecoderState
-               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def decode(
+        self, tgt_in: torch.Tensor, state: DecoderState
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Teacher-forced logits ``[B, T, V]`` (and attention weights) by stepping through time."""
         check_tokens(tgt_in, "tgt_in", 2)
         logits, weights = [], []
@@ -78,8 +81,16 @@ class ContextInputDecoder(SequenceDecoder):
     starts at ``c`` (Cho et al. 2014; needs ``C == H`` or uses a learned bridge).
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
-                 context_dim: int | None = None, init: str = "zeros", pad_id: int = 0):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int = 32,
+        hidden: int = 64,
+        *,
+        context_dim: int | None = None,
+        init: str = "zeros",
+        pad_id: int = 0,
+    ):
         super().__init__()
         if init not in ("zeros", "context"):
             raise ValueError(f"init must be 'zeros' or 'context', got {init!r}")
@@ -105,15 +116,24 @@ class ContextInputDecoder(SequenceDecoder):
     def step(self, prev_tokens, state):
         check_tokens(prev_tokens, "prev_tokens", 1)
         s, c = state
-        out, s = self.rnn(torch.cat([self.embed(prev_tokens), c], -1)[:, None], s[None].contiguous())
+        out, s = self.rnn(
+            torch.cat([self.embed(prev_tokens), c], -1)[:, None], s[None].contiguous()
+        )
         return self.out(out[:, 0]), (s[0], c), None
 
 
 class InitialStateDecoder(SequenceDecoder):
     """GRU started from ``s_0 = c``; its input is only ``embedding(y_{t-1})``. State: ``(s,)``."""
 
-    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
-                 context_dim: int | None = None, pad_id: int = 0):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int = 32,
+        hidden: int = 64,
+        *,
+        context_dim: int | None = None,
+        pad_id: int = 0,
+    ):
         super().__init__()
         self.hidden_size = hidden
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
@@ -144,8 +164,16 @@ class AttentionDecoder(SequenceDecoder):
     ``score`` is "dot", "scaled_dot", "general" or "additive".
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
-                 memory_dim: int | None = None, score: str = "general", pad_id: int = 0):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int = 32,
+        hidden: int = 64,
+        *,
+        memory_dim: int | None = None,
+        score: str = "general",
+        pad_id: int = 0,
+    ):
         super().__init__()
         memory_dim = memory_dim or hidden
         self.hidden_size = hidden
@@ -176,16 +204,27 @@ class AttentionDecoder(SequenceDecoder):
         return logits[:, 0], (s[0], memory, mask), weights[:, 0]
 
 
-def make_decoder(kind: str, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
-                 context_dim: int | None = None, pad_id: int = 0, **kwargs) -> SequenceDecoder:
+def make_decoder(
+    kind: str,
+    vocab_size: int,
+    emb_dim: int = 32,
+    hidden: int = 64,
+    *,
+    context_dim: int | None = None,
+    pad_id: int = 0,
+    **kwargs,
+) -> SequenceDecoder:
     """A decoder by name: ``context`` (the book's), ``initial`` or ``attention``."""
     if kind == "context":
-        return ContextInputDecoder(vocab_size, emb_dim, hidden, context_dim=context_dim,
-                                   pad_id=pad_id, **kwargs)
+        return ContextInputDecoder(
+            vocab_size, emb_dim, hidden, context_dim=context_dim, pad_id=pad_id, **kwargs
+        )
     if kind == "initial":
-        return InitialStateDecoder(vocab_size, emb_dim, hidden, context_dim=context_dim,
-                                   pad_id=pad_id, **kwargs)
+        return InitialStateDecoder(
+            vocab_size, emb_dim, hidden, context_dim=context_dim, pad_id=pad_id, **kwargs
+        )
     if kind == "attention":
-        return AttentionDecoder(vocab_size, emb_dim, hidden, memory_dim=context_dim,
-                                pad_id=pad_id, **kwargs)
+        return AttentionDecoder(
+            vocab_size, emb_dim, hidden, memory_dim=context_dim, pad_id=pad_id, **kwargs
+        )
     raise ValueError(f"unknown decoder {kind!r}; choose one of {list(DECODERS)}")

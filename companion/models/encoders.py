@@ -14,6 +14,7 @@ Every encoder maps ``src [B, S]`` (token ids, right-padded) and ``lengths [B]`` 
 Padding never leaks: recurrent encoders run on packed sequences, the CNN zeroes padded positions
 before every convolution, and the Transformer's self-attention gets a key padding mask.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,7 +33,7 @@ ENCODERS = ("rnn", "gru", "lstm", "bigru", "bilstm", "cnn", "transformer")
 class EncoderOutput:
     outputs: torch.Tensor  # [B, S, H] hidden state at every source step (zeros on padding)
     context: torch.Tensor  # [B, H] the fixed-length summary c
-    mask: torch.Tensor     # [B, S] True on real tokens
+    mask: torch.Tensor  # [B, S] True on real tokens
 
 
 def check_source(src: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -40,12 +41,15 @@ def check_source(src: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     if not isinstance(src, torch.Tensor) or src.dim() != 2 or src.dtype != torch.long:
         raise ValueError("src must be a LongTensor of shape [batch, time]")
     if not isinstance(lengths, torch.Tensor) or lengths.shape != src.shape[:1]:
-        raise ValueError(f"lengths must be a tensor of shape [{src.shape[0]}], got "
-                         f"{tuple(getattr(lengths, 'shape', ()))}")
+        raise ValueError(
+            f"lengths must be a tensor of shape [{src.shape[0]}], got "
+            f"{tuple(getattr(lengths, 'shape', ()))}"
+        )
     lengths = lengths.to(src.device)
     if (lengths < 1).any() or (lengths > src.shape[1]).any():
-        raise ValueError(f"lengths must lie in 1…{src.shape[1]} (the padded length), got "
-                         f"{lengths.tolist()}")
+        raise ValueError(
+            f"lengths must lie in 1…{src.shape[1]} (the padded length), got {lengths.tolist()}"
+        )
     return torch.arange(src.shape[1], device=src.device)[None] < lengths[:, None]
 
 
@@ -83,9 +87,19 @@ class RNNEncoder(Encoder):
 
     CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
-    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *, cell: str = "gru",
-                 bidirectional: bool = False, num_layers: int = 1, dropout: float = 0.0,
-                 summary: str = "last", pad_id: int = 0):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int = 32,
+        hidden: int = 64,
+        *,
+        cell: str = "gru",
+        bidirectional: bool = False,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        summary: str = "last",
+        pad_id: int = 0,
+    ):
         super().__init__()
         check_choice(cell, "cell", sorted(self.CELLS))
         check_choice(summary, "summary", self.SUMMARIES)
@@ -97,19 +111,24 @@ class RNNEncoder(Encoder):
             raise ValueError(f"a bidirectional encoder needs an even hidden size, got {hidden}")
         self.cell, self.bidirectional, self.summary = cell, bidirectional, summary
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
-        self.rnn = self.CELLS[cell](emb_dim, hidden // 2 if bidirectional else hidden,
-                                    num_layers=num_layers, batch_first=True,
-                                    bidirectional=bidirectional,
-                                    dropout=dropout if num_layers > 1 else 0.0)
+        self.rnn = self.CELLS[cell](
+            emb_dim,
+            hidden // 2 if bidirectional else hidden,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
         self.hidden_size = hidden
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor) -> EncoderOutput:
         mask = check_source(src, lengths)
-        packed = pack_padded_sequence(self.embed(src), lengths.cpu(), batch_first=True,
-                                      enforce_sorted=False)
+        packed = pack_padded_sequence(
+            self.embed(src), lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
         out, h = self.rnn(packed)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=src.shape[1])
-        if self.summary == "sum":    # padded outputs are zero, so this sums real steps only
+        if self.summary == "sum":  # padded outputs are zero, so this sums real steps only
             return EncoderOutput(out, out.sum(1), mask)
         if self.summary == "mean":
             return EncoderOutput(out, masked_mean(out, mask), mask)
@@ -127,25 +146,40 @@ class CNNEncoder(Encoder):
     ``receptive_field // 2`` positions of ``i`` — unlike an RNN state, which sees the whole prefix.
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
-                 kernel_size: int = 3, num_layers: int = 3, pad_id: int = 0):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int = 32,
+        hidden: int = 64,
+        *,
+        kernel_size: int = 3,
+        num_layers: int = 3,
+        pad_id: int = 0,
+    ):
         super().__init__()
-        check_sizes(vocab_size=vocab_size, emb_dim=emb_dim, hidden=hidden, num_layers=num_layers,
-                    kernel_size=kernel_size)
+        check_sizes(
+            vocab_size=vocab_size,
+            emb_dim=emb_dim,
+            hidden=hidden,
+            num_layers=num_layers,
+            kernel_size=kernel_size,
+        )
         check_int(pad_id, "pad_id", min=0, max=vocab_size - 1)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be a positive odd number, got {kernel_size}")
         self.embed = nn.Embedding(vocab_size, emb_dim, padding_idx=pad_id)
         self.proj = nn.Linear(emb_dim, hidden)
-        self.convs = nn.ModuleList(nn.Conv1d(hidden, hidden, kernel_size, padding=kernel_size // 2)
-                                   for _ in range(num_layers))
+        self.convs = nn.ModuleList(
+            nn.Conv1d(hidden, hidden, kernel_size, padding=kernel_size // 2)
+            for _ in range(num_layers)
+        )
         self.hidden_size = hidden
         self.receptive_field = 1 + num_layers * (kernel_size - 1)
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor) -> EncoderOutput:
         mask = check_source(src, lengths)
-        keep = mask[:, None, :].float()                  # [B, 1, S]
-        x = self.proj(self.embed(src)).transpose(1, 2)   # [B, H, S] (channels first for Conv1d)
+        keep = mask[:, None, :].float()  # [B, 1, S]
+        x = self.proj(self.embed(src)).transpose(1, 2)  # [B, H, S] (channels first for Conv1d)
         for conv in self.convs:
             # zero the padding before every convolution, so it looks like the conv's own zero padding
             x = x + torch.relu(conv(x * keep))
@@ -173,12 +207,27 @@ class TransformerEncoder(Encoder):
     the mean over real positions.
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int | None = None, hidden: int = 64, *,
-                 nhead: int = 4, num_layers: int = 2, dim_feedforward: int | None = None,
-                 dropout: float = 0.0, max_len: int = 512, pad_id: int = 0):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int | None = None,
+        hidden: int = 64,
+        *,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int | None = None,
+        dropout: float = 0.0,
+        max_len: int = 512,
+        pad_id: int = 0,
+    ):
         super().__init__()
-        check_sizes(vocab_size=vocab_size, hidden=hidden, nhead=nhead, num_layers=num_layers,
-                    max_len=max_len)
+        check_sizes(
+            vocab_size=vocab_size,
+            hidden=hidden,
+            nhead=nhead,
+            num_layers=num_layers,
+            max_len=max_len,
+        )
         if dim_feedforward is not None:
             check_int(dim_feedforward, "dim_feedforward", min=1)
         check_probability(dropout, "dropout")
@@ -188,13 +237,17 @@ class TransformerEncoder(Encoder):
         # emb_dim is accepted for a uniform signature; the Transformer works at width ``hidden``
         self.embed = nn.Embedding(vocab_size, hidden, padding_idx=pad_id)
         self.register_buffer("positions", sinusoidal_positions(max_len, hidden), persistent=False)
-        layer = nn.TransformerEncoderLayer(hidden, nhead, dim_feedforward or 2 * hidden, dropout,
-                                           batch_first=True, norm_first=True)
-        self.layers = nn.TransformerEncoder(layer, num_layers, norm=nn.LayerNorm(hidden),
-                                            enable_nested_tensor=False)
+        layer = nn.TransformerEncoderLayer(
+            hidden, nhead, dim_feedforward or 2 * hidden, dropout, batch_first=True, norm_first=True
+        )
+        self.layers = nn.TransformerEncoder(
+            layer, num_layers, norm=nn.LayerNorm(hidden), enable_nested_tensor=False
+        )
         self.hidden_size = hidden
 
-    def _inputs(self, src: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _inputs(
+        self, src: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         mask = check_source(src, lengths)
         if src.shape[1] > self.positions.shape[0]:
             raise ValueError(f"inputs longer than max_len={self.positions.shape[0]} tokens")
@@ -206,8 +259,9 @@ class TransformerEncoder(Encoder):
         return EncoderOutput(out, masked_mean(out, mask), mask)
 
     @torch.no_grad()
-    def self_attention_weights(self, src: torch.Tensor, lengths: torch.Tensor,
-                               layer: int = 0) -> torch.Tensor:
+    def self_attention_weights(
+        self, src: torch.Tensor, lengths: torch.Tensor, layer: int = 0
+    ) -> torch.Tensor:
         """Self-attention weights ``[B, S, S]`` of one layer (averaged over its heads)."""
         if not 0 <= layer < len(self.layers.layers):
             raise ValueError(f"layer must lie in 0…{len(self.layers.layers) - 1}, got {layer}")
@@ -227,7 +281,9 @@ def position_influence(encoder: Encoder, src: torch.Tensor) -> tuple[torch.Tenso
     and ``per_context[j]`` is ``‖∂c / ∂x_j‖``.
     """
     if not isinstance(encoder, Encoder):
-        raise TypeError(f"encoder must be one of companion's encoders, got {type(encoder).__name__}")
+        raise TypeError(
+            f"encoder must be one of companion's encoders, got {type(encoder).__name__}"
+        )
     if not isinstance(src, torch.Tensor) or src.dim() != 1 or src.numel() == 0:
         raise ValueError("position_influence expects one unpadded sentence: a 1-D tensor of ids")
     src, lengths = src[None], torch.tensor([src.numel()], device=src.device)
@@ -247,15 +303,17 @@ def position_influence(encoder: Encoder, src: torch.Tensor) -> tuple[torch.Tenso
     return d_out[:, :, 0].pow(2).sum((1, 3)).sqrt(), d_ctx[:, 0].pow(2).sum((0, 2)).sqrt()
 
 
-def make_encoder(kind: str, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *,
-                 pad_id: int = 0, **kwargs) -> Encoder:
+def make_encoder(
+    kind: str, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *, pad_id: int = 0, **kwargs
+) -> Encoder:
     """An encoder by name: ``rnn``, ``gru``, ``lstm``, ``bigru``, ``bilstm``, ``cnn``, ``transformer``."""
     check_choice(kind, "encoder", ENCODERS)
     if kind in ("rnn", "gru", "lstm"):
         return RNNEncoder(vocab_size, emb_dim, hidden, cell=kind, pad_id=pad_id, **kwargs)
     if kind in ("bigru", "bilstm"):
-        return RNNEncoder(vocab_size, emb_dim, hidden, cell=kind[2:], bidirectional=True,
-                          pad_id=pad_id, **kwargs)
+        return RNNEncoder(
+            vocab_size, emb_dim, hidden, cell=kind[2:], bidirectional=True, pad_id=pad_id, **kwargs
+        )
     if kind == "cnn":
         return CNNEncoder(vocab_size, emb_dim, hidden, pad_id=pad_id, **kwargs)
     if kind == "transformer":

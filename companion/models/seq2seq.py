@@ -14,6 +14,7 @@ tensors whose first axis is N.
 Train any of them with :func:`companion.train.train_seq2seq` (:func:`companion.train.fit` with
 :func:`seq2seq_loss`); decode them with :mod:`companion.inference`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -29,14 +30,27 @@ from companion.validation import check_int, check_probability
 class EncoderDecoder(nn.Module):
     """``encoder(src) → state → decoder``, with teacher forcing and the step interface of the searches."""
 
-    def __init__(self, encoder: Encoder, decoder: SequenceDecoder, *, pad_id: int = 0, bos_id: int = 1,
-                 eos_id: int = 2):
+    def __init__(
+        self,
+        encoder: Encoder,
+        decoder: SequenceDecoder,
+        *,
+        pad_id: int = 0,
+        bos_id: int = 1,
+        eos_id: int = 2,
+    ):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
         self.pad_id, self.bos_id, self.eos_id = pad_id, bos_id, eos_id
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor, *,
-                teacher_forcing: float = 1.0) -> torch.Tensor:
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor,
+        tgt_in: torch.Tensor,
+        *,
+        teacher_forcing: float = 1.0,
+    ) -> torch.Tensor:
         """Logits ``[B, T, V]`` for every target position.
 
         ``tgt_in`` is the target shifted right (starting with ``<bos>``). With
@@ -59,8 +73,9 @@ class EncoderDecoder(nn.Module):
         return torch.stack(logits, 1)
 
     @torch.no_grad()
-    def attention_weights(self, src: torch.Tensor, src_lengths: torch.Tensor,
-                          tgt_in: torch.Tensor) -> torch.Tensor:
+    def attention_weights(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
+    ) -> torch.Tensor:
         """Teacher-forced attention weights ``[B, T, S]`` (a ValueError for decoders without attention)."""
         weights = self.decoder.decode(tgt_in, self.init_state(src, src_lengths))[1]
         if weights is None:
@@ -75,35 +90,60 @@ class EncoderDecoder(nn.Module):
         """Decoder state before the first step: a tuple of tensors with the batch first."""
         return self.decoder.init_state(self.encode(src, src_lengths))
 
-    def step(self, prev_tokens: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
+    def step(
+        self, prev_tokens: torch.Tensor, state: DecoderState
+    ) -> tuple[torch.Tensor, DecoderState]:
         """One decoding step: ``prev_tokens [N]`` → next-token log-probabilities ``[N, V]``."""
         logits, state, _ = self.decoder.step(prev_tokens, state)
         return logits.log_softmax(-1), state
 
 
-def make_seq2seq(src_vocab_size: int, tgt_vocab_size: int, *, encoder: str = "gru",
-                 decoder: str = "attention", emb_dim: int = 32, hidden: int = 64,
-                 pad_id: int = 0, bos_id: int = 1, eos_id: int = 2,
-                 encoder_kwargs: dict | None = None, **decoder_kwargs) -> EncoderDecoder:
+def make_seq2seq(
+    src_vocab_size: int,
+    tgt_vocab_size: int,
+    *,
+    encoder: str = "gru",
+    decoder: str = "attention",
+    emb_dim: int = 32,
+    hidden: int = 64,
+    pad_id: int = 0,
+    bos_id: int = 1,
+    eos_id: int = 2,
+    encoder_kwargs: dict | None = None,
+    **decoder_kwargs,
+) -> EncoderDecoder:
     """An :class:`EncoderDecoder` by name, e.g. ``make_seq2seq(V1, V2, encoder="bigru",
     decoder="attention", score="additive")``. Encoders: rnn, gru, lstm, bigru, bilstm, cnn,
     transformer; decoders: context (the book's), initial, attention."""
-    check_sizes(src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, emb_dim=emb_dim,
-                hidden=hidden)
+    check_sizes(
+        src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size, emb_dim=emb_dim, hidden=hidden
+    )
     for name, value in (("pad_id", pad_id), ("bos_id", bos_id), ("eos_id", eos_id)):
         check_int(value, name, min=0, max=tgt_vocab_size - 1)
-    enc = make_encoder(encoder, src_vocab_size, emb_dim, hidden, pad_id=pad_id,
-                       **(encoder_kwargs or {}))
-    dec = make_decoder(decoder, tgt_vocab_size, emb_dim, hidden, context_dim=enc.hidden_size,
-                       pad_id=pad_id, **decoder_kwargs)
+    enc = make_encoder(
+        encoder, src_vocab_size, emb_dim, hidden, pad_id=pad_id, **(encoder_kwargs or {})
+    )
+    dec = make_decoder(
+        decoder,
+        tgt_vocab_size,
+        emb_dim,
+        hidden,
+        context_dim=enc.hidden_size,
+        pad_id=pad_id,
+        **decoder_kwargs,
+    )
     return EncoderDecoder(enc, dec, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
 
 
-def sequence_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def sequence_cross_entropy(
+    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """Mean token cross-entropy over real (``mask``) positions only; padding contributes nothing."""
     if logits.shape[:2] != targets.shape or targets.shape != mask.shape:
-        raise ValueError(f"shapes do not match: logits {tuple(logits.shape)}, targets "
-                         f"{tuple(targets.shape)}, mask {tuple(mask.shape)}")
+        raise ValueError(
+            f"shapes do not match: logits {tuple(logits.shape)}, targets "
+            f"{tuple(targets.shape)}, mask {tuple(mask.shape)}"
+        )
     if not mask.any():
         raise ValueError("the mask selects no tokens")
     nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")

@@ -7,6 +7,7 @@
 
 The numbers are the model's own; :mod:`companion.plot.diagrams` only draws them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,14 +27,14 @@ class DecoderStep:
     token: str
     prob: float
     alternatives: list[tuple[str, float]]  # the next most likely tokens and their probabilities
-    weights: list[float] | None = None     # attention over the source words, if the decoder has it
+    weights: list[float] | None = None  # attention over the source words, if the decoder has it
 
 
 @dataclass
 class SequenceTrace:
     src_tokens: list[str]
     encoder_outputs: torch.Tensor  # [S, H] one h_i per source word
-    context: torch.Tensor          # [H] the context vector c
+    context: torch.Tensor  # [H] the context vector c
     steps: list[DecoderStep]
 
     @property
@@ -45,9 +46,9 @@ class SequenceTrace:
 @dataclass
 class BidirectionalTrace:
     src_tokens: list[str]
-    forward: torch.Tensor   # [S, H/2] left-to-right states →h_i
+    forward: torch.Tensor  # [S, H/2] left-to-right states →h_i
     backward: torch.Tensor  # [S, H/2] right-to-left states ←h_i
-    context: torch.Tensor   # [H] c = [→h_S; ←h_1]
+    context: torch.Tensor  # [H] c = [→h_S; ←h_1]
 
 
 def _source(data, sentence: str) -> tuple[list[str], torch.Tensor, torch.Tensor]:
@@ -61,8 +62,9 @@ def _source(data, sentence: str) -> tuple[list[str], torch.Tensor, torch.Tensor]
 
 
 @torch.no_grad()
-def trace_greedy(model, data, sentence: str, *, max_len: int = 30, alternatives: int = 2
-                 ) -> SequenceTrace:
+def trace_greedy(
+    model, data, sentence: str, *, max_len: int = 30, alternatives: int = 2
+) -> SequenceTrace:
     """Greedy-decode ``sentence`` with ``model`` (an ``EncoderDecoder``), recording every step.
 
     ``data`` is the ``Seq2SeqData`` whose vocabularies the model was trained with.
@@ -82,25 +84,42 @@ def trace_greedy(model, data, sentence: str, *, max_len: int = 30, alternatives:
     with eval_mode(model):
         device = model_device(model)
         enc = model.encode(src.to(device), lengths.to(device))
-        greedy_search(step, model.decoder.init_state(enc), bos_id=data.tgt_vocab.bos_id,
-                      eos_id=data.tgt_vocab.eos_id, max_len=max_len)
+        greedy_search(
+            step,
+            model.decoder.init_state(enc),
+            bos_id=data.tgt_vocab.bos_id,
+            eos_id=data.tgt_vocab.eos_id,
+            max_len=max_len,
+        )
     steps = []
     for prev, probs, weights in recorded:
         top = probs.topk(min(alternatives + 1, len(probs)))
         ids, ps = top.indices.tolist(), top.values.tolist()
         runners_up = [(itos[i], p) for i, p in zip(ids[1:], ps[1:])]
-        steps.append(DecoderStep(itos[prev], itos[ids[0]], ps[0], runners_up,
-                                 None if weights is None else weights[0].tolist()))
+        steps.append(
+            DecoderStep(
+                itos[prev],
+                itos[ids[0]],
+                ps[0],
+                runners_up,
+                None if weights is None else weights[0].tolist(),
+            )
+        )
     return SequenceTrace(tokens, enc.outputs[0].cpu(), enc.context[0].cpu(), steps)
 
 
 @torch.no_grad()
 def trace_bidirectional(encoder: RNNEncoder, data, sentence: str) -> BidirectionalTrace:
     """Forward and backward states of a bidirectional ``RNNEncoder`` (e.g. ``make_encoder("bigru", …)``)."""
-    if not isinstance(encoder, RNNEncoder) or not encoder.bidirectional \
-            or encoder.summary != "last":
-        raise ValueError("trace_bidirectional needs a bidirectional RNNEncoder with "
-                         "summary='last' (make_encoder('bigru', ...) or 'bilstm')")
+    if (
+        not isinstance(encoder, RNNEncoder)
+        or not encoder.bidirectional
+        or encoder.summary != "last"
+    ):
+        raise ValueError(
+            "trace_bidirectional needs a bidirectional RNNEncoder with "
+            "summary='last' (make_encoder('bigru', ...) or 'bilstm')"
+        )
     tokens, src, lengths = _source(data, sentence)
     with eval_mode(encoder):
         out = encoder(src.to(model_device(encoder)), lengths.to(model_device(encoder)))

@@ -27,6 +27,7 @@ the encoder–decoder attention reads keys/values of the memory projected once, 
 products per step). Same numbers, O(T) work per sentence. ``kv_cache=False`` keeps the re-run-the-prefix decoder
 for comparison (``benchmarks/transformer_vs_rnn.py``, notebook 5.3.6).
 """
+
 from __future__ import annotations
 
 import math
@@ -60,9 +61,19 @@ class TransformerDecoder(SequenceDecoder):
     averaged over heads, ``[B, T, S]`` / ``[B, S]``.
     """
 
-    def __init__(self, vocab_size: int, d_model: int = 64, *, nhead: int = 4, num_layers: int = 2,
-                 dim_feedforward: int | None = None, dropout: float = 0.0, max_len: int = 512,
-                 pad_id: int = 0, kv_cache: bool = True):
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 64,
+        *,
+        nhead: int = 4,
+        num_layers: int = 2,
+        dim_feedforward: int | None = None,
+        dropout: float = 0.0,
+        max_len: int = 512,
+        pad_id: int = 0,
+        kv_cache: bool = True,
+    ):
         super().__init__()
         if min(vocab_size, d_model, nhead, num_layers) < 1:
             raise ValueError("vocab_size, d_model, nhead and num_layers must be positive")
@@ -75,8 +86,14 @@ class TransformerDecoder(SequenceDecoder):
         _unit_scale_init(self.embed)
         self.register_buffer("positions", sinusoidal_positions(max_len, d_model), persistent=False)
         self.dropout = nn.Dropout(dropout)
-        layer = nn.TransformerDecoderLayer(d_model, nhead, dim_feedforward or 2 * d_model, dropout,
-                                           batch_first=True, norm_first=True)
+        layer = nn.TransformerDecoderLayer(
+            d_model,
+            nhead,
+            dim_feedforward or 2 * d_model,
+            dropout,
+            batch_first=True,
+            norm_first=True,
+        )
         self.layers = nn.TransformerDecoder(layer, num_layers, norm=nn.LayerNorm(d_model))
         self.out = nn.Linear(d_model, vocab_size)
         # nn.TransformerDecoderLayer does not return attention weights; ask the last layer's
@@ -93,7 +110,9 @@ class TransformerDecoder(SequenceDecoder):
         caches = []
         for layer in self.layers.layers:
             empty = memory.new_empty(memory.shape[0], self.nhead, 0, self.hidden_size // self.nhead)
-            caches.append((empty, empty, *self._fold_memory(layer.multihead_attn, memory, enc.mask)))
+            caches.append(
+                (empty, empty, *self._fold_memory(layer.multihead_attn, memory, enc.mask))
+            )
         return prefix, memory, enc.mask, tuple(caches)
 
     def _fold_memory(self, attn: nn.MultiheadAttention, memory: torch.Tensor, mask: torch.Tensor):
@@ -116,7 +135,9 @@ class TransformerDecoder(SequenceDecoder):
         memory_values = torch.einsum("bhsk,dhk->bshd", values, w_o).flatten(1, 2)
         return memory_keys, memory_values, bias
 
-    def decode(self, tgt_in: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, torch.Tensor]:
+    def decode(
+        self, tgt_in: torch.Tensor, state: DecoderState
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Logits ``[B, T, V]``: position t sees ``tgt_in[:, :t+1]`` and every real source position.
 
         ``tgt_in`` is read after the prefix held in ``state`` (empty after ``init_state``).
@@ -129,19 +150,27 @@ class TransformerDecoder(SequenceDecoder):
         if tokens.shape[1] > self.positions.shape[0]:
             raise ValueError(f"targets longer than max_len={self.positions.shape[0]} tokens")
         x = self.embed(tokens) * math.sqrt(self.hidden_size) + self.positions[: tokens.shape[1]]
-        hidden = self.layers(self.dropout(x), memory, tgt_mask=causal_mask(tokens.shape[1], x.device),
-                             tgt_is_causal=True, memory_key_padding_mask=~mask)
+        hidden = self.layers(
+            self.dropout(x),
+            memory,
+            tgt_mask=causal_mask(tokens.shape[1], x.device),
+            tgt_is_causal=True,
+            memory_key_padding_mask=~mask,
+        )
         t = tgt_in.shape[1]
         weights = self.layers.layers[-1].multihead_attn.last_weights
         return self.out(hidden[:, -t:]), weights[:, -t:]
 
-    def step(self, prev_tokens: torch.Tensor, state: DecoderState
-             ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
+    def step(
+        self, prev_tokens: torch.Tensor, state: DecoderState
+    ) -> tuple[torch.Tensor, DecoderState, torch.Tensor]:
         """Append ``prev_tokens [N]`` to the prefix; logits ``[N, V]`` of the next token."""
         check_tokens(prev_tokens, "prev_tokens", 1)
         prefix = state[0]
         if prev_tokens.shape != prefix.shape[:1]:
-            raise ValueError(f"prev_tokens must have shape [{prefix.shape[0]}], got {tuple(prev_tokens.shape)}")
+            raise ValueError(
+                f"prev_tokens must have shape [{prefix.shape[0]}], got {tuple(prev_tokens.shape)}"
+            )
         prefix = torch.cat([prefix, prev_tokens[:, None]], dim=1)
         if len(state) == 4:
             return self._cached_step(prefix, *state[1:])
@@ -149,13 +178,18 @@ class TransformerDecoder(SequenceDecoder):
         logits, weights = self.decode(prefix, (prefix[:, :0], memory, mask))
         return logits[:, -1], (prefix, memory, mask), weights[:, -1]
 
-    def _cached_step(self, prefix: torch.Tensor, memory: torch.Tensor, mask: torch.Tensor,
-                     caches: tuple[LayerCache, ...]):
+    def _cached_step(
+        self,
+        prefix: torch.Tensor,
+        memory: torch.Tensor,
+        mask: torch.Tensor,
+        caches: tuple[LayerCache, ...],
+    ):
         """The new position only; the same arithmetic as ``nn.TransformerDecoderLayer`` (pre-norm)."""
         t = prefix.shape[1]
         if t > self.positions.shape[0]:
             raise ValueError(f"targets longer than max_len={self.positions.shape[0]} tokens")
-        x = self.embed(prefix[:, -1:]) * math.sqrt(self.hidden_size) + self.positions[t - 1:t]
+        x = self.embed(prefix[:, -1:]) * math.sqrt(self.hidden_size) + self.positions[t - 1 : t]
         x = self._dropout(self.dropout, x)  # [B, 1, D]
         new_caches = []
         for i, (layer, (keys, values, *memory_cache)) in enumerate(zip(self.layers.layers, caches)):
@@ -163,10 +197,16 @@ class TransformerDecoder(SequenceDecoder):
             keys, values = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
             out = self._attend_prefix(layer.self_attn, q, keys, values)
             x = x + self._dropout(layer.dropout1, out)
-            out = self._attend_memory(layer.multihead_attn, layer.norm2(x), *memory_cache,
-                                      keep_weights=i == len(caches) - 1)
+            out = self._attend_memory(
+                layer.multihead_attn,
+                layer.norm2(x),
+                *memory_cache,
+                keep_weights=i == len(caches) - 1,
+            )
             x = x + self._dropout(layer.dropout2, out)
-            h = layer.linear2(self._dropout(layer.dropout, layer.activation(layer.linear1(layer.norm3(x)))))
+            h = layer.linear2(
+                self._dropout(layer.dropout, layer.activation(layer.linear1(layer.norm3(x))))
+            )
             x = x + self._dropout(layer.dropout3, h)
             new_caches.append((keys, values, *memory_cache))
         logits = self.out(self.layers.norm(x))[:, 0]
@@ -178,7 +218,7 @@ class TransformerDecoder(SequenceDecoder):
     def _project(self, attn: nn.MultiheadAttention, x: torch.Tensor, start: int, stop: int):
         """Rows ``start:stop`` of (query, key, value) = ``x W^T + b``, split into heads ``[B, H, T, Dh]``."""
         d = self.hidden_size
-        w, b = attn.in_proj_weight[start * d:stop * d], attn.in_proj_bias[start * d:stop * d]
+        w, b = attn.in_proj_weight[start * d : stop * d], attn.in_proj_bias[start * d : stop * d]
         projected = nn.functional.linear(x, w, b)  # [B, T, (stop - start) * D]
         heads = projected.unflatten(-1, (stop - start, self.nhead, d // self.nhead))
         return heads.permute(2, 0, 3, 1, 4).unbind(0)  # each [B, H, T, Dh]
@@ -187,15 +227,25 @@ class TransformerDecoder(SequenceDecoder):
         """Masked self-attention of the new position: ``q [B, H, 1, Dh]`` on the ``t`` cached
         ``keys``, ``values [B, H, t, Dh]`` (all earlier, so no mask is needed), output projection."""
         (b, h, _, dh), t = q.shape, keys.shape[2]
-        scores = torch.bmm(q.reshape(b * h, 1, dh) * dh ** -0.5, keys.reshape(b * h, t, dh).transpose(1, 2))
+        scores = torch.bmm(
+            q.reshape(b * h, 1, dh) * dh**-0.5, keys.reshape(b * h, t, dh).transpose(1, 2)
+        )
         weights = scores.softmax(-1)  # [B·H, 1, t]
         if self.training:
             weights = nn.functional.dropout(weights, attn.dropout)
         out = torch.bmm(weights, values.reshape(b * h, t, dh))  # [B·H, 1, Dh]
         return attn.out_proj(out.view(b, 1, h * dh))  # [B, 1, D]
 
-    def _attend_memory(self, attn: nn.MultiheadAttention, x: torch.Tensor, memory_keys, memory_values,
-                       memory_bias, *, keep_weights: bool = False) -> torch.Tensor:
+    def _attend_memory(
+        self,
+        attn: nn.MultiheadAttention,
+        x: torch.Tensor,
+        memory_keys,
+        memory_values,
+        memory_bias,
+        *,
+        keep_weights: bool = False,
+    ) -> torch.Tensor:
         """Encoder–decoder attention of the new position ``x [B, 1, D]`` on the folded memory."""
         b, h = x.shape[0], self.nhead
         scores = torch.baddbmm(memory_bias, x, memory_keys.transpose(1, 2))  # [B, 1, S·H]
@@ -211,7 +261,7 @@ def _unit_scale_init(embedding: nn.Embedding) -> None:
     """Initialise with std 1/√d, so that the embedding times √d has unit scale like the positional
     encodings (Vaswani et al., 2017). With PyTorch's default N(0, 1) the scaled embeddings are √d
     times larger and drown the position signal; the date task then stalls near 90% accuracy."""
-    nn.init.normal_(embedding.weight, std=embedding.embedding_dim ** -0.5)
+    nn.init.normal_(embedding.weight, std=embedding.embedding_dim**-0.5)
     if embedding.padding_idx is not None:
         with torch.no_grad():
             embedding.weight[embedding.padding_idx].zero_()
@@ -225,21 +275,46 @@ def _keep_weights(module: nn.Module, args, output) -> None:
     module.last_weights = output[1]  # [B, T, S], averaged over heads
 
 
-def make_transformer(src_vocab_size: int, tgt_vocab_size: int, *, d_model: int = 64,
-                     nhead: int = 4, num_layers: int = 2, dim_feedforward: int | None = None,
-                     dropout: float = 0.1, max_len: int = 512, pad_id: int = 0, bos_id: int = 1,
-                     eos_id: int = 2, kv_cache: bool = True) -> EncoderDecoder:
+def make_transformer(
+    src_vocab_size: int,
+    tgt_vocab_size: int,
+    *,
+    d_model: int = 64,
+    nhead: int = 4,
+    num_layers: int = 2,
+    dim_feedforward: int | None = None,
+    dropout: float = 0.1,
+    max_len: int = 512,
+    pad_id: int = 0,
+    bos_id: int = 1,
+    eos_id: int = 2,
+    kv_cache: bool = True,
+) -> EncoderDecoder:
     """Transformer encoder (padding mask) + Transformer decoder (causal mask) as an :class:`EncoderDecoder`.
 
     ``kv_cache`` chooses incremental decoding (the default) or re-running the prefix every step;
     both give the same log-probabilities. Switch later with ``model.decoder.kv_cache = False``.
     """
-    encoder = TransformerEncoder(src_vocab_size, hidden=d_model, nhead=nhead, num_layers=num_layers,
-                                 dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
-                                 pad_id=pad_id)
+    encoder = TransformerEncoder(
+        src_vocab_size,
+        hidden=d_model,
+        nhead=nhead,
+        num_layers=num_layers,
+        dim_feedforward=dim_feedforward,
+        dropout=dropout,
+        max_len=max_len,
+        pad_id=pad_id,
+    )
     _unit_scale_init(encoder.embed)
-    decoder = TransformerDecoder(tgt_vocab_size, d_model, nhead=nhead, num_layers=num_layers,
-                                 dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
-                                 pad_id=pad_id, kv_cache=kv_cache)
+    decoder = TransformerDecoder(
+        tgt_vocab_size,
+        d_model,
+        nhead=nhead,
+        num_layers=num_layers,
+        dim_feedforward=dim_feedforward,
+        dropout=dropout,
+        max_len=max_len,
+        pad_id=pad_id,
+        kv_cache=kv_cache,
+    )
     return EncoderDecoder(encoder, decoder, pad_id=pad_id, bos_id=bos_id, eos_id=eos_id)
-

@@ -1,12 +1,22 @@
 """Heat maps of attention weights (and of any other output × input alignment)."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
-def plot_attention(weights, src_tokens: Sequence[str], tgt_tokens: Sequence[str], *, ax=None,
-                   title: str | None = None, xlabel: str = "source", ylabel: str = "output",
-                   cmap: str = "Blues", colorbar: bool = False):
+def plot_attention(
+    weights,
+    src_tokens: Sequence[str],
+    tgt_tokens: Sequence[str],
+    *,
+    ax=None,
+    title: str | None = None,
+    xlabel: str = "source",
+    ylabel: str = "output",
+    cmap: str = "Blues",
+    colorbar: bool = False,
+):
     """Draw ``weights [len(tgt_tokens), len(src_tokens)]`` with the tokens as tick labels."""
     import matplotlib.pyplot as plt
     import numpy as np
@@ -18,11 +28,15 @@ def plot_attention(weights, src_tokens: Sequence[str], tgt_tokens: Sequence[str]
 
     w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
     if not np.isfinite(w).all():
-        raise ValueError("weights must be finite; NaN or inf attention weights usually mean a "
-                         "fully masked row or a diverged model")
+        raise ValueError(
+            "weights must be finite; NaN or inf attention weights usually mean a "
+            "fully masked row or a diverged model"
+        )
     if w.shape != (len(tgt_tokens), len(src_tokens)):
-        raise ValueError(f"weights have shape {w.shape} but there are {len(tgt_tokens)} output and "
-                         f"{len(src_tokens)} source tokens")
+        raise ValueError(
+            f"weights have shape {w.shape} but there are {len(tgt_tokens)} output and "
+            f"{len(src_tokens)} source tokens"
+        )
     if ax is None:
         _, ax = plt.subplots(figsize=(0.45 * len(src_tokens) + 1.5, 0.35 * len(tgt_tokens) + 1.2))
     image = ax.imshow(w, cmap=cmap, aspect="auto", vmin=0)

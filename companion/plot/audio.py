@@ -1,11 +1,19 @@
 """Spectrograms of the speech-like DTMF task (5.1.1), optionally with a decoder's attention below."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
-def plot_spectrogram(frames, *, hop_seconds: float, bin_hz: float, title: str | None = None,
-                     attention=None, tokens: Sequence[str] | None = None):
+def plot_spectrogram(
+    frames,
+    *,
+    hop_seconds: float,
+    bin_hz: float,
+    title: str | None = None,
+    attention=None,
+    tokens: Sequence[str] | None = None,
+):
     """``frames [S, F]`` (log magnitudes) as an image: time across, frequency up.
 
     With ``attention [T, S]`` and its output ``tokens`` (T of them) a second panel shows, for
@@ -20,7 +28,9 @@ def plot_spectrogram(frames, *, hop_seconds: float, bin_hz: float, title: str | 
     check_positive_float(bin_hz, "bin_hz")
     f = np.asarray(frames.detach().cpu() if hasattr(frames, "detach") else frames, dtype=float)
     if f.ndim != 2 or f.size == 0:
-        raise ValueError(f"frames must be a non-empty 2-D array [frames, bins], got shape {f.shape}")
+        raise ValueError(
+            f"frames must be a non-empty 2-D array [frames, bins], got shape {f.shape}"
+        )
     S, F = f.shape
     extent = (0, S * hop_seconds, 0, F * bin_hz)
     panels = 1 if attention is None else 2
@@ -32,13 +42,19 @@ def plot_spectrogram(frames, *, hop_seconds: float, bin_hz: float, title: str | 
     if title:
         ax.set_title(title)
     if attention is not None:
-        a = np.asarray(attention.detach().cpu() if hasattr(attention, "detach") else attention,
-                       dtype=float)
+        a = np.asarray(
+            attention.detach().cpu() if hasattr(attention, "detach") else attention, dtype=float
+        )
         if tokens is None or a.shape != (len(tokens), S):
             raise ValueError(f"attention must be [len(tokens), {S}], got {a.shape}")
         ax2 = axes[1, 0]
-        image = ax2.imshow(a, aspect="auto", cmap="Blues", vmin=0,
-                           extent=(0, S * hop_seconds, len(tokens) - 0.5, -0.5))
+        image = ax2.imshow(
+            a,
+            aspect="auto",
+            cmap="Blues",
+            vmin=0,
+            extent=(0, S * hop_seconds, len(tokens) - 0.5, -0.5),
+        )
         ax2.set_yticks(range(len(tokens)), list(tokens))
         ax2.set_ylabel("emitted token")
         fig.colorbar(image, ax=ax2, fraction=0.03, label="attention weight")

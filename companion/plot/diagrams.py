@@ -10,9 +10,10 @@ They take the traces of :mod:`companion.models.tracing`. Every number drawn is a
 whose ``gid`` names what it shows (``"h3"``, ``"c"``, ``"fwd2"``, ``"bwd1"``, ``"s4"``,
 ``"y4"``, ``"y4-alt"``…), so tests can read a figure back and compare it with the model.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 BOX = {"encoder": "#dbe9f6", "context": "#fde3c8", "decoder": "#dff0d8", "backward": "#e8def3"}
 
@@ -44,12 +45,31 @@ def _canvas(width: float, height: float, title: str):
     return fig, ax
 
 
-def _box(ax, x: float, y: float, text: str, gid: str, color: str, *, w: float = 1.05,
-         h: float = 0.62, fontsize: float = 7.5):
+def _box(
+    ax,
+    x: float,
+    y: float,
+    text: str,
+    gid: str,
+    color: str,
+    *,
+    w: float = 1.05,
+    h: float = 0.62,
+    fontsize: float = 7.5,
+):
     from matplotlib.patches import FancyBboxPatch
 
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.03",
-                                facecolor=color, edgecolor="0.3", linewidth=0.8))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.03",
+            facecolor=color,
+            edgecolor="0.3",
+            linewidth=0.8,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, gid=gid)
 
 
@@ -62,8 +82,12 @@ def _label(ax, x, y, text, gid=None, **kw):
     ax.text(x, y, text, gid=gid, **{"ha": "center", "va": "center", "fontsize": 9, **kw})
 
 
-def plot_seq2seq_overview(trace, *, n_values: int = 2,
-                          title: str = "Fig. 5-7 Seq2Seq: encoder → context vector c → decoder"):
+def plot_seq2seq_overview(
+    trace,
+    *,
+    n_values: int = 2,
+    title: str = "Fig. 5-7 Seq2Seq: encoder → context vector c → decoder",
+):
     """Fig. 5-7 for one sentence: encoder states ``h_i`` over the source words, the context ``c``,
     and the decoder's greedy steps with each emitted token's probability (a
     :class:`~companion.models.tracing.SequenceTrace`). Returns the figure."""
@@ -80,13 +104,26 @@ def plot_seq2seq_overview(trace, *, n_values: int = 2,
     for i, (x, word) in enumerate(zip(xs_enc, trace.src_tokens), start=1):
         _label(ax, x, 0, word, gid=f"x{i}")
         _arrow(ax, (x, 0.2), (x, 0.68))
-        _box(ax, x, 1, f"h{i}\n{format_vector(trace.encoder_outputs[i - 1], n_values)}", f"h{i}",
-             BOX["encoder"])
+        _box(
+            ax,
+            x,
+            1,
+            f"h{i}\n{format_vector(trace.encoder_outputs[i - 1], n_values)}",
+            f"h{i}",
+            BOX["encoder"],
+        )
         if i > 1:
             _arrow(ax, (xs_enc[i - 2] + 0.53, 1), (x - 0.53, 1))
     _label(ax, sum(xs_enc) / S, 2.1, "encoder (编码器)", fontsize=9, color="0.3")
-    _box(ax, x_c, 1, f"c\n{format_vector(trace.context, n_values)}\n({len(trace.context)} numbers)",
-         "c", BOX["context"], h=0.9)
+    _box(
+        ax,
+        x_c,
+        1,
+        f"c\n{format_vector(trace.context, n_values)}\n({len(trace.context)} numbers)",
+        "c",
+        BOX["context"],
+        h=0.9,
+    )
     _arrow(ax, (xs_enc[-1] + 0.53, 1), (x_c - 0.53, 1))
     _arrow(ax, (x_c + 0.53, 1), (xs_dec[0] - 0.53, 1))
     for t, (x, step) in enumerate(zip(xs_dec, trace.steps), start=1):
@@ -101,9 +138,12 @@ def plot_seq2seq_overview(trace, *, n_values: int = 2,
     return fig
 
 
-def plot_bidirectional_encoder(trace, *, n_values: int = 2,
-                               title: str = "Fig. 5-8 Seq2Seq encoder, bidirectional: "
-                                            "c = [→h_S; ←h_1]"):
+def plot_bidirectional_encoder(
+    trace,
+    *,
+    n_values: int = 2,
+    title: str = "Fig. 5-8 Seq2Seq encoder, bidirectional: c = [→h_S; ←h_1]",
+):
     """Fig. 5-8 as a bidirectional encoder (双向RNN编码器): for every source word the
     left-to-right state ``→h_i`` and the right-to-left state ``←h_i`` (a
     :class:`~companion.models.tracing.BidirectionalTrace`), and the context that joins the last
@@ -118,27 +158,54 @@ def plot_bidirectional_encoder(trace, *, n_values: int = 2,
     for i, (x, word) in enumerate(zip(xs, trace.src_tokens), start=1):
         _label(ax, x, 0, word, gid=f"x{i}")
         _arrow(ax, (x, 0.2), (x, 0.68))
-        _box(ax, x, 1, f"→h{i}\n{format_vector(trace.forward[i - 1], n_values)}", f"fwd{i}",
-             BOX["encoder"])
-        _box(ax, x, 2.2, f"←h{i}\n{format_vector(trace.backward[i - 1], n_values)}", f"bwd{i}",
-             BOX["backward"])
+        _box(
+            ax,
+            x,
+            1,
+            f"→h{i}\n{format_vector(trace.forward[i - 1], n_values)}",
+            f"fwd{i}",
+            BOX["encoder"],
+        )
+        _box(
+            ax,
+            x,
+            2.2,
+            f"←h{i}\n{format_vector(trace.backward[i - 1], n_values)}",
+            f"bwd{i}",
+            BOX["backward"],
+        )
         if i > 1:
             _arrow(ax, (xs[i - 2] + 0.53, 1), (x - 0.53, 1))
             _arrow(ax, (x - 0.53, 2.2), (xs[i - 2] + 0.53, 2.2))
     x_c = xs[-1] + 1.9
     half = len(trace.forward[0])
-    joined = format_vector(trace.context[:half], n_values) + "\n" + format_vector(trace.context[half:], n_values)
+    joined = (
+        format_vector(trace.context[:half], n_values)
+        + "\n"
+        + format_vector(trace.context[half:], n_values)
+    )
     _box(ax, x_c, 1.6, f"c = [→h{S}; ←h1]\n{joined}", "c", BOX["context"], w=1.5, h=1.0)
     _arrow(ax, (xs[-1] + 0.53, 1), (x_c - 0.75, 1.35))
     _arrow(ax, (xs[0], 2.52), (x_c - 0.3, 2.1), connectionstyle="arc3,rad=-0.2")
-    _label(ax, xs[0] - 0.1, 3.0, "each word enters both rows; lower row reads left to right (正向), upper row right to left (反向)", fontsize=8,
-           color="0.3", ha="left")
+    _label(
+        ax,
+        xs[0] - 0.1,
+        3.0,
+        "each word enters both rows; lower row reads left to right (正向), upper row right to left (反向)",
+        fontsize=8,
+        color="0.3",
+        ha="left",
+    )
     return fig
 
 
-def plot_unrolled_decoder(trace, *, reads_context: bool = True,
-                          title: str = "Fig. 5-9 Seq2Seq decoder, unrolled: "
-                                       r"$y_t = f_{\mathrm{dec}}(y_{t-1}, s_t)$ (5-20)"):
+def plot_unrolled_decoder(
+    trace,
+    *,
+    reads_context: bool = True,
+    title: str = "Fig. 5-9 Seq2Seq decoder, unrolled: "
+    r"$y_t = f_{\mathrm{dec}}(y_{t-1}, s_t)$ (5-20)",
+):
     """Fig. 5-9: every greedy step of the decoder side by side — it reads the previous token (and
     ``c`` when ``reads_context``), updates its state ``s_t`` (5-20) and emits the most likely
     token; under each emitted token the runners-up and their probabilities. Returns the figure."""
@@ -163,11 +230,24 @@ def plot_unrolled_decoder(trace, *, reads_context: bool = True,
         _label(ax, x, 2.05, f"{step.token}\np={step.prob:.2f}", gid=f"y{t}", fontweight="bold")
         if step.alternatives:
             alts = "\n".join(f"{tok} {p:.2f}" for tok, p in step.alternatives)
-            ax.text(x, 2.45, alts, ha="center", va="bottom", fontsize=7, color="0.45",
-                    gid=f"y{t}-alt")
+            ax.text(
+                x, 2.45, alts, ha="center", va="bottom", fontsize=7, color="0.45", gid=f"y{t}-alt"
+            )
         if t < T:  # the emitted token is the next step's input
-            _arrow(ax, (x + 0.2, 2.0), (x + step_x - 0.2, 0.1), color="0.7", lw=0.6,
-                   connectionstyle="arc3,rad=-0.3")
-    _label(ax, step_x * (T + 1) / 2, 3.1 + 0.3 * n_alt,
-           "bold: the greedy choice (贪婪搜索); grey: the runners-up", fontsize=8, color="0.4")
+            _arrow(
+                ax,
+                (x + 0.2, 2.0),
+                (x + step_x - 0.2, 0.1),
+                color="0.7",
+                lw=0.6,
+                connectionstyle="arc3,rad=-0.3",
+            )
+    _label(
+        ax,
+        step_x * (T + 1) / 2,
+        3.1 + 0.3 * n_alt,
+        "bold: the greedy choice (贪婪搜索); grey: the runners-up",
+        fontsize=8,
+        color="0.4",
+    )
     return fig

@@ -1,17 +1,41 @@
 """Chinese characters in matplotlib figures: find a CJK font, or say once how to get one."""
+
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
 
 # Family names of common fonts with Chinese glyphs (Linux, macOS, Windows, Colab after apt-get).
-CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans SC", "Source Han Sans SC",
-                "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei", "Microsoft YaHei",
-                "PingFang SC", "Heiti SC", "Hiragino Sans GB", "Arial Unicode MS")
-_FILE_HINTS = ("notosanscjk", "notosanssc", "sourcehansans", "wqy", "simhei", "msyh", "pingfang",
-               "stheiti", "hiragino sans gb", "arial unicode")
-INSTALL_HINT = ("install one, e.g. `apt-get install fonts-noto-cjk` (Debian/Ubuntu/Colab) or "
-                "`conda install -c conda-forge font-ttf-noto-cjk`, then restart the kernel")
+CJK_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Hiragino Sans GB",
+    "Arial Unicode MS",
+)
+_FILE_HINTS = (
+    "notosanscjk",
+    "notosanssc",
+    "sourcehansans",
+    "wqy",
+    "simhei",
+    "msyh",
+    "pingfang",
+    "stheiti",
+    "hiragino sans gb",
+    "arial unicode",
+)
+INSTALL_HINT = (
+    "install one, e.g. `apt-get install fonts-noto-cjk` (Debian/Ubuntu/Colab) or "
+    "`conda install -c conda-forge font-ttf-noto-cjk`, then restart the kernel"
+)
 _state: dict[str, str | None] = {}
 
 
@@ -44,7 +68,9 @@ def use_cjk_font() -> str | None:
         families = [f for f in rcParams["font.family"] if f != family]
         rcParams["font.family"] = families + [family]  # glyphs the default font lacks come from it
     else:
-        print(f"No Chinese font found for plots: Chinese labels will show as boxes; {INSTALL_HINT}.")
+        print(
+            f"No Chinese font found for plots: Chinese labels will show as boxes; {INSTALL_HINT}."
+        )
         warnings.filterwarnings("ignore", message="Glyph .* missing from")
     _state["family"] = family
     return family

@@ -1,7 +1,8 @@
 """Pictures for the autoencoder and VAE notebooks: image grids, 2-D code scatters, latent manifolds."""
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -25,7 +26,9 @@ def _as_numpy_images(images) -> np.ndarray:
     return a.astype(np.float32)
 
 
-def image_grid(images, ncols: int | None = None, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
+def image_grid(
+    images, ncols: int | None = None, pad: int = 1, pad_value: float = 1.0
+) -> np.ndarray:
     """Tile images into one 2-D array, ``ncols`` per row (default: all in one row)."""
     a = _as_numpy_images(images)
     n, h, w = a.shape
@@ -36,13 +39,22 @@ def image_grid(images, ncols: int | None = None, pad: int = 1, pad_value: float 
     canvas = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), pad_value, np.float32)
     for i, img in enumerate(a):
         r, c = divmod(i, ncols)
-        canvas[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = img
+        canvas[r * (h + pad) : r * (h + pad) + h, c * (w + pad) : c * (w + pad) + w] = img
     return canvas
 
 
-def plot_images(images, ncols: int | None = None, *, row_labels: Sequence[str] | None = None,
-                col_labels: Sequence[str] | None = None, title: str | None = None, ax=None,
-                scale: float = 0.9, vmin: float = 0.0, vmax: float = 1.0):
+def plot_images(
+    images,
+    ncols: int | None = None,
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+    title: str | None = None,
+    ax=None,
+    scale: float = 0.9,
+    vmin: float = 0.0,
+    vmax: float = 1.0,
+):
     """Show grey images as a grid (one ``imshow``); label rows and columns if asked. Returns the Axes."""
     import matplotlib.pyplot as plt
 
@@ -54,8 +66,12 @@ def plot_images(images, ncols: int | None = None, *, row_labels: Sequence[str] |
     if col_labels is not None and len(col_labels) != ncols:
         raise ValueError(f"{len(col_labels)} column labels for {ncols} columns")
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(2.0, scale * ncols + (1.2 if row_labels else 0)),
-                                      max(1.2, scale * nrows + (0.4 if title else 0))))
+        _, ax = plt.subplots(
+            figsize=(
+                max(2.0, scale * ncols + (1.2 if row_labels else 0)),
+                max(1.2, scale * nrows + (0.4 if title else 0)),
+            )
+        )
     h, w = a.shape[1:]
     ax.imshow(image_grid(a, ncols), cmap="gray", vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.set_xticks([(w + 1) * c + w / 2 - 0.5 for c in range(ncols)] if col_labels else [])
@@ -70,8 +86,9 @@ def plot_images(images, ncols: int | None = None, *, row_labels: Sequence[str] |
     return ax
 
 
-def plot_codes(codes, labels=None, *, ax=None, title: str | None = None, max_points: int = 3000,
-               s: float = 6.0):
+def plot_codes(
+    codes, labels=None, *, ax=None, title: str | None = None, max_points: int = 3000, s: float = 6.0
+):
     """Scatter 2-D codes, coloured by integer class label when given (a legend per class)."""
     import matplotlib.pyplot as plt
 
@@ -88,7 +105,9 @@ def plot_codes(codes, labels=None, *, ax=None, title: str | None = None, max_poi
         y = y[:max_points]
         cmap = plt.get_cmap("tab10")
         for k in np.unique(y):
-            ax.scatter(c[y == k, 0], c[y == k, 1], s=s, alpha=0.6, color=cmap(int(k) % 10), label=str(k))
+            ax.scatter(
+                c[y == k, 0], c[y == k, 1], s=s, alpha=0.6, color=cmap(int(k) % 10), label=str(k)
+            )
         ax.legend(markerscale=2.5, fontsize=7, ncol=2, loc="best", framealpha=0.7)
     ax.set_xlabel("$z_1$")
     ax.set_ylabel("$z_2$")
@@ -97,8 +116,11 @@ def plot_codes(codes, labels=None, *, ax=None, title: str | None = None, max_poi
     return ax
 
 
-def latent_grid(decode: Callable[[torch.Tensor], torch.Tensor], lims=(-2.5, 2.5), n: int = 12,
-                ) -> tuple[torch.Tensor, np.ndarray]:
+def latent_grid(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    lims=(-2.5, 2.5),
+    n: int = 12,
+) -> tuple[torch.Tensor, np.ndarray]:
     """Decode an ``n×n`` grid of 2-D codes in ``lims`` (row 0 at the top = largest z₂).
 
     Returns (images ``[n*n, ...]``, grid values). Used to draw the latent manifold of a 2-D VAE.
@@ -111,8 +133,14 @@ def latent_grid(decode: Callable[[torch.Tensor], torch.Tensor], lims=(-2.5, 2.5)
         return decode(z), values
 
 
-def plot_latent_grid(decode: Callable[[torch.Tensor], torch.Tensor], lims=(-2.5, 2.5), n: int = 12,
-                     *, ax=None, title: str | None = None):
+def plot_latent_grid(
+    decode: Callable[[torch.Tensor], torch.Tensor],
+    lims=(-2.5, 2.5),
+    n: int = 12,
+    *,
+    ax=None,
+    title: str | None = None,
+):
     """The 2-D latent manifold: decoded images on a grid of codes, axes in latent units."""
     import matplotlib.pyplot as plt
 

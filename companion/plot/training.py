@@ -1,18 +1,29 @@
 """Training curves."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from companion.train import History
 
 
-def plot_history(history: History, keys: Sequence[str] = ("loss",), *, per: str = "epoch",
-                 ax=None, title: str | None = None, ylabel: str = "loss", logy: bool = False):
+def plot_history(
+    history: History,
+    keys: Sequence[str] = ("loss",),
+    *,
+    per: str = "epoch",
+    ax=None,
+    title: str | None = None,
+    ylabel: str = "loss",
+    logy: bool = False,
+):
     """Plot logged series of a :class:`~companion.train.History` against epoch (or step)."""
     import matplotlib.pyplot as plt
 
     if not isinstance(history, History):
-        raise TypeError(f"history must be the History that fit returns, got {type(history).__name__}")
+        raise TypeError(
+            f"history must be the History that fit returns, got {type(history).__name__}"
+        )
     keys = [keys] if isinstance(keys, str) else list(keys)
     if not keys:
         raise ValueError("give at least one key to plot")
@@ -23,9 +34,13 @@ def plot_history(history: History, keys: Sequence[str] = ("loss",), *, per: str 
     for key in keys:
         values = history.series(key, per=per)
         if not values:
-            raise ValueError(f"history has no {key!r} per {per}; available: "
-                             f"{sorted({k for row in (history.epochs if per == 'epoch' else history.steps) for k in row})}")
-        ax.plot(range(1, len(values) + 1), values, label=key, marker="." if len(values) < 40 else None)
+            raise ValueError(
+                f"history has no {key!r} per {per}; available: "
+                f"{sorted({k for row in (history.epochs if per == 'epoch' else history.steps) for k in row})}"
+            )
+        ax.plot(
+            range(1, len(values) + 1), values, label=key, marker="." if len(values) < 40 else None
+        )
     ax.set_xlabel(per)
     ax.set_ylabel(ylabel)
     if logy:

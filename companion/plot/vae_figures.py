@@ -10,12 +10,21 @@ Every number written on a figure is a text artist whose ``gid`` names it (``"c0"
 ``"z"``…) and every region a patch with a ``gid`` (``"box0"``, ``"bell3"``), so tests read the
 figure back and compare it with the model.
 """
+
 from __future__ import annotations
 
 import torch
 
 from companion.model_utils import model_device
-from companion.plot.diagrams import BOX, _arrow, _box, _canvas, _check_n_values, _label, format_vector
+from companion.plot.diagrams import (
+    BOX,
+    _arrow,
+    _box,
+    _canvas,
+    _check_n_values,
+    _label,
+    format_vector,
+)
 from companion.prob.gaussian import fig_5_5_loss, kl_to_standard_normal
 
 
@@ -29,8 +38,15 @@ def _matrix(t, name: str, ndim: int) -> torch.Tensor:
     return t.detach().cpu().float()
 
 
-def plot_linear_autoencoder(x, encoder_weight, decoder_weight, mean=None, *, image_shape=(8, 8),
-                            title: str = "Fig. 5-1 PCA as an autoencoder: x → W → c → Wᵀ → x̂"):
+def plot_linear_autoencoder(
+    x,
+    encoder_weight,
+    decoder_weight,
+    mean=None,
+    *,
+    image_shape=(8, 8),
+    title: str = "Fig. 5-1 PCA as an autoencoder: x → W → c → Wᵀ → x̂",
+):
     """Fig. 5-1 for one image: ``x`` ``[D]`` (flattened), the encoder matrix ``W`` ``[k, D]``, the
     code ``c = W(x − x̄)`` ``[k]``, the decoder matrix ``[D, k]`` (Wᵀ for PCA) and
     ``x̂ = x̄ + Wᵀc``. Panels are titled with the real shapes; the code's numbers are written out
@@ -38,45 +54,81 @@ def plot_linear_autoencoder(x, encoder_weight, decoder_weight, mean=None, *, ima
     import matplotlib.pyplot as plt
 
     x = _matrix(x, "x", 1)
-    W, V = _matrix(encoder_weight, "encoder_weight", 2), _matrix(decoder_weight, "decoder_weight", 2)
+    W, V = (
+        _matrix(encoder_weight, "encoder_weight", 2),
+        _matrix(decoder_weight, "decoder_weight", 2),
+    )
     k, D = W.shape
     mean = torch.zeros(D) if mean is None else _matrix(mean, "mean", 1)
     h, w = image_shape
     if x.numel() != D or V.shape != (D, k) or mean.numel() != D or h * w != D:
-        raise ValueError(f"shapes do not fit: x {tuple(x.shape)}, W {tuple(W.shape)}, decoder "
-                         f"{tuple(V.shape)}, mean {tuple(mean.shape)}, image_shape {image_shape}")
+        raise ValueError(
+            f"shapes do not fit: x {tuple(x.shape)}, W {tuple(W.shape)}, decoder "
+            f"{tuple(V.shape)}, mean {tuple(mean.shape)}, image_shape {image_shape}"
+        )
     c = W @ (x - mean)
     x_hat = mean + V @ c
-    fig, axes = plt.subplots(1, 5, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1, 1.6, 0.35, 0.5, 1]})
+    fig, axes = plt.subplots(
+        1, 5, figsize=(11, 3.2), gridspec_kw={"width_ratios": [1, 1.6, 0.35, 0.5, 1]}
+    )
     lim = float(max(W.abs().max(), V.abs().max()))
-    panels = [(x.reshape(h, w), f"x: input\n[{D}] = {h}×{w} image", "gray"),
-              (W, f"W: encoder\n[{k}×{D}]", "RdBu_r"),
-              (c[:, None], f"c = W(x − x̄)\n[{k}]", "RdBu_r"),
-              (V, f"Wᵀ: decoder\n[{D}×{k}]", "RdBu_r"),
-              (x_hat.reshape(h, w), f"x̂ = x̄ + Wᵀc\n[{D}] = {h}×{w}", "gray")]
+    panels = [
+        (x.reshape(h, w), f"x: input\n[{D}] = {h}×{w} image", "gray"),
+        (W, f"W: encoder\n[{k}×{D}]", "RdBu_r"),
+        (c[:, None], f"c = W(x − x̄)\n[{k}]", "RdBu_r"),
+        (V, f"Wᵀ: decoder\n[{D}×{k}]", "RdBu_r"),
+        (x_hat.reshape(h, w), f"x̂ = x̄ + Wᵀc\n[{D}] = {h}×{w}", "gray"),
+    ]
     c_lim = float(c.abs().max()) or 1.0
     for i, (ax, (data, label, cmap)) in enumerate(zip(axes, panels)):
-        kw = {} if cmap == "gray" else {"vmin": -(c_lim if i == 2 else lim), "vmax": c_lim if i == 2 else lim}
+        kw = (
+            {}
+            if cmap == "gray"
+            else {"vmin": -(c_lim if i == 2 else lim), "vmax": c_lim if i == 2 else lim}
+        )
         ax.imshow(data.numpy(), cmap=cmap, aspect="equal" if cmap == "gray" else "auto", **kw)
         ax.set_title(label, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
     for i, value in enumerate(c.tolist()):
-        axes[2].text(0, i, f"{value:.2f}", ha="center", va="center", fontsize=8, gid=f"c{i}",
-                     color="white" if abs(value) > 0.5 * c_lim else "black")
+        axes[2].text(
+            0,
+            i,
+            f"{value:.2f}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            gid=f"c{i}",
+            color="white" if abs(value) > 0.5 * c_lim else "black",
+        )
     fig.suptitle(title)
     fig.tight_layout()
     for a, b in zip(axes[:-1], axes[1:]):  # arrows between the panels, in figure coordinates
         (x0, y0), (x1, _) = a.get_position().p1, b.get_position().p0
         y = (a.get_position().y0 + a.get_position().y1) / 2
-        fig.add_artist(plt.matplotlib.patches.FancyArrowPatch(
-            (x0 + 0.003, y), (x1 - 0.003, y), transform=fig.transFigure, arrowstyle="->",
-            mutation_scale=12, color="0.3"))
+        fig.add_artist(
+            plt.matplotlib.patches.FancyArrowPatch(
+                (x0 + 0.003, y),
+                (x1 - 0.003, y),
+                transform=fig.transFigure,
+                arrowstyle="->",
+                mutation_scale=12,
+                color="0.3",
+            )
+        )
     return fig
 
 
-def plot_noise_regions(centres, half_width, *, labels, samples=None, probe=None, images=None,
-                       title: str = "Fig. 5-3 noise on the codes: every point of a box is trained "
-                                    "to decode to its image"):
+def plot_noise_regions(
+    centres,
+    half_width,
+    *,
+    labels,
+    samples=None,
+    probe=None,
+    images=None,
+    title: str = "Fig. 5-3 noise on the codes: every point of a box is trained "
+    "to decode to its image",
+):
     """Fig. 5-3: the codes ``centres`` ``[K, 2]`` of K images, each with its noise region, the box
     centre ± ``half_width`` (a float or one per axis) — patches with gids ``"box0"``…; optional
     noisy codes seen in training ``samples`` ``[K, S, 2]``, a ``probe`` point ``[2]`` (e.g. the
@@ -88,7 +140,9 @@ def plot_noise_regions(centres, half_width, *, labels, samples=None, probe=None,
 
     centres = _matrix(centres, "centres", 2)
     if centres.shape[1] != 2:
-        raise ValueError(f"centres must be [K, 2] codes of a 2-D latent space, got {tuple(centres.shape)}")
+        raise ValueError(
+            f"centres must be [K, 2] codes of a 2-D latent space, got {tuple(centres.shape)}"
+        )
     hw = torch.as_tensor(half_width, dtype=torch.float32).expand(2)
     if not (hw > 0).all():
         raise ValueError(f"half_width must be > 0, got {half_width}")
@@ -97,34 +151,72 @@ def plot_noise_regions(centres, half_width, *, labels, samples=None, probe=None,
     fig, ax = plt.subplots(figsize=(6, 5))
     colours = plt.get_cmap("tab10")
     for i, (centre, label) in enumerate(zip(centres, labels)):
-        ax.add_patch(Rectangle((centre - hw).tolist(), *(2 * hw).tolist(), facecolor=colours(i),
-                               alpha=0.18, edgecolor=colours(i), lw=1.2, gid=f"box{i}"))
+        ax.add_patch(
+            Rectangle(
+                (centre - hw).tolist(),
+                *(2 * hw).tolist(),
+                facecolor=colours(i),
+                alpha=0.18,
+                edgecolor=colours(i),
+                lw=1.2,
+                gid=f"box{i}",
+            )
+        )
         if samples is not None:
             s = _matrix(samples[i], "samples[i]", 2)
             ax.scatter(s[:, 0], s[:, 1], s=3, color=colours(i), alpha=0.4)
-        ax.scatter(*centre.tolist(), color=colours(i), s=40, zorder=3,
-                   label=f"{label}: code ({centre[0]:.2f}, {centre[1]:.2f})")
+        ax.scatter(
+            *centre.tolist(),
+            color=colours(i),
+            s=40,
+            zorder=3,
+            label=f"{label}: code ({centre[0]:.2f}, {centre[1]:.2f})",
+        )
     if probe is not None:
         p = _matrix(probe, "probe", 1)
-        ax.scatter(*p.tolist(), marker="x", color="k", s=70, zorder=4, gid="probe",
-                   label=f"probe ({p[0]:.2f}, {p[1]:.2f})")
+        ax.scatter(
+            *p.tolist(),
+            marker="x",
+            color="k",
+            s=70,
+            zorder=4,
+            gid="probe",
+            label=f"probe ({p[0]:.2f}, {p[1]:.2f})",
+        )
     for xy, image in images or []:
         box = OffsetImage(_matrix(image, "image", 2).numpy(), cmap="gray", zoom=1.3)
-        ax.add_artist(AnnotationBbox(box, tuple(float(v) for v in xy), xybox=(0, 42),
-                                     boxcoords="offset points", arrowprops={"arrowstyle": "-", "color": "0.5"}))
+        ax.add_artist(
+            AnnotationBbox(
+                box,
+                tuple(float(v) for v in xy),
+                xybox=(0, 42),
+                boxcoords="offset points",
+                arrowprops={"arrowstyle": "-", "color": "0.5"},
+            )
+        )
     ax.autoscale_view()
     lo, hi = (centres - 2 * hw).min(0).values, (centres + 2 * hw).max(0).values
     span = hi - lo
     ax.set_xlim(lo[0].item() - 0.05 * span[0].item(), hi[0].item() + 0.05 * span[0].item())
-    ax.set_ylim(lo[1].item() - 0.05 * span[1].item(), hi[1].item() + 0.3 * span[1].item())  # room for the images
+    ax.set_ylim(
+        lo[1].item() - 0.05 * span[1].item(), hi[1].item() + 0.3 * span[1].item()
+    )  # room for the images
     ax.set_xlabel("code dimension 1"), ax.set_ylabel("code dimension 2")
     ax.legend(fontsize=7, loc="lower right")
     ax.set_title(title, fontsize=9)
     return fig
 
 
-def plot_code_bells(ae_codes, mu, logvar, *, labels=None, n_std: float = 2.0, max_bells: int = 150,
-                    title: str = "Fig. 5-4 codes as points (AE) and as Gaussian bells (VAE)"):
+def plot_code_bells(
+    ae_codes,
+    mu,
+    logvar,
+    *,
+    labels=None,
+    n_std: float = 2.0,
+    max_bells: int = 150,
+    title: str = "Fig. 5-4 codes as points (AE) and as Gaussian bells (VAE)",
+):
     """Fig. 5-4 in a 2-D latent space: left, a plain AE's codes ``[N, 2]`` of N images as points; right, each
     image's q(z|x) = N(μ, e^logvar) as an ellipse of ``n_std`` standard deviations (patches with
     gids ``"bell0"``…, at most ``max_bells``), translucent so that overlaps show darker.
@@ -135,8 +227,10 @@ def plot_code_bells(ae_codes, mu, logvar, *, labels=None, n_std: float = 2.0, ma
     ae_codes = _matrix(ae_codes, "ae_codes", 2)
     mu, logvar = _matrix(mu, "mu", 2), _matrix(logvar, "logvar", 2)
     if mu.shape != logvar.shape or mu.shape[1] != 2 or ae_codes.shape != mu.shape:
-        raise ValueError(f"expected [N, 2] codes of the same N images, got ae_codes {tuple(ae_codes.shape)}, mu "
-                         f"{tuple(mu.shape)}, logvar {tuple(logvar.shape)}")
+        raise ValueError(
+            f"expected [N, 2] codes of the same N images, got ae_codes {tuple(ae_codes.shape)}, mu "
+            f"{tuple(mu.shape)}, logvar {tuple(logvar.shape)}"
+        )
     if not n_std > 0:
         raise ValueError(f"n_std must be > 0, got {n_std}")
     colour = plt.get_cmap("tab10")
@@ -146,9 +240,20 @@ def plot_code_bells(ae_codes, mu, logvar, *, labels=None, n_std: float = 2.0, ma
     left.set_title("plain AE: each image is one point", fontsize=9)
     std = (0.5 * logvar).exp()
     for i in range(min(len(mu), max_bells)):
-        right.add_patch(Ellipse(mu[i].tolist(), 2 * n_std * std[i, 0].item(), 2 * n_std * std[i, 1].item(),
-                                facecolor=colour(lab[i] % 10), alpha=0.08, edgecolor="none", gid=f"bell{i}"))
-    right.scatter(mu[:max_bells, 0], mu[:max_bells, 1], s=3, c=[colour(v % 10) for v in lab[:max_bells]])
+        right.add_patch(
+            Ellipse(
+                mu[i].tolist(),
+                2 * n_std * std[i, 0].item(),
+                2 * n_std * std[i, 1].item(),
+                facecolor=colour(lab[i] % 10),
+                alpha=0.08,
+                edgecolor="none",
+                gid=f"bell{i}",
+            )
+        )
+    right.scatter(
+        mu[:max_bells, 0], mu[:max_bells, 1], s=3, c=[colour(v % 10) for v in lab[:max_bells]]
+    )
     right.set_title(f"VAE: each image is a bell N(μ, σ²), drawn to ±{n_std:g}σ", fontsize=9)
     right.set_aspect("equal"), right.autoscale_view()
     for ax in (left, right):
@@ -163,7 +268,9 @@ def trace_vae(model, image: torch.Tensor, *, generator: torch.Generator | None =
     ``eps``, ``weight`` = exp(σ/2), ``z`` = μ + weight·ε, ``output`` (decoded mean image), and the
     loss terms ``recon`` (−log p(x|z)), ``fig_5_5_loss`` and ``kl`` (5-17)."""
     if not isinstance(image, torch.Tensor) or image.dim() != 3:
-        raise ValueError(f"image must be one [C, H, W] tensor, got {getattr(image, 'shape', type(image))}")
+        raise ValueError(
+            f"image must be one [C, H, W] tensor, got {getattr(image, 'shape', type(image))}"
+        )
     device = model_device(model)
     x = image[None].to(device)
     with torch.no_grad():
@@ -174,47 +281,128 @@ def trace_vae(model, image: torch.Tensor, *, generator: torch.Generator | None =
         out = model.decoder(z[None].to(device))
         recon = -model.decoder.log_prob(x, out)[0].cpu()
         output = model.decoder.to_image(out)[0].cpu()
-    return {"mu": mu, "logvar": logvar, "eps": eps, "weight": weight, "z": z, "output": output,
-            "recon": recon, "fig_5_5_loss": fig_5_5_loss(mu, logvar), "kl": kl_to_standard_normal(mu, logvar)}
+    return {
+        "mu": mu,
+        "logvar": logvar,
+        "eps": eps,
+        "weight": weight,
+        "z": z,
+        "output": output,
+        "recon": recon,
+        "fig_5_5_loss": fig_5_5_loss(mu, logvar),
+        "kl": kl_to_standard_normal(mu, logvar),
+    }
 
 
-def plot_vae_structure(trace: dict, image: torch.Tensor, *, n_values: int = 3,
-                       title: str = "Fig. 5-5 the VAE, with one image's real numbers"):
+def plot_vae_structure(
+    trace: dict,
+    image: torch.Tensor,
+    *,
+    n_values: int = 3,
+    title: str = "Fig. 5-5 the VAE, with one image's real numbers",
+):
     """Fig. 5-5 for one image (a :func:`trace_vae` dict): input → encoder → mean code m and
     variance code σ → weight exp(σ/2) × noise e → z = m + exp(σ/2)·e → decoder → output, with the
     first ``n_values`` numbers of every vector (gids ``"m"``, ``"sigma"``, ``"weight"``, ``"e"``,
     ``"z"``) and the two loss terms (gids ``"recon"``, ``"extra"``). Returns the figure."""
     _check_n_values(n_values)
-    missing = {"mu", "logvar", "eps", "weight", "z", "output", "recon", "fig_5_5_loss", "kl"} - set(trace)
+    missing = {"mu", "logvar", "eps", "weight", "z", "output", "recon", "fig_5_5_loss", "kl"} - set(
+        trace
+    )
     if missing:
         raise ValueError(f"trace lacks {sorted(missing)}: make it with trace_vae(model, image)")
     d = len(trace["mu"])
     fig, ax = _canvas(13.0, 5.2, title)
-    ax.imshow(_matrix(image.reshape(image.shape[-2:]), "image", 2).numpy(), cmap="gray", extent=(-0.6, 0.6, 1.4, 2.6))
+    ax.imshow(
+        _matrix(image.reshape(image.shape[-2:]), "image", 2).numpy(),
+        cmap="gray",
+        extent=(-0.6, 0.6, 1.4, 2.6),
+    )
     _label(ax, 0, 1.15, "input x", fontsize=8)
     _box(ax, 1.7, 2, "encoder\n(编码器)", "encoder", BOX["encoder"], w=1.1, h=0.8, fontsize=8)
     _arrow(ax, (0.65, 2), (1.15, 2))
-    _box(ax, 4.1, 3.1, f"m (mean code)\n{format_vector(trace['mu'], n_values)}", "m", BOX["encoder"], w=2.4, h=0.7)
-    _box(ax, 4.1, 0.9, f"σ (log-variance code)\n{format_vector(trace['logvar'], n_values)}", "sigma",
-         BOX["encoder"], w=2.4, h=0.7)
+    _box(
+        ax,
+        4.1,
+        3.1,
+        f"m (mean code)\n{format_vector(trace['mu'], n_values)}",
+        "m",
+        BOX["encoder"],
+        w=2.4,
+        h=0.7,
+    )
+    _box(
+        ax,
+        4.1,
+        0.9,
+        f"σ (log-variance code)\n{format_vector(trace['logvar'], n_values)}",
+        "sigma",
+        BOX["encoder"],
+        w=2.4,
+        h=0.7,
+    )
     _arrow(ax, (2.25, 2.2), (2.9, 3.0)), _arrow(ax, (2.25, 1.8), (2.9, 1.0))
-    _box(ax, 6.9, 0.9, f"weight exp(σ/2)\n{format_vector(trace['weight'], n_values)}", "weight",
-         BOX["backward"], w=2.3, h=0.7)
+    _box(
+        ax,
+        6.9,
+        0.9,
+        f"weight exp(σ/2)\n{format_vector(trace['weight'], n_values)}",
+        "weight",
+        BOX["backward"],
+        w=2.3,
+        h=0.7,
+    )
     _arrow(ax, (5.3, 0.9), (5.75, 0.9))
-    _box(ax, 6.9, -0.2, f"noise e ~ N(0, I)\n{format_vector(trace['eps'], n_values)}", "e", BOX["backward"], w=2.3, h=0.6)
+    _box(
+        ax,
+        6.9,
+        -0.2,
+        f"noise e ~ N(0, I)\n{format_vector(trace['eps'], n_values)}",
+        "e",
+        BOX["backward"],
+        w=2.3,
+        h=0.6,
+    )
     _arrow(ax, (6.9, 0.1), (6.9, 0.55))
     _label(ax, 7.25, 0.32, "×", fontsize=11)
-    _box(ax, 8.8, 2.0, f"z = m + exp(σ/2)·e\n{format_vector(trace['z'], n_values)}\n({d} numbers)", "z",
-         BOX["context"], w=2.4, h=0.95)
+    _box(
+        ax,
+        8.8,
+        2.0,
+        f"z = m + exp(σ/2)·e\n{format_vector(trace['z'], n_values)}\n({d} numbers)",
+        "z",
+        BOX["context"],
+        w=2.4,
+        h=0.95,
+    )
     _arrow(ax, (5.3, 3.1), (7.6, 2.3)), _arrow(ax, (8.05, 0.9), (8.3, 1.5))
     _box(ax, 10.6, 2, "decoder\n(解码器)", "decoder", BOX["decoder"], w=1.1, h=0.8, fontsize=8)
     _arrow(ax, (10.0, 2), (10.05, 2))
-    ax.imshow(_matrix(trace["output"].reshape(trace["output"].shape[-2:]), "output", 2).numpy(), cmap="gray",
-              extent=(11.5, 12.7, 1.4, 2.6))
+    ax.imshow(
+        _matrix(trace["output"].reshape(trace["output"].shape[-2:]), "output", 2).numpy(),
+        cmap="gray",
+        extent=(11.5, 12.7, 1.4, 2.6),
+    )
     _arrow(ax, (11.15, 2), (11.45, 2))
     _label(ax, 12.1, 1.15, "output x̂", fontsize=8)
-    _label(ax, 8.3, 0.35, f"reconstruction error −log p(x|z) = {trace['recon'].item():.2f}", gid="recon", fontsize=8, ha="left")
-    _label(ax, 8.3, -0.15, f"extra loss Σ(exp(σ) − (1 + σ) + m²) = {trace['fig_5_5_loss'].item():.2f}"
-                             f"\n(= 2 × KL (5-17) = 2 × {trace['kl'].item():.2f})", gid="extra", fontsize=8, ha="left")
+    _label(
+        ax,
+        8.3,
+        0.35,
+        f"reconstruction error −log p(x|z) = {trace['recon'].item():.2f}",
+        gid="recon",
+        fontsize=8,
+        ha="left",
+    )
+    _label(
+        ax,
+        8.3,
+        -0.15,
+        f"extra loss Σ(exp(σ) − (1 + σ) + m²) = {trace['fig_5_5_loss'].item():.2f}"
+        f"\n(= 2 × KL (5-17) = 2 × {trace['kl'].item():.2f})",
+        gid="extra",
+        fontsize=8,
+        ha="left",
+    )
     ax.set_xlim(-0.8, 12.9), ax.set_ylim(-0.7, 3.7)
     return fig

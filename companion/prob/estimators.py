@@ -18,10 +18,12 @@ Every estimator works with *any* model through two pieces:
 So the same functions serve the linear-Gaussian model of :mod:`companion.prob.linear_gaussian`
 (where the exact answer is known) and a trained VAE.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -71,16 +73,22 @@ def _check_dim(dim: int, values: Tensor) -> int:
 def _check_log_values(values: Tensor, name: str) -> None:
     """Logs of non-negative numbers: -inf (a zero) is allowed, NaN and +inf are not."""
     if bool(torch.isnan(values).any()) or bool((values == float("inf")).any()):
-        raise ValueError(f"{name} must hold logarithms of non-negative numbers (-inf allowed), "
-                         "but it contains NaN or +inf")
+        raise ValueError(
+            f"{name} must hold logarithms of non-negative numbers (-inf allowed), "
+            "but it contains NaN or +inf"
+        )
 
 
 def _check_distribution(dist: Distribution, name: str) -> None:
     if not isinstance(dist, Distribution):
-        raise TypeError(f"{name} must be a torch.distributions.Distribution, got {type(dist).__name__}")
+        raise TypeError(
+            f"{name} must be a torch.distributions.Distribution, got {type(dist).__name__}"
+        )
     if len(dist.event_shape) != 1:
-        raise ValueError(f"{name} must have a vector event shape [d] (wrap a Normal in "
-                         f"Independent(..., 1)); got event shape {tuple(dist.event_shape)}")
+        raise ValueError(
+            f"{name} must have a vector event shape [d] (wrap a Normal in "
+            f"Independent(..., 1)); got event shape {tuple(dist.event_shape)}"
+        )
 
 
 def _draw(dist: Distribution, num: int, n_data: int) -> Tensor:
@@ -91,14 +99,22 @@ def _draw(dist: Distribution, num: int, n_data: int) -> Tensor:
     elif batch == (n_data,):
         shape = (num,)
     else:
-        raise ValueError(f"distribution batch shape {batch} does not match the {n_data} data "
-                         f"points (expected [] or [{n_data}])")
+        raise ValueError(
+            f"distribution batch shape {batch} does not match the {n_data} data "
+            f"points (expected [] or [{n_data}])"
+        )
     return dist.rsample(shape) if dist.has_rsample else dist.sample(shape)
 
 
-def log_importance_weights(x: Tensor, log_likelihood: LogLikelihood, prior: Distribution,
-                           proposal: Distribution | None = None, num_samples: int = 100, *,
-                           chunk_size: int | None = None) -> Tensor:
+def log_importance_weights(
+    x: Tensor,
+    log_likelihood: LogLikelihood,
+    prior: Distribution,
+    proposal: Distribution | None = None,
+    num_samples: int = 100,
+    *,
+    chunk_size: int | None = None,
+) -> Tensor:
     """Log importance weights ``log p(x|z_k) + log p(z_k) - log q(z_k|x)``, shape ``[K, N]``.
 
     With ``proposal=None`` the samples come from the prior and the weights reduce to
@@ -109,8 +125,10 @@ def log_importance_weights(x: Tensor, log_likelihood: LogLikelihood, prior: Dist
     if x.shape[0] == 0:
         raise ValueError("x must be a non-empty tensor with the data points along dim 0")
     if not callable(log_likelihood):
-        raise TypeError(f"log_likelihood must be a function (x, z) -> log p(x|z), got "
-                        f"{type(log_likelihood).__name__}")
+        raise TypeError(
+            f"log_likelihood must be a function (x, z) -> log p(x|z), got "
+            f"{type(log_likelihood).__name__}"
+        )
     check_int(num_samples, "num_samples", min=1)
     if chunk_size is not None:
         check_int(chunk_size, "chunk_size", min=1)
@@ -118,8 +136,10 @@ def log_importance_weights(x: Tensor, log_likelihood: LogLikelihood, prior: Dist
     if proposal is not None:
         _check_distribution(proposal, "proposal")
         if tuple(proposal.batch_shape) != (x.shape[0],):
-            raise ValueError(f"proposal q(z|x) needs one distribution per data point: batch shape "
-                             f"[{x.shape[0]}], got {list(proposal.batch_shape)}")
+            raise ValueError(
+                f"proposal q(z|x) needs one distribution per data point: batch shape "
+                f"[{x.shape[0]}], got {list(proposal.batch_shape)}"
+            )
     sampler = prior if proposal is None else proposal
     n = x.shape[0]
     chunk = chunk_size or num_samples
@@ -128,39 +148,58 @@ def log_importance_weights(x: Tensor, log_likelihood: LogLikelihood, prior: Dist
         z = _draw(sampler, min(chunk, num_samples - start), n)
         log_w = log_likelihood(x, z)
         if log_w.shape != z.shape[:2]:
-            raise ValueError(f"log_likelihood(x, z) must return shape {tuple(z.shape[:2])} "
-                             f"for z of shape {tuple(z.shape)}, got {tuple(log_w.shape)}")
+            raise ValueError(
+                f"log_likelihood(x, z) must return shape {tuple(z.shape[:2])} "
+                f"for z of shape {tuple(z.shape)}, got {tuple(log_w.shape)}"
+            )
         if proposal is not None:
             log_w = log_w + prior.log_prob(z) - proposal.log_prob(z)
         pieces.append(log_w)
     return torch.cat(pieces, dim=0)
 
 
-def log_marginal_prior_sampling(x: Tensor, log_likelihood: LogLikelihood, prior: Distribution,
-                                num_samples: int, *, chunk_size: int | None = None) -> Tensor:
+def log_marginal_prior_sampling(
+    x: Tensor,
+    log_likelihood: LogLikelihood,
+    prior: Distribution,
+    num_samples: int,
+    *,
+    chunk_size: int | None = None,
+) -> Tensor:
     """Equation (5-7) in log space: ``log (1/m) Σ_j p(x|z_j)`` with ``z_j ~ p(z)``; shape ``[N]``.
 
     Unbiased for p(x) itself but, taken through the log, biased *downwards* for log p(x)
     (Jensen). Its variance explodes when the posterior p(z|x) occupies a tiny part of the prior,
     which is what happens as the latent dimension grows (section 5.2.5's "curse of dimensionality").
     """
-    log_w = log_importance_weights(x, log_likelihood, prior, None, num_samples, chunk_size=chunk_size)
+    log_w = log_importance_weights(
+        x, log_likelihood, prior, None, num_samples, chunk_size=chunk_size
+    )
     return log_mean_exp(log_w, dim=0)
 
 
-def log_marginal_importance_sampling(x: Tensor, log_likelihood: LogLikelihood, prior: Distribution,
-                                     proposal: Distribution, num_samples: int, *,
-                                     chunk_size: int | None = None) -> Tensor:
+def log_marginal_importance_sampling(
+    x: Tensor,
+    log_likelihood: LogLikelihood,
+    prior: Distribution,
+    proposal: Distribution,
+    num_samples: int,
+    *,
+    chunk_size: int | None = None,
+) -> Tensor:
     """Importance-sampled ``log p(x) ≈ log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x)``, ``z_k ~ q(z|x)``.
 
     With the exact posterior as proposal every weight equals p(x) and one sample suffices; with
     a good approximation (a VAE's encoder) a few hundred samples are plenty. Shape ``[N]``.
     """
     if proposal is None:
-        raise ValueError("importance sampling needs a proposal q(z|x); "
-                         "use log_marginal_prior_sampling for the prior")
-    log_w = log_importance_weights(x, log_likelihood, prior, proposal, num_samples,
-                                   chunk_size=chunk_size)
+        raise ValueError(
+            "importance sampling needs a proposal q(z|x); "
+            "use log_marginal_prior_sampling for the prior"
+        )
+    log_w = log_importance_weights(
+        x, log_likelihood, prior, proposal, num_samples, chunk_size=chunk_size
+    )
     return log_mean_exp(log_w, dim=0)
 
 
@@ -207,8 +246,9 @@ def log_trapezoid_weights(grid: Tensor) -> Tensor:
     return log_w
 
 
-def log_marginal_quadrature(x: Tensor, log_likelihood: LogLikelihood, prior: Distribution,
-                            grid: Tensor) -> Tensor:
+def log_marginal_quadrature(
+    x: Tensor, log_likelihood: LogLikelihood, prior: Distribution, grid: Tensor
+) -> Tensor:
     """(5-4) by numerical integration over a 1-D latent: ``log Σ_g p(x|z_g) p(z_g) Δz``.
 
     ``grid`` is an evenly spaced 1-D tensor of z values wide enough to hold the posterior mass
@@ -218,8 +258,10 @@ def log_marginal_quadrature(x: Tensor, log_likelihood: LogLikelihood, prior: Dis
     check_tensor(x, "x", min_dim=1)
     _check_distribution(prior, "prior")
     if prior.event_shape != (1,):
-        raise ValueError(f"quadrature is implemented for a 1-D latent, got event shape "
-                         f"{tuple(prior.event_shape)}")
+        raise ValueError(
+            f"quadrature is implemented for a 1-D latent, got event shape "
+            f"{tuple(prior.event_shape)}"
+        )
     log_trap = log_trapezoid_weights(grid)
     z = grid.reshape(-1, 1, 1).expand(-1, x.shape[0], 1)
     log_terms = log_likelihood(x, z) + prior.log_prob(z)
@@ -239,8 +281,10 @@ def fisher_identity_surrogate(log_likelihood_values: Tensor, log_weights: Tensor
     check_tensor(log_likelihood_values, "log_likelihood_values", dtype="float")
     check_tensor(log_weights, "log_weights", dtype="float")
     if log_likelihood_values.shape != log_weights.shape or log_weights.dim() != 2:
-        raise ValueError("log_likelihood_values and log_weights must both have shape [K, N], got "
-                         f"{tuple(log_likelihood_values.shape)} and {tuple(log_weights.shape)}")
+        raise ValueError(
+            "log_likelihood_values and log_weights must both have shape [K, N], got "
+            f"{tuple(log_likelihood_values.shape)} and {tuple(log_weights.shape)}"
+        )
     normalised = torch.softmax(log_weights.detach(), dim=0)
     return (normalised * log_likelihood_values).sum()
 
@@ -266,7 +310,9 @@ def vae_latent_model(vae, x: Tensor) -> LatentModelPieces:
     """
     for name in ("encode", "decoder"):
         if not hasattr(vae, name):
-            raise ValueError(f"vae must have .{name} (a companion.models.VAE), got {type(vae).__name__}")
+            raise ValueError(
+                f"vae must have .{name} (a companion.models.VAE), got {type(vae).__name__}"
+            )
     check_tensor(x, "x", min_dim=2)
     if x.shape[0] == 0:
         raise ValueError("x must be a non-empty batch of images [N, ...]")

@@ -15,6 +15,7 @@ log-densities) check types, shapes and scalars but not every tensor value, so th
 device synchronisation; a NaN there becomes a non-finite loss, which
 :func:`companion.train.fit` reports with its step.
 """
+
 from __future__ import annotations
 
 import math
@@ -38,9 +39,11 @@ def _check_same_shape(*, finite: bool = False, **tensors: torch.Tensor) -> None:
 def _finite_result(result: torch.Tensor, what: str) -> torch.Tensor:
     """Finite inputs can still overflow (exp(logvar) > 3.4e38 in float32): say so, not return inf."""
     if not bool(torch.isfinite(result).all()):
-        raise ValueError(f"{what} overflows {result.dtype} for these inputs (a log-variance far "
-                         "above 80, or a huge mean): compute in float64 (tensor.double()) or "
-                         "check the inputs")
+        raise ValueError(
+            f"{what} overflows {result.dtype} for these inputs (a log-variance far "
+            "above 80, or a huge mean): compute in float64 (tensor.double()) or "
+            "check the inputs"
+        )
     return result
 
 
@@ -59,8 +62,9 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     return _finite_result(_kl_to_standard_normal(mu, logvar), "KL(q ‖ N(0, I))")
 
 
-def kl_gaussians(mu1: torch.Tensor, logvar1: torch.Tensor,
-                 mu2: torch.Tensor, logvar2: torch.Tensor) -> torch.Tensor:
+def kl_gaussians(
+    mu1: torch.Tensor, logvar1: torch.Tensor, mu2: torch.Tensor, logvar2: torch.Tensor
+) -> torch.Tensor:
     """KL( N(mu1, diag e^logvar1) ‖ N(mu2, diag e^logvar2) ), summed over the last dimension.
 
     The general diagonal case of (5-14), in its *correct* form. Per dimension:
@@ -76,8 +80,9 @@ def kl_gaussians(mu1: torch.Tensor, logvar1: torch.Tensor,
     return _finite_result(kl, "KL(q1 ‖ q2)")
 
 
-def book_kl_5_14(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
-                 var2: torch.Tensor) -> torch.Tensor:
+def book_kl_5_14(
+    mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor, var2: torch.Tensor
+) -> torch.Tensor:
     """Equation (5-14) exactly as printed (univariate, elementwise; takes variances, not log-variances).
 
     ((μ₁−μ₂)² + σ₁² − σ₂² + 2(log σ₂ − log σ₁)) / (2σ₂²). It is **wrong** unless σ₂ = 1: the log
@@ -87,8 +92,10 @@ def book_kl_5_14(mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor,
     _check_same_shape(mu1=mu1, var1=var1, mu2=mu2, var2=var2, finite=True)
     for name, var in (("var1", var1), ("var2", var2)):
         if not bool((var > 0).all()):
-            raise ValueError(f"{name} holds variances and must be > 0 everywhere, got a minimum "
-                             f"of {float(var.min()):g} (this function takes σ², not log σ²)")
+            raise ValueError(
+                f"{name} holds variances and must be > 0 everywhere, got a minimum "
+                f"of {float(var.min()):g} (this function takes σ², not log σ²)"
+            )
     log_ratio = 0.5 * (var2.log() - var1.log())  # log σ₂ − log σ₁
     return ((mu1 - mu2).pow(2) + var1 - var2 + 2 * log_ratio) / (2 * var2)
 
@@ -105,8 +112,13 @@ def fig_5_5_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return _finite_result((logvar.exp() - (1.0 + logvar) + mu.pow(2)).sum(-1), "the Fig. 5-5 loss")
 
 
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, noise_scale: float = 1.0,
-                   generator: torch.Generator | None = None) -> torch.Tensor:
+def reparameterize(
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    *,
+    noise_scale: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
     """Draw z = μ + noise_scale · exp(logvar / 2) · ε with ε ~ N(0, I): the reparameterisation trick.
 
     The randomness sits in ε alone, so gradients flow to ``mu`` and ``logvar``. The noise weight is
@@ -121,8 +133,9 @@ def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, *, noise_scale: float
     return mu + noise_scale * (0.5 * logvar).exp() * eps
 
 
-def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor,
-                      logvar: torch.Tensor | float = 0.0) -> torch.Tensor:
+def gaussian_log_prob(
+    x: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor | float = 0.0
+) -> torch.Tensor:
     """log N(x; mean, diag e^logvar), summed over every dimension but the first (batch) one.
 
     ``logvar`` is a tensor of the same shape or one number (a fixed variance for every element).
@@ -130,8 +143,9 @@ def gaussian_log_prob(x: torch.Tensor, mean: torch.Tensor,
     check_tensor(x, "x", dtype="float", min_dim=1)
     check_tensor(mean, "mean", dtype="float")
     if x.shape != mean.shape:
-        raise ValueError(f"x and mean must have the same shape, got {tuple(x.shape)} and "
-                         f"{tuple(mean.shape)}")
+        raise ValueError(
+            f"x and mean must have the same shape, got {tuple(x.shape)} and {tuple(mean.shape)}"
+        )
     if isinstance(logvar, torch.Tensor):
         check_tensor(logvar, "logvar", dtype="float")
     else:
@@ -150,14 +164,16 @@ def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     check_tensor(x, "x", dtype="float", min_dim=1)
     check_tensor(logits, "logits", dtype="float")
     if x.shape != logits.shape:
-        raise ValueError(f"x and logits must have the same shape, got {tuple(x.shape)} and "
-                         f"{tuple(logits.shape)}")
+        raise ValueError(
+            f"x and logits must have the same shape, got {tuple(x.shape)} and {tuple(logits.shape)}"
+        )
     per_element = -F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     return per_element.reshape(x.shape[0], -1).sum(-1)
 
 
-def elbo(log_likelihood: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *,
-         beta: float = 1.0) -> dict[str, torch.Tensor]:
+def elbo(
+    log_likelihood: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *, beta: float = 1.0
+) -> dict[str, torch.Tensor]:
     """The ELBO (5-12) of a VAE with prior N(0, I), as a loss dict for :func:`companion.train.fit`.
 
     ``log_likelihood`` is log p(x|z) for one sample z ~ q(z|x) per example (shape ``[N]``);
@@ -171,10 +187,16 @@ def elbo(log_likelihood: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, *
     _check_same_shape(mu=mu, logvar=logvar)
     check_tensor(log_likelihood, "log_likelihood", dtype="float")
     if log_likelihood.dim() != 1 or log_likelihood.shape[0] != mu.shape[0]:
-        raise ValueError(f"log_likelihood must have shape [N] = [{mu.shape[0]}], got "
-                         f"{tuple(log_likelihood.shape)}")
+        raise ValueError(
+            f"log_likelihood must have shape [N] = [{mu.shape[0]}], got "
+            f"{tuple(log_likelihood.shape)}"
+        )
     beta = check_float(beta, "beta", min=0.0)
     recon = -log_likelihood.mean()
     kl = _kl_to_standard_normal(mu, logvar).mean()
-    return {"loss": recon + beta * kl, "recon": recon.detach(), "kl": kl.detach(),
-            "elbo": -(recon + kl).detach()}
+    return {
+        "loss": recon + beta * kl,
+        "recon": recon.detach(),
+        "kl": kl.detach(),
+        "elbo": -(recon + kl).detach(),
+    }

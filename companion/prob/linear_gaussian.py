@@ -12,6 +12,7 @@ everything stays Gaussian we know exactly
 That makes it the test bench for the estimators of :mod:`companion.prob.estimators` and for the
 identities of section 5.2.6. The exact densities come from ``torch.distributions``.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,10 +34,16 @@ def gaussian_moments(q: Distribution) -> tuple[Tensor, Tensor]:
     """
     if isinstance(q, MultivariateNormal):
         return q.loc, q.covariance_matrix
-    if isinstance(q, Independent) and isinstance(q.base_dist, Normal) and q.reinterpreted_batch_ndims == 1:
+    if (
+        isinstance(q, Independent)
+        and isinstance(q.base_dist, Normal)
+        and q.reinterpreted_batch_ndims == 1
+    ):
         return q.mean, torch.diag_embed(q.variance)
-    raise ValueError("q must be a MultivariateNormal or Independent(Normal(loc, scale), 1), "
-                     f"got {type(q).__name__}")
+    raise ValueError(
+        "q must be a MultivariateNormal or Independent(Normal(loc, scale), 1), "
+        f"got {type(q).__name__}"
+    )
 
 
 class LinearGaussian(nn.Module):
@@ -50,10 +57,14 @@ class LinearGaussian(nn.Module):
         super().__init__()
         weight = torch.as_tensor(weight)
         if weight.dim() != 2 or 0 in weight.shape:
-            raise ValueError(f"weight must be a [data_dim, latent_dim] matrix, got shape {tuple(weight.shape)}")
+            raise ValueError(
+                f"weight must be a [data_dim, latent_dim] matrix, got shape {tuple(weight.shape)}"
+            )
         bias = torch.as_tensor(bias, dtype=weight.dtype)
         if bias.shape != (weight.shape[0],):
-            raise ValueError(f"bias must have shape [{weight.shape[0]}] to match weight, got {tuple(bias.shape)}")
+            raise ValueError(
+                f"bias must have shape [{weight.shape[0]}] to match weight, got {tuple(bias.shape)}"
+            )
         noise_std = torch.as_tensor(noise_std, dtype=weight.dtype)
         if noise_std.numel() != 1 or not 0 < float(noise_std) < math.inf:
             raise ValueError(f"noise_std must be one positive finite number, got {noise_std}")
@@ -64,8 +75,16 @@ class LinearGaussian(nn.Module):
         self.log_noise_std = nn.Parameter(noise_std.reshape(()).log())
 
     @classmethod
-    def random(cls, data_dim: int, latent_dim: int, noise_std: float = 0.5, *,
-               weight_scale: float = 1.0, seed: int = 0, dtype: torch.dtype | None = None) -> "LinearGaussian":
+    def random(
+        cls,
+        data_dim: int,
+        latent_dim: int,
+        noise_std: float = 0.5,
+        *,
+        weight_scale: float = 1.0,
+        seed: int = 0,
+        dtype: torch.dtype | None = None,
+    ) -> LinearGaussian:
         """A model with W ~ N(0, weight_scale²) entries and b ~ N(0, 1), drawn from ``seed``.
 
         ``dtype`` defaults to ``torch.get_default_dtype()``.
@@ -123,7 +142,7 @@ class LinearGaussian(nn.Module):
     # ------------------------------------------------------------------ exact answers
     def marginal(self) -> MultivariateNormal:
         """p(x) = ∫ p(x|z) p(z) dz = N(b, W Wᵀ + σ² I) — equation (5-4) in closed form."""
-        cov = self.weight @ self.weight.T + self.noise_std ** 2 * self._eye(self.data_dim)
+        cov = self.weight @ self.weight.T + self.noise_std**2 * self._eye(self.data_dim)
         return MultivariateNormal(self.bias, covariance_matrix=cov)
 
     def log_marginal(self, x: Tensor) -> Tensor:
@@ -132,13 +151,15 @@ class LinearGaussian(nn.Module):
 
     def posterior_precision(self) -> Tensor:
         """Λ = I + Wᵀ W / σ² (the same for every x)."""
-        return self._eye(self.latent_dim) + self.weight.T @ self.weight / self.noise_std ** 2
+        return self._eye(self.latent_dim) + self.weight.T @ self.weight / self.noise_std**2
 
     def posterior(self, x: Tensor) -> MultivariateNormal:
         """Exact p(z|x) = N(Λ⁻¹ Wᵀ (x − b) / σ², Λ⁻¹), batch shape [N]."""
         x = self._check_x(x)
         precision = self.posterior_precision()
-        mean = torch.linalg.solve(precision, self.weight.T @ (x - self.bias).T).T / self.noise_std ** 2
+        mean = (
+            torch.linalg.solve(precision, self.weight.T @ (x - self.bias).T).T / self.noise_std**2
+        )
         return MultivariateNormal(mean, precision_matrix=precision.expand(x.shape[0], -1, -1))
 
     def mean_field_posterior(self, x: Tensor) -> Independent:
@@ -171,13 +192,15 @@ class LinearGaussian(nn.Module):
         mean, cov = gaussian_moments(q)
         sq_err = (x - self.decode(mean)).pow(2).sum(-1)
         spread = torch.einsum("ij,...jk,ik->...", self.weight, cov, self.weight)
-        var = self.noise_std ** 2
+        var = self.noise_std**2
         return -0.5 * self.data_dim * torch.log(2 * math.pi * var) - (sq_err + spread) / (2 * var)
 
     def kl_to_prior(self, q: Distribution) -> Tensor:
         """KL(q(z|x) ‖ p(z)), the second term of (5-8), from ``torch.distributions``; shape [N]."""
         mean, cov = gaussian_moments(q)
-        std_normal = MultivariateNormal(torch.zeros_like(mean), covariance_matrix=self._eye(self.latent_dim))
+        std_normal = MultivariateNormal(
+            torch.zeros_like(mean), covariance_matrix=self._eye(self.latent_dim)
+        )
         return kl_divergence(MultivariateNormal(mean, covariance_matrix=cov), std_normal)
 
     def elbo(self, x: Tensor, q: Distribution) -> Tensor:

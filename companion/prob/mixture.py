@@ -7,6 +7,7 @@ p(x) = Σ_k π_k N(x; μ_k, Σ_k) is (5-4) with the integral over z replaced by 
 in closed form from labelled images (class frequencies, class means, class covariances shrunk
 towards the identity so that 64 pixels and ~180 images per class give a proper covariance).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from torch.distributions import Categorical, MixtureSameFamily, MultivariateNorm
 @dataclass
 class DigitWriter:
     """The fitted model: ``prior`` [K] = π, ``means`` [K, D], ``scale_tril`` [K, D, D]."""
+
     prior: torch.Tensor
     means: torch.Tensor
     scale_tril: torch.Tensor
@@ -29,7 +31,9 @@ class DigitWriter:
         """log p(x) = log Σ_k π_k N(x; μ_k, Σ_k) for ``x`` [N, D] — (5-4) as a sum over the discrete latent."""
         if x.dim() != 2 or x.shape[1] != self.means.shape[1]:
             raise ValueError(f"x must be [N, {self.means.shape[1]}], got {tuple(x.shape)}")
-        joint = self.components().log_prob(x.to(self.means.dtype)[:, None]) + self.prior.log()  # [N, K]
+        joint = (
+            self.components().log_prob(x.to(self.means.dtype)[:, None]) + self.prior.log()
+        )  # [N, K]
         return torch.logsumexp(joint, dim=1)
 
     def posterior(self, x: torch.Tensor) -> torch.Tensor:
@@ -37,8 +41,9 @@ class DigitWriter:
         joint = self.components().log_prob(x.to(self.means.dtype)[:, None]) + self.prior.log()
         return (joint - torch.logsumexp(joint, dim=1, keepdim=True)).exp()
 
-    def sample(self, n: int, *, digit: int | None = None,
-               generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample(
+        self, n: int, *, digit: int | None = None, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Draw ``n`` (k, x) pairs: k from π (or fixed to ``digit``), then x ~ N(μ_k, Σ_k)."""
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be an integer ≥ 1, got {n!r}")

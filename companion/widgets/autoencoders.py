@@ -5,9 +5,10 @@ matplotlib Figure. The notebook calls it once with the default values (a static 
 survives in saved notebooks and slides) and hands it to
 :func:`companion.widgets.sliders.slider_widget` for live use.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -21,13 +22,15 @@ from companion.validation import check_float, check_int, check_tensor
 def _check_images(images: torch.Tensor, at_least: int = 1) -> None:
     check_tensor(images, "images", dim=4, dtype="float", finite=True)
     if len(images) < at_least:
-        raise ValueError(f"images must be a tensor [N, C, H, W] with N ≥ {at_least}, got "
-                         f"{len(images)} image(s)")
+        raise ValueError(
+            f"images must be a tensor [N, C, H, W] with N ≥ {at_least}, got {len(images)} image(s)"
+        )
 
 
 @torch.no_grad()
-def denoise(model: nn.Module, clean: torch.Tensor, noise_level: float, *, seed: int = 0
-            ) -> tuple[torch.Tensor, torch.Tensor]:
+def denoise(
+    model: nn.Module, clean: torch.Tensor, noise_level: float, *, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(noisy input, model's reconstruction) for ``clean`` images corrupted at ``noise_level``."""
     _check_images(clean)
     check_float(noise_level, "noise_level", min=0.0)
@@ -37,8 +40,9 @@ def denoise(model: nn.Module, clean: torch.Tensor, noise_level: float, *, seed: 
         return noisy, model.reconstruct(noisy.to(model_device(model))).cpu()
 
 
-def denoising_figure(model: nn.Module, clean: torch.Tensor, noise_level: float = 0.5, *,
-                     seed: int = 0):
+def denoising_figure(
+    model: nn.Module, clean: torch.Tensor, noise_level: float = 0.5, *, seed: int = 0
+):
     """Noise-level slider callback: noisy input, denoised output and clean target, side by side.
 
     The title reports the mean squared error of the noisy input and of the output against the
@@ -51,16 +55,21 @@ def denoising_figure(model: nn.Module, clean: torch.Tensor, noise_level: float =
     mse_out = (recon - clean).pow(2).mean().item()
     n = len(clean)
     fig, ax = plt.subplots(figsize=(0.9 * n + 1.3, 3.2))
-    plot_images(torch.cat([noisy, recon, clean]), n, ax=ax,
-                row_labels=["noisy input", "denoised", "clean target"],
-                title=f"noise level {noise_level:.2f}: MSE noisy {mse_in:.4f} → denoised {mse_out:.4f}")
+    plot_images(
+        torch.cat([noisy, recon, clean]),
+        n,
+        ax=ax,
+        row_labels=["noisy input", "denoised", "clean target"],
+        title=f"noise level {noise_level:.2f}: MSE noisy {mse_in:.4f} → denoised {mse_out:.4f}",
+    )
     fig.tight_layout()
     return fig
 
 
 @torch.no_grad()
-def perturb_codes(model: nn.Module, images: torch.Tensor, noise_scale: float, *, seed: int = 0
-                  ) -> torch.Tensor:
+def perturb_codes(
+    model: nn.Module, images: torch.Tensor, noise_scale: float, *, seed: int = 0
+) -> torch.Tensor:
     """Decode each image's code plus noise: z = code + noise_scale · spread · ε.
 
     ``spread`` is the standard deviation of the codes over ``images`` (per latent dimension), so
@@ -73,12 +82,19 @@ def perturb_codes(model: nn.Module, images: torch.Tensor, noise_scale: float, *,
     with eval_mode(model):
         codes = model.code(images.to(model_device(model)))
         spread = codes.std(0, keepdim=True)
-        eps = torch.randn(codes.shape, generator=torch.Generator().manual_seed(seed)).to(codes.device)
+        eps = torch.randn(codes.shape, generator=torch.Generator().manual_seed(seed)).to(
+            codes.device
+        )
         return model.decode(codes + noise_scale * spread * eps).cpu()
 
 
-def latent_noise_figure(models: Mapping[str, nn.Module], images: torch.Tensor,
-                        noise_scale: float = 0.5, *, seed: int = 0):
+def latent_noise_figure(
+    models: Mapping[str, nn.Module],
+    images: torch.Tensor,
+    noise_scale: float = 0.5,
+    *,
+    seed: int = 0,
+):
     """Latent-noise slider callback: the input row, then each model's decode of its noisy codes.
 
     Titles give each model's mean squared error to the inputs at this noise scale.
@@ -97,14 +113,25 @@ def latent_noise_figure(models: Mapping[str, nn.Module], images: torch.Tensor,
         errors.append(f"{name} {(decoded - images.cpu()).pow(2).mean().item():.4f}")
     n = len(images)
     fig, ax = plt.subplots(figsize=(0.9 * n + 1.2, 0.95 * len(rows) + 0.5))
-    plot_images(torch.cat(rows), n, ax=ax, row_labels=labels,
-                title=f"code + {noise_scale:.2f}·spread·ε — MSE: " + ", ".join(errors))
+    plot_images(
+        torch.cat(rows),
+        n,
+        ax=ax,
+        row_labels=labels,
+        title=f"code + {noise_scale:.2f}·spread·ε — MSE: " + ", ".join(errors),
+    )
     fig.tight_layout()
     return fig
 
 
-def latent_explorer_figure(model: nn.Module, z1: float = 0.0, z2: float = 0.0, *,
-                           codes: torch.Tensor | None = None, labels: torch.Tensor | None = None):
+def latent_explorer_figure(
+    model: nn.Module,
+    z1: float = 0.0,
+    z2: float = 0.0,
+    *,
+    codes: torch.Tensor | None = None,
+    labels: torch.Tensor | None = None,
+):
     """Latent explorer callback (two sliders, 2-D latent): where (z1, z2) sits among the data's
     codes, and what the decoder draws there."""
     import matplotlib.pyplot as plt
@@ -114,10 +141,12 @@ def latent_explorer_figure(model: nn.Module, z1: float = 0.0, z2: float = 0.0, *
     z1 = check_float(z1, "z1")
     z2 = check_float(z2, "z2")
     with eval_mode(model), torch.no_grad():
-        image = model.decode(torch.tensor([[z1, z2]], dtype=torch.float32,
-                                          device=model_device(model))).cpu()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(7.5, 3.6),
-                                      gridspec_kw={"width_ratios": [1.25, 1]})
+        image = model.decode(
+            torch.tensor([[z1, z2]], dtype=torch.float32, device=model_device(model))
+        ).cpu()
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(7.5, 3.6), gridspec_kw={"width_ratios": [1.25, 1]}
+    )
     if codes is not None:
         plot_codes(codes, labels, ax=left, title="codes of the data (μ)")
     left.plot([z1], [z2], marker="X", color="black", markersize=13, markeredgecolor="white")

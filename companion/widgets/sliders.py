@@ -19,19 +19,21 @@ The site builder turns that into an ``<input type=range>`` per control that swap
 so the slider moves on a page opened from disk without a kernel. Controls that cannot be
 enumerated (a text box) give no frames: the page keeps the cell's static default figure.
 """
+
 from __future__ import annotations
 
 import base64
 import io
 import itertools
 import os
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 STATIC_SLIDERS_ENV = "COMPANION_STATIC_SLIDERS"
 FRAMES_MIME = "application/vnd.companion.slider-frames+json"
-MAX_FRAMES = 81     # positions pre-rendered per widget (9 × 9 for a 2-D explorer)
+MAX_FRAMES = 81  # positions pre-rendered per widget (9 × 9 for a 2-D explorer)
 MAX_PER_CONTROL = 9  # positions per control when a widget has several (one control: MAX_FRAMES)
-FRAME_DPI = 80      # pixels per inch of a frame (the notebook's own figures use 100)
+FRAME_DPI = 80  # pixels per inch of a frame (the notebook's own figures use 100)
 PALETTE_COLORS = 128  # frames are stored as palette PNGs: plots need few colours
 
 
@@ -75,7 +77,9 @@ def control_positions(control: Any) -> tuple[list[Any], list[str], int] | None:
         values = [control.min + k * control.step for k in range(count)]
         if isinstance(control, w.FloatSlider):
             values = [round(v, 10) for v in values]
-        fmt = getattr(control, "readout_format", "") or ("d" if isinstance(control, w.IntSlider) else ".2f")
+        fmt = getattr(control, "readout_format", "") or (
+            "d" if isinstance(control, w.IntSlider) else ".2f"
+        )
         labels = [format(v, fmt) for v in values]
         return values, labels, _nearest(values, control.value)
     if isinstance(control, (w.Checkbox, w.ToggleButton)):
@@ -102,8 +106,9 @@ def thin_positions(count: int, keep: int, default: int) -> list[int]:
     return sorted(picked)
 
 
-def thin(control: Any, positions: tuple[list[Any], list[str], int], keep: int
-         ) -> tuple[list[Any], list[str], int]:
+def thin(
+    control: Any, positions: tuple[list[Any], list[str], int], keep: int
+) -> tuple[list[Any], list[str], int]:
     """``positions`` of ``control`` cut to at most ``keep``, evenly spaced, with the current value.
 
     A float slider gets evenly spaced values between its ends (-3, -2.25, …, 3 for 9 of 61
@@ -156,8 +161,9 @@ def render_frame(fig, *, dpi: int = FRAME_DPI) -> bytes:
     return out.getvalue()
 
 
-def frames_bundle(callback: Callable[..., Any], controls: Sequence[Any], *,
-                  budget: int = MAX_FRAMES) -> dict[str, Any] | None:
+def frames_bundle(
+    callback: Callable[..., Any], controls: Sequence[Any], *, budget: int = MAX_FRAMES
+) -> dict[str, Any] | None:
     """The MIME bundle of pre-rendered frames of ``callback`` over ``controls`` (the
     ``kwargs_widgets`` of an ``interactive``), or None when a control cannot be enumerated."""
     import matplotlib.pyplot as plt
@@ -182,9 +188,22 @@ def frames_bundle(callback: Callable[..., Any], controls: Sequence[Any], *,
         frames.append(seen.setdefault(encoded, len(images)))
         if frames[-1] == len(images):
             images.append(encoded)
-    described = [{"name": c._kwarg, "description": getattr(c, "description", "") or c._kwarg,
-                  "labels": p[1], "default": p[2]} for c, p in axes]
+    described = [
+        {
+            "name": c._kwarg,
+            "description": getattr(c, "description", "") or c._kwarg,
+            "labels": p[1],
+            "default": p[2],
+        }
+        for c, p in axes
+    ]
     shape = " × ".join(f"{len(d['labels'])} {d['description']}" for d in described)
-    return {FRAMES_MIME: {"controls": described, "images": images, "frames": frames,
-                          "format": "image/png"},
-            "text/plain": f"[pre-rendered frames for pages without a kernel: {shape or '1 position'}]"}
+    return {
+        FRAMES_MIME: {
+            "controls": described,
+            "images": images,
+            "frames": frames,
+            "format": "image/png",
+        },
+        "text/plain": f"[pre-rendered frames for pages without a kernel: {shape or '1 position'}]",
+    }

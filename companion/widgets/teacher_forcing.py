@@ -5,9 +5,10 @@ directly): for the model trained with teacher-forcing ratio ``ratio`` it draws w
 reads and predicts on example ``index``, under teacher forcing and in free running.
 ``teacher_forcing_slider`` wires it to a ratio slider and an example slider.
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from companion.inference import decode_data
 from companion.metrics.position import teacher_forced_predictions
@@ -24,23 +25,37 @@ def _check(models: Mapping[float, object], ratio: float, data, index: int) -> No
     check_int(index, "index", min=0, max=len(data) - 1)
 
 
-def teacher_forcing_view(ratio: float, *, models: Mapping[float, object], data, index: int,
-                         max_len: int = 40):
+def teacher_forcing_view(
+    ratio: float, *, models: Mapping[float, object], data, index: int, max_len: int = 40
+):
     """Fig. 5-11 for example ``index`` of ``data`` decoded by ``models[ratio]``."""
     _check(models, ratio, data, index)
     model = models[ratio]
-    one = type(data)([data.pairs[index]], data.src_lang, data.tgt_lang, data.src_vocab,
-                     data.tgt_vocab)
+    one = type(data)(
+        [data.pairs[index]], data.src_lang, data.tgt_lang, data.src_vocab, data.tgt_vocab
+    )
     itos, eos = data.tgt_vocab.itos, data.tgt_vocab.eos_id
     reference = [itos[k] for k in one.tgt_ids[0] + [eos]]
     forced = [itos[k] for k in teacher_forced_predictions(model, one)[0]]
     free = [itos[k] for k in decode_data(model, one, max_len=max_len)[0][0].tokens]
-    return plot_teacher_forcing(reference, forced, free, title=(
-        f"trained with teacher-forcing ratio {ratio}, example {index}: {data.pairs[index].tgt}"))
+    return plot_teacher_forcing(
+        reference,
+        forced,
+        free,
+        title=(
+            f"trained with teacher-forcing ratio {ratio}, example {index}: {data.pairs[index].tgt}"
+        ),
+    )
 
 
-def teacher_forcing_slider(models: Mapping[float, object], data, *, index: int = 0,
-                           ratio: float | None = None, max_len: int = 40):
+def teacher_forcing_slider(
+    models: Mapping[float, object],
+    data,
+    *,
+    index: int = 0,
+    ratio: float | None = None,
+    max_len: int = 40,
+):
     """ipywidgets: a slider over the trained ratios and one over the examples of ``data``."""
     import ipywidgets as widgets
 
@@ -54,6 +69,6 @@ def teacher_forcing_slider(models: Mapping[float, object], data, *, index: int =
 
     return slider_widget(
         view,
-        ratio=widgets.SelectionSlider(options=sorted(models), value=ratio,
-                                      description="TF ratio"),
-        index=widgets.IntSlider(value=index, min=0, max=len(data) - 1, description="example"))
+        ratio=widgets.SelectionSlider(options=sorted(models), value=ratio, description="TF ratio"),
+        index=widgets.IntSlider(value=index, min=0, max=len(data) - 1, description="example"),
+    )

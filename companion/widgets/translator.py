@@ -7,10 +7,11 @@ training vocabulary are shown as ``<unk>`` with a note; empty or over-long input
 message instead of a translation. :func:`translation_figure` draws the result;
 :func:`translator_widget` wires both to a text box, a direction switch and a beam-width slider.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import torch
 
@@ -26,11 +27,11 @@ class OwnTranslation:
     """What the widget shows. ``message`` is set (and the rest empty) when there is no translation."""
 
     message: str = ""
-    source_tokens: list[str] = field(default_factory=list)   # unknown ones as "<unk>"
-    unknown: list[str] = field(default_factory=list)         # the words that became <unk>
+    source_tokens: list[str] = field(default_factory=list)  # unknown ones as "<unk>"
+    unknown: list[str] = field(default_factory=list)  # the words that became <unk>
     nbest: list[tuple[str, float]] = field(default_factory=list)  # (text, log p(y | x)), best first
-    output_tokens: list[str] = field(default_factory=list)   # of the best hypothesis, with <eos>
-    weights: torch.Tensor | None = None                       # [len(output_tokens), len(source_tokens)]
+    output_tokens: list[str] = field(default_factory=list)  # of the best hypothesis, with <eos>
+    weights: torch.Tensor | None = None  # [len(output_tokens), len(source_tokens)]
 
     @property
     def translation(self) -> str:
@@ -40,14 +41,24 @@ class OwnTranslation:
         """Printable lines: the n-best list and a note on unknown words (or the message)."""
         if self.message:
             return self.message
-        lines = [f"{k + 1}. {text}   (log p = {score:.2f})" for k, (text, score) in enumerate(self.nbest)]
+        lines = [
+            f"{k + 1}. {text}   (log p = {score:.2f})" for k, (text, score) in enumerate(self.nbest)
+        ]
         if self.unknown:
-            lines.append(f"note: not in the training vocabulary, read as {UNK}: {', '.join(self.unknown)}")
+            lines.append(
+                f"note: not in the training vocabulary, read as {UNK}: {', '.join(self.unknown)}"
+            )
         return "\n".join(lines)
 
 
-def translate_own_sentence(translators: Mapping[str, object], text: str, direction: str = "en-zh",
-                           beam_width: int = 5, *, max_tokens: int = 30) -> OwnTranslation:
+def translate_own_sentence(
+    translators: Mapping[str, object],
+    text: str,
+    direction: str = "en-zh",
+    beam_width: int = 5,
+    *,
+    max_tokens: int = 30,
+) -> OwnTranslation:
     """Translate ``text`` with ``translators[direction]`` (a :class:`~companion.translation.Translator`).
 
     Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
@@ -56,7 +67,11 @@ def translate_own_sentence(translators: Mapping[str, object], text: str, directi
     """
     if direction not in translators:
         raise ValueError(f"direction must be one of {sorted(translators)}, got {direction!r}")
-    if not isinstance(beam_width, int) or isinstance(beam_width, bool) or not 1 <= beam_width <= MAX_WIDTH:
+    if (
+        not isinstance(beam_width, int)
+        or isinstance(beam_width, bool)
+        or not 1 <= beam_width <= MAX_WIDTH
+    ):
         raise ValueError(f"beam_width must be an integer in 1…{MAX_WIDTH}, got {beam_width!r}")
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
@@ -66,8 +81,10 @@ def translate_own_sentence(translators: Mapping[str, object], text: str, directi
         return OwnTranslation(message="Type a sentence to translate.")
     if len(words) > max_tokens:
         unit = "words" if translator.src_lang == "en" else "characters"
-        return OwnTranslation(message=f"That is {len(words)} {unit}; this model was trained on "
-                                      f"sentences of at most {max_tokens}. Try a shorter one.")
+        return OwnTranslation(
+            message=f"That is {len(words)} {unit}; this model was trained on "
+            f"sentences of at most {max_tokens}. Try a shorter one."
+        )
     src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
     ids = src_vocab.encode(words)
     unknown = [w for w, i in zip(words, ids) if i == src_vocab.unk_id]
@@ -75,9 +92,15 @@ def translate_own_sentence(translators: Mapping[str, object], text: str, directi
     src = torch.tensor([ids], device=device)
     lengths = torch.tensor([len(ids)], device=device)
     with eval_mode(model), torch.no_grad():
-        hyps = beam_search(model.step, model.init_state(src, lengths), bos_id=model.bos_id,
-                           eos_id=model.eos_id, beam_width=beam_width, n_best=beam_width,
-                           max_len=translator.settings.max_len)[0]
+        hyps = beam_search(
+            model.step,
+            model.init_state(src, lengths),
+            bos_id=model.bos_id,
+            eos_id=model.eos_id,
+            beam_width=beam_width,
+            n_best=beam_width,
+            max_len=translator.settings.max_len,
+        )[0]
         best = hyps[0].tokens or [model.eos_id]
         tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
         weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
@@ -95,16 +118,27 @@ def translation_figure(result: OwnTranslation, *, title: str | None = None):
 
     if result.weights is None:
         return None
-    fig, ax = plt.subplots(figsize=(0.5 * len(result.source_tokens) + 2.5,
-                                    0.38 * len(result.output_tokens) + 1.6))
-    plot_attention(result.weights, result.source_tokens, result.output_tokens, ax=ax,
-                   title=title or f"Fig. 5-10 on your sentence: {result.translation}")
+    fig, ax = plt.subplots(
+        figsize=(0.5 * len(result.source_tokens) + 2.5, 0.38 * len(result.output_tokens) + 1.6)
+    )
+    plot_attention(
+        result.weights,
+        result.source_tokens,
+        result.output_tokens,
+        ax=ax,
+        title=title or f"Fig. 5-10 on your sentence: {result.translation}",
+    )
     fig.tight_layout()
     return fig
 
 
-def translator_widget(translators: Mapping[str, object], *, text: str = "", direction: str = "en-zh",
-                      beam_width: int = 5):
+def translator_widget(
+    translators: Mapping[str, object],
+    *,
+    text: str = "",
+    direction: str = "en-zh",
+    beam_width: int = 5,
+):
     """A text box, a direction switch and a beam-width slider that show :func:`translate_own_sentence`."""
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -118,6 +152,10 @@ def translator_widget(translators: Mapping[str, object], *, text: str = "", dire
     return widgets.interactive(
         show,
         text=widgets.Text(value=text, description="sentence", continuous_update=False),
-        direction=widgets.ToggleButtons(options=sorted(translators), value=direction,
-                                        description="direction"),
-        beam_width=widgets.IntSlider(value=beam_width, min=1, max=MAX_WIDTH, description="beam width"))
+        direction=widgets.ToggleButtons(
+            options=sorted(translators), value=direction, description="direction"
+        ),
+        beam_width=widgets.IntSlider(
+            value=beam_width, min=1, max=MAX_WIDTH, description="beam width"
+        ),
+    )
