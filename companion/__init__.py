@@ -29,6 +29,7 @@ _SUBMODULES = {
     "notebooks",
     "runtime",
     "exercises",
+    "i18n",
 }
 
 

@@ -74,13 +74,23 @@ def describe(device: torch.device) -> str:
 
 
 def setup(
-    seed: int = 0, device: str | torch.device = "auto", *, quiet: bool = False
+    seed: int = 0,
+    device: str | torch.device = "auto",
+    *,
+    language: str | None = None,
+    quiet: bool = False,
 ) -> torch.device:
     """Seed everything, pick the device and print one line describing the run.
 
-    Every notebook calls this right after its ``parameters`` cell. Returns the chosen device.
+    Every notebook calls this right after its ``parameters`` cell. ``language`` (``"en"`` or
+    ``"zh"``; default: leave it as it is) is the language of the package's messages to the
+    student (exercises, hints, solutions), see :mod:`companion.i18n`. Returns the chosen device.
     """
     check_bool(quiet, "quiet")
+    if language is not None:
+        from companion.i18n import set_language
+
+        set_language(language)
     seed_everything(seed)
     chosen = resolve_device(device)
     if chosen.type == "cpu" and "COMPANION_THREADS" in os.environ:

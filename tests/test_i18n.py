@@ -1,0 +1,48 @@
+"""companion.i18n: the language switch and the catalog lookup."""
+
+import polib
+import pytest
+
+import companion
+from companion import i18n
+
+
+@pytest.fixture(autouse=True)
+def _english_after(monkeypatch):
+    monkeypatch.delenv("COMPANION_LANGUAGE", raising=False)
+    yield
+    i18n._language = None
+    i18n.translations.cache_clear()
+
+
+def test_english_is_the_default_and_returns_the_text_itself():
+    assert i18n.get_language() == "en"
+    assert i18n._("{value} is too large") == "{value} is too large"
+    assert i18n.N_("a hint") == "a hint"
+
+
+def test_setup_switches_the_language_and_bad_codes_are_refused(monkeypatch):
+    companion.setup(seed=0, device="cpu", language="zh", quiet=True)
+    assert i18n.get_language() == "zh"
+    with pytest.raises(ValueError, match="language must be one of 'en'"):
+        i18n.set_language("fr")
+    i18n._language = None
+    monkeypatch.setenv("COMPANION_LANGUAGE", "de")
+    with pytest.raises(ValueError, match="COMPANION_LANGUAGE must be one of"):
+        i18n.get_language()
+
+
+def test_finished_entries_translate_and_fuzzy_or_empty_ones_fall_back(tmp_path, monkeypatch):
+    po = polib.POFile()
+    po.append(polib.POEntry(msgid="{value} is too large", msgstr="{value} 偏大"))
+    po.append(polib.POEntry(msgid="stale", msgstr="过时", flags=["fuzzy"]))
+    po.append(polib.POEntry(msgid="empty", msgstr=""))
+    path = tmp_path / "zh_CN" / "LC_MESSAGES" / "companion.po"
+    path.parent.mkdir(parents=True)
+    po.save(str(path))
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.translations.cache_clear()
+    i18n.set_language("zh")
+    assert i18n._("{value} is too large").format(value=3) == "3 偏大"
+    assert i18n._("stale") == "stale" and i18n._("empty") == "empty"
+    assert i18n._("not in the catalog") == "not in the catalog"
