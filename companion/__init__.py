@@ -30,6 +30,7 @@ _SUBMODULES = {
     "runtime",
     "exercises",
     "i18n",
+    "claims",
 }
 
 

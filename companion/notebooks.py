@@ -28,7 +28,7 @@ from typing import Any
 
 REPOSITORY = "encoder-decoder-companion/companion"  # GitHub "owner/name"; change here for a fork
 BRANCH = "main"
-REQUIRED_PARAMETERS = ("smoke", "seed", "device")
+REQUIRED_PARAMETERS = ("smoke", "seed", "device", "language")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 #: every notebook is stored as nbformat 4.5, the first minor version with cell ids; the Chinese
@@ -298,7 +298,9 @@ def new_notebook(
     )
     params = (
         "smoke = False  # True: tiny sizes so CI runs every code path in seconds\n"
-        'seed = 0\ndevice = "auto"  # "auto" picks CUDA when present\n' + parameters
+        'seed = 0\ndevice = "auto"  # "auto" picks CUDA when present\n'
+        'language = "en"  # "en" or "zh": the language of the exercises\' messages (中文: "zh")\n'
+        + parameters
     ).rstrip()
     nb.cells = [
         nbformat.v4.new_markdown_cell(
@@ -307,7 +309,8 @@ def new_notebook(
         nbformat.v4.new_code_cell(colab_install_source()),
         nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(
-            "import companion\n\ndevice = companion.setup(seed=seed, device=device)"
+            "import companion\n\n"
+            "device = companion.setup(seed=seed, device=device, smoke=smoke, language=language)"
         ),
     ]
     nb.nbformat_minor = NBFORMAT_MINOR  # nbformat.v4 gives every new cell an id

@@ -77,16 +77,23 @@ def setup(
     seed: int = 0,
     device: str | torch.device = "auto",
     *,
+    smoke: bool = False,
     language: str | None = None,
     quiet: bool = False,
 ) -> torch.device:
     """Seed everything, pick the device and print one line describing the run.
 
-    Every notebook calls this right after its ``parameters`` cell. ``language`` (``"en"`` or
+    Every notebook calls this right after its ``parameters`` cell. ``smoke`` tells
+    :func:`companion.claims.claim` whether this is a CI-sized run whose numbers are not checked
+    against the prose. ``language`` (``"en"`` or
     ``"zh"``; default: leave it as it is) is the language of the package's messages to the
     student (exercises, hints, solutions), see :mod:`companion.i18n`. Returns the chosen device.
     """
     check_bool(quiet, "quiet")
+    check_bool(smoke, "smoke")
+    from companion.claims import set_smoke
+
+    set_smoke(smoke)
     if language is not None:
         from companion.i18n import set_language
 
