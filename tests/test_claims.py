@@ -1,4 +1,4 @@
-"""companion.claims.claim: a sentence of the prose, checked in default mode, reported in smoke mode."""
+"""companion.claims.claim: a prose sentence, checked in default mode, reported in smoke mode."""
 
 import numpy as np
 import pytest
