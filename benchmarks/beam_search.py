@@ -128,7 +128,7 @@ def main() -> None:
                 return model.step(prev, state)
 
             search(counting_step)
-    same = all(a[0].tokens == b[0].tokens for a, b in zip(beam, naive))
+    same = all(a[0].tokens == b[0].tokens for a, b in zip(beam, naive, strict=True))
     lengths = sum(len(h[0].tokens) for h in beam) / len(beam)
     print(
         f"device {device}; {args.batch} inputs, beam width {args.beam}, mean output length {lengths:.1f}"
@@ -142,7 +142,7 @@ def main() -> None:
         f"{torch.get_num_threads()} CPU thread(s)"
     )
     print(f"naive / beam  = {t_naive / t_beam:.1f}× (target ≥ 10×)")
-    better = sum(b[0].score > g[0].score + 1e-6 for b, g in zip(beam, greedy))
+    better = sum(b[0].score > g[0].score + 1e-6 for b, g in zip(beam, greedy, strict=True))
     print(f"beam found a more probable output than greedy for {better}/{len(beam)} inputs")
 
 

@@ -56,7 +56,7 @@ def interleaved_times(
 
 
 def median_ratio(times: list[float], reference: list[float]) -> float:
-    return statistics.median(t / r for t, r in zip(times, reference))
+    return statistics.median(t / r for t, r in zip(times, reference, strict=True))
 
 
 def train_step_fn(model, batch):

@@ -196,8 +196,14 @@ def _to_hypotheses(
 ) -> list[list[Hypothesis]]:
     """``tokens [N, H, T]``, ``lengths [N, H]``, ``scores [N, H]`` → lists, dropping -inf entries."""
     out = []
-    for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist()):
-        out.append([Hypothesis(t[:n], s) for t, n, s in zip(toks, lens, scs) if s != float("-inf")])
+    for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist(), strict=True):
+        out.append(
+            [
+                Hypothesis(t[:n], s)
+                for t, n, s in zip(toks, lens, scs, strict=True)
+                if s != float("-inf")
+            ]
+        )
     return out
 
 
@@ -433,7 +439,11 @@ def exhaustive_search(
     keep = order[torch.isfinite(scores[order]) & (rank < (n_best or order.numel()))]
     results: list[list[Hypothesis]] = [[] for _ in range(n)]
     for i, tk, length, sc in zip(
-        owners[keep].tolist(), tokens[keep].tolist(), lengths[keep].tolist(), scores[keep].tolist()
+        owners[keep].tolist(),
+        tokens[keep].tolist(),
+        lengths[keep].tolist(),
+        scores[keep].tolist(),
+        strict=True,
     ):
         results[i].append(Hypothesis(tk[:length], sc))
     return results

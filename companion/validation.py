@@ -246,7 +246,7 @@ def check_tensor(
     if shape is not None:
         shape = tuple(shape)
         if value.dim() != len(shape) or any(
-            s is not None and s != v for s, v in zip(shape, value.shape)
+            s is not None and s != v for s, v in zip(shape, value.shape, strict=True)
         ):
             want = "[" + ", ".join("*" if s is None else str(s) for s in shape) + "]"
             raise ValueError(f"{name} must have shape {want}, got {list(value.shape)}")

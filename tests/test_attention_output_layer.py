@@ -35,7 +35,7 @@ def _step_by_hand(dec, prev_token, s_prev, memory, n_real, score):
     else:  # dot
         e = torch.stack([s @ h_i for h_i in h])  # (5-21)
     alpha = torch.exp(e - e.max()) / torch.exp(e - e.max()).sum()  # (5-22), sum over j
-    c = sum(a * h_i for a, h_i in zip(alpha, h))  # (5-23)
+    c = sum(a * h_i for a, h_i in zip(alpha, h, strict=True))  # (5-23)
     W_out, b_out = dec.out.weight, dec.out.bias  # the W and b of (5-24)
     logits = (
         torch.stack(

@@ -164,7 +164,7 @@ def test_sentence_bleu_equals_sacrebleu_on_many_sentences():
     checked = 0
     for seed in range(25):
         hyps, refs = random_corpus(1000 + seed, max_refs=3)
-        for hyp, rs in zip(hyps, refs):
+        for hyp, rs in zip(hyps, refs, strict=True):
             for smooth in ("exp", "floor", "add-k", "none"):
                 ours = sentence_bleu(hyp, rs, smooth=smooth)
                 assert_matches(ours, sacrebleu.sentence_bleu(hyp, rs, smooth_method=smooth))

@@ -27,7 +27,7 @@ def _rows():
     lines = (ROOT / "GLOSSARY.md").read_text(encoding="utf-8").splitlines()
     table = [line for line in lines if line.startswith("| ") and not line.startswith("| 术语")]
     rows = [ROW.match(line) for line in table]
-    assert all(rows), [line for line, m in zip(table, rows) if not m]
+    assert all(rows), [line for line, m in zip(table, rows, strict=True) if not m]
     return [m.groupdict() for m in rows]
 
 

@@ -90,7 +90,7 @@ def exercise_stubs(path: Path) -> list[tuple[str, str, str]]:
     above it that bind the answer (``name = ...`` or ``def name``), before its ``if solutions:``."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     stubs = []
-    for above, cell in zip(cells, cells[1:]):
+    for above, cell in zip(cells, cells[1:], strict=False):
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and source.startswith("check("):
             found = re.match(r'check\("([^"]+)", ([A-Za-z_]\w*)', source)

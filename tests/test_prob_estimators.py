@@ -193,7 +193,7 @@ def test_gradient_5_6_on_a_grid_equals_autograd_of_exact_log_marginal():
         fisher_identity_surrogate(log_lik, log_weights), list(model.parameters())
     )
     exact = torch.autograd.grad(model.log_marginal(x).sum(), list(model.parameters()))
-    for r, e in zip(ratio, exact):
+    for r, e in zip(ratio, exact, strict=True):
         assert torch.allclose(r, e, rtol=1e-6, atol=1e-8)
 
 
@@ -205,7 +205,7 @@ def test_gradient_5_6_by_posterior_samples_matches_autograd_in_several_dimension
     surrogate = fisher_identity_surrogate(log_lik, torch.zeros_like(log_lik))
     mc = torch.autograd.grad(surrogate, list(model.parameters()))
     exact = torch.autograd.grad(model.log_marginal(x).sum(), list(model.parameters()))
-    for m, e in zip(mc, exact):
+    for m, e in zip(mc, exact, strict=True):
         assert torch.allclose(m, e, atol=0.1 + 0.02 * e.abs().max())  # Monte Carlo tolerance
 
 

@@ -171,7 +171,7 @@ def build(
             ]
         sizes = ", ".join(
             f"{kind} {_mb(f.stat().st_size)}"
-            for kind, f in zip(("slides", "page", ".ipynb"), files)
+            for kind, f in zip(("slides", "page", ".ipynb"), files, strict=False)
         )
         print(f"  built {item.stem}: {sizes}", flush=True)
     if kind == "site":

@@ -192,7 +192,7 @@ class Seq2SeqData(BatchedData):
 
     def lengths(self) -> list[int]:
         """Source plus target tokens of every example (what ``batches(by_length=True)`` sorts by)."""
-        return [len(s) + len(t) for s, t in zip(self.src_ids, self.tgt_ids)]
+        return [len(s) + len(t) for s, t in zip(self.src_ids, self.tgt_ids, strict=True)]
 
     def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""

@@ -236,4 +236,4 @@ def split_pairs(
     for f in fractions:
         total += f
         bounds.append(round(total * len(items)))
-    return [items[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]

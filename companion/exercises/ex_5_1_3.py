@@ -193,8 +193,8 @@ def _knn_loop(train_codes, train_labels, test_codes, k):
     train, labels = train_codes.tolist(), train_labels.tolist()
     for point in test_codes.tolist():
         distances = [
-            (sum((a - b) ** 2 for a, b in zip(point, code)), label)
-            for code, label in zip(train, labels)
+            (sum((a - b) ** 2 for a, b in zip(point, code, strict=True)), label)
+            for code, label in zip(train, labels, strict=True)
         ]
         votes = Counter(label for _, label in sorted(distances)[:k])
         predictions.append(max(sorted(votes), key=votes.get))

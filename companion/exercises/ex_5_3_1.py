@@ -129,7 +129,9 @@ def _rnn_context_torch(x, lengths, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
     rnn = nn.RNN(x.shape[-1], W_hh.shape[0], batch_first=True).double()
     with torch.no_grad():
         for name, value in zip(
-            ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), (W_ih, W_hh, b_ih, b_hh)
+            ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"),
+            (W_ih, W_hh, b_ih, b_hh),
+            strict=True,
         ):
             getattr(rnn, name).copy_(value.double())
         packed = pack_padded_sequence(x.double(), lengths, batch_first=True, enforce_sorted=False)

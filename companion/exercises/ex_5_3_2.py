@@ -107,7 +107,7 @@ def _gru_cell(x, s, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
     cell = nn.GRUCell(x.shape[-1], s.shape[-1]).double()
     with torch.no_grad():
         for name, value in zip(
-            ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), (W_ih, W_hh, b_ih, b_hh)
+            ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), (W_ih, W_hh, b_ih, b_hh), strict=True
         ):
             getattr(cell, name).copy_(value.double())
         return cell(x.double(), s.double()).to(x.dtype)
@@ -351,10 +351,10 @@ def _check_greedy(answer, context) -> str:
         fn = mistake.make(context)
         if all(
             fn(dec.step, dec.state0.clone(), bos_id=dec.bos_id, eos_id=dec.eos_id, max_len=m) == r
-            for (dec, m), r in zip(_decoders(), results)
+            for (dec, m), r in zip(_decoders(), results, strict=True)
         ):
             raise CheckFailed(mistake.message)
-    k = next(k for k, (r, e) in enumerate(zip(results, expected)) if r != e)
+    k = next(k for k, (r, e) in enumerate(zip(results, expected, strict=True)) if r != e)
     raise CheckFailed(
         f"on hidden decoder {k + 1} you returned {results[k]}, greedy search gives {expected[k]}"
     )

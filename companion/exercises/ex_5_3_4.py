@@ -284,7 +284,7 @@ def _check_beam(answer, context) -> str:
     expected = [_package_beam(RandomLanguageModel(v, s), e, w, m) for v, e, w, m, s in _BEAM_CASES]
     wrong = [
         k
-        for k, (got, exp) in enumerate(zip(results, expected))
+        for k, (got, exp) in enumerate(zip(results, expected, strict=True))
         if got[0] != exp[0] or abs(got[1] - exp[1]) > 1e-6
     ]
     if not wrong:
@@ -296,7 +296,7 @@ def _check_beam(answer, context) -> str:
         fn = mistake.make(context)
         if all(
             _same(fn(RandomLanguageModel(v, s), eos_id=e, beam_width=w, max_len=m), r)
-            for (v, e, w, m, s), r in zip(_BEAM_CASES, results)
+            for (v, e, w, m, s), r in zip(_BEAM_CASES, results, strict=True)
         ):
             raise CheckFailed(mistake.message)
     k = wrong[0]
@@ -308,7 +308,9 @@ def _check_beam(answer, context) -> str:
             f"the score you return for {tokens} is {score:.4f}, but the sum of its "
             f"token log-probabilities is {true_score:.4f}"
         )
-    return_case = dict(zip(("V", "eos_id", "beam_width", "max_len"), _BEAM_CASES[k][:4]))
+    return_case = dict(
+        zip(("V", "eos_id", "beam_width", "max_len"), _BEAM_CASES[k][:4], strict=True)
+    )
     raise CheckFailed(
         f"on a hidden case {return_case} you return {tokens} (score {score:.4f}); "
         f"the beam described in the exercise finds {ref_tokens} (score {ref_score:.4f})"
@@ -372,7 +374,7 @@ def _exposure_gap(context) -> float:
     )
     forced, _ = position_accuracy(teacher_forced_predictions(model, data), refs)
     total = sum(counts)
-    return sum((a - b) * c for a, b, c in zip(forced, free, counts)) / total
+    return sum((a - b) * c for a, b, c in zip(forced, free, counts, strict=True)) / total
 
 
 def _demo_numbers_zh_en() -> dict:

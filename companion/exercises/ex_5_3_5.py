@@ -351,13 +351,18 @@ def _check_bleu(answer, context) -> str:
         values.append(as_number(got, "bleu(...)"))
     expected = [_bleu_sacrebleu(*case) for case in cases]
     wrong = [
-        k for k, (v, e) in enumerate(zip(values, expected)) if not close(v, e, rtol=1e-6, atol=1e-6)
+        k
+        for k, (v, e) in enumerate(zip(values, expected, strict=True))
+        if not close(v, e, rtol=1e-6, atol=1e-6)
     ]
     if not wrong:
         return f"equals sacrebleu (no smoothing) on {len(cases)} hidden sentences."
     for mistake in _BLEU_MISTAKES:  # a mistake is named only if it explains every answer
         wrong_fn = mistake.make(context)
-        if all(close(v, wrong_fn(*case), rtol=1e-6, atol=1e-6) for v, case in zip(values, cases)):
+        if all(
+            close(v, wrong_fn(*case), rtol=1e-6, atol=1e-6)
+            for v, case in zip(values, cases, strict=True)
+        ):
             raise CheckFailed(mistake.message)
     hyp, _, order = cases[wrong[0]]
     raise CheckFailed(
@@ -448,7 +453,7 @@ def _bleu_orders_mistakes() -> tuple[Mistake, ...]:
             lambda ctx: (
                 sum(
                     sentence_bleu(h, r, max_order=2).score
-                    for h, r in zip(ctx["hypotheses"], ctx["references"])
+                    for h, r in zip(ctx["hypotheses"], ctx["references"], strict=True)
                 )
                 / len(ctx["hypotheses"])
             ),

@@ -197,11 +197,13 @@ def _check_grouping(answer, context) -> str:
             raise failure
         results.append(_as_grouping(got))
     expected = [references_by_source(pairs) for pairs in cases]
-    if all(r == (list(e[0]), [list(x) for x in e[1]]) for r, e in zip(results, expected)):
+    if all(
+        r == (list(e[0]), [list(x) for x in e[1]]) for r, e in zip(results, expected, strict=True)
+    ):
         return f"the same grouping as companion.data.references_by_source on {len(cases)} hidden lists."
     for mistake in _GROUPING_MISTAKES:
         fn = mistake.make(context)
-        if all(_as_grouping(fn(pairs)) == r for pairs, r in zip(cases, results)):
+        if all(_as_grouping(fn(pairs)) == r for pairs, r in zip(cases, results, strict=True)):
             raise CheckFailed(mistake.message)
     raise CheckFailed(
         "your grouping differs from companion.data.references_by_source on a hidden list of pairs"

@@ -54,7 +54,7 @@ def bell_coverage(
     grid = torch.cartesian_prod(centres, centres)  # [n², 2]
     std = (0.5 * logvar).exp()
     covered = torch.zeros(len(grid), dtype=torch.bool)
-    for m, s in zip(mu.split(512), std.split(512)):
+    for m, s in zip(mu.split(512), std.split(512), strict=True):
         dist2 = (((grid[:, None] - m[None]) / s[None]) ** 2).sum(-1)  # [n², chunk]
         covered |= (dist2 <= n_std**2).any(1)
     return covered.double().mean().item()

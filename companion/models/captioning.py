@@ -145,7 +145,7 @@ def attention_maps(
         )
     rows, cols = model.encoder.grid_shape(*images.shape[2:])
     maps = []
-    for image, ids in zip(images, tokens):
+    for image, ids in zip(images, tokens, strict=True):
         tgt_in = torch.tensor([[model.bos_id, *list(ids)[:-1]]], device=images.device)
         weights = model.attention_weights(image[None], None, tgt_in)[0]  # [T, rows·cols]
         maps.append(weights.reshape(len(ids), rows, cols))

@@ -95,7 +95,7 @@ def trace_greedy(
     for prev, probs, weights in recorded:
         top = probs.topk(min(alternatives + 1, len(probs)))
         ids, ps = top.indices.tolist(), top.values.tolist()
-        runners_up = [(itos[i], p) for i, p in zip(ids[1:], ps[1:])]
+        runners_up = [(itos[i], p) for i, p in zip(ids[1:], ps[1:], strict=True)]
         steps.append(
             DecoderStep(
                 itos[prev],

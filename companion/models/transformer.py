@@ -192,7 +192,9 @@ class TransformerDecoder(SequenceDecoder):
         x = self.embed(prefix[:, -1:]) * math.sqrt(self.hidden_size) + self.positions[t - 1 : t]
         x = self._dropout(self.dropout, x)  # [B, 1, D]
         new_caches = []
-        for i, (layer, (keys, values, *memory_cache)) in enumerate(zip(self.layers.layers, caches)):
+        for i, (layer, (keys, values, *memory_cache)) in enumerate(
+            zip(self.layers.layers, caches, strict=True)
+        ):
             q, k, v = self._project(layer.self_attn, layer.norm1(x), 0, 3)
             keys, values = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
             out = self._attend_prefix(layer.self_attn, q, keys, values)

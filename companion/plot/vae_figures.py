@@ -80,7 +80,7 @@ def plot_linear_autoencoder(
         (x_hat.reshape(h, w), f"x̂ = x̄ + Wᵀc\n[{D}] = {h}×{w}", "gray"),
     ]
     c_lim = float(c.abs().max()) or 1.0
-    for i, (ax, (data, label, cmap)) in enumerate(zip(axes, panels)):
+    for i, (ax, (data, label, cmap)) in enumerate(zip(axes, panels, strict=True)):
         kw = (
             {}
             if cmap == "gray"
@@ -102,7 +102,9 @@ def plot_linear_autoencoder(
         )
     fig.suptitle(title)
     fig.tight_layout()
-    for a, b in zip(axes[:-1], axes[1:]):  # arrows between the panels, in figure coordinates
+    for a, b in zip(
+        axes[:-1], axes[1:], strict=True
+    ):  # arrows between the panels, in figure coordinates
         (x0, y0), (x1, _) = a.get_position().p1, b.get_position().p0
         y = (a.get_position().y0 + a.get_position().y1) / 2
         fig.add_artist(
@@ -150,7 +152,7 @@ def plot_noise_regions(
         raise ValueError(f"{len(labels)} labels for {len(centres)} codes")
     fig, ax = plt.subplots(figsize=(6, 5))
     colours = plt.get_cmap("tab10")
-    for i, (centre, label) in enumerate(zip(centres, labels)):
+    for i, (centre, label) in enumerate(zip(centres, labels, strict=True)):
         ax.add_patch(
             Rectangle(
                 (centre - hw).tolist(),

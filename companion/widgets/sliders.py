@@ -171,15 +171,19 @@ def frames_bundle(
     positions = [control_positions(c) for c in controls]
     if not positions or any(p is None for p in positions):
         return None
-    axes = [(c, p) for c, p in zip(controls, positions) if len(p[0]) > 1]  # fixed values drop out
-    constant = {c._kwarg: p[0][0] for c, p in zip(controls, positions) if len(p[0]) == 1}
+    axes = [
+        (c, p) for c, p in zip(controls, positions, strict=True) if len(p[0]) > 1
+    ]  # fixed values drop out
+    constant = {
+        c._kwarg: p[0][0] for c, p in zip(controls, positions, strict=True) if len(p[0]) == 1
+    }
     sizes = grid_sizes([len(p[0]) for _, p in axes], budget)
-    axes = [(c, thin(c, p, size)) for (c, p), size in zip(axes, sizes)]
+    axes = [(c, thin(c, p, size)) for (c, p), size in zip(axes, sizes, strict=True)]
     images: list[str] = []
     seen: dict[str, int] = {}
     frames: list[int] = []
     for combo in itertools.product(*(range(len(p[0])) for _, p in axes)):
-        values = {c._kwarg: p[0][i] for (c, p), i in zip(axes, combo)}
+        values = {c._kwarg: p[0][i] for (c, p), i in zip(axes, combo, strict=True)}
         fig = callback(**constant, **values)
         try:
             encoded = base64.b64encode(render_frame(fig)).decode("ascii")

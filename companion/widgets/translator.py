@@ -87,7 +87,7 @@ def translate_own_sentence(
         )
     src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
     ids = src_vocab.encode(words)
-    unknown = [w for w, i in zip(words, ids) if i == src_vocab.unk_id]
+    unknown = [w for w, i in zip(words, ids, strict=True) if i == src_vocab.unk_id]
     device = model_device(model)
     src = torch.tensor([ids], device=device)
     lengths = torch.tensor([len(ids)], device=device)
@@ -106,7 +106,7 @@ def translate_own_sentence(
         weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
     nbest = [(detokenize(tgt_vocab.decode(h.tokens), translator.tgt_lang), h.score) for h in hyps]
     output_tokens = [tgt_vocab.itos[i] for i in best]
-    source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids)]
+    source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids, strict=True)]
     return OwnTranslation("", source_tokens, unknown, nbest, output_tokens, weights)
 
 
