@@ -33,7 +33,7 @@ def naive_beam_search(step_fn, state, *, bos_id, eos_id, beam_width, max_len):
     for i in range(n):
         row = reorder_state(state, torch.tensor([i]))
         beams, finished = [([], 0.0, row)], []
-        for t in range(max_len):
+        for _ in range(max_len):
             candidates = []
             for tokens, score, st in beams:
                 prev = torch.tensor([tokens[-1] if tokens else bos_id])

@@ -60,7 +60,7 @@ def test_step_equals_equation_5_24_by_hand(score):
     state = dec.init_state(enc)
     s_by_hand = [state[0][b].clone() for b in range(2)]
     tokens = torch.tensor([1, 1])
-    for t, nxt in enumerate(([4, 7], [9, 3], [2, 2])):
+    for nxt in ([4, 7], [9, 3], [2, 2]):
         logits, state, weights = dec.step(tokens, state)
         for b in range(2):
             probs, s_by_hand[b], alpha = _step_by_hand(

@@ -179,14 +179,14 @@ def test_beam_never_worse_than_greedy_and_wider_finds_better():
 def test_batched_equals_one_at_a_time(search):
     lm = RandomLM(6, 4, seed=11, temperature=2.0)
     kwargs = dict(bos_id=BOS, eos_id=EOS, max_len=5)
-    if search == "beam":
-        fn = lambda st: beam_search(
-            lm.step, st, beam_width=4, n_best=3, length_penalty=0.5, **kwargs
-        )
-    elif search == "greedy":
-        fn = lambda st: greedy_search(lm.step, st, **kwargs)
-    else:
-        fn = lambda st: exhaustive_search(lm.step, st, n_best=5, **kwargs)
+
+    def fn(st):
+        if search == "beam":
+            return beam_search(lm.step, st, beam_width=4, n_best=3, length_penalty=0.5, **kwargs)
+        if search == "greedy":
+            return greedy_search(lm.step, st, **kwargs)
+        return exhaustive_search(lm.step, st, n_best=5, **kwargs)
+
     batched = fn(lm.init_state())
     single = [fn(lm.init_state([i]))[0] for i in range(6)]
     assert_same(batched, single)
@@ -279,10 +279,19 @@ def test_bad_arguments_raise_clear_errors(kwargs, error, match):
 def test_bad_step_functions_and_states_raise_value_error():
     kwargs = dict(bos_id=BOS, eos_id=EOS, max_len=3)
     good_state = torch.zeros(2, 3)
-    wrong_rows = lambda prev, st: (torch.zeros(prev.shape[0] + 1, 4), st)
-    one_dim = lambda prev, st: (torch.zeros(4), st)
-    not_pair = lambda prev, st: torch.zeros(prev.shape[0], 4)
-    integer = lambda prev, st: (torch.zeros(prev.shape[0], 4, dtype=torch.long), st)
+
+    def wrong_rows(prev, st):
+        return torch.zeros(prev.shape[0] + 1, 4), st
+
+    def one_dim(prev, st):
+        return torch.zeros(4), st
+
+    def not_pair(prev, st):
+        return torch.zeros(prev.shape[0], 4)
+
+    def integer(prev, st):
+        return torch.zeros(prev.shape[0], 4, dtype=torch.long), st
+
     for fn in (wrong_rows, one_dim, not_pair, integer):
         for search in (greedy_search, exhaustive_search):
             with pytest.raises(ValueError, match="step_fn"):

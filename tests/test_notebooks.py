@@ -55,14 +55,11 @@ CELL_TIMEOUT = 300  # seconds; smoke-mode cells take a few seconds each
 
 
 def _papermill(path, out=OUT, **parameters):
-    run = lambda: run_notebook(
-        path,
-        out,
-        smoke=True,
-        device="cpu",
-        timeout=CELL_TIMEOUT,  # noqa: E731
-        parameters=parameters,
-    )
+    def run():
+        return run_notebook(
+            path, out, smoke=True, device="cpu", timeout=CELL_TIMEOUT, parameters=parameters
+        )
+
     result = run()
     if any(sign in result.error for sign in INFRASTRUCTURE_FAILURES):
         result = run()
@@ -129,13 +126,16 @@ def _nbval(executed):
         f"--nbval-cell-timeout={CELL_TIMEOUT}",
         str(executed),
     ]
-    run = lambda: subprocess.run(
-        command,
-        capture_output=True,
-        text=True,  # noqa: E731
-        cwd=executed.parent,
-        env={**os.environ, **KERNEL_ENV},
-    )
+
+    def run():
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=executed.parent,
+            env={**os.environ, **KERNEL_ENV},
+        )
+
     done = run()
     if done.returncode != 0 and any(sign in done.stdout for sign in INFRASTRUCTURE_FAILURES):
         done = run()

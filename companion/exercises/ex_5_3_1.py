@@ -166,29 +166,29 @@ def _at_lengths(states, lengths):
 _RNN_MISTAKES = (
     Mistake(
         "last-column",
-        lambda ctx: lambda x, l, *w: _rnn_states(x, *w)[:, -1],
+        lambda ctx: lambda x, lens, *w: _rnn_states(x, *w)[:, -1],
         "for the shorter sentences your c is the state after reading the padding: take h_T "
         "with T each sentence's own length (lengths − 1 as an index)",
     ),
     Mistake(
         "relu",
-        lambda ctx: lambda x, l, *w: _at_lengths(_rnn_states(x, *w, act=torch.relu), l),
+        lambda ctx: lambda x, lens, *w: _at_lengths(_rnn_states(x, *w, act=torch.relu), lens),
         "nn.RNN's f_enc uses tanh, not ReLU",
     ),
     Mistake(
         "no-hidden-bias",
-        lambda ctx: lambda x, l, *w: _at_lengths(_rnn_states(x, *w, hidden_bias=False), l),
+        lambda ctx: lambda x, lens, *w: _at_lengths(_rnn_states(x, *w, hidden_bias=False), lens),
         "b_hh is missing: PyTorch adds both biases, tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)",
     ),
     Mistake(
         "mean-of-states",
         lambda ctx: (
-            lambda x, l, *w: (
+            lambda x, lens, *w: (
                 (
                     _rnn_states(x, *w)
-                    * (torch.arange(x.shape[1])[None, :, None] < l[:, None, None])
+                    * (torch.arange(x.shape[1])[None, :, None] < lens[:, None, None])
                 ).sum(1)
-                / l[:, None].to(x.dtype)
+                / lens[:, None].to(x.dtype)
             )
         ),
         "you averaged the states (how the CNN and Transformer encoders summarise); (5-19) "
@@ -264,24 +264,26 @@ def _halves(outputs, lengths, fwd_at, bwd_at, swap=False):
 _BI_MISTAKES = (
     Mistake(
         "both-at-end",
-        lambda ctx: lambda o, l: _halves(o, l, l - 1, l - 1),
+        lambda ctx: lambda o, lens: _halves(o, lens, lens - 1, lens - 1),
         "your backward half is the backward state at the last word — it has read one token "
         "only. The backward direction finishes reading at position 1 (index 0)",
     ),
     Mistake(
         "last-column",
-        lambda ctx: lambda o, l: o[:, -1],
+        lambda ctx: lambda o, lens: o[:, -1],
         "you took the last padded column: for shorter sentences the forward half there is zero "
         "padding, and the backward half has read one token at most",
     ),
     Mistake(
         "swapped",
-        lambda ctx: lambda o, l: _halves(o, l, l - 1, torch.zeros_like(l), swap=True),
+        lambda ctx: lambda o, lens: _halves(o, lens, lens - 1, torch.zeros_like(lens), swap=True),
         "right states, wrong order: the forward half comes first, as in the outputs",
     ),
     Mistake(
         "both-at-start",
-        lambda ctx: lambda o, l: _halves(o, l, torch.zeros_like(l), torch.zeros_like(l)),
+        lambda ctx: (
+            lambda o, lens: _halves(o, lens, torch.zeros_like(lens), torch.zeros_like(lens))
+        ),
         "your forward half is the state after the first word only: the forward direction "
         "finishes at the last real position, lengths − 1",
     ),
@@ -294,7 +296,13 @@ def _check_bi_cases(answer, context, cases) -> str:
         return next(c for o, _, c in cases if torch.equal(o, outputs))
 
     return check_function(
-        answer, truth, [(o, l) for o, l, _ in cases], context, _BI_MISTAKES, rtol=1e-5, atol=1e-6
+        answer,
+        truth,
+        [(o, lens) for o, lens, _ in cases],
+        context,
+        _BI_MISTAKES,
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 

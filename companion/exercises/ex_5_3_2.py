@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import nn
@@ -329,9 +330,9 @@ def _check_greedy(answer, context) -> str:
     results = []
     for dec, max_len in _decoders():
         got, failure = call_student(
-            lambda: answer(
-                dec.step, dec.state0.clone(), bos_id=dec.bos_id, eos_id=dec.eos_id, max_len=max_len
-            )
+            partial(answer, bos_id=dec.bos_id, eos_id=dec.eos_id, max_len=max_len),
+            dec.step,
+            dec.state0.clone(),
         )
         if failure is not None:
             raise failure

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
@@ -178,7 +179,7 @@ def _package_beam(lm: RandomLanguageModel, eos_id: int, beam_width: int, max_len
 def _beam_search(next_log_probs: Callable, *, eos_id: int, beam_width: int, max_len: int):
     """Beam search for one input; returns the best finished hypothesis ``(tokens, score)``."""
     live, finished = [((), 0.0)], []
-    for t in range(max_len):
+    for _ in range(max_len):
         candidates = []
         for tokens, score in live:
             log_probs = next_log_probs(tokens)
@@ -197,7 +198,7 @@ def _beam_variant(*, keep_finished=True, stop_at_eos=True, width=None, accumulat
     def search(next_log_probs, *, eos_id, beam_width, max_len):
         k = width or beam_width
         live, finished = [((), 0.0)], []
-        for t in range(max_len):
+        for _ in range(max_len):
             candidates = []
             for tokens, score in live:
                 log_probs = next_log_probs(tokens)
@@ -263,7 +264,7 @@ def _check_beam(answer, context) -> str:
         lm = RandomLanguageModel(vocab, seed)
         text = f"a hidden case (V={vocab}, eos_id={eos}, beam_width={width}, max_len={max_len})"
         got, failure = call_student(
-            lambda: answer(lm, eos_id=eos, beam_width=width, max_len=max_len)
+            partial(answer, eos_id=eos, beam_width=width, max_len=max_len), lm
         )
         if failure is not None:
             raise failure

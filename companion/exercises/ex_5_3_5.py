@@ -233,7 +233,7 @@ def _bleu_variant(
     hyp, refs, max_order=4, *, mean="geometric", bp=True, ref_len="closest", clip=True, scale=100.0
 ) -> float:
     """BLEU of one tokenised sentence without smoothing, and the typical ways to get it wrong."""
-    logs, precisions = [], []
+    precisions = []
     for n in range(1, max_order + 1):
         hyp_counts = _ngram_counts(hyp, n)
         best: Counter = Counter()

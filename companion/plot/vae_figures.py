@@ -105,7 +105,7 @@ def plot_linear_autoencoder(
     for a, b in zip(
         axes[:-1], axes[1:], strict=True
     ):  # arrows between the panels, in figure coordinates
-        (x0, y0), (x1, _) = a.get_position().p1, b.get_position().p0
+        (x0, _), (x1, _) = a.get_position().p1, b.get_position().p0
         y = (a.get_position().y0 + a.get_position().y1) / 2
         fig.add_artist(
             plt.matplotlib.patches.FancyArrowPatch(
