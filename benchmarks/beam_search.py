@@ -131,7 +131,8 @@ def main() -> None:
     same = all(a[0].tokens == b[0].tokens for a, b in zip(beam, naive, strict=True))
     lengths = sum(len(h[0].tokens) for h in beam) / len(beam)
     print(
-        f"device {device}; {args.batch} inputs, beam width {args.beam}, mean output length {lengths:.1f}"
+        f"device {device}; {args.batch} inputs, beam width {args.beam}, mean output length "
+        f"{lengths:.1f}"
     )
     print(f"greedy_search              : {1000 * t_greedy:8.1f} ms")
     print(f"beam_search (batched)      : {1000 * t_beam:8.1f} ms")

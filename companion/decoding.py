@@ -22,7 +22,8 @@ choice and ``L**α`` of long outputs leaves floating-point range).
 ``log_probs`` must be log-probabilities: every row's ``logsumexp`` is 0 (up to rounding), with
 ``-inf`` for impossible tokens. The searches check this at every step and raise ``ValueError``
 for raw logits (pass ``logits.log_softmax(-1)``), for NaN or ``+inf``, and for a row in which
-every token is impossible (there would be no hypothesis to return for that input). Each search returns, for every input row, a list of
+every token is impossible (there would be no hypothesis to return for that input). Each search
+returns, for every input row, a list of
 :class:`Hypothesis` best first, tokens without ``<bos>``.
 """
 
@@ -66,7 +67,9 @@ def _tensor_leaves(state: DecoderState) -> list[torch.Tensor]:
 
 
 def reorder_state(state: DecoderState, index: torch.Tensor) -> DecoderState:
-    """Select rows ``index`` (a LongTensor) along the first dimension of every tensor in ``state``."""
+    """Select rows ``index`` (a LongTensor) along the
+    first dimension of every tensor in ``state``.
+    """
     if isinstance(state, torch.Tensor):
         return state.index_select(0, index.to(state.device))
     if isinstance(state, (tuple, list)):
@@ -187,14 +190,18 @@ def _call_step(
 
 
 def _length_term(length: int, length_penalty: float) -> float:
-    """``L**α``, computed as ``exp(α · ln L)`` (a float, never Python's int ** float OverflowError)."""
+    """``L**α``, computed as ``exp(α · ln L)`` (a
+    float, never Python's int ** float OverflowError).
+    """
     return math.exp(length_penalty * math.log(length)) if length_penalty else 1.0
 
 
 def _to_hypotheses(
     tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Tensor
 ) -> list[list[Hypothesis]]:
-    """``tokens [N, H, T]``, ``lengths [N, H]``, ``scores [N, H]`` → lists, dropping -inf entries."""
+    """``tokens [N, H, T]``, ``lengths [N, H]``,
+    ``scores [N, H]`` → lists, dropping -inf entries.
+    """
     out = []
     for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist(), strict=True):
         out.append(

@@ -72,12 +72,17 @@ def colab_install_source() -> str:
         f'SOURCE = "{colab_source()}"\n'
         'if "google.colab" in sys.modules:\n'
         '    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
-        f'                          f"{DISTRIBUTION} @ {{SOURCE}}"], capture_output=True, text=True)\n'
+        f'                          f"{DISTRIBUTION} @ {{SOURCE}}"],'
+        " capture_output=True, text=True)\n"
         "    if pip.returncode != 0:\n"
-        '        sys.exit(f"Could not install the companion from {SOURCE}: check that this runtime is "\n'
-        '                 f"online, then run this cell again. (pip said: {pip.stderr.strip()[-200:]})")\n'
-        f'    subprocess.run("apt-get install -y -qq {CJK_FONT_PACKAGE} || (apt-get update -qq && "\n'
-        f'                   "apt-get install -y -qq {CJK_FONT_PACKAGE})", shell=True, capture_output=True)'
+        '        sys.exit(f"Could not install the companion from {SOURCE}:'
+        ' check that this runtime is "\n'
+        '                 f"online, then run this cell again.'
+        ' (pip said: {pip.stderr.strip()[-200:]})")\n'
+        f'    subprocess.run("apt-get install -y -qq {CJK_FONT_PACKAGE}'
+        ' || (apt-get update -qq && "\n'
+        f'                   "apt-get install -y -qq {CJK_FONT_PACKAGE})",'
+        " shell=True, capture_output=True)"
     )
 
 
@@ -284,7 +289,9 @@ def clean_notebook(path: Path) -> bool:
 def new_notebook(
     name: str, title_en: str, title_zh: str, parameters: str = "", root: Path | None = None
 ) -> Path:
-    """Create ``notebooks/NAME.ipynb`` with the standard first cells (title, badge, install, parameters, setup)."""
+    """Create ``notebooks/NAME.ipynb`` with the standard
+    first cells (title, badge, install, parameters, setup).
+    """
     import nbformat
 
     root = Path(root) if root is not None else notebook_dir()

@@ -178,7 +178,9 @@ def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_siz
 
 
 def data_key(pairs: Sequence[Pair]) -> str:
-    """A short fingerprint of training pairs: a saved translator is reused only for the same data."""
+    """A short fingerprint of training pairs: a saved
+    translator is reused only for the same data.
+    """
     digest = hashlib.sha256()
     for p in pairs:
         digest.update(f"{p.src}\t{p.tgt}\n".encode())
@@ -246,7 +248,8 @@ def train_translator(
     progress: bool = True,
     device: torch.device | str | None = None,
 ) -> Translator:
-    """Build vocabularies and a model from ``train_pairs`` (in the settings' direction) and train it.
+    """Build vocabularies and a model from ``train_pairs``
+    (in the settings' direction) and train it.
 
     After every epoch the greedy BLEU on the first ``n_valid`` validation sources is recorded
     against the training seconds so far (:attr:`Translator.curve`); decoding time is not counted.
@@ -336,7 +339,9 @@ def save_translator(translator: Translator, path: str | Path) -> Path:
 
 
 def load_translator(path: str | Path, *, device: torch.device | str | None = None) -> Translator:
-    """Read a translator written by :func:`save_translator` (``weights_only=True``: no code runs)."""
+    """Read a translator written by :func:`save_translator`
+    (``weights_only=True``: no code runs).
+    """
     path = Path(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)

@@ -1,4 +1,6 @@
-"""The speech-like DTMF task of 5.1.1: generator, spectrogram frames, batching and the frame encoder."""
+"""The speech-like DTMF task of 5.1.1: generator,
+spectrogram frames, batching and the frame encoder.
+"""
 
 import random
 

@@ -83,7 +83,8 @@ def test_book_terms_occur_in_the_chapter():
     path = _book_path()
     if not path.is_file():
         pytest.skip(
-            f"the chapter's text is not at {path} (set COMPANION_BOOK to its path to run this check)"
+            f"the chapter's text is not at {path} "
+            "(set COMPANION_BOOK to its path to run this check)"
         )
     chapter = _squash(path.read_text(encoding="utf-8"))
     missing = [

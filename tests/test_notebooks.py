@@ -67,7 +67,9 @@ def _papermill(path, out=OUT, **parameters):
 
 
 def check_cell_outputs(executed: Path) -> dict[str, str]:
-    """{exercise id: printed output} for every ``check("<id>", ...)`` cell of an executed notebook."""
+    """{exercise id: printed output} for every
+    ``check("<id>", ...)`` cell of an executed notebook.
+    """
     outputs = {}
     for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
         source = "".join(cell["source"])

@@ -1,4 +1,5 @@
-"""Estimators of log p(x) (5-4), (5-6), (5-7) and the MLE fit (5-1)…(5-3), checked against closed forms.
+"""Estimators of log p(x) (5-4), (5-6), (5-7) and the
+MLE fit (5-1)…(5-3), checked against closed forms.
 
 Reference answers: the linear-Gaussian model's exact marginal N(b, WWᵀ + σ²I) and posterior,
 computed with ``torch.distributions.MultivariateNormal``. Monte Carlo tolerances are stated next
@@ -29,7 +30,9 @@ F64 = torch.float64
 
 
 def assert_within_standard_errors(log_w, exact, n_se=4.0):
-    """|log mean w − log p(x)| ≤ n_se × (delta-method standard error of log mean w), per data point."""
+    """|log mean w − log p(x)| ≤ n_se × (delta-method
+    standard error of log mean w), per data point.
+    """
     w = torch.exp(log_w - log_w.max(0).values)
     rel_se = w.std(0) / (w.mean(0) * math.sqrt(log_w.shape[0]))
     error = (log_mean_exp(log_w, 0) - exact).abs()
@@ -255,7 +258,7 @@ def test_fit_mle_validates():
         negative_log_likelihood(Normal(0.0, 1.0), torch.empty(0))
 
 
-# ------------------------------------------------------------------ a VAE through the same estimators
+# ---------------------------------------------------------------- a VAE through the same estimators
 def test_vae_adapter_importance_sampling_matches_quadrature_for_a_1d_code():
     from companion.models import make_vae
     from companion.prob import vae_latent_model

@@ -37,7 +37,9 @@ def read_shapes_from_pixels(image: torch.Tensor) -> list[dict]:
 
 
 def caption_from_pixels(image: torch.Tensor) -> str:
-    """Rebuild the caption from the two shapes found in the pixels; fail if the layout is ambiguous."""
+    """Rebuild the caption from the two shapes found
+    in the pixels; fail if the layout is ambiguous.
+    """
     a, b = read_shapes_from_pixels(image)
     (ax0, ax1, ay0, ay1), (bx0, bx1, by0, by1) = a["box"], b["box"]
     apart_x = ax1 < bx0 or bx1 < ax0

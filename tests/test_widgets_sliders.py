@@ -1,4 +1,6 @@
-"""companion.widgets.sliders: the live slider, and the frames it pre-renders for the offline site."""
+"""companion.widgets.sliders: the live slider, and
+the frames it pre-renders for the offline site.
+"""
 
 from __future__ import annotations
 

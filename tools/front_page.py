@@ -1,4 +1,6 @@
-"""The site's front page: the book's sections, each notebook with its page, slides and Colab link."""
+"""The site's front page: the book's sections, each
+notebook with its page, slides and Colab link.
+"""
 
 from __future__ import annotations
 

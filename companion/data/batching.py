@@ -74,14 +74,18 @@ def encode_sentences(
 def pad_targets(
     tgt_ids: Sequence[Sequence[int]], vocab: Vocab
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Decoder input ``<bos> y``, decoder target ``y <eos>`` (both ``[B, T]``) and the target mask."""
+    """Decoder input ``<bos> y``, decoder target ``y <eos>`` (both ``[B, T]``)
+    and the target mask.
+    """
     tgt_in, _ = pad_sequences([[vocab.bos_id, *ids] for ids in tgt_ids], vocab.pad_id)
     tgt_out, lengths = pad_sequences([[*ids, vocab.eos_id] for ids in tgt_ids], vocab.pad_id)
     return tgt_in, tgt_out, lengths_to_mask(lengths)
 
 
 class TensorBatch:
-    """Base of the batch dataclasses, whose fields are all tensors: ``to(device)`` moves them all."""
+    """Base of the batch dataclasses, whose fields
+    are all tensors: ``to(device)`` moves them all.
+    """
 
     def to(self, device: torch.device | str):
         return type(self)(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
@@ -121,7 +125,9 @@ class BatchedData(ABC):
 
 @dataclass
 class Seq2SeqBatch(TensorBatch):
-    """A padded batch. ``tgt_in`` starts with ``<bos>``; ``tgt_out`` is shifted and ends with ``<eos>``."""
+    """A padded batch. ``tgt_in`` starts with ``<bos>``;
+    ``tgt_out`` is shifted and ends with ``<eos>``.
+    """
 
     src: torch.Tensor  # [B, S]
     src_lengths: torch.Tensor  # [B]
@@ -191,7 +197,9 @@ class Seq2SeqData(BatchedData):
         return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out, tgt_mask)
 
     def lengths(self) -> list[int]:
-        """Source plus target tokens of every example (what ``batches(by_length=True)`` sorts by)."""
+        """Source plus target tokens of every example
+        (what ``batches(by_length=True)`` sorts by).
+        """
         return [len(s) + len(t) for s, t in zip(self.src_ids, self.tgt_ids, strict=True)]
 
     def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,5 @@
-"""A small speech-like task for section 5.1.1's third use, speech recognition (语音识别): DTMF tones.
+"""A small speech-like task for section 5.1.1's third
+use, speech recognition (语音识别): DTMF tones.
 
 Telephone keypads send each digit as the sum of two sine tones (dual-tone multi-frequency, DTMF):
 one from a low group (697, 770, 852, 941 Hz) and one from a high group (1209, 1336, 1477 Hz).

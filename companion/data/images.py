@@ -38,7 +38,8 @@ def moon_phase(
     seed: int | None = None,
     supersample: int = 4,
 ) -> np.ndarray:
-    """A ``size×size`` grey image (floats in [0, 1]) of a moon whose shadow covers ``shadow`` of the disc.
+    """A ``size×size`` grey image (floats in [0, 1]) of
+    a moon whose shadow covers ``shadow`` of the disc.
 
     The terminator is a half-ellipse, as for the real moon: pixel (x, y) of the disc (centre 0,
     radius r) is lit when x ≤ (1 − 2·shadow)·√(r² − y²). Each row of the disc is then shadowed over
@@ -78,7 +79,9 @@ def _lit_subpixels(shadow: float, size: int, r: float, supersample: int) -> np.n
 
 
 def disc_mask(size: int = 28, radius: float | None = None, supersample: int = 4) -> np.ndarray:
-    """Fraction of each pixel covered by the moon's disc (the area :func:`shadow_fraction` looks at)."""
+    """Fraction of each pixel covered by the moon's
+    disc (the area :func:`shadow_fraction` looks at).
+    """
     r = radius if radius is not None else 0.4 * size
     y, x = _subpixel_grid(size, supersample)
     return (x**2 + y**2 <= r**2).mean(axis=(1, 3))
@@ -204,7 +207,9 @@ def _split(name: str, x: np.ndarray, y: np.ndarray, n_test: int, seed: int) -> I
 
 
 def load_digits_split(n_test: int = 360, seed: int = 0) -> ImageSplit:
-    """scikit-learn's 1,797 handwritten digits (8×8, grey levels 0…16 scaled to [0, 1]), split with a fixed seed."""
+    """scikit-learn's 1,797 handwritten digits (8×8, grey
+    levels 0…16 scaled to [0, 1]), split with a fixed seed.
+    """
     from sklearn.datasets import load_digits
 
     digits = load_digits()
@@ -330,7 +335,8 @@ def load_mnist_split(
     download: bool = True,
     timeout: float = 10.0,
 ) -> ImageSplit:
-    """MNIST's 10,000-image test file split into 8,000 training and 2,000 held-out images (fixed seed).
+    """MNIST's 10,000-image test file split into 8,000
+    training and 2,000 held-out images (fixed seed).
 
     The test file is small (1.6 MB) and is the copy this project's CI carries, so every notebook and
     benchmark trains on the same 8,000 images everywhere. Raises :class:`DataUnavailableError`
@@ -343,7 +349,9 @@ def load_mnist_split(
 def load_image_split(
     prefer: str = "mnist", root: str | Path | None = None, *, download: bool = True, seed: int = 0
 ) -> ImageSplit:
-    """MNIST (8,000/2,000) when available, else scikit-learn's digits, printing one line if it falls back."""
+    """MNIST (8,000/2,000) when available, else scikit-learn's
+    digits, printing one line if it falls back.
+    """
     if prefer not in ("mnist", "digits"):
         raise ValueError(f"prefer must be 'mnist' or 'digits', got {prefer!r}")
     if prefer == "mnist":

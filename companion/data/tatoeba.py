@@ -52,7 +52,9 @@ def tatoeba_path(root: str | Path | None = None) -> Path:
 
 @dataclass
 class TatoebaCorpus:
-    """Parsed lines: the good pairs, and how many lines were skipped as bad (with a few examples)."""
+    """Parsed lines: the good pairs, and how many
+    lines were skipped as bad (with a few examples).
+    """
 
     pairs: list[Pair]
     n_lines: int = 0

@@ -1,4 +1,5 @@
-"""``python -m companion.exercises list [PREFIX]`` prints the exercises; ``verify`` proves them sound.
+"""``python -m companion.exercises list [PREFIX]``
+prints the exercises; ``verify`` proves them sound.
 
 ``verify`` checks, for every exercise, that its reference answer passes and that every registered
 typical mistake fails with its own message; it exits with status 1 otherwise.

@@ -1,4 +1,5 @@
-"""The machinery behind the notebooks' "Exercises（练习）" sections: register, check, hint, solution.
+"""The machinery behind the notebooks' "Exercises（练习）"
+sections: register, check, hint, solution.
 
 An :class:`Exercise` has an id ``"<notebook section>-<slug>"`` (``"5.2.6-kl"``), a kind
 (``predict``: a number worked out by hand; ``implement``: a function the section teaches;
@@ -36,7 +37,9 @@ class CheckFailed(Exception):
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical wrong answer: ``make(context)`` builds it, ``message`` is how the checker names it."""
+    """A typical wrong answer: ``make(context)`` builds
+    it, ``message`` is how the checker names it.
+    """
 
     name: str
     make: Callable[[dict], Any]
@@ -120,7 +123,9 @@ def register(exercise: Exercise) -> Exercise:
 
 
 def _load_all() -> None:
-    """Import every ``companion.exercises.ex_*`` module once (lazily: ``import companion`` stays cheap)."""
+    """Import every ``companion.exercises.ex_*`` module
+    once (lazily: ``import companion`` stays cheap).
+    """
     global _LOADED
     if _LOADED:
         return
@@ -146,7 +151,9 @@ def _book_order(exercise: Exercise) -> tuple:
 
 
 def list_exercises(prefix: str | None = None) -> list[Exercise]:
-    """All registered exercises in book order, optionally only those of a notebook/section prefix."""
+    """All registered exercises in book order,
+    optionally only those of a notebook/section prefix.
+    """
     _load_all()
     found = [e for e in _REGISTRY.values() if prefix is None or _matches(e, prefix)]
     return sorted(found, key=_book_order)
@@ -365,11 +372,13 @@ def progress(section_prefix: str | None = None) -> Progress:
     return statuses
 
 
-# ---------------------------------------------------------------- verify (used by the CLI and tests)
+# --------------------------------------------------------------- verify (used by the CLI and tests)
 
 
 def verify_exercise(exercise: Exercise) -> list[str]:
-    """Problems with one exercise: the reference must pass, each mistake must fail with its message."""
+    """Problems with one exercise: the reference must
+    pass, each mistake must fail with its message.
+    """
     problems = []
     try:
         context = exercise.demo_context() if exercise.demo_context else {}
@@ -463,7 +472,9 @@ def check_number(
     atol: float = 1e-6,
     what: str = "your number",
 ) -> str:
-    """Compare a number with the expected one; name a registered mistake if the answer matches it."""
+    """Compare a number with the expected one; name
+    a registered mistake if the answer matches it.
+    """
     value = as_number(answer, what)
     if close(value, expected, rtol=rtol, atol=atol):
         return f"{_format(value)} is right."
@@ -695,7 +706,8 @@ def experiment_exercise(
     rtol: float = 2e-2,
     atol: float = 1e-6,
 ) -> Exercise:
-    """Register an "experiment": the checker re-measures ``measure(context)`` on the student's objects.
+    """Register an "experiment": the checker re-measures
+    ``measure(context)`` on the student's objects.
 
     ``mistakes`` are ``(name, wrong_measure(context), message)``: numbers a typical slip produces.
     """

@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.1.3, autoencoders for vision (编码器-解码器模型在计算机视觉领域的应用)."""
+"""Exercises of notebook 5.1.3, autoencoders for
+vision (编码器-解码器模型在计算机视觉领域的应用).
+"""
 
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ def interpolate(z0, z1, steps):
 )
 
 
-# ---------------------------------------------------------------- 5.2.2-attribute-vector (implement)
+# --------------------------------------------------------------- 5.2.2-attribute-vector (implement)
 
 
 def _attribute_reference(codes, has_attribute):

@@ -199,7 +199,8 @@ _RNN_MISTAKES = (
 implement_exercise(
     id="5.3.1-rnn-context",
     section="5.3.1 (5-18), (5-19)",
-    title="rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh): (5-18) by hand, c = h_T in a padded batch",
+    title="rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh): "
+    "(5-18) by hand, c = h_T in a padded batch",
     expected=_rnn_context_torch,
     cases=_rnn_cases,
     solution=_rnn_context,
@@ -227,7 +228,7 @@ The encoders of companion.models get the same result from nn.RNN on packed seque
 )
 
 
-# ---------------------------------------------------------------- 5.3.1-bidirectional-context (implement)
+# ---------------------------------------------------------- 5.3.1-bidirectional-context (implement)
 
 
 def _bigru_cases():
@@ -392,8 +393,8 @@ The untrained GRU's ratio is printed in the table of section 6. Training the who
 teaches the gates to carry early words further, but a single vector still favours the end of
 the sentence — which attention (5.3.3) removes.""",
         hints=(
-            "The trained models are in `models`; the GRU encoder of the decoder that reads only c is "
-            "models['gru', 'context'].encoder.",
+            "The trained models are in `models`; the GRU encoder of the "
+            "decoder that reads only c is models['gru', 'context'].encoder.",
             "position_influence(encoder, src) returns (per_output, per_context); use per_context "
             "for the same `src` as the table above.",
         ),

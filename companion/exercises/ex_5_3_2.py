@@ -180,7 +180,8 @@ _GRU_MISTAKES = (
     Mistake(
         "no-reset",
         lambda ctx: lambda *a: _gru_variant(*a, no_reset=True),
-        "the reset gate r is missing from the candidate n = tanh(W_in x + b_in + r ⊙ (W_hn s + b_hn))",
+        "the reset gate r is missing from the candidate "
+        "n = tanh(W_in x + b_in + r ⊙ (W_hn s + b_hn))",
     ),
 )
 
@@ -347,7 +348,10 @@ def _check_greedy(answer, context) -> str:
         results.append(got)
     expected = [_greedy_reference(dec, max_len) for dec, max_len in _decoders()]
     if results == expected:
-        return f"the same outputs as companion.decoding.greedy_search on {len(expected)} hidden decoders."
+        return (
+            "the same outputs as companion.decoding.greedy_search "
+            f"on {len(expected)} hidden decoders."
+        )
     for mistake in _GREEDY_MISTAKES:
         fn = mistake.make(context)
         if all(
@@ -387,8 +391,8 @@ def greedy_decode(step, state, *, bos_id, eos_id, max_len):
 
 companion.decoding.greedy_search does the same and also drops finished rows from the batch.""",
         hints=(
-            "Start every row with ⟨bos⟩; each call step(prev, state) gives log-probabilities [N, V] "
-            "and the next state.",
+            "Start every row with ⟨bos⟩; each call step(prev, state) "
+            "gives log-probabilities [N, V] and the next state.",
             "Feed back the arg-max of every row. A row is done after its first ⟨eos⟩ (keep the "
             "⟨eos⟩ in its output), but the other rows go on.",
             "Stop when every row is done or after max_len steps.",

@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.3.4: teacher forcing (Teacher Forcing, Fig. 5-11) and beam search (Beam Search)."""
+"""Exercises of notebook 5.3.4: teacher forcing (Teacher
+Forcing, Fig. 5-11) and beam search (Beam Search).
+"""
 
 from __future__ import annotations
 
@@ -64,7 +66,8 @@ prefixes are each extended by 10 tokens: 30 scores at each of steps 2, 3 and 4. 
     hints=(
         "Count step by step: how many live prefixes does the beam hold before step 1, and before "
         "steps 2, 3, 4?",
-        "Every live prefix is extended by every one of the V tokens, and each extension gets a score.",
+        "Every live prefix is extended by every one of "
+        "the V tokens, and each extension gets a score.",
     ),
 )
 
@@ -327,7 +330,8 @@ register(
         id="5.3.4-beam-search",
         section="5.3.4 beam search, steps 1–4",
         kind="implement",
-        title="beam_search(next_log_probs, eos_id, beam_width, max_len) that keeps finished hypotheses",
+        title="beam_search(next_log_probs, eos_id, beam_width, max_len) that keeps finished "
+        "hypotheses",
         checker=_check_beam,
         reference=lambda ctx: _beam_search,
         solution_text="""
@@ -350,17 +354,18 @@ that never changes the result.""",
         hints=(
             "Keep two lists: `live` prefixes (at most K, still growing) and `finished` hypotheses "
             "(ended with ⟨eos⟩). Start with live = [((), 0.0)].",
-            "Each step: extend every live prefix by every token (add log-probabilities), sort all "
-            "candidates; those ending in ⟨eos⟩ among the K best go to `finished`; the K best that do "
-            "not end in ⟨eos⟩ become the new `live`.",
-            "After max_len steps add the remaining live prefixes to `finished` and return the best.",
+            "Each step: extend every live prefix by every token (add log-probabilities), "
+            "sort all candidates; those ending in ⟨eos⟩ among the K best go to "
+            "`finished`; the K best that do not end in ⟨eos⟩ become the new `live`.",
+            "After max_len steps add the remaining live "
+            "prefixes to `finished` and return the best.",
         ),
         mistakes=_BEAM_MISTAKES,
     )
 )
 
 
-# ---------------------------------------------------------------- 5.3.4-early-exposure-bias (experiment)
+# ----------------------------------------------------------- 5.3.4-early-exposure-bias (experiment)
 
 
 def _exposure_gap(context) -> float:
@@ -414,8 +419,8 @@ answer = sum((f - g) * c for f, g, c in zip(forced_acc, free_acc, counts)) / sum
 A less certain model makes more early mistakes in free running, and every mistake shifts the
 prefix it conditions on away from anything seen in training: its gap is larger.""",
         hints=(
-            "The exposure-bias cell computes exactly this for models[ratio]: run the same lines for "
-            "`early` (the ratio-1 snapshot after early_epoch epochs).",
+            "The exposure-bias cell computes exactly this for models[ratio]: run the "
+            "same lines for `early` (the ratio-1 snapshot after early_epoch epochs).",
             "The gap is weighted(forced_acc) − weighted(free_acc), weighting each position by its "
             "number of references; decode with max_len=40.",
         ),

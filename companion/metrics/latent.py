@@ -1,4 +1,6 @@
-"""How much of a 2-D latent square the codes fill (5.2.1, 5.2.2): empty tiles and Gaussian coverage."""
+"""How much of a 2-D latent square the codes fill
+(5.2.1, 5.2.2): empty tiles and Gaussian coverage.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ def bell_coverage(
     mu, logvar = _codes(mu, "mu"), _codes(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(
-            f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+            f"{tuple(logvar.shape)}"
         )
     if not n_std > 0:
         raise ValueError(f"n_std must be > 0, got {n_std}")

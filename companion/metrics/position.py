@@ -1,4 +1,6 @@
-"""Accuracy by output position: how errors grow along a generated sequence (exposure bias, 5.3.4)."""
+"""Accuracy by output position: how errors grow
+along a generated sequence (exposure bias, 5.3.4).
+"""
 
 from __future__ import annotations
 

@@ -110,7 +110,9 @@ def trace_greedy(
 
 @torch.no_grad()
 def trace_bidirectional(encoder: RNNEncoder, data, sentence: str) -> BidirectionalTrace:
-    """Forward and backward states of a bidirectional ``RNNEncoder`` (e.g. ``make_encoder("bigru", …)``)."""
+    """Forward and backward states of a bidirectional
+    ``RNNEncoder`` (e.g. ``make_encoder("bigru", …)``).
+    """
     if (
         not isinstance(encoder, RNNEncoder)
         or not encoder.bidirectional

@@ -191,7 +191,8 @@ def plot_bidirectional_encoder(
         ax,
         xs[0] - 0.1,
         3.0,
-        "each word enters both rows; lower row reads left to right (正向), upper row right to left (反向)",
+        "each word enters both rows; lower row reads left "
+        "to right (正向), upper row right to left (反向)",
         fontsize=8,
         color="0.3",
         ha="left",

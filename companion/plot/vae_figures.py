@@ -1,7 +1,9 @@
 """The book's figures of 5.2.1 drawn from a model's (or PCA's) real numbers.
 
-* :func:`plot_linear_autoencoder` — Fig. 5-1: x → W → c → Wᵀ → x̂ with the real matrices and one image;
-* :func:`plot_noise_regions` — Fig. 5-3: the noise region (a box) around each code in a 2-D latent space;
+* :func:`plot_linear_autoencoder` — Fig. 5-1: x → W → c → Wᵀ → x̂ with the real matrices and one
+image;
+* :func:`plot_noise_regions` — Fig. 5-3: the noise region (a box) around each code in a 2-D latent
+space;
 * :func:`plot_code_bells` — Fig. 5-4: each image's code as a point (AE) or a Gaussian bell (VAE);
 * :func:`plot_vae_structure` — Fig. 5-5: one image through a VAE, with its means, log-variances,
   noise, sampled code and the two loss terms.
@@ -219,10 +221,10 @@ def plot_code_bells(
     max_bells: int = 150,
     title: str = "Fig. 5-4 codes as points (AE) and as Gaussian bells (VAE)",
 ):
-    """Fig. 5-4 in a 2-D latent space: left, a plain AE's codes ``[N, 2]`` of N images as points; right, each
-    image's q(z|x) = N(μ, e^logvar) as an ellipse of ``n_std`` standard deviations (patches with
-    gids ``"bell0"``…, at most ``max_bells``), translucent so that overlaps show darker.
-    ``labels`` colour both by class. Returns the figure."""
+    """Fig. 5-4 in a 2-D latent space: left, a plain AE's codes ``[N, 2]`` of N images as points;
+    right, each image's q(z|x) = N(μ, e^logvar) as an ellipse of ``n_std`` standard deviations
+    (patches with gids ``"bell0"``…, at most ``max_bells``), translucent so that overlaps show
+    darker. ``labels`` colour both by class. Returns the figure."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Ellipse
 

@@ -47,7 +47,8 @@ def gaussian_moments(q: Distribution) -> tuple[Tensor, Tensor]:
 
 
 class LinearGaussian(nn.Module):
-    """z ~ N(0, I), x|z ~ N(Wz + b, σ²I). Parameters ``weight`` [D, d], ``bias`` [D], ``log_noise_std``.
+    """z ~ N(0, I), x|z ~ N(Wz + b, σ²I). Parameters
+    ``weight`` [D, d], ``bias`` [D], ``log_noise_std``.
 
     ``log_likelihood(x, z)`` follows the estimator convention of
     :mod:`companion.prob.estimators`: x ``[N, D]``, z ``[K, N, d]`` → ``[K, N]``.
@@ -204,7 +205,9 @@ class LinearGaussian(nn.Module):
         return kl_divergence(MultivariateNormal(mean, covariance_matrix=cov), std_normal)
 
     def elbo(self, x: Tensor, q: Distribution) -> Tensor:
-        """ELBO (5-8)/(5-12) = E_q[log p(x|z)] − KL(q ‖ p(z)), exactly, for a Gaussian q; shape [N]."""
+        """ELBO (5-8)/(5-12) = E_q[log p(x|z)] − KL(q
+        ‖ p(z)), exactly, for a Gaussian q; shape [N].
+        """
         return self.expected_log_likelihood(x, q) - self.kl_to_prior(q)
 
     def kl_to_posterior(self, x: Tensor, q: Distribution) -> Tensor:

@@ -1,4 +1,5 @@
-"""One way to wire a figure callback to sliders — live in Jupyter, pre-rendered for the offline site.
+"""One way to wire a figure callback to sliders —
+live in Jupyter, pre-rendered for the offline site.
 
 ``slider_widget(callback, **controls)`` is what every widget helper of the notebooks returns: an
 ``ipywidgets.interactive`` that redraws ``callback(**values)`` (a matplotlib Figure) whenever a
@@ -38,7 +39,8 @@ PALETTE_COLORS = 128  # frames are stored as palette PNGs: plots need few colour
 
 
 def slider_widget(callback: Callable[..., Any], **controls: Any):
-    """``ipywidgets.interactive`` that redraws ``callback(**values)`` (a Figure) when a control moves.
+    """``ipywidgets.interactive`` that redraws
+    ``callback(**values)`` (a Figure) when a control moves.
 
     With ``COMPANION_STATIC_SLIDERS=1`` in the environment it first displays the pre-rendered
     frames of ``callback`` (see the module docstring) for pages and slides without a kernel.

@@ -1,4 +1,5 @@
-"""The teacher-forcing explorer of notebook 5.3.4: Fig. 5-11 for models trained with different ratios.
+"""The teacher-forcing explorer of notebook 5.3.4:
+Fig. 5-11 for models trained with different ratios.
 
 ``teacher_forcing_view(ratio, models=…, data=…, index=…)`` is the plain callback (tested
 directly): for the model trained with teacher-forcing ratio ``ratio`` it draws what the decoder

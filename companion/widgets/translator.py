@@ -24,7 +24,9 @@ MAX_WIDTH = 10
 
 @dataclass
 class OwnTranslation:
-    """What the widget shows. ``message`` is set (and the rest empty) when there is no translation."""
+    """What the widget shows. ``message`` is set (and
+    the rest empty) when there is no translation.
+    """
 
     message: str = ""
     source_tokens: list[str] = field(default_factory=list)  # unknown ones as "<unk>"
@@ -59,7 +61,8 @@ def translate_own_sentence(
     *,
     max_tokens: int = 30,
 ) -> OwnTranslation:
-    """Translate ``text`` with ``translators[direction]`` (a :class:`~companion.translation.Translator`).
+    """Translate ``text`` with ``translators[direction]``
+    (a :class:`~companion.translation.Translator`).
 
     Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
     list; the attention weights are those of the best one, teacher-forced through the model.
@@ -139,7 +142,9 @@ def translator_widget(
     direction: str = "en-zh",
     beam_width: int = 5,
 ):
-    """A text box, a direction switch and a beam-width slider that show :func:`translate_own_sentence`."""
+    """A text box, a direction switch and a beam-width
+    slider that show :func:`translate_own_sentence`.
+    """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
