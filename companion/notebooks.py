@@ -160,7 +160,10 @@ def notebook_problems(path: Path) -> list[str]:
         problems.append("has stored outputs (run `python -m companion.notebooks clean`)")
     if any(c.get("execution_count") is not None for c in code):
         problems.append("has execution counts (run `python -m companion.notebooks clean`)")
-    text = lambda c: "".join(c.get("source", ""))  # noqa: E731
+
+    def text(c) -> str:
+        return "".join(c.get("source", ""))
+
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(params) != 1:
         problems.append(f"needs exactly one cell tagged 'parameters', found {len(params)}")

@@ -165,7 +165,7 @@ def test_untouched_stubs_are_not_attempted(path, capsys):
     assert len(stubs) >= 4, f"{path.name} has {len(stubs)} exercise check cells, expected >= 4"
     for exercise_id, answer_name, stub in stubs:
         namespace = {"torch": torch, "math": math}
-        exec(stub, namespace)  # noqa: S102 — the notebook's own stub code
+        exec(stub, namespace)  # the notebook's own stub code
         objects = {key: None for key in get_exercise(exercise_id).needs}  # a stub never reads them
         result = exercises.check(exercise_id, namespace[answer_name], **objects)
         assert not result.attempted and not result.passed, (exercise_id, result.message)

@@ -216,7 +216,10 @@ def test_gradient_5_6_by_posterior_samples_matches_autograd_in_several_dimension
 def test_fit_mle_recovers_sample_mean_and_variance():
     torch.manual_seed(6)
     data = 3.0 + 2.0 * torch.randn(500, dtype=F64)
-    make = lambda mu, log_sigma: Normal(mu, log_sigma.exp())  # noqa: E731
+
+    def make(mu, log_sigma):
+        return Normal(mu, log_sigma.exp())
+
     fit = fit_mle(
         make, {"mu": torch.tensor(0.0), "log_sigma": torch.tensor(0.0)}, data, steps=1500, lr=0.05
     )
@@ -238,9 +241,10 @@ def test_fit_mle_mixture_beats_single_gaussian_on_bimodal_data():
         data,
         steps=800,
     )
-    mix = lambda logits, means, log_stds: MixtureSameFamily(  # noqa: E731
-        Categorical(logits=logits), Normal(means, log_stds.exp())
-    )
+
+    def mix(logits, means, log_stds):
+        return MixtureSameFamily(Categorical(logits=logits), Normal(means, log_stds.exp()))
+
     two = fit_mle(
         mix,
         {"logits": torch.zeros(2), "means": torch.tensor([-1.0, 1.0]), "log_stds": torch.zeros(2)},

@@ -216,7 +216,7 @@ def _guard(answer: Any) -> Any:
             raise _NotAttempted() from error
         except (CheckFailed, _NotAttempted, _StudentError):
             raise
-        except Exception as error:  # noqa: BLE001 — any error in student code is reported
+        except Exception as error:  # any error in student code is reported
             raise _StudentError(error, getattr(answer, "__name__", "your function")) from error
 
     return guarded
@@ -250,7 +250,7 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
         )
     except CheckFailed as failure:
         return CheckResult(False, True, f"✗ {exercise.id}: {failure}")
-    except Exception as error:  # noqa: BLE001 — e.g. a wrong type that the checker could not use
+    except Exception as error:  # e.g. a wrong type that the checker could not use
         last = traceback.extract_tb(error.__traceback__)[-1]
         return CheckResult(
             False,
@@ -382,11 +382,11 @@ def verify_exercise(exercise: Exercise) -> list[str]:
     problems = []
     try:
         context = exercise.demo_context() if exercise.demo_context else {}
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # verify reports every failure instead of stopping
         return [f"{exercise.id}: demo_context raised {type(error).__name__}: {error}"]
     try:
         answer = exercise.reference(context)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return [f"{exercise.id}: reference raised {type(error).__name__}: {error}"]
     result = _run_checker(exercise, answer, context)
     if not result.passed:
@@ -398,7 +398,7 @@ def verify_exercise(exercise: Exercise) -> list[str]:
     for mistake in exercise.mistakes:
         try:
             wrong = mistake.make(context)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             problems.append(f"{exercise.id}: mistake {mistake.name!r} could not be built: {error}")
             continue
         result = _run_checker(exercise, wrong, context)
@@ -532,7 +532,7 @@ def check_function(
             for mistake, wrong_fn in wrong_fns:
                 try:
                     wrong = call(wrong_fn, args)
-                except Exception:  # noqa: BLE001
+                except Exception:  # a mistake that cannot run on this case explains nothing
                     continue
                 if (
                     isinstance(wrong, torch.Tensor)
