@@ -90,7 +90,7 @@ def _batch_size(state: DecoderState) -> tuple[int, torch.device]:
             f"every tensor in state needs the same first dimension (the number of "
             f"inputs); got first dimensions {sorted(map(str, sizes))}"
         )
-    n = sizes.pop()
+    n = leaves[0].shape[0]
     if n < 1:
         raise ValueError("state describes zero inputs; nothing to decode")
     return n, leaves[0].device

@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from companion.decoding import DecoderState, Hypothesis, beam_search, greedy_search
 from companion.model_utils import eval_mode, model_device, predict_batches
 from companion.validation import check_str_sequence
+
+if TYPE_CHECKING:
+    from companion.data.batching import Seq2SeqData
 
 
 def _search(
@@ -85,7 +89,7 @@ class _SourceBatch:
 class _Sources:
     """New source sentences, batched with the source vocabulary of a ``Seq2SeqData``."""
 
-    data: object
+    data: Seq2SeqData
     sentences: Sequence[str]
 
     def __len__(self) -> int:

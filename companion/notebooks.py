@@ -447,8 +447,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("check", "report notebooks that break the conventions"),
         ("clean", "strip outputs and execution counts in place"),
     ):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("names", nargs="*")
+        names = sub.add_parser(name, help=help_)
+        names.add_argument("names", nargs="*")
     new = sub.add_parser("new", help="create a notebook with the standard first cells")
     new.add_argument("name")
     new.add_argument("title_en")

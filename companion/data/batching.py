@@ -10,9 +10,11 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 import torch
 
+from companion import model_utils
 from companion.data.text_tasks import Pair, check_pairs
 from companion.data.vocab import TOKENIZERS, Vocab, tokenize
 from companion.validation import (
@@ -86,6 +88,8 @@ class TensorBatch:
     """Base of the batch dataclasses, whose fields
     are all tensors: ``to(device)`` moves them all.
     """
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every subclass is a dataclass
 
     def to(self, device: torch.device | str):
         return type(self)(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
@@ -215,7 +219,7 @@ class BatchIterable:
 
     def __init__(
         self,
-        data: BatchedData,
+        data: model_utils.BatchedData,
         batch_size: int,
         shuffle: bool,
         seed: int,
@@ -242,7 +246,12 @@ class BatchIterable:
             yield self.data.batch(indices)
 
     def _by_length(self, order: list[int]) -> list[list[int]]:
-        lengths, pool = self.data.lengths(), self.POOL * self.batch_size
+        lengths_of = getattr(self.data, "lengths", None)
+        if lengths_of is None:
+            raise ValueError(
+                f"{type(self.data).__name__} has no lengths(), so it cannot batch by length"
+            )
+        lengths, pool = lengths_of(), self.POOL * self.batch_size
         groups = []
         for start in range(0, len(order), pool):
             groups += _chunks(

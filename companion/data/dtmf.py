@@ -82,10 +82,9 @@ def dtmf_waveform(
     for d in digits:
         t = torch.arange(samples(tone_ms), dtype=torch.float64) / sample_rate
         amp = rng.uniform(0.25, 0.5)
-        tone = sum(
-            torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
-            for f in DTMF_FREQUENCIES[d]
-        )
+        tone = torch.zeros_like(t)
+        for f in DTMF_FREQUENCIES[d]:
+            tone = tone + torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
         parts += [(amp * tone).float(), torch.zeros(samples(pause_ms))]
     wave = torch.cat(parts)
     gen = torch.Generator().manual_seed(rng.getrandbits(62))

@@ -96,7 +96,7 @@ def shadow_fraction(images: np.ndarray | torch.Tensor, radius: float | None = No
     """
     a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     single = a.ndim == 2
-    a = a.reshape((-1,) + a.shape[-2:])
+    a = a.reshape((-1, *a.shape[-2:]))
     if a.shape[-1] != a.shape[-2]:
         raise ValueError(f"moon images must be square, got {a.shape[-2:]}")
     mask = disc_mask(a.shape[-1], radius)
@@ -114,7 +114,7 @@ def nearest_phase(
     when its mean brightness (:func:`shadow_fraction`) looks right.
     """
     a = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
-    a = a.reshape(a.shape[-2:])
+    a = a.reshape(*a.shape[-2:])
     candidates = np.linspace(0, 1, steps)
     errors = [
         np.sqrt(np.mean((moon_phase(float(f), a.shape[-1], radius=radius) - a) ** 2))
@@ -162,7 +162,8 @@ class ImageSplit:
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+        channels, height, width = self.train_x.shape[1:]
+        return channels, height, width
 
     def __repr__(self) -> str:
         return (
@@ -228,7 +229,14 @@ MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPES: dict[int, str] = {
+    0x08: "u1",
+    0x09: "i1",
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
 
 
 def read_idx(path: str | Path) -> np.ndarray:

@@ -199,7 +199,7 @@ def _knn_loop(train_codes, train_labels, test_codes, k):
             for code, label in zip(train, labels, strict=True)
         ]
         votes = Counter(label for _, label in sorted(distances)[:k])
-        predictions.append(max(sorted(votes), key=votes.get))
+        predictions.append(max(sorted(votes), key=lambda label: votes[label]))
     return torch.tensor(predictions)
 
 

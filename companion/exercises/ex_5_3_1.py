@@ -139,7 +139,7 @@ def _rnn_context_torch(x, lengths, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
     return h_n[0].to(x.dtype)
 
 
-def _rnn_states(x, W_ih, W_hh, b_ih, b_hh, act=torch.tanh, hidden_bias=True):
+def _rnn_states(x, W_ih, W_hh, b_ih, b_hh, *, act=torch.tanh, hidden_bias=True):
     h = x.new_zeros(x.shape[0], W_hh.shape[0])
     states = []
     for t in range(x.shape[1]):

@@ -265,7 +265,8 @@ def _greedy_decode(step: Callable, state, *, bos_id: int, eos_id: int, max_len: 
     """Feed back the arg-max token until every row has produced <eos> or max_len tokens."""
     n = (state[0] if isinstance(state, (tuple, list)) else state).shape[0]  # rows of the batch
     prev = torch.full((n,), bos_id, dtype=torch.long)
-    outputs, done = [[] for _ in range(n)], [False] * n
+    outputs: list[list[int]] = [[] for _ in range(n)]
+    done = [False] * n
     for _ in range(max_len):
         log_probs, state = step(prev, state)  # (5-20): y_t from y_{t-1} and the state
         prev = log_probs.argmax(-1)
@@ -282,7 +283,8 @@ def _greedy_variant(*, stop=True, keep_eos=True, feed="prev", batch_stop=False):
     def decode(step, state, *, bos_id, eos_id, max_len):
         n = state.shape[0]
         prev = torch.full((n,), bos_id, dtype=torch.long)
-        outputs, done = [[] for _ in range(n)], [False] * n
+        outputs: list[list[int]] = [[] for _ in range(n)]
+        done = [False] * n
         for _ in range(max_len):
             log_probs, state = step(prev, state)
             best = log_probs.argmax(-1)
@@ -377,7 +379,8 @@ register(
 def greedy_decode(step, state, *, bos_id, eos_id, max_len):
     n = (state[0] if isinstance(state, (tuple, list)) else state).shape[0]   # rows of the batch
     prev = torch.full((n,), bos_id, dtype=torch.long)
-    outputs, done = [[] for _ in range(n)], [False] * n
+    outputs: list[list[int]] = [[] for _ in range(n)]
+    done = [False] * n
     for _ in range(max_len):
         log_probs, state = step(prev, state)      # (5-20)
         prev = log_probs.argmax(-1)               # greedy: the most likely next token

@@ -181,7 +181,8 @@ def _package_beam(lm: RandomLanguageModel, eos_id: int, beam_width: int, max_len
 
 def _beam_search(next_log_probs: Callable, *, eos_id: int, beam_width: int, max_len: int):
     """Beam search for one input; returns the best finished hypothesis ``(tokens, score)``."""
-    live, finished = [((), 0.0)], []
+    live: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
+    finished: list[tuple[tuple[int, ...], float]] = []
     for _ in range(max_len):
         candidates = []
         for tokens, score in live:
@@ -200,7 +201,8 @@ def _beam_variant(*, keep_finished=True, stop_at_eos=True, width=None, accumulat
 
     def search(next_log_probs, *, eos_id, beam_width, max_len):
         k = width or beam_width
-        live, finished = [((), 0.0)], []
+        live: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
+        finished: list[tuple[tuple[int, ...], float]] = []
         for _ in range(max_len):
             candidates = []
             for tokens, score in live:

@@ -16,10 +16,11 @@ from companion.exercises.core import Exercise, _StudentError, one_thread
 def register(exercise: Exercise) -> Exercise:
     """``core.register`` with the checker (and an experiment's measurement) run on one thread:
     the checks push many tiny tensors through small models (see ``core.one_thread``)."""
-    changes = {"checker": one_thread(exercise.checker)}
+    checker = one_thread(exercise.checker)
     if exercise.kind == "experiment":
-        changes["reference"] = one_thread(exercise.reference)
-    return core.register(dataclasses.replace(exercise, **changes))
+        reference = one_thread(exercise.reference)
+        return core.register(dataclasses.replace(exercise, checker=checker, reference=reference))
+    return core.register(dataclasses.replace(exercise, checker=checker))
 
 
 def call_student(fn: Callable, *args: Any) -> tuple[Any, _StudentError | None]:

@@ -196,7 +196,9 @@ def bleu_from_counts(
     check_int(ref_len, "ref_len", min=0)
     _check_smoothing(smooth, smooth_value)
     check_bool(effective_order, "effective_order")
-    k = SMOOTHING_DEFAULTS[smooth] if smooth_value is None else float(smooth_value)
+    # the smoothing constant of "floor" and "add-k" ("exp" and "none" have none)
+    default = SMOOTHING_DEFAULTS[smooth]
+    k = float(smooth_value) if smooth_value is not None else (default or 0.0)
     max_order = len(counts)
     bp = brevity_penalty(sys_len, ref_len)
     precisions = [0.0] * max_order
@@ -206,7 +208,7 @@ def bleu_from_counts(
 
     orders, halvings = max_order, 0
     for n in range(max_order):
-        matches, total = counts[n], totals[n]
+        matches, total = float(counts[n]), float(totals[n])
         if smooth == "add-k" and n > 0:
             matches, total = matches + k, total + k
         if total == 0:  # no hypothesis n-grams of this order (or higher)

@@ -270,13 +270,16 @@ def _check(
         raise ValueError(
             f"image_shape must be (channels, height, width), got {describe(image_shape)}"
         )
-    shape = tuple(check_int(s, f"image_shape[{i}]", min=1) for i, s in enumerate(image_shape))
+    channels, height, width = (
+        check_int(s, f"image_shape[{i}]", min=1) for i, s in enumerate(image_shape)
+    )
+    shape = (channels, height, width)
     check_int(code_dim, "code_dim", min=1)
     check_choice(arch, "arch", ARCHS)
     check_choice(likelihood, "likelihood", LIKELIHOODS)
     if arch == "conv" and (shape[1] % 4 or shape[2] % 4):
         raise ValueError(f"arch='conv' needs height and width divisible by 4, got {shape[1:]}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _decoder(net: nn.Module, likelihood: str) -> ImageDecoder:

@@ -154,7 +154,8 @@ def attention_maps(
     maps = []
     for image, ids in zip(images, tokens, strict=True):
         tgt_in = torch.tensor([[model.bos_id, *list(ids)[:-1]]], device=images.device)
-        weights = model.attention_weights(image[None], None, tgt_in)[0]  # [T, rows·cols]
+        every_cell = torch.tensor([rows * cols], device=images.device)  # the encoder ignores it
+        weights = model.attention_weights(image[None], every_cell, tgt_in)[0]  # [T, rows·cols]
         maps.append(weights.reshape(len(ids), rows, cols))
     return maps
 

@@ -69,6 +69,7 @@ class Encoder(nn.Module):
     """Base class: ``forward(src, lengths) -> EncoderOutput``; ``hidden_size`` is H."""
 
     hidden_size: int
+    embed: nn.Embedding
 
 
 class RNNEncoder(Encoder):
@@ -207,6 +208,8 @@ class TransformerEncoder(Encoder):
     Every output position attends to every real input position (self-attention); the context is
     the mean over real positions.
     """
+
+    positions: torch.Tensor  # a buffer: sinusoidal_positions(max_len, width)
 
     def __init__(
         self,

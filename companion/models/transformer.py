@@ -65,6 +65,8 @@ class TransformerDecoder(SequenceDecoder):
     ``[B, T, S]`` / ``[B, S]``.
     """
 
+    positions: torch.Tensor  # a buffer: sinusoidal_positions(max_len, width)
+
     def __init__(
         self,
         vocab_size: int,
@@ -217,6 +219,7 @@ class TransformerDecoder(SequenceDecoder):
             )
             x = x + self._dropout(layer.dropout3, h)
             new_caches.append((keys, values, *memory_cache))
+        assert self.layers.norm is not None  # __init__ gives the decoder a final LayerNorm
         logits = self.out(self.layers.norm(x))[:, 0]
         return logits, (prefix, memory, mask, tuple(new_caches)), self._last_weights
 

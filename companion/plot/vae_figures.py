@@ -169,8 +169,10 @@ def plot_noise_regions(
         if samples is not None:
             s = _matrix(samples[i], "samples[i]", 2)
             ax.scatter(s[:, 0], s[:, 1], s=3, color=colours(i), alpha=0.4)
+        x, y = centre.tolist()
         ax.scatter(
-            *centre.tolist(),
+            x,
+            y,
             color=colours(i),
             s=40,
             zorder=3,
@@ -178,8 +180,10 @@ def plot_noise_regions(
         )
     if probe is not None:
         p = _matrix(probe, "probe", 1)
+        px, py = p.tolist()
         ax.scatter(
-            *p.tolist(),
+            px,
+            py,
             marker="x",
             color="k",
             s=70,
@@ -192,7 +196,7 @@ def plot_noise_regions(
         ax.add_artist(
             AnnotationBbox(
                 box,
-                tuple(float(v) for v in xy),
+                (float(xy[0]), float(xy[1])),
                 xybox=(0, 42),
                 boxcoords="offset points",
                 arrowprops={"arrowstyle": "-", "color": "0.5"},

@@ -95,6 +95,7 @@ def _check_distribution(dist: Distribution, name: str) -> None:
 def _draw(dist: Distribution, num: int, n_data: int) -> Tensor:
     """``num`` samples per data point, shape [num, n_data, d]; reparameterised when possible."""
     batch = tuple(dist.batch_shape)
+    shape: tuple[int, ...]
     if batch == ():
         shape = (num, n_data)
     elif batch == (n_data,):

@@ -177,9 +177,10 @@ class LinearGaussian(nn.Module):
         """Draw n pairs by ancestral sampling: z ~ p(z), then x ~ p(x|z). Returns (x, z)."""
         check_int(n, "n", min=1)
         with torch.no_grad():
-            kw = dict(dtype=self.weight.dtype, device=self.weight.device, generator=generator)
-            z = torch.randn(n, self.latent_dim, **kw)
-            x = self.decode(z) + self.noise_std * torch.randn(n, self.data_dim, **kw)
+            dtype, device = self.weight.dtype, self.weight.device
+            z = torch.randn(n, self.latent_dim, dtype=dtype, device=device, generator=generator)
+            noise = torch.randn(n, self.data_dim, dtype=dtype, device=device, generator=generator)
+            x = self.decode(z) + self.noise_std * noise
         return x, z
 
     # ------------------------------------------------------------------ the ELBO in closed form

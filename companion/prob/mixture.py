@@ -88,5 +88,7 @@ def fit_digit_writer(x: torch.Tensor, y: torch.Tensor, *, shrinkage: float = 0.1
         m = xk.mean(0)
         S = (xk - m).T @ (xk - m) / len(xk)
         cov = (1 - shrinkage) * S + shrinkage * (S.trace() / D) * torch.eye(D, dtype=x.dtype)
-        prior.append(len(xk) / len(x)), means.append(m), trils.append(torch.linalg.cholesky(cov))
+        prior.append(len(xk) / len(x))
+        means.append(m)
+        trils.append(torch.linalg.cholesky(cov))
     return DigitWriter(torch.tensor(prior, dtype=x.dtype), torch.stack(means), torch.stack(trils))

@@ -170,12 +170,12 @@ def frames_bundle(
     ``kwargs_widgets`` of an ``interactive``), or None when a control cannot be enumerated."""
     import matplotlib.pyplot as plt
 
-    positions = [control_positions(c) for c in controls]
-    if not positions or any(p is None for p in positions):
+    maybe_positions = [control_positions(c) for c in controls]
+    positions = [p for p in maybe_positions if p is not None]
+    if not positions or len(positions) != len(maybe_positions):
         return None
-    axes = [
-        (c, p) for c, p in zip(controls, positions, strict=True) if len(p[0]) > 1
-    ]  # fixed values drop out
+    # fixed values drop out
+    axes = [(c, p) for c, p in zip(controls, positions, strict=True) if len(p[0]) > 1]
     constant = {
         c._kwarg: p[0][0] for c, p in zip(controls, positions, strict=True) if len(p[0]) == 1
     }

@@ -17,7 +17,7 @@ from companion.plot.decoding import plot_teacher_forcing
 from companion.validation import check_float, check_int
 
 
-def _check(models: Mapping[float, object], ratio: float, data, index: int) -> None:
+def _check(models: Mapping[float, object], ratio: float | None, data, index: int) -> None:
     if not isinstance(models, Mapping) or not models:
         raise ValueError("give at least one trained model, as {ratio: model}")
     check_float(ratio, "ratio")

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
 from companion.data.vocab import UNK, detokenize, tokenize
 from companion.decoding import beam_search
 from companion.model_utils import eval_mode, model_device
+
+if TYPE_CHECKING:
+    from companion.translation import Translator
 
 MAX_WIDTH = 10
 
@@ -54,7 +58,7 @@ class OwnTranslation:
 
 
 def translate_own_sentence(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     text: str,
     direction: str = "en-zh",
     beam_width: int = 5,
@@ -136,7 +140,7 @@ def translation_figure(result: OwnTranslation, *, title: str | None = None):
 
 
 def translator_widget(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     *,
     text: str = "",
     direction: str = "en-zh",
