@@ -115,8 +115,6 @@ def translate(
     Returns the best output of each sentence as text, detokenised for the target language
     (greedy search for ``beam_width=1``, beam search otherwise).
     """
-    from companion.data.vocab import detokenize
-
     sentences = (
         [sentences] if isinstance(sentences, str) else check_str_sequence(sentences, "sentences")
     )
@@ -129,7 +127,7 @@ def translate(
         batch_size=batch_size,
         device=device,
     )
-    return [detokenize(data.tgt_vocab.decode(h[0].tokens), data.tgt_lang) for h in hyps]
+    return [data.tgt_vocab.decode_text(h[0].tokens, data.tgt_lang) for h in hyps]
 
 
 @torch.no_grad()

@@ -155,6 +155,7 @@ def _check_fit_arguments(
     checkpoint_path: Any,
     progress: Any,
     on_epoch_end: Any,
+    scheduler: Any = None,
 ) -> None:
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {describe(model)}")
@@ -181,6 +182,11 @@ def _check_fit_arguments(
     if checkpoint_path is not None:
         _check_checkpoint_path(checkpoint_path)
     check_bool(progress, "progress")
+    if scheduler is not None and not isinstance(scheduler, torch.optim.lr_scheduler.LRScheduler):
+        raise TypeError(
+            f"scheduler must be a torch.optim.lr_scheduler scheduler or None, got "
+            f"{describe(scheduler)}"
+        )
     if on_epoch_end is not None and not callable(on_epoch_end):
         raise TypeError(
             f"on_epoch_end must be a function (epoch, history) or None, got "
@@ -215,12 +221,14 @@ def fit(
     checkpoint_path: str | Path | None = None,
     progress: bool = True,
     on_epoch_end: Callable[[int, History], None] | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_data`` (re-iterable, e.g. a DataLoader).
 
     Returns the :class:`History`; pass an existing one to continue it. With ``checkpoint_path``
     the model, optimiser and history are saved after every epoch. ``device=None`` trains the
-    model where it is; a device moves the model there first.
+    model where it is; a device moves the model there first. A ``scheduler`` (of ``optimizer``,
+    e.g. ``torch.optim.lr_scheduler.LambdaLR``) is stepped after every optimisation step.
 
     The loss terms stay on the device while training and are read (for the progress bar, the
     history and the NaN/inf check) every :data:`READ_EVERY_S` seconds and at the end of each
@@ -240,7 +248,10 @@ def fit(
         checkpoint_path=checkpoint_path,
         progress=progress,
         on_epoch_end=on_epoch_end,
+        scheduler=scheduler,
     )
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError("scheduler must schedule the optimizer passed to fit (optimizer=...)")
     from tqdm.auto import tqdm
 
     if device is None:
@@ -287,6 +298,8 @@ def fit(
             if clip_grad_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             pending.append(terms)
             bar.update()
             if time.perf_counter() - last_read >= READ_EVERY_S:
@@ -403,6 +416,7 @@ def train_seq2seq(
     *,
     epochs: int,
     teacher_forcing: float = 1.0,
+    label_smoothing: float = 0.0,
     lr: float = 1e-3,
     clip_grad_norm: float | None = 1.0,
     **fit_kwargs,
@@ -411,12 +425,16 @@ def train_seq2seq(
 
     ``teacher_forcing`` is the probability (0…1) of feeding the true previous token rather than
     the model's own prediction (5.3.4); the loss is the masked cross-entropy
-    (:func:`~companion.models.seq2seq_loss`); gradients are clipped to norm ``clip_grad_norm``.
-    Other keywords (``valid_data``, ``device``, ``progress``, ``checkpoint_path``, ``history``,
-    ``optimizer``, ``on_epoch_end``) go to :func:`fit`.
+    (:func:`~companion.models.seq2seq_loss`, with ``label_smoothing`` while training); gradients
+    are clipped to norm ``clip_grad_norm``. Other keywords (``valid_data``, ``device``,
+    ``progress``, ``checkpoint_path``, ``history``, ``optimizer``, ``scheduler``,
+    ``on_epoch_end``) go to :func:`fit`.
     """
     teacher_forcing = check_probability(teacher_forcing, "teacher_forcing")
-    loss_fn = functools.partial(seq2seq_loss, teacher_forcing=teacher_forcing)
+    check_float(label_smoothing, "label_smoothing", min=0.0, max=1.0, max_open=True)
+    loss_fn = functools.partial(
+        seq2seq_loss, teacher_forcing=teacher_forcing, label_smoothing=label_smoothing
+    )
     return fit(
         model,
         train_data,

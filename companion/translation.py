@@ -5,15 +5,22 @@ forcing and beam search (5.3.4), BLEU (5.3.5), the Transformer (5.3.6) — train
 pairs in either direction:
 
 * :class:`TranslatorSettings` — everything that decides the trained weights (direction, model
-  kind and size, epochs, vocabulary threshold, seed); :data:`PROFILES` holds the notebook's
-  ``"cpu"`` and ``"full"`` sizes and a ``"smoke"`` size for the tests;
-* :func:`train_translator` — vocabularies from the training pairs, a model, training, and the
+  kind and size, epochs, subword vocabulary, training recipe, seed); :data:`PROFILES` holds the
+  notebook's ``"cpu"`` and ``"full"`` sizes and a ``"smoke"`` size for the tests;
+* :func:`train_translator` — subword vocabularies learned from the training pairs
+  (:class:`~companion.data.subwords.SubwordVocab`: English cased SentencePiece pieces, Chinese
+  characters, bytes for anything unseen, so never ``<unk>``), a model, training, and the
   validation BLEU after every epoch against the seconds of training so far;
 * :func:`load_or_train` — reuses a translator saved in the cache folder when its settings and
   training data match, otherwise trains one and saves it (``torch.save`` of a state dict, the
-  vocabularies and the settings; read back with ``weights_only=True``);
-* :func:`corpus_bleu` — sacrebleu's corpus BLEU over source sentences grouped with all their
-  reference translations (``tokenize="zh"`` for Chinese output, ``"13a"`` for English).
+  SentencePiece models as bytes and the settings; read back with ``weights_only=True``);
+* :func:`corpus_bleu` — sacrebleu's corpus BLEU, with its signature, over source sentences grouped
+  with all their reference translations (``tokenize="zh"`` for Chinese output, ``"13a"`` for
+  English, cased).
+
+The recipe (:data:`RECIPE`) lists the training changes measured one at a time on validation BLEU
+(``benchmarks/tatoeba_translation.py --recipe``): label smoothing, a learning rate that warms up
+and decays, tied decoder embeddings, batches of similar length.
 
 A :class:`Translator` also offers ``encode_source``, ``tgt_vocab`` and ``tgt_lang``, so it can be
 passed wherever decoding expects a data set's vocabularies.
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -33,22 +41,35 @@ from typing import TYPE_CHECKING
 import torch
 
 from companion.data.batching import Seq2SeqData, encode_sentences
+from companion.data.subwords import SubwordVocab
 from companion.data.tatoeba import references_by_source
 from companion.data.text_tasks import Pair
-from companion.data.vocab import Vocab, tokenize
+from companion.data.vocab import Vocab
 
 if TYPE_CHECKING:
     from companion.models.seq2seq import EncoderDecoder
 
 DIRECTIONS = {"en-zh": ("en", "zh"), "zh-en": ("zh", "en")}
 KINDS = ("gru", "transformer")
-FORMAT = 1  # bump when the saved layout changes
+SCHEDULES = ("constant", "warmup-decay")
+FORMAT = 2  # bump when the saved layout changes (2: SentencePiece vocabularies, CPU seconds)
 
 
 @dataclass(frozen=True)
 class TranslatorSettings:
     """What decides a trained translator. ``hidden`` is the GRU's state size or the Transformer's
-    ``d_model``; ``emb_dim`` only applies to the GRU (the Transformer embeds in ``d_model``)."""
+    ``d_model``; ``emb_dim`` only applies to the GRU (the Transformer embeds in ``d_model``).
+
+    Vocabularies: English is cut into ``en_pieces`` SentencePiece pieces (a unigram model, the
+    256 byte pieces and 4 specials included); Chinese is one piece per character
+    (``zh_pieces=0``) or, for comparison, a unigram model of ``zh_pieces`` pieces.
+
+    The recipe: ``label_smoothing`` ε of the loss; ``schedule`` ``"constant"`` (``lr`` throughout)
+    or ``"warmup-decay"`` (linear warm-up to ``lr`` over the first ``warmup`` fraction of the
+    steps, then linear decay to 0 at the last step); ``tie_embeddings`` shares the Transformer
+    decoder's input embedding with its output layer (Press and Wolf, 2017); ``by_length`` batches
+    sentences of similar length together.
+    """
 
     direction: str = "en-zh"
     kind: str = "gru"
@@ -61,8 +82,13 @@ class TranslatorSettings:
     batch_size: int = 64
     by_length: bool = True  # batches of similar-length sentences: less padding, faster epochs
     lr: float = 2e-3
-    min_freq: int = 2  # tokens seen fewer times in training become <unk>
-    max_len: int = 30  # longest output when decoding
+    en_pieces: int = 4000
+    zh_pieces: int = 0  # 0: one piece per character
+    label_smoothing: float = 0.0
+    schedule: str = "constant"
+    warmup: float = 0.05
+    tie_embeddings: bool = False
+    max_len: int = 40  # longest output when decoding, in pieces
     seed: int = 0
 
     def __post_init__(self):
@@ -70,37 +96,53 @@ class TranslatorSettings:
             raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {self.direction!r}")
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {list(KINDS)}, got {self.kind!r}")
-        for name in (
-            "hidden",
-            "emb_dim",
-            "layers",
-            "heads",
-            "epochs",
-            "batch_size",
-            "min_freq",
-            "max_len",
-        ):
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {list(SCHEDULES)}, got {self.schedule!r}")
+        for name in ("hidden", "emb_dim", "layers", "heads", "epochs", "batch_size", "max_len"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not isinstance(self.by_length, bool):
-            raise ValueError(f"by_length must be True or False, got {self.by_length!r}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must lie in [0, 1), got {self.dropout!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        minimum = 4 + 256 + 1  # specials, bytes, one more piece
+        for name in ("en_pieces", "zh_pieces"):
+            value = getattr(self, name)
+            zero_ok = name == "zh_pieces" and value == 0
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not (zero_ok or value >= minimum)
+            ):
+                hint = "0 (characters) or " if name == "zh_pieces" else ""
+                raise ValueError(f"{name} must be {hint}an integer ≥ {minimum}, got {value!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ValueError(f"seed must be an integer ≥ 0, got {self.seed!r}")
+        for name in ("by_length", "tie_embeddings"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if self.tie_embeddings and self.kind != "transformer":
+            raise ValueError(
+                "tie_embeddings needs kind='transformer': the attention GRU's output layer reads "
+                "[s_t; c_t], wider than its embeddings"
+            )
+        for name in ("dropout", "label_smoothing", "warmup"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
+        if not isinstance(self.lr, (int, float)) or not self.lr > 0 or not math.isfinite(self.lr):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
 
     @property
     def languages(self) -> tuple[str, str]:
         return DIRECTIONS[self.direction]
 
 
-#: Sizes per profile and model kind. "cpu": the notebook's default, a few minutes on a laptop
-#: CPU for all four models; "full": larger models and more epochs, for a GPU (or a patient CPU);
-#: "smoke": tiny, for the tests.
+#: Sizes and recipe per profile and model kind. "cpu": the notebook's default, within five
+#: minutes on a laptop CPU for the whole notebook; "full": larger models and more epochs, for a
+#: GPU (or a patient CPU); "smoke": tiny, for the tests.
 PROFILES: dict[str, dict[str, dict]] = {
     "smoke": {
-        kind: dict(hidden=32, emb_dim=16, layers=1, epochs=1, min_freq=1, max_len=12)
+        kind: dict(
+            hidden=32, emb_dim=16, layers=1, epochs=1, en_pieces=300, max_len=12, batch_size=32
+        )
         for kind in KINDS
     },
     "cpu": {
@@ -112,6 +154,17 @@ PROFILES: dict[str, dict[str, dict]] = {
         "transformer": dict(hidden=512, layers=3, heads=8, dropout=0.2, epochs=20, lr=5e-4),
     },
 }
+
+#: The recipe changes measured one at a time, each on top of the ones before it (validation BLEU
+#: per epoch and CPU seconds: ``benchmarks/tatoeba_translation.py --recipe``). The first entry is
+#: the plain recipe the ladder starts from.
+RECIPE: tuple[tuple[str, dict], ...] = (
+    ("plain: constant learning rate, random batches", dict(by_length=False)),
+    ("+ batches of similar length", dict(by_length=True)),
+    ("+ label smoothing 0.1", dict(label_smoothing=0.1)),
+    ("+ warm-up and linear decay", dict(schedule="warmup-decay")),
+    ("+ tied decoder embeddings", dict(tie_embeddings=True)),
+)
 
 
 def settings_for(profile: str, direction: str, kind: str, **overrides) -> TranslatorSettings:
@@ -132,16 +185,29 @@ def oriented(pairs: Sequence[Pair], direction: str) -> list[Pair]:
     return list(pairs) if direction == "en-zh" else [Pair(p.tgt, p.src) for p in pairs]
 
 
+@dataclass(frozen=True)
+class EpochRecord:
+    """Validation BLEU (greedy) after an epoch, against the training time so far (decoding not
+    counted): wall-clock seconds and CPU seconds of this process (``time.process_time``), which
+    hardly depend on what else the machine runs."""
+
+    epoch: int
+    seconds: float
+    cpu_seconds: float
+    bleu: float
+
+
 @dataclass
 class Translator:
-    """A trained model with its vocabularies, settings and training record."""
+    """A trained model with its subword vocabularies, settings and training record."""
 
     model: EncoderDecoder
-    src_vocab: Vocab
+    src_vocab: Vocab  # a SubwordVocab when trained here
     tgt_vocab: Vocab
     settings: TranslatorSettings
     train_seconds: float = 0.0
-    curve: list[tuple[float, float]] = field(default_factory=list)  # (seconds, valid BLEU)
+    train_cpu_seconds: float = 0.0
+    curve: list[EpochRecord] = field(default_factory=list)
     data_key: str = ""
 
     @property
@@ -153,13 +219,45 @@ class Translator:
         return self.settings.languages[1]
 
     def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Tokenise, encode and pad source sentences (unknown tokens become ``<unk>``)."""
+        """Encode and pad source sentences with the source SentencePiece model."""
         return encode_sentences(sentences, self.src_vocab, self.src_lang)
+
+    def unseen_words(self, text: str) -> list[str]:
+        """Words of ``text`` the model never saw in training (see
+        :meth:`~companion.data.subwords.SubwordVocab.unseen_words`)."""
+        return self.src_vocab.unseen_words(text, self.src_lang)
+
+
+def build_vocabularies(
+    train_pairs: Sequence[Pair], settings: TranslatorSettings
+) -> tuple[SubwordVocab, SubwordVocab]:
+    """Source and target SentencePiece vocabularies learned from the training pairs only."""
+    vocabs = []
+    for lang, sentences in zip(
+        settings.languages,
+        ([p.src for p in train_pairs], [p.tgt for p in train_pairs]),
+        strict=True,
+    ):
+        if lang == "en":
+            vocabs.append(SubwordVocab.train(sentences, lang="en", vocab_size=settings.en_pieces))
+        elif settings.zh_pieces:
+            vocabs.append(
+                SubwordVocab.train(
+                    sentences, lang="zh", vocab_size=settings.zh_pieces, model_type="unigram"
+                )
+            )
+        else:
+            vocabs.append(SubwordVocab.train(sentences, lang="zh", model_type="char"))
+    return vocabs[0], vocabs[1]
 
 
 def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_size: int):
-    """An attention GRU (5.3.3) or a Transformer (5.3.6) of the sizes in ``settings``."""
-    from companion.models import make_seq2seq, make_transformer
+    """An attention GRU (5.3.3) or a Transformer (5.3.6) of the sizes in ``settings``.
+
+    With ``tie_embeddings`` the Transformer decoder's output layer uses its input embedding as
+    weight matrix: one parameter, so its state dict holds the same tensor under both names.
+    """
+    from companion.models import TransformerDecoder, make_seq2seq, make_transformer
 
     if settings.kind == "gru":
         return make_seq2seq(
@@ -170,7 +268,7 @@ def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_siz
             emb_dim=settings.emb_dim,
             hidden=settings.hidden,
         )
-    return make_transformer(
+    model = make_transformer(
         src_vocab_size,
         tgt_vocab_size,
         d_model=settings.hidden,
@@ -179,6 +277,11 @@ def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_siz
         dim_feedforward=2 * settings.hidden,
         dropout=settings.dropout,
     )
+    if settings.tie_embeddings:
+        decoder = model.decoder
+        assert isinstance(decoder, TransformerDecoder)  # make_transformer builds one
+        decoder.out.weight = decoder.embed.weight
+    return model
 
 
 def data_key(pairs: Sequence[Pair]) -> str:
@@ -191,21 +294,33 @@ def data_key(pairs: Sequence[Pair]) -> str:
     return digest.hexdigest()[:16]
 
 
+@dataclass(frozen=True)
+class BleuResult:
+    """sacrebleu's corpus BLEU with the signature that says how it was computed."""
+
+    score: float
+    signature: str  # e.g. nrefs:var|case:mixed|eff:no|tok:zh|smooth:exp|version:2.6.0
+    text: str  # sacrebleu's line: BLEU, n-gram precisions, brevity penalty, lengths
+
+    def __str__(self) -> str:
+        return f"{self.score:.1f} ({self.signature})"
+
+
 def corpus_bleu(
     translator: Translator,
     pairs: Sequence[Pair],
     *,
     beam_width: int = 1,
     hypotheses: Sequence[str] | None = None,
-):
+) -> BleuResult:
     """sacrebleu's corpus BLEU of ``translator`` on ``pairs`` (already in its direction).
 
     Pairs are grouped by source sentence; every translation of a source is one of its references.
-    Chinese output is scored with ``tokenize="zh"`` (characters), English with ``"13a"``,
-    lower-cased (our English vocabulary is lower-case). Pass ``hypotheses`` (one per distinct
+    Chinese output is scored with ``tokenize="zh"`` (characters), English with ``"13a"``, cased:
+    the translator writes cased, detokenised English. Pass ``hypotheses`` (one per distinct
     source, in order of first appearance) to score outputs decoded elsewhere.
     """
-    import sacrebleu
+    from sacrebleu.metrics import BLEU
 
     if not pairs:
         raise ValueError("no pairs to score")
@@ -218,17 +333,10 @@ def corpus_bleu(
         [refs[k] if k < len(refs) else None for refs in references]
         for k in range(max(map(len, references)))
     ]
-    zh = translator.tgt_lang == "zh"
-    # force: our English output puts spaces before punctuation ("it's ok ."), which sacrebleu
-    # warns about; 13a splits punctuation off the references the same way, so scores are equal.
-    return sacrebleu.corpus_bleu(
-        list(hypotheses),
-        # sacrebleu reads None as "no reference in this stream" but annotates Sequence[str]
-        streams,  # type: ignore[arg-type]  # None entries: see above
-        tokenize="zh" if zh else "13a",
-        lowercase=not zh,
-        force=True,
-    )
+    metric = BLEU(tokenize="zh" if translator.tgt_lang == "zh" else "13a")
+    # sacrebleu reads None as "no reference in this stream" but annotates Sequence[str]
+    result = metric.corpus_score(list(hypotheses), streams)  # type: ignore[arg-type]  # see above
+    return BleuResult(result.score, str(metric.get_signature()), str(result))
 
 
 def translate_sentences(
@@ -248,6 +356,18 @@ def translate_sentences(
     )
 
 
+def lr_factor(step: int, total_steps: int, settings: TranslatorSettings) -> float:
+    """Learning-rate multiplier at optimisation step ``step`` (0-based) of ``total_steps``:
+    1 for ``"constant"``; for ``"warmup-decay"`` a linear rise over the first ``warmup``
+    fraction of the steps, then a linear fall that reaches 0 after the last step."""
+    if settings.schedule == "constant":
+        return 1.0
+    warm = max(1, round(settings.warmup * total_steps))
+    if step < warm:
+        return (step + 1) / warm
+    return max(0.0, (total_steps - step) / max(1, total_steps - warm))
+
+
 def train_translator(
     train_pairs: Sequence[Pair],
     settings: TranslatorSettings,
@@ -256,12 +376,13 @@ def train_translator(
     n_valid: int = 500,
     progress: bool = True,
     device: torch.device | str | None = None,
+    on_epoch_end=None,
 ) -> Translator:
-    """Build vocabularies and a model from ``train_pairs``
-    (in the settings' direction) and train it.
+    """Learn vocabularies and train a model on ``train_pairs`` (in the settings' direction).
 
     After every epoch the greedy BLEU on the first ``n_valid`` validation sources is recorded
-    against the training seconds so far (:attr:`Translator.curve`); decoding time is not counted.
+    with the training seconds so far (:attr:`Translator.curve`); decoding time is not counted.
+    ``on_epoch_end(record)`` (optional) is called with each :class:`EpochRecord`.
     """
     from companion.train import train_seq2seq
 
@@ -269,15 +390,8 @@ def train_translator(
         raise ValueError("no training pairs")
     src_lang, tgt_lang = settings.languages
     torch.manual_seed(settings.seed)
-    src_vocab = Vocab.build(
-        (tokenize(p.src, src_lang) for p in train_pairs), min_freq=settings.min_freq
-    )
-    tgt_vocab = Vocab.build(
-        (tokenize(p.tgt, tgt_lang) for p in train_pairs), min_freq=settings.min_freq
-    )
-    data = Seq2SeqData.from_pairs(
-        train_pairs, src_lang, tgt_lang, src_vocab=src_vocab, tgt_vocab=tgt_vocab
-    )
+    src_vocab, tgt_vocab = build_vocabularies(train_pairs, settings)
+    data = Seq2SeqData(train_pairs, src_lang, tgt_lang, src_vocab, tgt_vocab)
     model = build_model(settings, len(src_vocab), len(tgt_vocab))
     if device is not None:
         model.to(device)
@@ -287,13 +401,33 @@ def train_translator(
         settings.batch_size, shuffle=True, by_length=settings.by_length, seed=settings.seed
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
-    for _ in range(settings.epochs):
-        start = time.perf_counter()
-        train_seq2seq(model, batches, epochs=1, optimizer=optimizer, progress=progress)
+    total_steps = settings.epochs * len(batches)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, total_steps, settings)
+    )
+    for epoch in range(1, settings.epochs + 1):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        train_seq2seq(
+            model,
+            batches,
+            epochs=1,
+            optimizer=optimizer,
+            scheduler=scheduler,
+            label_smoothing=settings.label_smoothing,
+            progress=progress,
+        )
         translator.train_seconds += time.perf_counter() - start
+        translator.train_cpu_seconds += time.process_time() - cpu_start
         if valid:
-            bleu = corpus_bleu(translator, valid).score
-            translator.curve.append((translator.train_seconds, bleu))
+            record = EpochRecord(
+                epoch,
+                translator.train_seconds,
+                translator.train_cpu_seconds,
+                corpus_bleu(translator, valid).score,
+            )
+            translator.curve.append(record)
+            if on_epoch_end is not None:
+                on_epoch_end(record)
     model.eval()
     return translator
 
@@ -328,17 +462,26 @@ def translator_path(cache_dir: str | Path, settings: TranslatorSettings) -> Path
 
 
 def save_translator(translator: Translator, path: str | Path) -> Path:
-    """Save the state dict, vocabularies, settings and training record (plain types only)."""
+    """Save the state dict, vocabularies (SentencePiece models as bytes), settings and training
+    record: plain types only, so :func:`load_translator` reads them with ``weights_only=True``."""
     path = Path(path)
+    vocabs = []
+    for vocab in (translator.src_vocab, translator.tgt_vocab):
+        if not isinstance(vocab, SubwordVocab):
+            raise TypeError(
+                f"only translators with subword vocabularies are saved, got {type(vocab).__name__}"
+            )
+        vocabs.append(vocab.state())
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format": FORMAT,
         "settings": dataclasses.asdict(translator.settings),
-        "src_vocab": translator.src_vocab.itos,
-        "tgt_vocab": translator.tgt_vocab.itos,
+        "src_vocab": vocabs[0],
+        "tgt_vocab": vocabs[1],
         "state_dict": {k: v.detach().cpu() for k, v in translator.model.state_dict().items()},
         "train_seconds": translator.train_seconds,
-        "curve": [list(point) for point in translator.curve],
+        "train_cpu_seconds": translator.train_cpu_seconds,
+        "curve": [dataclasses.astuple(record) for record in translator.curve],
         "data_key": translator.data_key,
     }
     tmp = path.with_suffix(".part")
@@ -364,7 +507,8 @@ def load_translator(path: str | Path, *, device: torch.device | str | None = Non
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"{path} was saved in another format; delete it to retrain")
     settings = TranslatorSettings(**payload["settings"])
-    src_vocab, tgt_vocab = Vocab(payload["src_vocab"][4:]), Vocab(payload["tgt_vocab"][4:])
+    src_vocab = SubwordVocab.from_state(payload["src_vocab"])
+    tgt_vocab = SubwordVocab.from_state(payload["tgt_vocab"])
     model = build_model(settings, len(src_vocab), len(tgt_vocab))
     model.load_state_dict(payload["state_dict"])
     if device is not None:
@@ -376,7 +520,8 @@ def load_translator(path: str | Path, *, device: torch.device | str | None = Non
         tgt_vocab,
         settings,
         payload["train_seconds"],
-        [tuple(point) for point in payload["curve"]],
+        payload["train_cpu_seconds"],
+        [EpochRecord(*record) for record in payload["curve"]],
         payload["data_key"],
     )
 
@@ -414,4 +559,7 @@ def load_or_train(
         outcome = f"saved {path}"
     except OSError as exc:
         outcome = f"not saved ({exc.__class__.__name__}: {exc})"
-    return translator, f"trained in {translator.train_seconds:.0f} s ({reason}); {outcome}"
+    return translator, (
+        f"trained in {translator.train_seconds:.0f} s ({translator.train_cpu_seconds:.0f} CPU s; "
+        f"{reason}); {outcome}"
+    )

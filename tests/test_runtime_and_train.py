@@ -60,6 +60,66 @@ def test_sequence_cross_entropy_ignores_padding():
         sequence_cross_entropy(logits, targets[:, :2], mask[:, :2])
 
 
+def test_label_smoothing_is_cross_entropy_against_the_smoothed_target():
+    logits = torch.randn(2, 3, 5)
+    targets = torch.tensor([[1, 2, 0], [3, 0, 0]])
+    mask = targets != 0
+    eps = 0.1
+    log_p = logits[mask].log_softmax(-1)  # [N, V]
+    smoothed = torch.full_like(log_p, eps / 5)
+    smoothed[torch.arange(len(log_p)), targets[mask]] += 1 - eps  # 1 − ε + ε/V on the truth
+    expected = -(smoothed * log_p).sum(-1).mean()
+    got = sequence_cross_entropy(logits, targets, mask, label_smoothing=eps)
+    assert torch.allclose(got, expected)
+    with pytest.raises(ValueError, match="label_smoothing"):
+        sequence_cross_entropy(logits, targets, mask, label_smoothing=1.0)
+
+
+def test_label_smoothing_applies_while_training_only():
+    data, model = _tiny_problem()
+    batch = data.batch(list(range(8)))
+    model.eval()  # no dropout here: the losses differ only by the smoothing
+    plain = seq2seq_loss(model, batch)
+    assert torch.equal(seq2seq_loss(model, batch, label_smoothing=0.2), plain)
+    model.train()
+    assert not torch.allclose(seq2seq_loss(model, batch, label_smoothing=0.2), plain)
+
+
+def test_fit_steps_the_scheduler_after_every_optimiser_step():
+    data, model = _tiny_problem()
+    optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+    seen = []
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: seen.append(step) or 1 / (step + 1)
+    )
+    train.fit(
+        model,
+        data.batches(8),
+        seq2seq_loss,
+        epochs=2,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        progress=False,
+    )
+    assert seen == list(range(7))  # step 0 at construction, then one per batch (2 × 3)
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(1 / 7)
+    other = torch.optim.lr_scheduler.LambdaLR(torch.optim.SGD(model.parameters(), lr=1.0), abs)
+    with pytest.raises(ValueError, match="scheduler must schedule the optimizer"):
+        train.fit(
+            model,
+            data.batches(8),
+            seq2seq_loss,
+            epochs=1,
+            optimizer=optimizer,
+            scheduler=other,
+            progress=False,
+        )
+    with pytest.raises(TypeError, match="scheduler"):
+        train.fit(
+            model, data.batches(8), seq2seq_loss, epochs=1, scheduler="cosine", progress=False
+        )
+
+
 def _tiny_problem():
     companion.setup(seed=0, device="cpu", quiet=True)
     data = Seq2SeqData.from_pairs(generate_pairs("numbers", 24, seed=0, max_value=99), "en", "zh")

@@ -11,7 +11,8 @@ from companion.data.tatoeba import (
     parse_tatoeba,
     read_tatoeba,
     references_by_source,
-    split_by_source,
+    sentence_groups,
+    split_by_component,
     tatoeba_path,
 )
 
@@ -46,20 +47,76 @@ def test_filter_drops_duplicates_and_long_pairs():
         filter_pairs(pairs, max_src_len=0, max_tgt_len=10)
 
 
-def test_split_keeps_all_translations_of_a_sentence_together_and_is_seeded():
-    pairs = [Pair(f"sentence {i}.", f"句子{k}。") for i in range(50) for k in range(1 + i % 3)]
-    parts = split_by_source(pairs, (0.6, 0.2, 0.2), seed=3)
-    assert sum(map(len, parts)) == len(pairs)
-    sources = [{p.src for p in part} for part in parts]
-    assert not (sources[0] & sources[1] or sources[0] & sources[2] or sources[1] & sources[2])
-    assert parts == split_by_source(pairs, (0.6, 0.2, 0.2), seed=3)
-    assert parts != split_by_source(pairs, (0.6, 0.2, 0.2), seed=4)
-    srcs, refs = references_by_source(pairs[:6])
-    assert srcs == ["sentence 0.", "sentence 1.", "sentence 2."] and refs[2] == [
-        "句子0。",
-        "句子1。",
-        "句子2。",
+def test_sentence_groups_are_the_connected_components():
+    pairs = [
+        Pair("A", "一"),
+        Pair("B", "二"),
+        Pair("A", "三"),  # joins A's group through "A"
+        Pair("C", "三"),  # joins it through "三"
+        Pair("D", "四"),
+        Pair("E", "二"),  # joins B's group through "二"
+        Pair("C", "五"),
     ]
+    assert sentence_groups(pairs) == [[0, 2, 3, 6], [1, 5], [4]]
+    assert sentence_groups([]) == []
+
+
+def _brute_force_groups(pairs):
+    """Components by repeated merging of overlapping sentence sets: slow, obviously right."""
+    groups = [({p.src}, {p.tgt}, {i}) for i, p in enumerate(pairs)]
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                if groups[a][0] & groups[b][0] or groups[a][1] & groups[b][1]:
+                    groups[a] = tuple(x | y for x, y in zip(groups[a], groups[b], strict=True))
+                    del groups[b]
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(sorted(g[2]) for g in groups)
+
+
+def test_sentence_groups_agree_with_brute_force():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(20):
+        pairs = [Pair(f"e{rng.randrange(12)}", f"z{rng.randrange(12)}") for _ in range(15)]
+        assert sorted(sentence_groups(pairs)) == _brute_force_groups(pairs)
+
+
+def _assert_disjoint(parts):
+    for side in ("src", "tgt"):
+        sets = [{getattr(p, side) for p in part} for part in parts]
+        for i in range(len(sets)):
+            for j in range(i + 1, len(sets)):
+                assert not sets[i] & sets[j], f"{side} sentences shared by parts {i} and {j}"
+
+
+def test_split_shares_no_sentence_on_either_side_and_is_seeded():
+    # some English sentences have two translations, some Chinese sentences translate two
+    # English ones, so groups chain across both sides (68 pairs, 40 groups of 1 to 4 pairs)
+    pairs = [Pair(f"sentence {i}.", f"句子{i}。") for i in range(50)]
+    pairs += [Pair(f"sentence {i}.", f"句子{i + 1}。") for i in range(0, 50, 5)]
+    pairs += [Pair(f"another {i}.", f"句子{i}。") for i in range(0, 50, 7)]
+    assert len(sentence_groups(pairs)) == 40
+    parts = split_by_component(pairs, (0.6, 0.2, 0.2), seed=3)
+    assert sorted(map(repr, sum(parts, []))) == sorted(map(repr, pairs))
+    _assert_disjoint(parts)
+    assert parts == split_by_component(pairs, (0.6, 0.2, 0.2), seed=3)
+    assert parts != split_by_component(pairs, (0.6, 0.2, 0.2), seed=4)
+    srcs, refs = references_by_source(pairs)
+    assert srcs[:2] == ["sentence 0.", "sentence 1."] and refs[0] == ["句子0。", "句子1。"]
+
+
+def test_split_fills_each_part_to_its_fraction():
+    pairs = [Pair(f"e{i}", f"z{i}") for i in range(1000)]  # 1000 groups of one pair
+    assert [len(p) for p in split_by_component(pairs, (0.8, 0.1, 0.1))] == [800, 100, 100]
+    with pytest.raises(ValueError, match="sum to 1"):
+        split_by_component(pairs, (0.8, 0.1))
 
 
 def test_load_from_a_path_and_from_a_root(tmp_path):
@@ -104,7 +161,11 @@ def test_the_real_corpus(shared_data):
     assert splits.corpus.n_lines > 10_000 and splits.corpus.n_bad < 0.01 * splits.corpus.n_lines
     n = len(splits.train) + len(splits.valid) + len(splits.test)
     assert 0.75 < len(splits.train) / n < 0.85
-    assert {p.src for p in splits.train}.isdisjoint(p.src for p in splits.test)
+    _assert_disjoint([splits.train, splits.valid, splits.test])
+    simplified = load_tatoeba(
+        shared_data, download=False, max_src_len=15, max_tgt_len=20, simplified=True
+    )
+    _assert_disjoint([simplified.train, simplified.valid, simplified.test])
 
 
 class _FakeResponse:

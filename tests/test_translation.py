@@ -9,7 +9,7 @@ from companion.data import generate_pairs
 from companion.data.chinese import to_simplified
 from companion.data.text_tasks import Pair
 
-TINY = dict(hidden=16, emb_dim=8, layers=1, heads=2, epochs=2, min_freq=1, max_len=12)
+TINY = dict(hidden=16, emb_dim=8, layers=1, heads=2, epochs=2, en_pieces=300, max_len=12)
 
 
 def tiny(direction="en-zh", kind="gru", **kw):
@@ -38,6 +38,13 @@ def test_to_simplified_uses_one_script_and_leaves_other_text_alone():
         dict(dropout=1.0),
         dict(lr=float("nan")),
         dict(by_length="yes"),
+        dict(en_pieces=100),
+        dict(zh_pieces=50),
+        dict(label_smoothing=1.0),
+        dict(schedule="cosine"),
+        dict(warmup=-0.1),
+        dict(tie_embeddings=True),  # kind="gru" by default: its output layer is wider
+        dict(tie_embeddings=1),
     ],
 )
 def test_bad_settings_are_refused(bad):
@@ -58,29 +65,49 @@ def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
     multi = [
         Pair("一", "just one of them"),
         Pair("一", "a single one of them"),
-        Pair("二", "two cats sit here"),
+        Pair("二", "Two cats sit here."),
     ]
     assert translation.corpus_bleu(
-        tr, multi, hypotheses=["a single one of them", "two cats sit here"]
+        tr, multi, hypotheses=["a single one of them", "Two cats sit here."]
     ).score == pytest.approx(100)
-    hyps = ["One of them", "two dogs sit here"]
+    hyps = ["One of them", "two dogs sit here."]  # cased: "two" does not match "Two"
     expected = sacrebleu.corpus_bleu(
         hyps,
-        [["just one of them", "two cats sit here"], ["a single one of them", None]],
+        [["just one of them", "Two cats sit here."], ["a single one of them", None]],
         tokenize="13a",
+    )
+    result = translation.corpus_bleu(tr, multi, hypotheses=hyps)
+    assert 0 < result.score < 100 and result.score == pytest.approx(expected.score)
+    lowercased = sacrebleu.corpus_bleu(
+        hyps,
+        [["just one of them", "Two cats sit here."], ["a single one of them", None]],
         lowercase=True,
     )
-    score = translation.corpus_bleu(tr, multi, hypotheses=hyps).score
-    assert 0 < score < 100 and score == pytest.approx(expected.score)
+    assert result.score < lowercased.score
+    assert "case:mixed" in result.signature and "tok:13a" in result.signature
+    assert "nrefs:var" in result.signature and f"{result.score:.1f}" in str(result)
     zh = translation.Translator(None, None, None, tiny("en-zh"))
     chinese = [Pair("a", "我喜欢猫。"), Pair("b", "他走了。")]
     expected = sacrebleu.corpus_bleu(
         ["我喜欢狗。", "他走了。"], [["我喜欢猫。", "他走了。"]], tokenize="zh"
     )
-    score = translation.corpus_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"]).score
-    assert 0 < score < 100 and score == pytest.approx(expected.score)
+    result = translation.corpus_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"])
+    assert 0 < result.score < 100 and result.score == pytest.approx(expected.score)
+    assert "tok:zh" in result.signature
     with pytest.raises(ValueError, match="hypotheses"):
         translation.corpus_bleu(zh, chinese, hypotheses=["一"])
+
+
+def test_warmup_decay_rises_linearly_then_falls_to_zero():
+    settings = tiny(schedule="warmup-decay", warmup=0.1)
+    factors = [translation.lr_factor(step, 100, settings) for step in range(100)]
+    assert factors[:10] == pytest.approx([(k + 1) / 10 for k in range(10)])  # warm-up
+    assert factors[9] == 1.0 and factors[10:] == pytest.approx(
+        [(100 - k) / 90 for k in range(10, 100)]
+    )
+    assert factors[-1] == pytest.approx(1 / 90)  # the last step still learns; then 0
+    assert translation.lr_factor(100, 100, settings) == 0.0
+    assert {translation.lr_factor(k, 100, tiny()) for k in range(100)} == {1.0}
 
 
 @pytest.mark.parametrize("kind", translation.KINDS)
@@ -91,14 +118,20 @@ def test_train_save_load_gives_the_same_model_and_a_cached_copy_is_reused(pairs,
         train, settings, cache_dir=tmp_path, valid_pairs=valid, progress=False
     )
     assert message.startswith("trained") and "no saved model" in message
-    assert [round(s, 6) for s, _ in tr.curve] == sorted(round(s, 6) for s, _ in tr.curve)
-    assert len(tr.curve) == 2 and all(0 <= b <= 100 for _, b in tr.curve)
+    assert [r.epoch for r in tr.curve] == [1, 2] and all(0 <= r.bleu <= 100 for r in tr.curve)
+    for field in ("seconds", "cpu_seconds"):
+        times = [getattr(r, field) for r in tr.curve]
+        assert 0 < times[0] < times[1]
     path = translation.translator_path(tmp_path, settings)
-    assert torch.load(path, weights_only=True)["settings"]["kind"] == kind
+    payload = torch.load(path, weights_only=True)
+    assert payload["settings"]["kind"] == kind
+    assert isinstance(payload["src_vocab"]["model"], bytes)  # the SentencePiece model travels
 
     again, message = translation.load_or_train(train, settings, cache_dir=tmp_path, progress=False)
     assert message.startswith("loaded")
-    assert again.src_vocab.itos == tr.src_vocab.itos and again.tgt_vocab.itos == tr.tgt_vocab.itos
+    assert again.src_vocab.state() == tr.src_vocab.state()
+    assert again.tgt_vocab.state() == tr.tgt_vocab.state()
+    assert again.curve == tr.curve and again.train_cpu_seconds == tr.train_cpu_seconds
     src, lengths = tr.encode_source([p.src for p in valid[:4]])
     with torch.no_grad():
         tgt = torch.ones(4, 3, dtype=torch.long)
@@ -143,3 +176,46 @@ def test_translate_sentences_greedy_is_a_beam_of_width_one(pairs):
     )
     with pytest.raises(ValueError, match="empty"):
         tr.encode_source(["   "])
+
+
+def test_english_output_is_cased_and_detokenised_and_never_unk(pairs):
+    """A Chinese→English model that learned a few sentences writes them back exactly."""
+    sentences = [
+        Pair("我不知道该做什么。", "I don't know what to do."),
+        Pair("汤姆在看书。", "Tom is reading a book."),
+        Pair("请把窗户关上。", "Please close the window."),
+        Pair("你好，世界。", "Hello, world!"),
+    ]
+    settings = tiny(
+        "zh-en",
+        kind="transformer",
+        hidden=32,
+        heads=2,
+        epochs=150,
+        lr=3e-3,
+        dropout=0.0,
+        batch_size=4,
+        max_len=40,
+    )
+    tr = translation.train_translator(sentences, settings, progress=False)
+    out = translation.translate_sentences(tr, [p.src for p in sentences], beam_width=3)
+    assert out == [p.tgt for p in sentences]
+    assert tr.tgt_vocab.unk_id not in tr.tgt_vocab.encode_text("Zürich 🙂")
+
+
+def test_tied_embeddings_share_one_matrix_and_survive_saving(pairs, tmp_path):
+    settings = tiny(kind="transformer", tie_embeddings=True, epochs=1)
+    tr = translation.train_translator(pairs[:30], settings, progress=False)
+    decoder = tr.model.decoder
+    assert decoder.out.weight is decoder.embed.weight
+    untied = translation.build_model(tiny(kind="transformer"), len(tr.src_vocab), len(tr.tgt_vocab))
+    n = sum(p.numel() for p in tr.model.parameters())
+    assert n == sum(p.numel() for p in untied.parameters()) - decoder.embed.weight.numel()
+    path = translation.save_translator(tr, tmp_path / "tied.pt")
+    again = translation.load_translator(path)
+    assert again.model.decoder.out.weight is again.model.decoder.embed.weight
+    assert torch.equal(again.model.decoder.out.weight, decoder.out.weight)
+    sentences = [p.src for p in pairs[30:40]]
+    assert translation.translate_sentences(again, sentences) == translation.translate_sentences(
+        tr, sentences
+    )

@@ -4,14 +4,17 @@ import pytest
 import torch
 
 from companion import translation
-from companion.data.vocab import Vocab
+from companion.data.subwords import SubwordVocab
 from companion.widgets import translator as own
+
+ENGLISH = ["I like tea.", "You like cats?", "I like cats.", "You like tea."]
+CHINESE = ["我喜欢茶。", "你喜欢猫？", "我喜欢猫。", "你喜欢茶。"]
 
 
 def make_translators(kind):
     torch.manual_seed(0)
-    en = Vocab("i like tea cats you . ?".split())
-    zh = Vocab(list("我喜欢茶猫你。？"))
+    en = SubwordVocab.train(ENGLISH, lang="en", vocab_size=300)
+    zh = SubwordVocab.train(CHINESE, lang="zh")
     out = {}
     for direction, (src, tgt) in (("en-zh", (en, zh)), ("zh-en", (zh, en))):
         settings = translation.TranslatorSettings(
@@ -27,12 +30,12 @@ def translators(request):
     return make_translators(request.param)
 
 
-def sequence_log_prob(tr, src_words, tokens):
+def sequence_log_prob(tr, text, tokens):
     """log p(y | x) summed over the tokens of y,
     teacher-forced: an independent check of the scores.
     """
     model = tr.model
-    src = torch.tensor([tr.src_vocab.encode(src_words)])
+    src = torch.tensor([tr.src_vocab.encode_text(text)])
     tgt_in = torch.tensor([[model.bos_id] + tokens[:-1]])
     with torch.no_grad():
         log_probs = model(src, torch.tensor([src.shape[1]]), tgt_in).log_softmax(-1)[0]
@@ -46,10 +49,11 @@ def test_nbest_scores_are_the_models_log_probabilities_best_first(translators):
     assert scores == sorted(scores, reverse=True)
     tr = translators["en-zh"]
     best = [tr.tgt_vocab.stoi[t] for t in result.output_tokens]
-    assert sequence_log_prob(tr, "i like tea .".split(), best) == pytest.approx(scores[0], abs=1e-4)
+    assert sequence_log_prob(tr, "I like tea.", best) == pytest.approx(scores[0], abs=1e-4)
     assert (
         result.translation == translation.translate_sentences(tr, ["I like tea."], beam_width=4)[0]
     )
+    assert result.source_tokens == tr.src_vocab.pieces("I like tea.")
 
 
 def test_attention_weights_of_the_best_hypothesis(translators):
@@ -62,15 +66,22 @@ def test_attention_weights_of_the_best_hypothesis(translators):
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == result.output_tokens
 
 
-def test_unknown_words_become_unk_with_a_note(translators):
-    result = own.translate_own_sentence(translators, "I like green tea", "en-zh", 2)
-    assert result.unknown == ["green"]
-    assert result.source_tokens == ["i", "like", "<unk>", "tea"]
-    assert "green" in result.summary() and "<unk>" in result.summary()
+def test_unseen_words_get_a_one_line_warning_naming_them(translators):
+    result = own.translate_own_sentence(translators, "i like green tea, I!", "en-zh", 2)
+    assert result.unseen == ["green"]  # case does not matter; punctuation is no word
+    warnings = [line for line in result.summary().splitlines() if "never saw" in line]
+    assert len(warnings) == 1 and "“green”" in warnings[0] and "tea" not in warnings[0]
+    capital = own.translate_own_sentence(translators, "Tea", "en-zh", 2)
+    assert capital.unseen == ["Tea"]  # a capital T never occurred: it falls back to bytes
+    assert "<unk>" not in result.summary() and "<unk>" not in result.source_tokens
+    chinese = own.translate_own_sentence(translators, "我喜欢狗和咖啡。", "zh-en", 2)
+    assert chinese.unseen == ["狗", "和", "咖", "啡"]
+    assert own.translate_own_sentence(translators, "You like cats?", "en-zh", 2).unseen == []
+    assert "never saw" not in own.translate_own_sentence(translators, "I like tea.").summary()
 
 
 @pytest.mark.parametrize(
-    "text, words", [("", "Type a sentence"), ("   ", "Type a sentence"), ("tea " * 31, "31 words")]
+    "text, words", [("", "Type a sentence"), ("   ", "Type a sentence"), ("tea " * 41, "pieces")]
 )
 def test_empty_or_too_long_input_gives_one_line(translators, text, words):
     result = own.translate_own_sentence(translators, text, "en-zh", 3)

@@ -57,8 +57,9 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.
 def encode_sentences(
     sentences: str | Sequence[str], vocab: Vocab, lang: str
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Tokenise sentences of language ``lang``, encode them with ``vocab`` (unknown words become
-    ``<unk>``) and pad them: ``(ids [B, S], lengths [B])``."""
+    """Encode sentences of language ``lang`` with ``vocab`` (:meth:`Vocab.encode_text`: unknown
+    words become ``<unk>``, a subword vocabulary spells them) and pad them:
+    ``(ids [B, S], lengths [B])``."""
     sentences = (
         [sentences] if isinstance(sentences, str) else check_str_sequence(sentences, "sentences")
     )
@@ -66,10 +67,10 @@ def encode_sentences(
         raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
     ids = []
     for s in sentences:
-        tokens = tokenize(s, lang)
-        if not tokens:
+        encoded = vocab.encode_text(s, lang)
+        if not encoded:
             raise ValueError(f"cannot encode an empty sentence: {s!r}")
-        ids.append(vocab.encode(tokens))
+        ids.append(encoded)
     return pad_sequences(ids, vocab.pad_id)
 
 
@@ -170,11 +171,11 @@ class Seq2SeqData(BatchedData):
         self.src_vocab, self.tgt_vocab = src_vocab, tgt_vocab
         self.src_ids, self.tgt_ids = [], []
         for k, p in enumerate(self.pairs):
-            s, t = tokenize(p.src, src_lang), tokenize(p.tgt, tgt_lang)
+            s, t = src_vocab.encode_text(p.src, src_lang), tgt_vocab.encode_text(p.tgt, tgt_lang)
             if not s or not t:
                 raise ValueError(f"pair {k} has an empty side: {p!r}")
-            self.src_ids.append(src_vocab.encode(s))
-            self.tgt_ids.append(tgt_vocab.encode(t))
+            self.src_ids.append(s)
+            self.tgt_ids.append(t)
 
     @classmethod
     def from_pairs(

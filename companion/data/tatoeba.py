@@ -13,15 +13,18 @@ Where the file lives, first match wins:
    where :func:`download_tatoeba` puts it.
 
 :func:`load_tatoeba` reads, cleans, filters by length and splits the corpus (seeded, and by
-English sentence, so that no English sentence has translations in two splits). English is
-tokenised into lower-cased words with punctuation split off, Chinese into characters
-(:mod:`companion.data.vocab`). The corpus mixes Simplified and Traditional script;
-``simplified=True`` converts the Chinese side to Simplified (:mod:`companion.data.chinese`).
+connected components: pairs that share an English or a Chinese sentence stay in one split, so no
+sentence of either language is in two splits; :func:`split_by_component`). The length caps count
+English words and Chinese characters (:mod:`companion.data.vocab`). The corpus mixes Simplified
+and Traditional script; ``simplified=True`` converts the Chinese side to Simplified
+(:mod:`companion.data.chinese`).
 """
 
 from __future__ import annotations
 
 import io
+import itertools
+import random
 import re
 import urllib.request
 import zipfile
@@ -30,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from companion.data.cache import DataUnavailableError, data_root, write_file
-from companion.data.text_tasks import Pair, check_pairs, split_pairs
+from companion.data.text_tasks import Pair, check_pairs
 from companion.data.vocab import tokenize_en, tokenize_zh
-from companion.validation import check_bool, check_int
+from companion.validation import check_bool, check_float, check_int
 
 TATOEBA_URL = "https://www.manythings.org/anki/cmn-eng.zip"
 RELATIVE_PATH = Path("tatoeba") / "cmn.txt"
@@ -193,19 +196,67 @@ def filter_pairs(
     return kept, n_dup, n_long
 
 
-def split_by_source(
+def sentence_groups(pairs: Sequence[Pair]) -> list[list[int]]:
+    """Indices of ``pairs`` grouped into connected components: two pairs are in one group when
+    they share their English or their Chinese sentence, directly or through other pairs.
+
+    Union–find over the pairs, joining each pair with the first pair that had the same English
+    sentence and the first that had the same Chinese one. Groups come in order of their first
+    pair, each listing its pairs in order.
+    """
+    check_pairs(pairs, allow_empty=True)
+    parent = list(range(len(pairs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]  # path halving keeps the trees flat
+            i = parent[i]
+        return i
+
+    first_en: dict[str, int] = {}
+    first_zh: dict[str, int] = {}
+    for i, p in enumerate(pairs):
+        for first, sentence in ((first_en, p.src), (first_zh, p.tgt)):
+            a, b = root(i), root(first.setdefault(sentence, i))
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(pairs)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def split_by_component(
     pairs: Sequence[Pair], fractions: Sequence[float] = (0.8, 0.1, 0.1), *, seed: int = 0
 ) -> list[list[Pair]]:
-    """Seeded split in which all translations of one English sentence land in the same part."""
+    """Seeded split in which no English and no Chinese sentence appears in two parts.
+
+    Pairs that share a sentence on either side (:func:`sentence_groups`) move together: the
+    groups are shuffled and dealt into the parts until each holds its fraction of the pairs. So
+    every translation of a sentence lands in the part of the sentence, in both directions, and
+    the test split holds no sentence the model was trained on, on either side.
+    """
     check_pairs(pairs)
-    by_source: dict[str, list[Pair]] = {}
-    for p in pairs:
-        by_source.setdefault(p.src, []).append(p)
-    keys = [Pair(src, "") for src in by_source]
-    return [
-        [p for k in part for p in by_source[k.src]]
-        for part in split_pairs(keys, fractions, seed=seed, dedupe=False)
-    ]
+    if isinstance(fractions, str) or not isinstance(fractions, Sequence) or not fractions:
+        raise TypeError(
+            f"fractions must be a list of numbers such as (0.8, 0.1, 0.1), got {fractions!r}"
+        )
+    for i, f in enumerate(fractions):
+        check_float(f, f"fractions[{i}]", min=0.0, max=1.0)
+    if abs(sum(fractions) - 1) > 1e-6:
+        raise ValueError(f"fractions must sum to 1, got {tuple(fractions)}")
+    check_int(seed, "seed", min=0)
+    groups = sentence_groups(pairs)
+    random.Random(seed).shuffle(groups)
+    parts: list[list[Pair]] = [[] for _ in fractions]
+    bounds = list(itertools.accumulate(f * len(pairs) for f in fractions))
+    part, dealt = 0, 0
+    for group in groups:
+        while part < len(parts) - 1 and dealt >= bounds[part] - 1e-9:
+            part += 1
+        parts[part].extend(pairs[i] for i in group)
+        dealt += len(group)
+    return parts
 
 
 def load_tatoeba(
@@ -248,12 +299,13 @@ def load_tatoeba(
             f"no pair of {file} is within max_src_len={max_src_len} words and "
             f"max_tgt_len={max_tgt_len} characters; raise the limits"
         )
-    train, valid, test = split_by_source(kept, fractions, seed=seed)
+    train, valid, test = split_by_component(kept, fractions, seed=seed)
     return TatoebaSplits(train, valid, test, corpus, n_dup, n_long, file)
 
 
 def references_by_source(pairs: Sequence[Pair]) -> tuple[list[str], list[list[str]]]:
-    """Group pairs by English sentence: ``(sources, references)`` with every known translation."""
+    """Group pairs by source sentence: ``(sources, references)``, the distinct sources in order
+    of first appearance, each with every known translation."""
     check_pairs(pairs, allow_empty=True)
     grouped: dict[str, list[str]] = {}
     for p in pairs:

@@ -130,6 +130,22 @@ class Vocab:
         ids = [self.stoi.get(tok, self.unk_id) for tok in tokens]
         return ([self.bos_id] if add_bos else []) + ids + ([self.eos_id] if add_eos else [])
 
+    def encode_text(self, text: str, lang: str) -> list[int]:
+        """Tokenise ``text`` as language ``lang`` and encode it (unknown tokens become ``<unk>``).
+
+        Subword vocabularies (:class:`~companion.data.subwords.SubwordVocab`) read the text with
+        their own model instead."""
+        return self.encode(tokenize(text, lang))
+
+    def decode_text(self, ids: Iterable[int], lang: str) -> str:
+        """The text of ``ids`` up to ``<eos>``: tokens joined as :func:`detokenize` joins them."""
+        return detokenize(self.decode(ids), lang)
+
+    def unseen_words(self, text: str, lang: str) -> list[str]:
+        """The tokens of ``text`` that this vocabulary does not hold (they become ``<unk>``), each
+        once, in order."""
+        return list(dict.fromkeys(t for t in tokenize(text, lang) if t not in self.stoi))
+
     def decode(
         self, ids: Iterable[int], *, strip_specials: bool = True, stop_at_eos: bool = True
     ) -> list[str]:

@@ -24,7 +24,7 @@ from torch import nn
 from companion.decoding import DecoderState
 from companion.models.decoders import SequenceDecoder, check_tokens, make_decoder
 from companion.models.encoders import Encoder, EncoderOutput, check_sizes, make_encoder
-from companion.validation import check_int, check_probability
+from companion.validation import check_float, check_int, check_probability
 
 
 class EncoderDecoder(nn.Module):
@@ -140,9 +140,18 @@ def make_seq2seq(
 
 
 def sequence_cross_entropy(
-    logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    mask: torch.Tensor,
+    *,
+    label_smoothing: float = 0.0,
 ) -> torch.Tensor:
-    """Mean token cross-entropy over real (``mask``) positions only; padding contributes nothing."""
+    """Mean token cross-entropy over real (``mask``) positions only; padding contributes nothing.
+
+    With ``label_smoothing`` ε the target of each position is ``1 − ε`` on the true token and
+    ``ε`` spread evenly over the whole vocabulary (Szegedy et al., 2016), as in
+    ``F.cross_entropy``: the model is not pushed to be certain, which usually helps translation.
+    """
     if logits.shape[:2] != targets.shape or targets.shape != mask.shape:
         raise ValueError(
             f"shapes do not match: logits {tuple(logits.shape)}, targets "
@@ -150,17 +159,24 @@ def sequence_cross_entropy(
         )
     if not mask.any():
         raise ValueError("the mask selects no tokens")
-    nll = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")
+    check_float(label_smoothing, "label_smoothing", min=0.0, max=1.0, max_open=True)
+    nll = F.cross_entropy(
+        logits.transpose(1, 2), targets, reduction="none", label_smoothing=label_smoothing
+    )
     return (nll * mask).sum() / mask.sum()
 
 
-def seq2seq_loss(model: EncoderDecoder, batch, teacher_forcing: float = 1.0) -> torch.Tensor:
+def seq2seq_loss(
+    model: EncoderDecoder, batch, teacher_forcing: float = 1.0, label_smoothing: float = 0.0
+) -> torch.Tensor:
     """Masked cross-entropy of a :class:`~companion.data.Seq2SeqBatch`,
     for :func:`companion.train.fit`.
 
-    ``teacher_forcing`` (0…1) applies while the model trains; in eval mode (validation) the loss
-    is always fully teacher-forced, so runs with different ratios are compared on equal terms.
+    ``teacher_forcing`` (0…1) and ``label_smoothing`` apply while the model trains; in eval mode
+    (validation) the loss is always the fully teacher-forced cross-entropy, so runs with different
+    settings are compared on equal terms.
     """
     ratio = teacher_forcing if model.training else 1.0
+    smoothing = label_smoothing if model.training else 0.0
     logits = model(batch.src, batch.src_lengths, batch.tgt_in, teacher_forcing=ratio)
-    return sequence_cross_entropy(logits, batch.tgt_out, batch.tgt_mask)
+    return sequence_cross_entropy(logits, batch.tgt_out, batch.tgt_mask, label_smoothing=smoothing)

@@ -2,10 +2,12 @@
 
 :func:`translate_own_sentence` is the plain callback (tested directly): a sentence, a direction
 and a beam width → the best translation, the n-best list with scores (log-probabilities), and the
-attention weights of the best hypothesis for a heat map like Fig. 5-10. Words outside the
-training vocabulary are shown as ``<unk>`` with a note; empty or over-long input gets a one-line
-message instead of a translation. :func:`translation_figure` draws the result;
-:func:`translator_widget` wires both to a text box, a direction switch and a beam-width slider.
+attention weights of the best hypothesis for a heat map like Fig. 5-10, over the subword pieces
+the model read and wrote. Words of the input that the model never saw in training are named in a
+one-line warning (:meth:`~companion.data.subwords.SubwordVocab.unseen_words`); empty or over-long
+input gets a one-line message instead of a translation. :func:`translation_figure` draws the
+result; :func:`translator_widget` wires both to a text box, a direction switch and a beam-width
+slider.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from companion.data.vocab import UNK, detokenize, tokenize
 from companion.decoding import beam_search
 from companion.model_utils import eval_mode, model_device
 
@@ -33,8 +34,8 @@ class OwnTranslation:
     """
 
     message: str = ""
-    source_tokens: list[str] = field(default_factory=list)  # unknown ones as "<unk>"
-    unknown: list[str] = field(default_factory=list)  # the words that became <unk>
+    source_tokens: list[str] = field(default_factory=list)  # the pieces the model read
+    unseen: list[str] = field(default_factory=list)  # words of the input never seen in training
     nbest: list[tuple[str, float]] = field(default_factory=list)  # (text, log p(y | x)), best first
     output_tokens: list[str] = field(default_factory=list)  # of the best hypothesis, with <eos>
     weights: torch.Tensor | None = None  # [len(output_tokens), len(source_tokens)]
@@ -44,15 +45,18 @@ class OwnTranslation:
         return self.nbest[0][0] if self.nbest else ""
 
     def summary(self) -> str:
-        """Printable lines: the n-best list and a note on unknown words (or the message)."""
+        """Printable lines: the n-best list and a one-line warning on unseen words (or the
+        message)."""
         if self.message:
             return self.message
         lines = [
             f"{k + 1}. {text}   (log p = {score:.2f})" for k, (text, score) in enumerate(self.nbest)
         ]
-        if self.unknown:
+        if self.unseen:
             lines.append(
-                f"note: not in the training vocabulary, read as {UNK}: {', '.join(self.unknown)}"
+                "warning: the model never saw "
+                + ", ".join(f"“{w}”" for w in self.unseen)
+                + " in training; it reads them piece by piece and may guess"
             )
         return "\n".join(lines)
 
@@ -63,14 +67,14 @@ def translate_own_sentence(
     direction: str = "en-zh",
     beam_width: int = 5,
     *,
-    max_tokens: int = 30,
+    max_tokens: int = 40,
 ) -> OwnTranslation:
     """Translate ``text`` with ``translators[direction]``
     (a :class:`~companion.translation.Translator`).
 
     Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
     list; the attention weights are those of the best one, teacher-forced through the model.
-    Input with no tokens, or with more than ``max_tokens``, returns a one-line ``message``.
+    Input with no pieces, or with more than ``max_tokens``, returns a one-line ``message``.
     """
     if direction not in translators:
         raise ValueError(f"direction must be one of {sorted(translators)}, got {direction!r}")
@@ -83,18 +87,15 @@ def translate_own_sentence(
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
     translator = translators[direction]
-    words = tokenize(text, translator.src_lang)
-    if not words:
-        return OwnTranslation(message="Type a sentence to translate.")
-    if len(words) > max_tokens:
-        unit = "words" if translator.src_lang == "en" else "characters"
-        return OwnTranslation(
-            message=f"That is {len(words)} {unit}; this model was trained on "
-            f"sentences of at most {max_tokens}. Try a shorter one."
-        )
     src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
-    ids = src_vocab.encode(words)
-    unknown = [w for w, i in zip(words, ids, strict=True) if i == src_vocab.unk_id]
+    ids = src_vocab.encode_text(text, translator.src_lang)
+    if not ids:
+        return OwnTranslation(message="Type a sentence to translate.")
+    if len(ids) > max_tokens:
+        return OwnTranslation(
+            message=f"That sentence is {len(ids)} pieces long; this widget takes at most "
+            f"{max_tokens} (the model was trained on short sentences). Try a shorter one."
+        )
     device = model_device(model)
     src = torch.tensor([ids], device=device)
     lengths = torch.tensor([len(ids)], device=device)
@@ -111,10 +112,15 @@ def translate_own_sentence(
         best = hyps[0].tokens or [model.eos_id]
         tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
         weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
-    nbest = [(detokenize(tgt_vocab.decode(h.tokens), translator.tgt_lang), h.score) for h in hyps]
-    output_tokens = [tgt_vocab.itos[i] for i in best]
-    source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids, strict=True)]
-    return OwnTranslation("", source_tokens, unknown, nbest, output_tokens, weights)
+    nbest = [(tgt_vocab.decode_text(h.tokens, translator.tgt_lang), h.score) for h in hyps]
+    return OwnTranslation(
+        "",
+        source_tokens=[src_vocab.itos[i] for i in ids],
+        unseen=translator.unseen_words(text),
+        nbest=nbest,
+        output_tokens=[tgt_vocab.itos[i] for i in best],
+        weights=weights,
+    )
 
 
 def translation_figure(result: OwnTranslation, *, title: str | None = None):
