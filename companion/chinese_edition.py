@@ -6,8 +6,9 @@ English is the master; the Chinese notebooks are generated, never edited by hand
     locale/zh_CN/notebooks/NAME.po                    its catalog: one entry per markdown cell,
                                                       msgctxt = the cell's id, msgid = its English
     companion/locale/zh_CN/LC_MESSAGES/companion.po   the package's messages: every _("…") and
-                                                      N_("…") of companion/, and the sentences of
-                                                      the notebooks' claim(…, "…") calls
+                                                      N_("…") of companion/ (and of tools/, the
+                                                      site's words), and the sentences of the
+                                                      notebooks' claim(…, "…") calls
     notebooks/zh/NAME.ipynb                           written from the two
 
 ``python -m companion.notebooks translate`` updates every catalog from the English (a changed
@@ -85,6 +86,7 @@ class Layout:
     package_catalog: Path  # companion/locale/zh_CN/LC_MESSAGES/companion.po
     package_dir: Path  # companion/
     glossary: Path  # GLOSSARY.md
+    tools_dir: Path | None = None  # tools/: the site's words go through the package catalog too
 
     @property
     def chinese(self) -> Path:
@@ -106,6 +108,7 @@ class Layout:
             package_catalog=package / "locale" / LOCALE / "LC_MESSAGES" / "companion.po",
             package_dir=package,
             glossary=root / "GLOSSARY.md",
+            tools_dir=root / "tools" if (root / "tools").is_dir() else None,
         )
 
     def catalog_path(self, name: str) -> Path:
@@ -172,8 +175,11 @@ def claim_messages(paths: Sequence[Path]) -> list[Message]:
 
 
 def package_catalog_messages(layout: Layout, notebooks: Sequence[Path]) -> list[Message]:
-    """The package catalog's messages: the package's own, then the notebooks' claims."""
+    """The package catalog's messages: the package's own, the site's (tools/), then the
+    notebooks' claims."""
     package = catalogs.package_messages(layout.package_dir)
+    if layout.tools_dir is not None:
+        package += catalogs.package_messages(layout.tools_dir)
     known = {m.msgid for m in package}
     return package + [m for m in claim_messages(notebooks) if m.msgid not in known]
 
