@@ -39,6 +39,8 @@ SIMILAR = 0.6
 WRAPWIDTH = 0
 #: the gettext flag that tells Poedit and Weblate to check ``{named}`` fields
 BRACE_FORMAT = "python-brace-format"
+#: companion.i18n's markers: ``_()`` translates now, ``N_()`` marks a text kept as data
+MARKERS = ("_", "N_")
 
 
 @dataclass(frozen=True)
@@ -133,11 +135,19 @@ def texts_in_calls(
 
 
 def _imports_markers(tree: ast.Module) -> set[str]:
-    """The names among ``_``/``N_`` that a module imports from companion.i18n."""
+    """The names under which a module calls ``_``/``N_`` of companion.i18n: those it imports from
+    it (``from companion.i18n import _``, or ``as`` another name), and ``_``/``N_`` themselves
+    when it imports the module (``from companion import i18n``; ``i18n._("…")``)."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "companion.i18n":
-            names |= {alias.asname or alias.name for alias in node.names} & {"_", "N_"}
+            names |= {alias.asname or alias.name for alias in node.names if alias.name in MARKERS}
+        elif isinstance(node, ast.ImportFrom) and node.module == "companion":
+            if any(alias.name == "i18n" for alias in node.names):
+                names |= set(MARKERS)
+        elif isinstance(node, ast.Import):
+            if any(alias.name == "companion.i18n" for alias in node.names):
+                names |= set(MARKERS)
     return names
 
 
@@ -149,7 +159,7 @@ def package_messages(package_dir: Path, *, root: Path | None = None) -> list[Mes
     seen: dict[str, list[str]] = {}
     for path in sorted(package_dir.rglob("*.py")):
         source = path.read_text(encoding="utf-8")
-        if "companion.i18n" not in source:
+        if "i18n" not in source:
             continue
         markers = _imports_markers(ast.parse(source))
         if not markers:

@@ -290,6 +290,7 @@ def copy_of_the_pilot(tmp_path) -> Layout:
         package_catalog=tmp_path / "companion.po",
         package_dir=LAYOUT.package_dir,
         glossary=LAYOUT.glossary,
+        tools_dir=LAYOUT.tools_dir,
     )
     layout.catalogs.mkdir(parents=True)
     shutil.copy(LAYOUT.catalog_path(PILOT), layout.catalog_path(PILOT))
@@ -424,10 +425,12 @@ def test_package_messages_are_extracted_and_computed_texts_refused(tmp_path):
         encoding="utf-8",
     )
     (package / "b.py").write_text("_ = print\n_('not marked: no import')\n", encoding="utf-8")
+    (package / "c.py").write_text("from companion import i18n\ni18n._('via the module')\n")
     messages = catalogs.package_messages(package)
     assert [(m.msgid, m.occurrences, m.flags) for m in messages] == [
         ("a hint", ("pkg/a.py",), ()),
         ("{value} is too large", ("pkg/a.py",), ("python-brace-format",)),
+        ("via the module", ("pkg/c.py",), ()),
     ]
     for bad in ("_(f'{x} is too large')", "_('%s is too large' % x)", "_('{x}'.format(x=x))"):
         (package / "c.py").write_text(f"from companion.i18n import _\nx = 1\n{bad}\n")
