@@ -126,7 +126,7 @@ class Term:
             else:
                 parts.append(re.escape(char))
         body = "".join(parts).replace("isation", "i[sz]ation")
-        return re.compile(rf"(?<![A-Za-z]){body}(?:s|es)?(?![A-Za-z])", re.I)
+        return re.compile(rf"(?<![A-Za-z0-9_]){body}(?:s|es)?(?![A-Za-z0-9_])", re.I)
 
 
 def read_glossary(path: Path) -> list[Term]:

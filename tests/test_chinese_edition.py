@@ -249,6 +249,10 @@ GOOD = (
 def test_a_faithful_translation_passes():
     assert lost_in_translation(ENGLISH, GOOD, TERMS) == []
     assert style_problems(GOOD) == []
+    # a term inside a name is not the term; plurals and hyphens are
+    assert lost_in_translation("set noise_level to 0.5", "把noise_level设为0.5", TERMS) == []
+    assert "噪声" in lost_in_translation("two noises", "两种干扰", TERMS)[0]
+    assert "均方误差" in lost_in_translation("the mean-squared error", "平方误差的均值", TERMS)[0]
 
 
 @pytest.mark.parametrize(
