@@ -232,6 +232,7 @@ def test_without_a_cjk_font_one_line_names_the_fix(fresh_fonts, monkeypatch, cap
     assert len(lines) == 1 and "No Chinese font" in lines[0] and "fonts-noto-cjk" in lines[0]
 
 
+@pytest.mark.notebook
 def test_a_notebook_kernel_draws_chinese_after_setup(tmp_path, monkeypatch):
     """The case of the issue: a Chinese title on a notebook's first figure, inline backend."""
     import json
