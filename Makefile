@@ -14,7 +14,7 @@ NOTEBOOK_ARGS ?=
 
 help:
 	@echo "make lab             set up .venv for students (first time) and open JupyterLab on notebooks/"
-	@echo "make test            set up .venv (first time) and run unit tests + every notebook"
+	@echo "make test            set up .venv (first time), lint, then unit tests + every notebook"
 	@echo "make test-unit       only the unit tests of companion/"
 	@echo "make run-notebooks   execute every notebook with default parameters (build/executed/)"
 	@echo "make smoke           execute every notebook in smoke mode"
@@ -43,7 +43,8 @@ venv: $(VENV)/.installed-dev
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
-test: venv
+# lint first: ruff takes a second and mypy a few, so a style or type error fails before the suite
+test: venv lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-unit: venv

@@ -77,12 +77,17 @@ def colab_install_source() -> str:
         f'SOURCE = "{colab_source()}"\n'
         'if "google.colab" in sys.modules:\n'
         '    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
-        f'                          f"{DISTRIBUTION} @ {{SOURCE}}"], capture_output=True, text=True)\n'
+        f'                          f"{DISTRIBUTION} @ {{SOURCE}}"],'
+        " capture_output=True, text=True)\n"
         "    if pip.returncode != 0:\n"
-        '        sys.exit(f"Could not install the companion from {SOURCE}: check that this runtime is "\n'
-        '                 f"online, then run this cell again. (pip said: {pip.stderr.strip()[-200:]})")\n'
-        f'    subprocess.run("apt-get install -y -qq {CJK_FONT_PACKAGE} || (apt-get update -qq && "\n'
-        f'                   "apt-get install -y -qq {CJK_FONT_PACKAGE})", shell=True, capture_output=True)'
+        '        sys.exit(f"Could not install the companion from {SOURCE}:'
+        ' check that this runtime is "\n'
+        '                 f"online, then run this cell again.'
+        ' (pip said: {pip.stderr.strip()[-200:]})")\n'
+        f'    subprocess.run("apt-get install -y -qq {CJK_FONT_PACKAGE}'
+        ' || (apt-get update -qq && "\n'
+        f'                   "apt-get install -y -qq {CJK_FONT_PACKAGE})",'
+        " shell=True, capture_output=True)"
     )
 
 
@@ -168,7 +173,10 @@ def notebook_problems(path: Path) -> list[str]:
         problems.append("has stored outputs (run `python -m companion.notebooks clean`)")
     if any(c.get("execution_count") is not None for c in code):
         problems.append("has execution counts (run `python -m companion.notebooks clean`)")
-    text = lambda c: "".join(c.get("source", ""))  # noqa: E731
+
+    def text(c) -> str:
+        return "".join(c.get("source", ""))
+
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(params) != 1:
         problems.append(f"needs exactly one cell tagged 'parameters', found {len(params)}")
@@ -297,7 +305,9 @@ def clean_notebook(path: Path) -> bool:
 def new_notebook(
     name: str, title_en: str, title_zh: str, parameters: str = "", root: Path | None = None
 ) -> Path:
-    """Create ``notebooks/NAME.ipynb`` with the standard first cells (title, badge, install, parameters, setup)."""
+    """Create ``notebooks/NAME.ipynb`` with the standard
+    first cells (title, badge, install, parameters, setup).
+    """
     import nbformat
 
     root = Path(root) if root is not None else notebook_dir()
@@ -450,8 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("check", "report notebooks that break the conventions"),
         ("clean", "strip outputs and execution counts in place"),
     ):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("names", nargs="*")
+        names = sub.add_parser(name, help=help_)
+        names.add_argument("names", nargs="*")
     translate = sub.add_parser(
         "translate",
         help="update the Chinese catalogs from the English and write notebooks/zh/ from them",

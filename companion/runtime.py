@@ -26,7 +26,8 @@ def _mps_available() -> bool:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) or ``"mps"`` into a ``torch.device``.
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or
+    ``"cuda:1"``) or ``"mps"`` into a ``torch.device``.
 
     ``"auto"`` picks a CUDA GPU when one is visible, else Apple's MPS (Apple-silicon Macs), else
     the CPU. Asking for a GPU the machine lacks is an error rather than a silent fall-back, so a

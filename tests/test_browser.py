@@ -55,7 +55,9 @@ def _unavailable(reason: str):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium (Playwright gives it a fresh temporary profile), or a skip naming what to install."""
+    """Headless Chromium (Playwright gives it a fresh
+    temporary profile), or a skip naming what to install.
+    """
     if not Path(CHROMIUM).exists():
         _unavailable(
             f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` "
@@ -137,7 +139,9 @@ def slider_notebook(tmp_path: Path) -> Path:
 
 
 def _smoke_copy(source: Path, folder: Path) -> Path:
-    """A copy of ``source`` with ``smoke = True`` set right after its parameters cell, as papermill does."""
+    """A copy of ``source`` with ``smoke = True`` set
+    right after its parameters cell, as papermill does.
+    """
     nb = json.loads(source.read_text(encoding="utf-8"))
     cells = nb["cells"]
     tagged = [
@@ -167,7 +171,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def jupyterlab(tmp_path):
-    """JupyterLab on 127.0.0.1 (free port, no token) serving ``tmp_path/lab``; stopped at the end."""
+    """JupyterLab on 127.0.0.1 (free port, no token)
+    serving ``tmp_path/lab``; stopped at the end.
+    """
     lab_root = tmp_path / "lab"
     lab_root.mkdir()
     port = _free_port()
@@ -482,7 +488,8 @@ def built_site(tmp_path_factory):
 DRAG_JS = """(box) => {
   const frame = box.querySelector('.companion-slider-frame');
   return {src: frame.src.slice(-200), frame: frame.getAttribute('data-frame'),
-          labels: Array.from(box.querySelectorAll('.companion-slider-value')).map((o) => o.textContent)};
+          labels: Array.from(box.querySelectorAll('.companion-slider-value'))
+                    .map((o) => o.textContent)};
 }"""
 
 

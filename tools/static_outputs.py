@@ -83,7 +83,9 @@ def static_cell_outputs(outputs: list[dict]) -> list[dict]:
 
 
 def without_frames(nb: dict) -> dict:
-    """A copy of ``nb`` without pre-rendered frames (the notebook download keeps its live widgets)."""
+    """A copy of ``nb`` without pre-rendered frames
+    (the notebook download keeps its live widgets).
+    """
     nb = copy.deepcopy(nb)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
