@@ -10,7 +10,7 @@ TORCH_SPEC ?= $(if $(LOCAL_TORCH),torch==$(word 2,$(subst -, ,$(notdir $(LOCAL_T
 PYTEST_ARGS ?=
 NOTEBOOK_ARGS ?=
 
-.PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check lint clean
+.PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check lint clean translate
 
 help:
 	@echo "make lab             set up .venv for students (first time) and open JupyterLab on notebooks/"
@@ -20,6 +20,7 @@ help:
 	@echo "make smoke           execute every notebook in smoke mode"
 	@echo "make check           notebook hygiene (no outputs, metadata, header cells)"
 	@echo "make lint            ruff (lint + format check) and mypy on the package"
+	@echo "make translate       update the Chinese catalogs from the English, write notebooks/zh/"
 	@echo "make slides          execute every notebook and export offline reveal.js slides (SMOKE=1: fast)"
 	@echo "make site            executed notebooks as offline HTML pages + slides + front page (SMOKE=1: fast)"
 
@@ -60,6 +61,9 @@ smoke: venv
 
 check: venv
 	$(BIN)/python -m companion.notebooks check
+
+translate: venv
+	$(BIN)/python -m companion.notebooks translate
 
 lint: venv
 	$(BIN)/ruff check .
