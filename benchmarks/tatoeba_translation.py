@@ -68,10 +68,12 @@ def recipe_ladder(corpus, args, device, overrides: dict) -> None:
     for direction in args.directions:
         for kind in args.kinds:
             rows, changes = [], {}
-            for name, change in translation.RECIPE:
+            for number, (name, change) in enumerate(translation.RECIPE, start=1):
                 if kind != "transformer" and "tie_embeddings" in change:
                     continue
                 changes.update(change)
+                if args.rows and number not in args.rows:
+                    continue
                 settings = translation.settings_for(
                     args.profile, direction, kind, seed=args.seed, **{**changes, **overrides}
                 )
@@ -79,7 +81,9 @@ def recipe_ladder(corpus, args, device, overrides: dict) -> None:
                 tr = train(corpus, settings, args, device, f"{direction} {kind}")
                 per_epoch = tr.train_cpu_seconds / settings.epochs
                 rows.append((name, [r.bleu for r in tr.curve], per_epoch))
-            print(f"\n{direction} {kind}, {args.profile} profile: validation BLEU (greedy) per epoch")
+            print(
+                f"\n{direction} {kind}, {args.profile} profile: validation BLEU (greedy) per epoch"
+            )
             for name, bleus, per_epoch in rows:
                 curve = " / ".join(f"{b:.1f}" for b in bleus)
                 print(f"  {name:48s} {curve}   {per_epoch:5.0f} CPU s/epoch")
@@ -88,25 +92,22 @@ def recipe_ladder(corpus, args, device, overrides: dict) -> None:
 
 def profile_run(corpus, args, device, overrides: dict) -> None:
     rows = []
-    for direction in args.directions:
-        for kind in args.kinds:
-            settings = translation.settings_for(
-                args.profile, direction, kind, seed=args.seed, **overrides
-            )
-            print(f"{direction} {kind}: {settings}", flush=True)
-            start = time.perf_counter()
-            tr = train(corpus, settings, args, device, f"{direction} {kind}")
-            wall = time.perf_counter() - start
-            test = translation.oriented(corpus.test, direction)
-            greedy = translation.corpus_bleu(tr, test)
-            start = time.process_time()
-            beam = translation.corpus_bleu(tr, test, beam_width=5)
-            beam_cpu = time.process_time() - start
-            print(f"  test BLEU greedy {greedy}\n  test BLEU beam 5 {beam.text}  {beam.signature}")
-            rows.append(
-                (direction, kind, tr.train_cpu_seconds, tr.train_seconds, wall, greedy, beam)
-            )
-            print(f"  beam-5 decoding of the test split: {beam_cpu:.0f} CPU s", flush=True)
+    for direction, kind in args.models:
+        settings = translation.settings_for(
+            args.profile, direction, kind, seed=args.seed, **overrides
+        )
+        print(f"{direction} {kind}: {settings}", flush=True)
+        start = time.perf_counter()
+        tr = train(corpus, settings, args, device, f"{direction} {kind}")
+        wall = time.perf_counter() - start
+        test = translation.oriented(corpus.test, direction)
+        greedy = translation.corpus_bleu(tr, test)
+        start = time.process_time()
+        beam = translation.corpus_bleu(tr, test, beam_width=5)
+        beam_cpu = time.process_time() - start
+        print(f"  test BLEU greedy {greedy}\n  test BLEU beam 5 {beam.text}  {beam.signature}")
+        rows.append((direction, kind, tr.train_cpu_seconds, tr.train_seconds, wall, greedy, beam))
+        print(f"  beam-5 decoding of the test split: {beam_cpu:.0f} CPU s", flush=True)
     print(
         f"\n{'direction':10s}{'model':12s}{'training CPU s':>15s}{'wall s':>8s}"
         f"{'+ valid s':>10s}{'greedy':>8s}{'beam 5':>8s}"
@@ -125,24 +126,37 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="cpu", choices=sorted(translation.PROFILES))
     parser.add_argument("--epochs", type=int, default=0, help="override the profile's epochs")
-    parser.add_argument("--directions", nargs="+", default=list(translation.DIRECTIONS))
+    parser.add_argument("--directions", nargs="+", default=None)
     parser.add_argument("--kinds", nargs="+", default=None)
     parser.add_argument("--data", default=None, help="folder holding tatoeba/cmn.txt")
     parser.add_argument("--n-valid", type=int, default=500, help="validation sentences per epoch")
     parser.add_argument("--recipe", action="store_true", help="the recipe table, one change a row")
+    parser.add_argument(
+        "--rows", nargs="+", type=int, default=[], help="with --recipe: only these rows (1 = plain)"
+    )
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = add_runtime_args(parser).parse_args(argv)
     device = setup_runtime(args)
-    corpus = load_tatoeba(args.data, max_src_len=15, max_tgt_len=20, seed=args.seed, simplified=True)
+    corpus = load_tatoeba(
+        args.data, max_src_len=15, max_tgt_len=20, seed=args.seed, simplified=True
+    )
     print(corpus.summary())
     overrides = parse_overrides(args.set)
     if args.epochs:
         overrides["epochs"] = args.epochs
     if args.recipe:
+        args.directions = args.directions or list(translation.DIRECTIONS)
         args.kinds = args.kinds or ["transformer"]
         recipe_ladder(corpus, args, device, overrides)
     else:
-        args.kinds = args.kinds or list(translation.KINDS)
+        if args.directions or args.kinds:  # every combination of those asked for
+            args.models = [
+                (d, k)
+                for d in args.directions or list(translation.DIRECTIONS)
+                for k in args.kinds or list(translation.KINDS)
+            ]
+        else:  # the translators of notebook 5.3.7
+            args.models = list(translation.MODELS)
         profile_run(corpus, args, device, overrides)
 
 

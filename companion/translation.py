@@ -135,6 +135,14 @@ class TranslatorSettings:
         return DIRECTIONS[self.direction]
 
 
+#: The translators notebook 5.3.7 trains, as (direction, kind): the Transformer in both
+#: directions, and the attention GRU as a smaller comparison in one.
+MODELS: tuple[tuple[str, str], ...] = (
+    ("en-zh", "transformer"),
+    ("zh-en", "transformer"),
+    ("en-zh", "gru"),
+)
+
 #: Sizes and recipe per profile and model kind. "cpu": the notebook's default, within five
 #: minutes on a laptop CPU for the whole notebook; "full": larger models and more epochs, for a
 #: GPU (or a patient CPU); "smoke": tiny, for the tests.

@@ -27,11 +27,14 @@ from companion.data.images import (
 )
 from companion.data.numbers import chinese_number, english_number
 from companion.data.shapes import CaptionBatch, CaptionData, ShapeCaptions, generate_shapes
+from companion.data.subwords import SubwordVocab, words_of
 from companion.data.tatoeba import (
     TatoebaNotFoundError,
     load_tatoeba,
     read_tatoeba,
     references_by_source,
+    sentence_groups,
+    split_by_component,
     tatoeba_path,
 )
 from companion.data.text_tasks import TASKS, Pair, generate_pairs, get_task, split_pairs
@@ -91,6 +94,10 @@ __all__ = [
     "load_tatoeba",
     "read_tatoeba",
     "references_by_source",
+    "sentence_groups",
+    "split_by_component",
+    "SubwordVocab",
+    "words_of",
     "tatoeba_path",
     "CaptionBatch",
     "CaptionData",

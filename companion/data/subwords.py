@@ -104,8 +104,8 @@ class SubwordVocab(Vocab):
     ) -> SubwordVocab:
         """Learn a SentencePiece model from ``sentences`` (one thread, deterministic).
 
-        English: a unigram model of ``vocab_size`` pieces (specials and the 256 byte pieces
-        included), NFKC-normalised. Chinese (``model_type="char"``, the default for ``"zh"``):
+        English: a unigram model of ``vocab_size`` pieces (specials, the 256 byte pieces and
+        every character of the text included, so at least that many), NFKC-normalised. Chinese (``model_type="char"``, the default for ``"zh"``):
         one piece per character seen in training, text left exactly as it is (no NFKC, which
         would turn "，" into ","). Both fall back to bytes for characters outside the model.
         """
@@ -129,6 +129,8 @@ class SubwordVocab(Vocab):
             raise ValueError(f"a {model_type} model needs a vocab_size")
         else:
             check_int(vocab_size, "vocab_size", min=len(SPECIALS) + N_BYTES + 1)
+            # every character of the training text is a piece of its own as well
+            vocab_size = max(vocab_size, len(SPECIALS) + N_BYTES + n_chars)
         options: dict[str, Any] = dict(
             model_type=model_type,
             vocab_size=vocab_size,
