@@ -11,10 +11,11 @@ machine the wall clock depends on the other jobs, CPU time hardly does); at the 
 greedy and with a beam of width 5, with sacrebleu's signature. Targets (test, beam 5, ``cpu``
 profile): English→Chinese ≥ 25, Chinese→English ≥ 20.
 
-``--recipe``: the rows of the notebook's recipe table. Starting from the ``cpu`` profile's sizes
-with the plain recipe, the changes of ``translation.RECIPE`` are added one at a time (each on top
-of the ones before), and every row prints its validation BLEU per epoch and its CPU seconds per
-epoch. ``--set NAME=VALUE`` overrides any setting (both modes).
+``--recipe``: the rows of the notebook's recipe table (``translation.RECIPE``). Starting from the
+plain recipe at the ``cpu`` profile's sizes, every row adds one change to the kept rows above it,
+and prints its validation BLEU per epoch and its CPU seconds per epoch; ``--rows`` picks rows
+(1 = plain) and ``--epochs 3`` is the table's length. ``--set NAME=VALUE`` overrides any setting
+(both modes).
 
 Nothing is read from or written to the model cache. Run with one thread (``--threads 1``) for CPU
 seconds comparable with the notebook's table.
@@ -67,26 +68,29 @@ def train(corpus, settings, args, device, label: str) -> translation.Translator:
 def recipe_ladder(corpus, args, device, overrides: dict) -> None:
     for direction in args.directions:
         for kind in args.kinds:
-            rows, changes = [], {}
-            for number, (name, change) in enumerate(translation.RECIPE, start=1):
-                if kind != "transformer" and "tie_embeddings" in change:
-                    continue
-                changes.update(change)
+            rows = []
+            for number, step in enumerate(translation.RECIPE, start=1):
                 if args.rows and number not in args.rows:
+                    continue
+                changes = translation.recipe_settings(number - 1)
+                if kind != "transformer" and changes.get("tie_embeddings"):
                     continue
                 settings = translation.settings_for(
                     args.profile, direction, kind, seed=args.seed, **{**changes, **overrides}
                 )
-                print(f"{direction} {kind}: {name}", flush=True)
+                print(f"{direction} {kind}, row {number}: {step.name}  {settings}", flush=True)
                 tr = train(corpus, settings, args, device, f"{direction} {kind}")
                 per_epoch = tr.train_cpu_seconds / settings.epochs
-                rows.append((name, [r.bleu for r in tr.curve], per_epoch))
+                rows.append((number, step, [r.bleu for r in tr.curve], per_epoch))
             print(
                 f"\n{direction} {kind}, {args.profile} profile: validation BLEU (greedy) per epoch"
             )
-            for name, bleus, per_epoch in rows:
+            for number, step, bleus, per_epoch in rows:
                 curve = " / ".join(f"{b:.1f}" for b in bleus)
-                print(f"  {name:48s} {curve}   {per_epoch:5.0f} CPU s/epoch")
+                kept = "kept" if step.kept else "not kept"
+                print(
+                    f"  {number:2d}. {step.name:52s} {curve}   {per_epoch:5.0f} CPU s/epoch  {kept}"
+                )
             print()
 
 

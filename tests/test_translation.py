@@ -98,6 +98,26 @@ def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
         translation.corpus_bleu(zh, chinese, hypotheses=["一"])
 
 
+def test_the_cpu_profile_is_the_plain_recipe_with_every_kept_change():
+    kept = {}
+    for step in translation.RECIPE:
+        if step.kept:
+            kept.update(step.change)
+    for direction in translation.DIRECTIONS:
+        settings = translation.settings_for("cpu", direction, "transformer")
+        assert {name: getattr(settings, name) for name in kept} == kept
+    # each row is measured on the kept rows above it, plus its own change
+    assert translation.recipe_settings(0) == translation.RECIPE[0].change
+    last = translation.recipe_settings(len(translation.RECIPE) - 1)
+    for step in translation.RECIPE:
+        for name, value in step.change.items():
+            assert name in last  # the plain row names every setting a later row changes
+            if not step.kept:
+                assert last[name] != value  # a rejected change is not carried down
+    with pytest.raises(ValueError, match="row"):
+        translation.recipe_settings(len(translation.RECIPE))
+
+
 def test_warmup_decay_rises_linearly_then_falls_to_zero():
     settings = tiny(schedule="warmup-decay", warmup=0.1)
     factors = [translation.lr_factor(step, 100, settings) for step in range(100)]
