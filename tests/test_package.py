@@ -1,0 +1,47 @@
+"""The package's layout: every sub-module is reachable as an attribute of ``companion``."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import companion
+
+PACKAGE = Path(__file__).resolve().parent.parent / "companion"
+
+
+def submodules_on_disk() -> list[str]:
+    """``*.py`` files and folders with an ``__init__.py`` directly under companion/."""
+    modules = [p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"]
+    packages = [p.parent.name for p in PACKAGE.glob("*/__init__.py")]
+    return sorted(modules + packages)
+
+
+def test_every_submodule_is_an_attribute_of_the_package():
+    names = submodules_on_disk()
+    assert {"translation", "validation", "inference", "decoding", "exercises"} <= set(names)
+    # A fresh interpreter, so that each attribute goes through the lazy __getattr__ (here, another
+    # test may already have imported the module, which sets the attribute by itself).
+    code = (
+        "import importlib, json, companion\n"
+        f"names = {names!r}\n"
+        "listed = set(dir(companion))\n"
+        "found = {n: getattr(companion, n) is importlib.import_module('companion.' + n) "
+        "for n in names}\n"
+        "print(json.dumps({'found': found, 'listed': sorted(listed & set(names))}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    result = json.loads(out)
+    assert result["found"] == {name: True for name in names}
+    assert result["listed"] == names  # dir(companion) shows them too (tab completion)
+
+
+def test_an_unknown_attribute_is_a_clear_attribute_error():
+    with pytest.raises(AttributeError, match="has no attribute 'translations'"):
+        companion.translations  # noqa: B018 — the attribute access is the test
