@@ -50,11 +50,10 @@ def decode_data(
     length_penalty: float = 0.0,
     n_best: int = 1,
     batch_size: int = 256,
-    device: torch.device | str | None = None,
 ) -> list[list[Hypothesis]]:
     """Decode every source of ``data`` in order: one list of hypotheses (best first) per example.
 
-    The model runs in eval mode (restored afterwards) on ``device`` (default: its own device).
+    The model runs where it is, in eval mode (restored afterwards).
     """
 
     def predict(model, batch) -> list[list[Hypothesis]]:
@@ -68,7 +67,7 @@ def decode_data(
             n_best=n_best,
         )
 
-    return predict_batches(model, data, predict, batch_size=batch_size, device=device)
+    return predict_batches(model, data, predict, batch_size=batch_size)
 
 
 @dataclass
@@ -103,7 +102,6 @@ def translate(
     max_len: int = 30,
     length_penalty: float = 0.0,
     batch_size: int = 512,
-    device: torch.device | str | None = None,
 ) -> list[str]:
     """Translate raw source sentences with the vocabularies of ``data`` (a ``Seq2SeqData``).
 
@@ -122,7 +120,6 @@ def translate(
         max_len=max_len,
         length_penalty=length_penalty,
         batch_size=batch_size,
-        device=device,
     )
     return [detokenize(data.tgt_vocab.decode(h[0].tokens), data.tgt_lang) for h in hyps]
 

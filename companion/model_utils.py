@@ -74,16 +74,16 @@ def predict_batches(
     predict: Callable[[nn.Module, Any], list],
     *,
     batch_size: int = 256,
-    device: torch.device | str | None = None,
 ) -> list:
     """``predict(model, batch)`` over ``data`` in order, one list entry per example.
 
     ``predict`` returns a list with one item per example of the batch; the lists of all batches
-    are concatenated. The model runs in eval mode without gradients (its mode is restored after),
-    on ``device`` (default: the model's own device).
+    are concatenated. The model runs where it is, in eval mode without gradients (its mode is
+    restored after); each batch is moved to the model's device. To run elsewhere, move the model
+    first (``model.to("cuda")``).
     """
     check_int(batch_size, "batch_size", min=1)
-    device = model_device(model) if device is None else device
+    device = model_device(model)
     results: list = []
     with eval_mode(model):
         for start in range(0, len(data), batch_size):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 
 from companion.model_utils import predict_batches
 from companion.validation import check_int, describe
@@ -44,9 +43,7 @@ def position_accuracy(
     return [r / n for r, n in zip(right, total)], total
 
 
-def teacher_forced_predictions(
-    model, data, *, batch_size: int = 256, device: torch.device | str | None = None
-) -> list[list[int]]:
+def teacher_forced_predictions(model, data, *, batch_size: int = 256) -> list[list[int]]:
     """The model's most likely token at every target position *given the true prefix*.
 
     One list per example of ``data`` (a :class:`~companion.data.Seq2SeqData`), as long as its
@@ -57,4 +54,4 @@ def teacher_forced_predictions(
         best = model(batch.src, batch.src_lengths, batch.tgt_in).argmax(-1)
         return [row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist())]
 
-    return predict_batches(model, data, predict, batch_size=batch_size, device=device)
+    return predict_batches(model, data, predict, batch_size=batch_size)
