@@ -45,3 +45,21 @@ def test_every_submodule_is_an_attribute_of_the_package():
 def test_an_unknown_attribute_is_a_clear_attribute_error():
     with pytest.raises(AttributeError, match="has no attribute 'translations'"):
         companion.translations  # noqa: B018 — the attribute access is the test
+
+
+def test_plots_never_import_widgets():
+    """Widgets draw with companion.plot; a plot that imported a widget would close a cycle."""
+    import ast
+
+    offenders = []
+    for path in sorted((PACKAGE / "plot").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.startswith("companion.widgets")]
+    assert offenders == []
