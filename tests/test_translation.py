@@ -53,14 +53,14 @@ def test_oriented_swaps_the_sides_for_chinese_to_english():
     assert translation.oriented(p, "zh-en") == [Pair("你好", "hello")]
 
 
-def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
+def test_translator_bleu_groups_references_by_source_like_sacrebleu(pairs):
     tr = translation.Translator(None, None, None, tiny("zh-en"))
     multi = [
         Pair("一", "just one of them"),
         Pair("一", "a single one of them"),
         Pair("二", "two cats sit here"),
     ]
-    assert translation.corpus_bleu(
+    assert translation.translator_bleu(
         tr, multi, hypotheses=["a single one of them", "two cats sit here"]
     ).score == pytest.approx(100)
     hyps = ["One of them", "two dogs sit here"]
@@ -70,17 +70,17 @@ def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
         tokenize="13a",
         lowercase=True,
     )
-    score = translation.corpus_bleu(tr, multi, hypotheses=hyps).score
+    score = translation.translator_bleu(tr, multi, hypotheses=hyps).score
     assert 0 < score < 100 and score == pytest.approx(expected.score)
     zh = translation.Translator(None, None, None, tiny("en-zh"))
     chinese = [Pair("a", "我喜欢猫。"), Pair("b", "他走了。")]
     expected = sacrebleu.corpus_bleu(
         ["我喜欢狗。", "他走了。"], [["我喜欢猫。", "他走了。"]], tokenize="zh"
     )
-    score = translation.corpus_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"]).score
+    score = translation.translator_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"]).score
     assert 0 < score < 100 and score == pytest.approx(expected.score)
     with pytest.raises(ValueError, match="hypotheses"):
-        translation.corpus_bleu(zh, chinese, hypotheses=["一"])
+        translation.translator_bleu(zh, chinese, hypotheses=["一"])
 
 
 @pytest.mark.parametrize("kind", translation.KINDS)

@@ -223,8 +223,8 @@ def group_references(pairs):
         grouped.setdefault(p.src, []).append(p.tgt)
     return list(grouped), list(grouped.values())
 
-companion.data.references_by_source is this function; translation.corpus_bleu uses it so that BLEU
-clips every n-gram by its maximum count over all translations of a sentence (5.3.5).""",
+companion.data.references_by_source is this function; translation.translator_bleu uses it so that
+BLEU clips every n-gram by its maximum count over all translations of a sentence (5.3.5).""",
         hints=(
             "Tatoeba lists one pair per translation, so one English sentence can appear several times.",
             "A dict from source to a list of targets, filled in order, keeps the first-appearance order.",
@@ -319,7 +319,7 @@ loses that word entirely — one reason for subword vocabularies (BPE) in real s
 def _bleu_beam3(context) -> float:
     from companion import translation
 
-    return translation.corpus_bleu(context["translator"], context["pairs"], beam_width=3).score
+    return translation.translator_bleu(context["translator"], context["pairs"], beam_width=3).score
 
 
 def _check_beam3(answer, context) -> str:
@@ -328,7 +328,7 @@ def _check_beam3(answer, context) -> str:
         answer,
         expected,
         "score translators['zh-en', 'gru'] on "
-        "test['zh-en'][:200] with translation.corpus_bleu(..., beam_width=3)",
+        "test['zh-en'][:200] with translation.translator_bleu(..., beam_width=3)",
     )
     return (
         f"BLEU {expected:.1f} with a beam of 3: compare it with greedy search and the beam of "
@@ -345,11 +345,13 @@ register(
         checker=_check_beam3,
         reference=_bleu_beam3,
         solution_text="""
-answer = translation.corpus_bleu(translators["zh-en", "gru"], test["zh-en"][:200], beam_width=3).score
+answer = translation.translator_bleu(
+    translators["zh-en", "gru"], test["zh-en"][:200], beam_width=3
+).score
 Compare with greedy search on the same pairs (beam_width=1): on real sentences a small beam usually
 helps a little, unlike the well-trained number translator of 5.3.4.""",
         hints=(
-            "translation.corpus_bleu(translator, pairs, beam_width=...) decodes and scores in one call.",
+            "translation.translator_bleu(translator, pairs, beam_width=...) decodes and scores in one call.",
             "Use translators['zh-en', 'gru'] and the first 200 pairs of test['zh-en']; report .score.",
         ),
         needs=("translator", "pairs"),
