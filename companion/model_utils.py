@@ -18,9 +18,10 @@ from torch import nn
 from companion.validation import check_int
 
 
-class BatchedData(Protocol):
-    """What :func:`predict_batches` needs: a length and padded batches by index
-    (:class:`~companion.data.Seq2SeqData` and :class:`~companion.data.CaptionData` qualify)."""
+class SupportsBatch(Protocol):
+    """What :func:`predict_batches` needs: a length and padded batches by index. Every
+    :class:`~companion.data.BatchedData` qualifies, and so does any object with these two methods
+    (the new sentences that :func:`companion.inference.translate` batches)."""
 
     def __len__(self) -> int: ...
 
@@ -70,7 +71,7 @@ def to_device(obj: Any, device: torch.device | str) -> Any:
 @torch.no_grad()
 def predict_batches(
     model: nn.Module,
-    data: BatchedData,
+    data: SupportsBatch,
     predict: Callable[[nn.Module, Any], list],
     *,
     batch_size: int = 256,

@@ -60,7 +60,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
 
 
-def describe(device: torch.device) -> str:
+def run_summary(device: torch.device) -> str:
     """One line naming the device and the versions that matter for reproducing a run."""
     where = "CPU"
     if device.type == "cuda":
@@ -109,7 +109,7 @@ def setup(
             )
         torch.set_num_threads(max(1, int(threads)))
     if not quiet:
-        print(describe(chosen) + f" | seed {seed}")
+        print(run_summary(chosen) + f" | seed {seed}")
     return chosen
 
 

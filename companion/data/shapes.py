@@ -66,7 +66,7 @@ class Scene:
     relation: str
 
 
-def describe(scene: Scene, lang: str = "en", *, mirrored: bool = False) -> str:
+def scene_caption(scene: Scene, lang: str = "en", *, mirrored: bool = False) -> str:
     """The caption of ``scene`` in English (``"en"``) or Chinese (``"zh"``).
 
     ``mirrored=True`` names the second shape first ("… right of …", "… below …").
@@ -160,11 +160,11 @@ class ShapeCaptions:
         return len(self.scenes)
 
     def captions(self, lang: str = "en") -> list[str]:
-        return [describe(s, lang) for s in self.scenes]
+        return [scene_caption(s, lang) for s in self.scenes]
 
     def references(self, lang: str = "en") -> list[list[str]]:
         """Both true sentences per image (caption and its mirror), for multi-reference BLEU."""
-        return [[describe(s, lang), describe(s, lang, mirrored=True)] for s in self.scenes]
+        return [[scene_caption(s, lang), scene_caption(s, lang, mirrored=True)] for s in self.scenes]
 
     def subset(self, indices: Sequence[int]) -> ShapeCaptions:
         idx = list(indices)

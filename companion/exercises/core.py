@@ -16,6 +16,7 @@ means "not attempted yet".
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import importlib
@@ -112,9 +113,18 @@ _RESULTS: dict[str, CheckResult] = {}
 
 
 def register(exercise: Exercise) -> Exercise:
-    """Add an exercise to the registry (modules ``ex_*.py`` call this on import)."""
+    """Add an exercise to the registry (modules ``ex_*.py`` call this on import).
+
+    Its checker, and an experiment's own measurement, run on one thread (:func:`one_thread`): the
+    checks push many tiny tensors through small functions and models. Returns the registered
+    exercise (a copy with those wrapped functions).
+    """
     if exercise.id in _REGISTRY:
         raise ValueError(f"exercise id {exercise.id!r} is registered twice")
+    changes = {"checker": one_thread(exercise.checker)}
+    if exercise.kind == "experiment":
+        changes["reference"] = one_thread(exercise.reference)
+    exercise = dataclasses.replace(exercise, **changes)
     _REGISTRY[exercise.id] = exercise
     return exercise
 
@@ -606,7 +616,6 @@ def implement_exercise(
     gives the student's output. ``solution`` is what ``reference(id)`` hands out: the worked
     solution, often the same function as ``expected``. ``compare_as`` turns every result into
     what is compared (e.g. a projection matrix, so that any basis of the same subspace passes).
-    The check runs on one thread (:func:`one_thread`).
     """
     mistakes = tuple(mistakes)
 
@@ -634,7 +643,7 @@ def implement_exercise(
             section=section,
             kind="implement",
             title=title,
-            checker=one_thread(checker),
+            checker=checker,
             reference=lambda ctx: solution,
             solution_text=solution_text,
             hints=tuple(hints),

@@ -15,8 +15,8 @@ from companion.exercises.core import (
     close,
     implement_exercise,
     predict_exercise,
+    register,
 )
-from companion.exercises.sequences import register
 from companion.model_utils import model_device
 
 # ---------------------------------------------------------------- 5.3.1-receptive-field (predict)

@@ -13,12 +13,12 @@ from companion.exercises.core import (
     Mistake,
     implement_exercise,
     predict_exercise,
+    register,
 )
 from companion.exercises.sequences import (
     call_student,
     demo_model_and_data,
     exact_match_exercise,
-    register,
 )
 
 # ---------------------------------------------------------------- 5.3.2-cho-first-state (predict)

@@ -6,13 +6,12 @@ from collections.abc import Callable
 
 import torch
 
-from companion.exercises.core import CheckFailed, Exercise, Mistake, predict_exercise
+from companion.exercises.core import CheckFailed, Exercise, Mistake, predict_exercise, register
 from companion.exercises.sequences import (
     call_student,
     check_bleu_measurement,
     check_fraction,
     demo_model_and_data,
-    register,
 )
 
 # ---------------------------------------------------------------- 5.3.4-beam-candidates (predict)

@@ -15,8 +15,9 @@ from companion.exercises.core import (
     check_number,
     close,
     predict_exercise,
+    register,
 )
-from companion.exercises.sequences import call_student, register
+from companion.exercises.sequences import call_student
 
 # ---------------------------------------------------------------- 5.3.5-clipped-bigram (predict)
 # hypothesis "the cat the cat on the mat"; references "the cat is on the mat",

@@ -11,12 +11,12 @@ from companion.exercises.core import (
     as_number,
     close,
     predict_exercise,
+    register,
 )
 from companion.exercises.sequences import (
     call_student,
     check_bleu_measurement,
     check_fraction,
-    register,
     stop_early,
 )
 

@@ -1,25 +1,13 @@
-"""Helpers shared by the exercises of the sequence notebooks (5.3.x): registering them, calling a
-student's function while keeping its errors, and the tiny models and data that ``verify`` checks
-them on."""
+"""Helpers shared by the exercises of the sequence notebooks (5.3.x): calling a student's function
+while keeping its errors, and the tiny models and data that ``verify`` checks them on."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
 
-from companion.exercises import core
-from companion.exercises.core import Exercise, _StudentError, one_thread
-
-
-def register(exercise: Exercise) -> Exercise:
-    """``core.register`` with the checker (and an experiment's measurement) run on one thread:
-    the checks push many tiny tensors through small models (see ``core.one_thread``)."""
-    changes = {"checker": one_thread(exercise.checker)}
-    if exercise.kind == "experiment":
-        changes["reference"] = one_thread(exercise.reference)
-    return core.register(dataclasses.replace(exercise, **changes))
+from companion.exercises.core import Exercise, _StudentError, register
 
 
 def call_student(fn: Callable, *args: Any) -> tuple[Any, _StudentError | None]:
