@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -49,8 +51,6 @@ def test_an_unknown_attribute_is_a_clear_attribute_error():
 
 def test_plots_never_import_widgets():
     """Widgets draw with companion.plot; a plot that imported a widget would close a cycle."""
-    import ast
-
     offenders = []
     for path in sorted((PACKAGE / "plot").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -63,3 +63,15 @@ def test_plots_never_import_widgets():
             )
             offenders += [f"{path.name}: {n}" for n in names if n.startswith("companion.widgets")]
     assert offenders == []
+
+
+def test_no_public_name_is_defined_twice():
+    """One name per idea: a function or class name is defined in one module only (``main``, the
+    entry point of every ``python -m`` tool, excepted)."""
+    where = defaultdict(list)
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_"):
+                where[node.name].append(str(path.relative_to(PACKAGE)))
+    twice = {name: paths for name, paths in where.items() if len(paths) > 1 and name != "main"}
+    assert twice == {}

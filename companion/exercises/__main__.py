@@ -20,7 +20,7 @@ def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def format_table(exercises) -> str:
+def exercise_table(exercises) -> str:
     rows = [("id", "section", "kind", "title")] + [
         (e.id, e.section, e.kind, e.title) for e in exercises
     ]
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     exercises = list_exercises(args.prefix)
     if args.command == "list":
-        print(format_table(exercises))
+        print(exercise_table(exercises))
         kinds = {
             k: sum(e.kind == k for e in exercises) for k in ("predict", "implement", "experiment")
         }
