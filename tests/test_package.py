@@ -75,3 +75,19 @@ def test_no_public_name_is_defined_twice():
                 where[node.name].append(str(path.relative_to(PACKAGE)))
     twice = {name: paths for name, paths in where.items() if len(paths) > 1 and name != "main"}
     assert twice == {}
+
+
+def test_shipped_code_does_not_import_unittest():
+    """Test doubles (``unittest.mock``) belong in tests/, not in the package or the build tools."""
+    shipped = [*PACKAGE.rglob("*.py"), *(PACKAGE.parent / "tools").rglob("*.py")]
+    offenders = []
+    for path in shipped:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "unittest"]
+    assert offenders == []

@@ -416,3 +416,17 @@ def test_a_code_cell_too_tall_for_a_slide_shows_its_outputs_on_the_next():
         encoding="utf-8"
     )
     assert html.count("step_11") == 1 and html.count("row 8") == 1  # code once, outputs once
+
+
+def test_the_export_steps_are_nbconvert_preprocessors_that_run_before_reveals():
+    from nbconvert.exporters.slides import _RevealMetadataPreprocessor
+
+    from tools.site import _exporter
+    from tools.slide_metadata import SlideMetadata
+    from tools.static_outputs import StaticOutputs
+
+    slides = [type(p) for p in _exporter("slides")._preprocessors if p.enabled]
+    assert slides.index(StaticOutputs) < slides.index(SlideMetadata)
+    assert slides.index(SlideMetadata) < slides.index(_RevealMetadataPreprocessor)
+    page = [type(p) for p in _exporter("page")._preprocessors if p.enabled]
+    assert StaticOutputs in page and SlideMetadata not in page

@@ -4,7 +4,8 @@
     python -m tools.site site   [NAMES...] [--smoke] [--no-execute] [--out build/site]
 
 (``make slides`` / ``make site``; ``SMOKE=1`` adds ``--smoke``.) Each notebook is executed with
-papermill (``companion.notebooks.run_notebook``), then exported with nbconvert:
+papermill (``companion.notebooks.run_notebook``), then exported with nbconvert, whose exporters
+run the export steps as preprocessors (tools/static_outputs.py, tools/slide_metadata.py):
 
     build/site/index.html                 front page: book sections, links to pages, slides, Colab
     build/site/notebooks/NAME.html        the executed notebook as a page
@@ -25,18 +26,18 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 
 from companion import notebooks as nbtools
 from companion.widgets.sliders import STATIC_SLIDERS_ENV
 
 from . import front_page
 from .offline_assets import AssetsMissing, exporter_urls, install_assets
-from .slide_metadata import assign_slide_metadata
-from .static_outputs import prepare_for_export, without_frames
+from .slide_metadata import SlideMetadata
+from .static_outputs import StaticOutputs, without_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -57,15 +58,27 @@ class BuiltNotebook:
 
 
 def _exporter(kind: str):
-    """An nbconvert exporter whose pages load every asset from the local copies."""
+    """An nbconvert exporter whose pages load every asset from the local copies.
+
+    Its preprocessors make the executed notebook display without a kernel (and, for slides,
+    drop stderr and assign the slide types); they run before the reveal.js template's own.
+    """
     from nbconvert import HTMLExporter, SlidesExporter
 
     cls, template = {
         "page": (HTMLExporter, "companion_page"),
         "slides": (SlidesExporter, "companion_slides"),
     }[kind]
+    steps = (
+        [StaticOutputs(asset_prefix=ASSET_PREFIX, keep_stderr=False), SlideMetadata()]
+        if kind == "slides"
+        else [StaticOutputs(asset_prefix=ASSET_PREFIX)]
+    )
     exporter = cls(
-        template_name=template, extra_template_basedirs=[str(TEMPLATES)], embed_images=True
+        template_name=template,
+        extra_template_basedirs=[str(TEMPLATES)],
+        embed_images=True,
+        preprocessors=steps,
     )
     for name, url in exporter_urls(ASSET_PREFIX).items():
         if exporter.has_trait(name):
@@ -85,13 +98,10 @@ def _read(path: Path):
 
 
 def export_slides(nb, out_file: Path, exporter=None) -> Path:
-    """Write reveal.js slides of ``nb`` (a notebook node) with automatic slide metadata."""
+    """Write reveal.js slides of ``nb`` (a notebook) with automatic slide metadata."""
     import nbformat
 
-    prepared = prepare_for_export(nb, ASSET_PREFIX, keep_stderr=False)
-    body, _ = (exporter or _exporter("slides")).from_notebook_node(
-        nbformat.from_dict(assign_slide_metadata(prepared))
-    )
+    body, _ = (exporter or _exporter("slides")).from_notebook_node(nbformat.from_dict(nb))
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(body, encoding="utf-8")
     return out_file
@@ -101,13 +111,30 @@ def export_page(nb, out_file: Path, nav_html: str = "", exporter=None) -> Path:
     """Write the HTML page of ``nb``, with an optional link bar on top."""
     import nbformat
 
-    prepared = nbformat.from_dict(prepare_for_export(nb, ASSET_PREFIX))
     body, _ = (exporter or _exporter("page")).from_notebook_node(
-        prepared, resources={"companion_nav": nav_html}
+        nbformat.from_dict(nb), resources={"companion_nav": nav_html}
     )
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(body, encoding="utf-8")
     return out_file
+
+
+@contextmanager
+def _kernel_environment() -> Iterator[None]:
+    """``COMPANION_STATIC_SLIDERS=1`` and no ``MPLBACKEND`` (Agg would leave the executed notebooks
+    no figures) for the kernels started inside; the previous values are restored after."""
+    names = (STATIC_SLIDERS_ENV, "MPLBACKEND")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ[STATIC_SLIDERS_ENV] = "1"
+    os.environ.pop("MPLBACKEND", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def execute(paths: Sequence[Path], *, smoke: bool, out_dir: Path) -> list[BuiltNotebook]:
@@ -116,8 +143,7 @@ def execute(paths: Sequence[Path], *, smoke: bool, out_dir: Path) -> list[BuiltN
     The kernels inherit ``COMPANION_STATIC_SLIDERS=1``: every slider pre-renders its frames.
     """
     built, results = [], []
-    with mock.patch.dict(os.environ, {STATIC_SLIDERS_ENV: "1"}):
-        os.environ.pop("MPLBACKEND", None)  # Agg would leave the executed notebooks no figures
+    with _kernel_environment():
         for path in paths:
             print(f"executing {path.name}{' (smoke)' if smoke else ''} …", flush=True)
             result = nbtools.run_notebook(path, out_dir, smoke=smoke)
