@@ -6,6 +6,7 @@ import struct
 import numpy as np
 import pytest
 import torch
+from conftest import unavailable
 
 from companion.data import (
     DataUnavailableError,
@@ -168,7 +169,7 @@ def test_image_split_falls_back_to_digits_with_one_line(tmp_path, monkeypatch, c
 
 def test_real_mnist_test_split(shared_data):
     if not (shared_data / "mnist" / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"no MNIST copy under {shared_data}")
+        unavailable(f"no MNIST copy under {shared_data}")
     split = load_mnist_split(shared_data, download=False)
     assert split.train_x.shape == (8000, 1, 28, 28) and split.test_x.shape == (2000, 1, 28, 28)
     all_labels = torch.cat([split.train_y, split.test_y])

@@ -12,8 +12,8 @@ from companion.data.shapes import (
     CaptionData,
     Scene,
     Shape,
-    scene_caption,
     generate_shapes,
+    scene_caption,
 )
 
 

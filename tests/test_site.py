@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from conftest import unavailable
 
 from companion import notebooks as nbtools
 from tools import front_page
@@ -187,7 +188,7 @@ def test_pages_and_slides_load_everything_from_local_assets(lecture, tmp_path):
 def test_npm_packages_hold_every_copied_path():
     node_modules = ROOT / "node_modules"
     if not (node_modules / "mathjax").is_dir():
-        pytest.skip("node_modules not installed (`npm ci`); .ci/run installs it")
+        unavailable("node_modules not installed (`npm ci`); .ci/run installs it")
     missing = [
         f"{p}/{part}"
         for p, parts in PACKAGES.items()

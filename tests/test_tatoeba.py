@@ -1,6 +1,7 @@
 """The Tatoeba loader: both line formats, bad lines, filters, splits, folders and errors."""
 
 import pytest
+from conftest import unavailable
 
 from companion.data import Pair
 from companion.data.tatoeba import (
@@ -99,7 +100,7 @@ def test_missing_or_empty_file_gives_a_clear_error(tmp_path):
 def test_the_real_corpus(shared_data):
     path = tatoeba_path(shared_data)
     if not path.is_file():
-        pytest.skip(f"no Tatoeba copy at {path}")
+        unavailable(f"no Tatoeba copy at {path}")
     splits = load_tatoeba(shared_data, download=False, max_src_len=8, max_tgt_len=12)
     assert splits.corpus.n_lines > 10_000 and splits.corpus.n_bad < 0.01 * splits.corpus.n_lines
     n = len(splits.train) + len(splits.valid) + len(splits.test)
