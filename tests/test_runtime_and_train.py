@@ -203,12 +203,44 @@ def test_fit_reads_the_device_once_per_term_per_epoch(monkeypatch):
     assert reads == ["tolist"] * 4  # 2 terms × 2 epochs, not 2 terms × 14 steps
 
 
-def test_fit_trains_the_model_on_its_own_device():
+def test_fit_trains_the_model_where_it_is():
+    torch.manual_seed(0)
+    model = nn.Linear(2, 1)
+    x = torch.randn(64, 2)
+    batches = [(x[i : i + 16], x[i : i + 16] @ torch.tensor([[2.0], [-1.0]])) for i in (0, 16, 32)]
+    moves = []
+    to = model.to
+    model.to = lambda *args, **kwargs: moves.append((args, kwargs)) or to(*args, **kwargs)
+    loss = lambda m, batch: (m(batch[0]) - batch[1]).pow(2).mean()  # noqa: E731
+    before = train.evaluate(model, batches, loss)["loss"]
+    hist = train.fit(model, batches, loss, epochs=30, lr=0.05, progress=False)
+    assert hist.epochs[-1]["loss"] < 0.01 * before  # it learnt y = 2 x1 - x2
+    assert train.evaluate(model, batches, loss)["loss"] < 0.01 * before
+    assert all(torch.device(*a) == torch.device("cpu") for a, _ in moves)  # never elsewhere
+
+
+def test_fit_without_a_device_does_not_move_the_model():
+    """Placement only (no epoch runs: a model on the meta device has no values to train)."""
     model = nn.Linear(2, 1, device="meta")
     train.fit(model, [torch.ones(1, 2)], lambda m, x: m(x).sum(), epochs=0, progress=False)
     assert model.weight.device.type == "meta"  # device=None: no move (to the CPU or elsewhere)
-    with pytest.raises(NotImplementedError):  # what the old default, device="cpu", did
+    with pytest.raises(NotImplementedError, match="meta tensor"):  # what device="cpu" would do
         model.to("cpu")
+
+
+def test_evaluate_brings_the_batches_to_the_model_and_leaves_the_model_there():
+    model = nn.Linear(2, 1, device="meta")
+    seen = []
+
+    def loss(m, batch):
+        seen.append((batch.device.type, m.weight.device.type))
+        return m(batch).sum()
+
+    with pytest.raises(NotImplementedError, match="meta tensor"):  # a meta loss has no value
+        train.evaluate(model, [torch.ones(1, 2)], loss)
+    assert seen == [("meta", "meta")]
+    with pytest.raises(TypeError, match="device"):  # no device= that would move the batches only
+        train.evaluate(model, [torch.ones(1, 2)], loss, device="cpu")
 
 
 def test_accuracy_metrics():
