@@ -133,13 +133,28 @@ def test_a_corrupt_saved_model_is_retrained_with_the_reason(pairs, tmp_path):
     assert translation.load_translator(path).settings == settings
 
 
-def test_translate_sentences_greedy_is_a_beam_of_width_one(pairs):
+def test_translate_sentences_greedy_equals_beam_search_of_width_one(pairs):
+    """Greedy decoding (the default) against the beam-search code itself at width 1; a beam of
+    width 4 against beam_search of width 4, which on this model changes some outputs."""
+    from companion.data.vocab import detokenize
+    from companion.decoding import beam_search
+
     tr = translation.train_translator(
         pairs[:30], tiny(kind="transformer", epochs=1), progress=False
     )
     sentences = [p.src for p in pairs[30:40]]
-    assert translation.translate_sentences(tr, sentences) == translation.translate_sentences(
-        tr, sentences, beam_width=1
-    )
+    src, lengths = tr.encode_source(sentences)
+    model = tr.model.eval()
+    ids = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=tr.settings.max_len)
+    with torch.no_grad():
+        one = beam_search(model.step, model.init_state(src, lengths), beam_width=1, **ids)
+        four = beam_search(model.step, model.init_state(src, lengths), beam_width=4, **ids)
+    as_text = lambda hyps: [  # noqa: E731
+        detokenize(tr.tgt_vocab.decode(h[0].tokens), tr.tgt_lang) for h in hyps
+    ]
+    assert translation.translate_sentences(tr, sentences) == as_text(one)
+    assert translation.translate_sentences(tr, sentences, beam_width=4) == as_text(four)
+    # the two widths differ here, so the equalities above tell greedy and beam search apart
+    assert any(b[0].tokens != a[0].tokens for a, b in zip(one, four))
     with pytest.raises(ValueError, match="empty"):
         tr.encode_source(["   "])
