@@ -60,17 +60,17 @@ def test_moon_data_set_and_nearest_phase():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "kwargs, message",
     [
-        dict(shadow=1.5),
-        dict(shadow=-0.1),
-        dict(shadow=0.2, size=2),
-        dict(shadow=0.2, noise=-1),
-        dict(shadow=0.2, radius=20),
+        (dict(shadow=1.5), r"shadow \(a fraction of the disc\) must be .* in \[0, 1\], got 1.5"),
+        (dict(shadow=-0.1), r"shadow \(a fraction of the disc\) must be .* got -0.1"),
+        (dict(shadow=0.2, size=2), "size must be an integer ≥ 4, got 2"),
+        (dict(shadow=0.2, noise=-1), "noise must be a finite number ≥ 0, got -1"),
+        (dict(shadow=0.2, radius=20), r"radius must be in \(0, size/2\] = \(0, 14.0\], got 20"),
     ],
 )
-def test_moon_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+def test_moon_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         moon_phase(**kwargs)
 
 

@@ -24,7 +24,7 @@ def test_eval_mode_restores_the_previous_mode_even_after_an_error():
         pass
     assert not net.training
     net.train()
-    with pytest.raises(RuntimeError), eval_mode(net):
+    with pytest.raises(RuntimeError, match="boom"), eval_mode(net):
         raise RuntimeError("boom")
     assert net.training
 

@@ -102,7 +102,7 @@ def test_reparameterize_has_the_right_moments_and_zero_noise_is_the_mean():
     z = reparameterize(mu, logvar, generator=torch.Generator().manual_seed(1))
     assert abs(z.mean().item() - 1.5) < 0.02 and abs(z.std().item() - 2.0) < 0.02
     assert torch.equal(reparameterize(mu, logvar, noise_scale=0.0), mu)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="noise_scale must be a finite number ≥ 0, got -1"):
         reparameterize(mu, logvar, noise_scale=-1)
 
 
@@ -138,15 +138,30 @@ def test_elbo_is_below_log_evidence_on_a_linear_gaussian_model():
 
 
 @pytest.mark.parametrize(
-    "call",
+    "call, message",
     [
-        lambda: kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 3)),
-        lambda: kl_to_standard_normal(torch.tensor(0.0), torch.tensor(0.0)),
-        lambda: kl_gaussians(torch.zeros(2), torch.zeros(2), torch.zeros(3), torch.zeros(2)),
-        lambda: elbo(torch.zeros(4), torch.zeros(3, 2), torch.zeros(3, 2)),
-        lambda: gaussian_log_prob(torch.zeros(2, 3), torch.zeros(2, 4)),
+        (
+            lambda: kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 3)),
+            r"shapes must match, got mu \[3, 2\], logvar \[3, 3\]",
+        ),
+        (
+            lambda: kl_to_standard_normal(torch.tensor(0.0), torch.tensor(0.0)),
+            r"mu must have at least 1 dimension\(s\), got shape \[\]",
+        ),
+        (
+            lambda: kl_gaussians(torch.zeros(2), torch.zeros(2), torch.zeros(3), torch.zeros(2)),
+            r"shapes must match, got mu1 \[2\], logvar1 \[2\], mu2 \[3\]",
+        ),
+        (
+            lambda: elbo(torch.zeros(4), torch.zeros(3, 2), torch.zeros(3, 2)),
+            r"log_likelihood must have shape \[N\] = \[3\], got \(4,\)",
+        ),
+        (
+            lambda: gaussian_log_prob(torch.zeros(2, 3), torch.zeros(2, 4)),
+            r"x and mean must have the same shape, got \(2, 3\) and \(2, 4\)",
+        ),
     ],
 )
-def test_bad_shapes_are_value_errors(call):
-    with pytest.raises(ValueError):
+def test_bad_shapes_are_value_errors(call, message):
+    with pytest.raises(ValueError, match=message):
         call()

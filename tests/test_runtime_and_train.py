@@ -26,7 +26,9 @@ def test_setup_seeds_and_prints_one_line(capsys):
 
 @pytest.mark.parametrize("bad", ["tpu", "", 3])
 def test_resolve_device_rejects_nonsense(bad):
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {bad!r}"
+    ):
         companion.resolve_device(bad)
 
 
@@ -57,7 +59,9 @@ def test_sequence_cross_entropy_ignores_padding():
     changed = logits.clone()
     changed[~mask] = 100.0  # whatever the model says at padded positions …
     assert torch.allclose(sequence_cross_entropy(changed, targets, mask), expected)  # … is ignored
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"shapes do not match: logits \(2, 3, 5\), targets \(2, 2\)"
+    ):
         sequence_cross_entropy(logits, targets[:, :2], mask[:, :2])
 
 
@@ -145,11 +149,11 @@ def test_fit_accepts_dict_losses_and_validates():
         progress=False,
     )
     assert hist.last["extra"] == 1.0
-    with pytest.raises(ValueError):
-        train.fit(model, batches, lambda m, x: m(x), epochs=1, progress=False)  # not a scalar
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"loss_fn must return a scalar loss tensor, got \(4, 1\)"):
+        train.fit(model, batches, lambda m, x: m(x), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="training data is empty: no batches in an epoch"):
         train.fit(model, [], lambda m, x: m(x).mean(), epochs=1, progress=False)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="epochs must be an integer ≥ 0, got -1"):
         train.fit(model, batches, lambda m, x: m(x).mean(), epochs=-1)
 
 
@@ -247,9 +251,9 @@ def test_evaluate_brings_the_batches_to_the_model_and_leaves_the_model_there():
 def test_accuracy_metrics():
     assert exact_match(["a", "b "], ["a", "c"]) == 0.5
     assert token_accuracy([["a", "b"], ["c"]], [["a", "x", "y"], ["c"]]) == 0.5
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="got 1 predictions but 0 references"):
         exact_match(["a"], [])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot score an empty list of predictions"):
         exact_match([], [])
 
 

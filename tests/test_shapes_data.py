@@ -112,9 +112,16 @@ def test_caption_batches_are_shifted_and_padded():
     assert held_out.tgt_vocab is v
 
 
-@pytest.mark.parametrize("kwargs", [{"n": 0}, {"n": 5, "image_size": 8}, {"n": 5, "noise": 0.5}])
-def test_bad_arguments_raise_value_error(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0}, r"n \(the number of images\) must be an integer in \[1, 1000000\], got 0"),
+        ({"n": 5, "image_size": 8}, r"image_size \(≥ 16 keeps the shapes recognisable\) .* got 8"),
+        ({"n": 5, "noise": 0.5}, r"noise \(larger values drown the shapes\) .* got 0.5"),
+    ],
+)
+def test_bad_arguments_raise_value_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         generate_shapes(**kwargs)
 
 

@@ -43,7 +43,7 @@ def test_filter_drops_duplicates_and_long_pairs():
     kept, n_dup, n_long = filter_pairs(pairs, max_src_len=8, max_tgt_len=10)
     assert n_dup == 1 and n_long == 1 and len(kept) == len(pairs) - 2
     assert all(not p.src.startswith("We will meet") for p in kept)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_src_len must be an integer ≥ 1, got 0"):
         filter_pairs(pairs, max_src_len=0, max_tgt_len=10)
 
 

@@ -24,24 +24,24 @@ def pairs():
 def test_to_simplified_uses_one_script_and_leaves_other_text_alone():
     assert to_simplified("請問這個東西多少錢？") == "请问这个东西多少钱？"
     assert to_simplified("我没事。Tom 1") == "我没事。Tom 1"
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="text must be a string, got NoneType"):
         to_simplified(None)
 
 
 @pytest.mark.parametrize(
-    "bad",
+    "bad, message",
     [
-        dict(direction="en-fr"),
-        dict(kind="lstm"),
-        dict(hidden=0),
-        dict(epochs=1.5),
-        dict(dropout=1.0),
-        dict(lr=float("nan")),
-        dict(by_length="yes"),
+        (dict(direction="en-fr"), r"direction must be one of \['en-zh', 'zh-en'\], got 'en-fr'"),
+        (dict(kind="lstm"), r"kind must be one of \['gru', 'transformer'\], got 'lstm'"),
+        (dict(hidden=0), "hidden must be a positive integer, got 0"),
+        (dict(epochs=1.5), "epochs must be a positive integer, got 1.5"),
+        (dict(dropout=1.0), r"dropout must lie in \[0, 1\), got 1.0"),
+        (dict(lr=float("nan")), "lr must be positive, got nan"),
+        (dict(by_length="yes"), "by_length must be True or False, got 'yes'"),
     ],
 )
-def test_bad_settings_are_refused(bad):
-    with pytest.raises(ValueError):
+def test_bad_settings_are_refused(bad, message):
+    with pytest.raises(ValueError, match=message):
         translation.TranslatorSettings(**bad)
     with pytest.raises(ValueError, match="profile"):
         translation.settings_for("laptop", "en-zh", "gru")
