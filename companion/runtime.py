@@ -9,14 +9,14 @@ import random
 import numpy as np
 import torch
 
-from companion.validation import check_bool, check_int
+from companion.validation import check_bool, check_seed
 
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (CPU and all GPUs)."""
-    seed = check_int(seed, "seed", min=0)
+    seed = check_seed(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 

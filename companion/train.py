@@ -297,10 +297,7 @@ def fit(
         record = {"epoch": epoch + 1, **_mean_rows(rows), "seconds": time.perf_counter() - start}
         if valid_data is not None:
             record.update(
-                {
-                    f"valid_{k}": v
-                    for k, v in evaluate(model, valid_data, loss_fn).items()
-                }
+                {f"valid_{k}": v for k, v in evaluate(model, valid_data, loss_fn).items()}
             )
             if not math.isfinite(record["valid_loss"]):
                 bar.close()

@@ -36,6 +36,7 @@ from companion.data.tatoeba import references_by_source
 from companion.data.text_tasks import Pair
 from companion.data.vocab import Vocab, tokenize
 from companion.metrics.bleu import BLEUResult, corpus_bleu
+from companion.validation import check_seed
 
 DIRECTIONS = {"en-zh": ("en", "zh"), "zh-en": ("zh", "en")}
 KINDS = ("gru", "transformer")
@@ -80,6 +81,7 @@ class TranslatorSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_seed(self.seed)
         if not isinstance(self.by_length, bool):
             raise ValueError(f"by_length must be True or False, got {self.by_length!r}")
         if not 0.0 <= self.dropout < 1.0:

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from companion.data.cache import DataUnavailableError, data_root, write_file
-from companion.validation import check_float, check_int, check_probability
+from companion.validation import check_float, check_int, check_probability, check_seed
 
 # ---------------------------------------------------------------- moons (Fig. 5-2)
 
@@ -50,6 +50,8 @@ def moon_phase(
     check_int(size, "size", min=4)
     check_float(noise, "noise", min=0.0)
     check_int(supersample, "supersample", min=1)
+    if seed is not None:
+        check_seed(seed)
     if radius is not None:
         check_float(radius, "radius", min=0.0, min_open=True)
     r = radius if radius is not None else 0.4 * size
@@ -134,7 +136,7 @@ def moon_phases(
     if not shadows:
         raise ValueError("give at least one shadow fraction")
     check_int(copies, "copies", min=1)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for f in shadows:
@@ -171,6 +173,7 @@ class ImageSplit:
         self, part: str = "train", batch_size: int = 128, shuffle: bool | None = None, seed: int = 0
     ) -> torch.utils.data.DataLoader:
         """A DataLoader of (images, labels) batches; shuffled with a fixed seed for ``"train"``."""
+        check_seed(seed)
         if part not in ("train", "test"):
             raise ValueError(f"part must be 'train' or 'test', got {part!r}")
         x, y = (self.train_x, self.train_y) if part == "train" else (self.test_x, self.test_y)
@@ -207,6 +210,7 @@ def load_digits_split(n_test: int = 360, seed: int = 0) -> ImageSplit:
     """scikit-learn's 1,797 handwritten digits (8×8, grey levels 0…16 scaled to [0, 1]), split with a fixed seed."""
     from sklearn.datasets import load_digits
 
+    check_seed(seed)
     digits = load_digits()
     return _split(
         "digits 8x8 (scikit-learn)", digits.images[:, None] / 16.0, digits.target, n_test, seed
@@ -336,6 +340,7 @@ def load_mnist_split(
     benchmark trains on the same 8,000 images everywhere. Raises :class:`DataUnavailableError`
     when the file is neither cached nor downloadable.
     """
+    check_seed(seed)
     x, y = load_mnist("test", root, download=download, timeout=timeout)
     return _split("MNIST (10k test file split 8000/2000)", x.numpy(), y.numpy(), n_test, seed)
 
@@ -346,6 +351,7 @@ def load_image_split(
     """MNIST (8,000/2,000) when available, else scikit-learn's digits, printing one line if it falls back."""
     if prefer not in ("mnist", "digits"):
         raise ValueError(f"prefer must be 'mnist' or 'digits', got {prefer!r}")
+    check_seed(seed)
     if prefer == "mnist":
         try:
             return load_mnist_split(root, seed=seed, download=download)

@@ -25,7 +25,7 @@ import torch
 
 from companion.data.batching import BatchedData, TensorBatch, pad_targets
 from companion.data.vocab import Vocab, tokenize
-from companion.validation import check_float, check_int
+from companion.validation import check_float, check_int, check_seed
 
 SHAPES = ("circle", "square", "triangle")
 COLOURS = {
@@ -164,7 +164,9 @@ class ShapeCaptions:
 
     def references(self, lang: str = "en") -> list[list[str]]:
         """Both true sentences per image (caption and its mirror), for multi-reference BLEU."""
-        return [[scene_caption(s, lang), scene_caption(s, lang, mirrored=True)] for s in self.scenes]
+        return [
+            [scene_caption(s, lang), scene_caption(s, lang, mirrored=True)] for s in self.scenes
+        ]
 
     def subset(self, indices: Sequence[int]) -> ShapeCaptions:
         idx = list(indices)
@@ -182,7 +184,7 @@ def generate_shapes(
     check_int(n, "n (the number of images)", min=1, max=1_000_000)
     check_int(image_size, "image_size (≥ 16 keeps the shapes recognisable)", min=16, max=1024)
     check_float(noise, "noise (larger values drown the shapes)", min=0.0, max=0.2)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     rng = random.Random(f"shapes-{seed}")
     pixel_rng = np.random.default_rng(seed)
     scenes = [random_scene(rng, image_size) for _ in range(n)]

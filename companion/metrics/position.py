@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
 from companion.model_utils import predict_batches
 from companion.validation import check_int, describe
 
