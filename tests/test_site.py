@@ -241,14 +241,13 @@ def test_cli_rejects_unknown_notebooks(tmp_path):
     assert result.returncode == 2 and "no notebook matches" in result.stderr
 
 
-# ``make site`` / ``make slides`` lines that README.md and CONTRIBUTING.md show a reader.
+# ``make site`` / ``make slides`` lines that README.md, CONTRIBUTING.md and docs/ show a reader.
 MAKE_LINE = re.compile(r'make (site|slides)((?: +[A-Z_]+=(?:"[^"]*"|[^\s`]+))*)')
 
 
 def _documented_make_commands() -> list[str]:
-    text = "".join(
-        (ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "CONTRIBUTING.md")
-    )
+    paths = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "".join(path.read_text(encoding="utf-8") for path in paths)
     return sorted({m.group(0).strip() for m in MAKE_LINE.finditer(text)})
 
 
