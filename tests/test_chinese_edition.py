@@ -56,10 +56,7 @@ NOT_YET_TRANSLATED = {
     "5.2.5-monte-carlo",
     "5.2.6-variational-inference",
     "5.3.1-seq2seq-encoder",
-    "5.3.2-seq2seq-decoder",
     "5.3.3-attention",
-    "5.3.4-teacher-forcing-and-beam-search",
-    "5.3.5-bleu",
     "5.3.6-summary-cnn-and-transformer",
     "5.3.7-translator",
 }
