@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -35,6 +36,9 @@ from companion.decoding import (
 )
 from companion.model_utils import eval_mode, model_device, predict_batches
 from companion.validation import check_int, check_str_sequence, describe
+
+if TYPE_CHECKING:
+    from companion.data.batching import Seq2SeqData
 
 _MODEL_INTERFACE = ("init_state", "step", "bos_id", "eos_id")
 
@@ -109,7 +113,7 @@ class _SourceBatch:
 class _Sources:
     """New source sentences, batched with the source vocabulary of a ``Seq2SeqData``."""
 
-    data: object
+    data: Seq2SeqData
     sentences: Sequence[str]
 
     def __len__(self) -> int:

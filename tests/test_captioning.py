@@ -100,8 +100,10 @@ def test_captioner_overfits_a_few_images_and_its_attention_covers_the_grid():
     stats = [b.clone() for b in model.buffers()]
     model.train()
     again = attention_maps(model, images[:2], ids)
-    assert model.training and all(torch.equal(a, b) for a, b in zip(stats, model.buffers()))
-    assert all(torch.allclose(a, b) for a, b in zip(again, maps))
+    assert model.training and all(
+        torch.equal(a, b) for a, b in zip(stats, model.buffers(), strict=True)
+    )
+    assert all(torch.allclose(a, b) for a, b in zip(again, maps, strict=True))
 
 
 def test_attention_mass_sums_weights_inside_each_region():

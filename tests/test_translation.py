@@ -155,6 +155,6 @@ def test_translate_sentences_greedy_equals_beam_search_of_width_one(pairs):
     assert translation.translate_sentences(tr, sentences) == as_text(one)
     assert translation.translate_sentences(tr, sentences, beam_width=4) == as_text(four)
     # the two widths differ here, so the equalities above tell greedy and beam search apart
-    assert any(b[0].tokens != a[0].tokens for a, b in zip(one, four))
+    assert any(b[0].tokens != a[0].tokens for a, b in zip(one, four, strict=True))
     with pytest.raises(ValueError, match="empty"):
         tr.encode_source(["   "])

@@ -72,7 +72,8 @@ def demo_model_and_data(task: str, decoder: str, src_lang: str, tgt_lang: str) -
 
 
 def stop_early(model):
-    """Make an untrained demo model end most outputs after a few tokens, so that ``verify`` is quick.
+    """Make an untrained demo model end most outputs
+    after a few tokens, so that ``verify`` is quick.
 
     Untrained models rarely produce ``<eos>``, and every search would run to ``max_len``.
     """

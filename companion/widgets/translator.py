@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -19,12 +20,17 @@ from companion.data.vocab import UNK, tokenize
 from companion.inference import nbest
 from companion.model_utils import eval_mode, model_device
 
+if TYPE_CHECKING:
+    from companion.translation import Translator
+
 MAX_WIDTH = 10
 
 
 @dataclass
 class OwnTranslation:
-    """What the widget shows. ``message`` is set (and the rest empty) when there is no translation."""
+    """What the widget shows. ``message`` is set (and
+    the rest empty) when there is no translation.
+    """
 
     message: str = ""
     source_tokens: list[str] = field(default_factory=list)  # unknown ones as "<unk>"
@@ -52,14 +58,15 @@ class OwnTranslation:
 
 
 def translate_own_sentence(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     text: str,
     direction: str = "en-zh",
     beam_width: int = 5,
     *,
     max_tokens: int = 30,
 ) -> OwnTranslation:
-    """Translate ``text`` with ``translators[direction]`` (a :class:`~companion.translation.Translator`).
+    """Translate ``text`` with ``translators[direction]``
+    (a :class:`~companion.translation.Translator`).
 
     Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
     list (:func:`companion.inference.nbest`); the attention weights are those of the best one,
@@ -94,8 +101,10 @@ def translate_own_sentence(
         weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
     return OwnTranslation(
         "",
-        source_tokens=[UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids)],
-        unknown=[w for w, i in zip(words, ids) if i == src_vocab.unk_id],
+        source_tokens=[
+            UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids, strict=True)
+        ],
+        unknown=[w for w, i in zip(words, ids, strict=True) if i == src_vocab.unk_id],
         nbest=[(r.text, r.log_prob) for r in rows],
         output_tokens=[tgt_vocab.itos[i] for i in best],
         weights=weights,
@@ -125,13 +134,15 @@ def translation_figure(result: OwnTranslation, *, title: str | None = None):
 
 
 def translator_widget(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     *,
     text: str = "",
     direction: str = "en-zh",
     beam_width: int = 5,
 ):
-    """A text box, a direction switch and a beam-width slider that show :func:`translate_own_sentence`."""
+    """A text box, a direction switch and a beam-width
+    slider that show :func:`translate_own_sentence`.
+    """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
