@@ -14,6 +14,7 @@ MNIST lives in the data folder (:func:`companion.data.cache.data_root`) under
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import urllib.request
 import zlib
@@ -263,7 +264,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise ValueError(f"{path} is truncated (header cut short); {fix}")
     shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
         raise ValueError(

@@ -107,7 +107,7 @@ def grid_coverage(shape: Shape, image_size: int, rows: int, cols: int) -> np.nda
     return mask.reshape(rows, image_size // rows, cols, image_size // cols).mean(axis=(1, 3))
 
 
-def render(
+def render_scene(
     scene: Scene,
     image_size: int = 32,
     *,
@@ -190,7 +190,7 @@ def generate_shapes(
     rng = random.Random(f"shapes-{seed}")
     pixel_rng = np.random.default_rng(seed)
     scenes = [random_scene(rng, image_size) for _ in range(n)]
-    images = np.stack([render(s, image_size, noise=noise, rng=pixel_rng) for s in scenes])
+    images = np.stack([render_scene(s, image_size, noise=noise, rng=pixel_rng) for s in scenes])
     return ShapeCaptions(torch.from_numpy(images), scenes)
 
 
