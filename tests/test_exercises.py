@@ -590,3 +590,93 @@ def test_implement_exercise_refuses_a_solution_without_the_stub_name():
 def test_store_keeps_the_best_of_several_results():
     assert store.best("failed", "passed", "not attempted") == "passed"
     assert store.best("not attempted", "failed") == "failed"
+
+
+# ---------------------------------------------------------------- the notebooks' exercise sections
+
+NOTEBOOK_PATHS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def _calls(path: Path, name: str) -> list[tuple[str, str, int]]:
+    """(id, answer name, cell index) of every ``name("<id>", answer, ...)`` cell."""
+    found = []
+    for index, cell in enumerate(_cells(path)):
+        source = "".join(cell["source"])
+        match = re.match(rf'{name}\("([^"]+)", ([A-Za-z_]\w*)', source)
+        if cell["cell_type"] == "code" and match:
+            found.append((match[1], match[2], index))
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+def test_every_notebook_checks_its_exercises_in_order_with_their_names(path):
+    notebook = path.name.split("-")[0]
+    registered = list_exercises(notebook)
+    assert len(registered) >= 4 and any(e.kind == "implement" for e in registered)
+    checks = _calls(path, "check")
+    assert [i for i, _, _ in checks] == [e.id for e in registered]
+    assert [a for _, a, _ in checks] == [e.answer_name for e in registered]
+    explained = _calls(path, "explain")
+    assert [i for i, _, _ in explained] == [q.id for q in list_questions(notebook)] != []
+    parameters = next(c for c in _cells(path) if "parameters" in c["metadata"].get("tags", []))
+    assert re.search(r"^solutions = False", "".join(parameters["source"]), re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+def test_every_prompt_states_the_precision_its_checker_uses(path):
+    cells = _cells(path)
+    for exercise_id, _answer, index in _calls(path, "check"):
+        exercise = core.get(exercise_id)
+        prompt = "".join(cells[index - 2]["source"])
+        assert f"`{exercise_id}`" in prompt, (exercise_id, prompt[:80])
+        if exercise.precision is not None:
+            phrase = exercise.precision.english_phrase()
+            assert phrase in " ".join(prompt.split()), (exercise_id, phrase)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+def test_experiment_solutions_use_only_names_the_notebook_defines(path):
+    """The printed solution of an experiment runs in the notebook: every name it reads is defined
+    by the notebook's code (verify runs it on demo objects bound to the same names)."""
+    import ast
+    import builtins
+
+    defined = set(dir(builtins)) | set(core.SOLUTION_GLOBALS)
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        if source.lstrip().startswith(("%", "!")):
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defined.add(node.id)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+            elif isinstance(node, (ast.For, ast.comprehension)) and isinstance(
+                node.target, ast.Name
+            ):
+                defined.add(node.target.id)
+    for exercise in list_exercises(path.name.split("-")[0]):
+        if exercise.kind != "experiment":
+            continue
+        tree = ast.parse(exercise.solution)
+        assigned = {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        assigned |= {
+            (a.asname or a.name).split(".")[0]
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+            for a in n.names
+        }
+        read = {
+            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+        assert read - assigned <= defined, (exercise.id, sorted(read - assigned - defined))

@@ -22,7 +22,15 @@ from companion.exercises.core import (
     section_key,
     statuses,
 )
-from companion.i18n import _
+from companion.i18n import N_, _
+
+#: the kinds as the tables name them
+KIND_NAMES = {
+    "predict": N_("predict"),
+    "implement": N_("implement"),
+    "experiment": N_("experiment"),
+    "explain": N_("explain"),
+}
 
 
 def _width(text: str) -> int:
@@ -53,16 +61,17 @@ def list_table(prefix: str | None) -> str:
         key=lambda e: (section_key(e.id), (KINDS + ("explain",)).index(e.kind)),
     )
     table = format_table(
-        [(e.id, _(e.section), e.kind, _(e.title)) for e in items],
+        [(e.id, _(e.section), _(KIND_NAMES[e.kind]), _(e.title)) for e in items],
         (_("id"), _("section"), _("kind"), _("title")),
     )
-    counts = ", ".join(f"{sum(e.kind == k for e in exercises)} {k}" for k in KINDS)
+    counts = {kind: sum(e.kind == kind for e in exercises) for kind in KINDS}
     return (
         table
         + "\n\n"
-        + _("{n} exercises ({counts}) and {q} explain questions").format(
-            n=len(exercises), counts=counts, q=len(questions)
-        )
+        + _(
+            "{n} exercises ({predict} predict, {implement} implement, {experiment} experiment) "
+            "and {q} explain questions"
+        ).format(n=len(exercises), q=len(questions), **counts)
     )
 
 

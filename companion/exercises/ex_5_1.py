@@ -42,11 +42,13 @@ predict_exercise(
             N_("that is the number of *padded* positions; the mask is True on the real ones"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # tgt_out = the target tokens followed by <eos>: lengths 4 + 1, 2 + 1 and 5 + 1, padded to 6
 lengths = [4 + 1, 2 + 1, 5 + 1]
 my_count = sum(lengths)  # 14 True entries; 3 × 6 − 14 = 4 padded ones are False
-""",
+"""
+    ),
     hints=(
         N_("tgt_out holds the target shifted by one: the tokens and then <eos>."),
         N_("Each sentence of n tokens contributes n + 1 True entries; padding contributes none."),
@@ -86,11 +88,13 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # the loss averages −ln p(y_t | y_<t, x) over the 8 real positions of tgt_out (7 tokens and <eos>)
 summed = 0.3 * 8  # −ln p(sentence | x) = 2.4 nats: log-probabilities of a product add up
 my_probability = math.exp(-summed)  # ≈ 0.091
-""",
+"""
+    ),
     solution_note=N_(
         "A loss that looks small per token still leaves the whole sentence under 10 %, and a "
         "longer sentence gets less: the probabilities of its tokens multiply. This is why beam "
@@ -176,12 +180,14 @@ implement_exercise(
             N_("you averaged over the padding only: the mask is True on the real tokens"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def sequence_cross_entropy(logits, targets, mask):
     # logits [B, T, V], targets [B, T], mask [B, T]: True on the real tokens
     per_token = F.cross_entropy(logits.transpose(1, 2), targets, reduction="none")  # [B, T]
     return (per_token * mask).sum() / mask.sum()
-""",
+"""
+    ),
     solution_note=N_(
         "Equivalently F.cross_entropy(logits[mask], targets[mask]); the result is a 0-d tensor, "
         "so that .backward() can be called on it."
@@ -255,12 +261,14 @@ implement_exercise(
             N_("finished sentences should be padded with pad_id, not given another <eos>"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def greedy_step(logits, finished, eos_id, pad_id):
     # logits [B, V]: the decoder's scores for the next token; finished [B] bool
     tokens = logits.argmax(-1)  # the most likely token of every sentence
     return torch.where(finished, torch.full_like(tokens, pad_id), tokens)
-""",
+"""
+    ),
     hints=(
         N_("Greedy decoding keeps the single most likely next token of every sentence."),
         N_(
@@ -327,13 +335,15 @@ experiment_exercise(
             N_("the loss is in nats, so the perplexity is e^loss, not 2^loss"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 batch = valid_data.batch(list(range(len(valid_data)))).to(device)
 model.eval()
 with torch.no_grad():
     loss = models.seq2seq_loss(model, batch)  # masked cross-entropy, nats per token
 my_perplexity = loss.exp().item()
-""",
+"""
+    ),
     solution_names=_perplexity_names,
     hints=(
         N_(

@@ -34,10 +34,12 @@ predict_exercise(
             N_("that is a root of something; the MSE of the noise is E[(0.5 ε)²] = 0.25 · E[ε²]"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # noisy − clean = 0.5·ε with ε ~ N(0, 1) per pixel, and E[ε²] = 1
 my_mse = 0.5**2 * 1  # E[(0.5 ε)²] = 0.25, the variance of the noise
-""",
+"""
+    ),
     solution_note=N_(
         "The notebook clips noisy images to [0, 1], which removes part of the noise: its 'noisy "
         "input' column is below σ²."
@@ -67,10 +69,12 @@ predict_exercise(
         ),
         ("image-side", 28 * 32 + 32, N_("the layer sees all 28 × 28 = 784 pixels, not one row")),
     ],
-    solution="""\
+    solution=N_(
+        """\
 inputs, outputs = 28 * 28, 32  # the image is flattened to 784 numbers
 my_count = inputs * outputs + outputs  # a 32 × 784 weight matrix and 32 biases: 25,120
-""",
+"""
+    ),
     solution_note=N_("Check: sum(p.numel() for p in torch.nn.Linear(784, 32).parameters())."),
     hints=(
         N_("The image is flattened to 28 × 28 = 784 inputs."),
@@ -123,11 +127,13 @@ implement_exercise(
             N_("clip the noisy image, not the noise"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def add_noise(x, level, eps):
     # x: images in [0, 1]; eps: standard-normal noise of the same shape
     return (x + level * eps).clamp(0.0, 1.0)
-""",
+"""
+    ),
     solution_note=N_(
         "companion.models.add_noise does the same and draws eps itself from a generator."
     ),
@@ -192,11 +198,13 @@ experiment_exercise(
             N_("that is the root of the MSE; report the mean squared error itself"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 clean = test_x[:200]
 noisy, out = denoise(dae, clean, 0.9, seed=0)
 my_mse = (out - clean).pow(2).mean().item()
-""",
+"""
+    ),
     solution_names=_denoise_names,
     hints=(
         N_("The notebook's `denoise(model, clean, level, seed=...)` returns (noisy, output)."),
@@ -282,12 +290,14 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def knn_predict(train_codes, train_labels, test_codes, k):
     distances = torch.cdist(test_codes, train_codes)  # [M, N] Euclidean
     nearest = distances.topk(k, largest=False).indices  # [M, k]
     return train_labels[nearest].mode(dim=1).values  # the majority vote
-""",
+"""
+    ),
     solution_note=N_(
         "sklearn.neighbors.KNeighborsClassifier(n_neighbors=k), used in the notebook, does the "
         "same."

@@ -129,11 +129,13 @@ implement_exercise(
             by_cases=False,
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def reparameterize(mu, logvar, eps):
     # logvar is σ = log σ², so the standard deviation is exp(σ / 2)
     return mu + torch.exp(0.5 * logvar) * eps
-""",
+"""
+    ),
     solution_note=N_(
         "companion.prob.reparameterize draws eps itself (with a generator) and checks its inputs."
     ),
@@ -175,10 +177,12 @@ predict_exercise(
             N_("you halved the exponent twice, or took e^{−1/2}: the weight is e^{σ/2} = e^{−2/2}"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 sigma = -2  # the encoder's output: the log-variance, σ = ln σ²
 my_weight = math.exp(sigma / 2)  # the standard deviation e^{σ/2} = e^{−1} ≈ 0.368
-""",
+"""
+    ),
     solution_note=N_(
         "Fig. 5-5's description says e^σ, which would be the variance, ≈ 0.135 (ERRATA.md, item 1)."
     ),
@@ -214,12 +218,14 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # (5-17): ½ Σ_i (μ_i² + e^{σ_i} − 1 − σ_i), with e^{ln 2} = 2
 first = 1**2 + math.exp(0) - 1 - 0  # dimension 1: 1
 second = (-1) ** 2 + 2 - 1 - math.log(2)  # dimension 2: ≈ 1.307
 my_kl = 0.5 * (first + second)  # ≈ 1.15 nats
-""",
+"""
+    ),
     solution_note=N_(
         "The loss beside Fig. 5-5 omits the ½ and gives twice as much, ≈ 2.31 (ERRATA.md, item 1)."
     ),
@@ -277,12 +283,14 @@ experiment_exercise(
             N_("you counted the *unused* dimensions (KL ≤ 0.1 nats)"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 with torch.no_grad():
     mu, logvar = vaes[2.0].encode(probe.to(device))
 kl_per_dim = 0.5 * (mu**2 + logvar.exp() - 1 - logvar)  # (5-16), one column per dimension
 my_count = int((kl_per_dim.mean(0) > 0.1).sum())
-""",
+"""
+    ),
     solution_names=lambda ctx: {
         "vaes": {2.0: ctx["model"]},
         "probe": ctx["images"],
@@ -367,12 +375,14 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def principal_subspace(x, k):
     # x [N, D]: N data points; returns [k, D], orthonormal rows = the top-k principal directions
     centred = x - x.mean(0)
     return torch.linalg.svd(centred, full_matrices=False).Vh[:k]
-""",
+"""
+    ),
     solution_note=N_(
         "The checker compares spans (projection matrices), so any orthonormal basis of the same "
         "subspace, in any order and with any signs, passes — as for the linear autoencoder."

@@ -74,11 +74,13 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def interpolate(z0, z1, steps):
     t = torch.linspace(0, 1, steps).reshape(-1, *([1] * z0.dim()))  # [steps, 1, ...]
     return (1 - t) * z0 + t * z1  # [steps, *z0.shape]
-""",
+"""
+    ),
     hints=(
         N_("The points are (1 − t)·z0 + t·z1 for t evenly spaced from 0 to 1, both ends included."),
         N_(
@@ -143,11 +145,13 @@ implement_exercise(
             N_("average over the images (dimension 0), not over the latent dimensions"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def attribute_vector(codes, has_attribute):
     # codes [N, d]; has_attribute [N] bool (e.g. thick strokes)
     return codes[has_attribute].mean(0) - codes[~has_attribute].mean(0)
-""",
+"""
+    ),
     hints=(
         N_(
             "The notebook's 'thicker' vector is the mean code of thick digits minus that of "
@@ -180,10 +184,12 @@ predict_exercise(
             N_("that is the mass of the disc of radius 2.5; the square also holds its corners"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 one_axis = math.erf(2.5 / math.sqrt(2))  # P(|z₁| ≤ 2.5) for z₁ ~ N(0, 1): ≈ 0.9876
 my_fraction = one_axis**2  # the coordinates are independent: ≈ 0.975
-""",
+"""
+    ),
     solution_note=N_("The grid of the notebook covers almost all of the prior."),
     hints=(
         N_("The two coordinates are independent: multiply the probabilities."),
@@ -211,10 +217,12 @@ predict_exercise(
         ("quarter", 4.0, N_("(z₀ + z₁)/2 has variance ¼·1 + ¼·1 = ½ per dimension, not ¼")),
         ("zero", 0.0, N_("the *mean* of the midpoint is 0, but its squared length is not")),
     ],
-    solution="""\
+    solution=N_(
+        """\
 variance_per_dimension = 0.25 * 1 + 0.25 * 1  # Var((z₀ + z₁)/2) = (Var z₀ + Var z₁)/4 = ½
 my_value = 16 * variance_per_dimension  # E‖m‖² = Σ variances (the mean is 0): 8
-""",
+"""
+    ),
     solution_note=N_(
         "A typical code has E‖z‖² = 16. Straight lines between codes pass through a region of "
         "smaller norms, where the prior rarely puts its samples in high dimensions."
@@ -275,12 +283,14 @@ experiment_exercise(
             N_("that is the L1 (city-block) distance; use the Euclidean one, (a − b).norm()"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 with torch.no_grad():
     mu, _ = vae2.encode(test_x.to(device))
 mu = mu.cpu()
 my_distance = (mu[test_y == 0].mean(0) - mu[test_y == 1].mean(0)).norm().item()
-""",
+"""
+    ),
     solution_names=lambda ctx: {
         "vae2": ctx["model"],
         "test_x": ctx["images"],

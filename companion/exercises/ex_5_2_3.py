@@ -33,10 +33,12 @@ predict_exercise(
             N_("a probability below 1 has a negative logarithm: check the sign"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # ln Π p_i = Σ ln p_i: the logarithm turns the product (5-1) into the sum (5-2)
 my_log_likelihood = 1000 * math.log(0.01)  # ≈ −4605
-""",
+"""
+    ),
     solution_note=N_(
         "The product itself, 10^−2000, underflows to 0 even in float64 (whose smallest number is "
         "about 10^−308), and ln 0 = −∞: that is why (5-2) takes the logarithm first."
@@ -71,10 +73,12 @@ predict_exercise(
             N_("that is the log-likelihood; the NLL (cross-entropy) is its negative"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # Bernoulli likelihood of a pixel y with predicted p: p^y (1 − p)^(1 − y)
 my_nll = -math.log(0.9) - math.log(1 - 0.2)  # 0.105 + 0.223 ≈ 0.329 nats
-""",
+"""
+    ),
     hints=(
         N_(
             "A pixel with value y and predicted probability p has likelihood p if y = 1 and "
@@ -117,11 +121,13 @@ predict_exercise(
             N_("the constant is ½ ln 2π, not ln 2π"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # −ln N(x; μ, 1) = ½ ln 2π + ½ (x − μ)² per pixel; the mean of (x − μ)² is the MSE, 0.04
 per_pixel = 0.5 * math.log(2 * math.pi) + 0.5 * 0.04  # 0.9189 + 0.02
 my_nll = 784 * per_pixel  # ≈ 736.1 nats
-""",
+"""
+    ),
     solution_note=N_("Minimising this NLL is minimising the MSE: the rest is a constant."),
     hints=(
         N_("Write −ln N(x; μ, σ² = 1) for one pixel, then add up 784 of them."),
@@ -193,11 +199,13 @@ implement_exercise(
             N_("you returned the log-likelihood; the NLL is its negative"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def gaussian_nll(x, mean, logvar):
     # −ln N(x; μ, σ²) = ½ ln 2π + ln σ + (x − μ)² / (2σ²), with ln σ = ½ logvar
     return 0.5 * math.log(2 * math.pi) + 0.5 * logvar + 0.5 * (x - mean) ** 2 / logvar.exp()
-""",
+"""
+    ),
     solution_note=N_(
         "Check: -torch.distributions.Normal(mean, (0.5 * logvar).exp()).log_prob(x) gives the same."
     ),
@@ -268,12 +276,14 @@ implement_exercise(
             N_("average over the data points (dimension 0), not over the features"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def gaussian_mle(x):
     mean = x.mean(0)
     var = ((x - mean) ** 2).mean(0)  # divide by N: the maximum of (5-2), slightly biased
     return mean, var
-""",
+"""
+    ),
     hints=(
         N_("Set the gradient (5-3) of the log-likelihood to zero for μ and for σ²."),
         N_(

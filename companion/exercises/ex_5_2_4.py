@@ -36,10 +36,12 @@ predict_exercise(
         ("weight-not-squared", 2.25, N_("Var(2z) = 2² · Var(z) = 4, not 2")),
         ("bias", 5.25, N_("the offset 1 shifts x but does not change its variance")),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # z and ε are independent, so their variances add; the bias 1 only moves the mean
 my_variance = 2**2 * 1 + 0.5**2  # Var(2z) + Var(ε) = 4 + 0.25 = 4.25
-""",
+"""
+    ),
     solution_note=N_(
         "In matrix form this is the marginal covariance W Wᵀ + σ² I printed in the notebook."
     ),
@@ -74,10 +76,12 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 points = 100**10  # every combination of 100 values on each of 10 axes
 my_log10 = math.log10(points)  # 100¹⁰ = (10²)¹⁰ = 10²⁰: 20
-""",
+"""
+    ),
     solution_note=N_("Hopeless, which is why 5.2.5 samples instead."),
     hints=(
         N_("A grid takes every combination of the per-axis points."),
@@ -109,11 +113,13 @@ predict_exercise(
             N_("use the noise variance σ² = 0.25 in w² + σ², not the standard deviation"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # z ~ N(0, 1), x | z ~ N(w z + b, σ²) with w = 2, b = 1, σ² = 0.25
 w, b, noise_variance, x = 2, 1, 0.25, 3
 my_mean = w * (x - b) / (w**2 + noise_variance)  # 4 / 4.25 ≈ 0.941
-""",
+"""
+    ),
     solution_note=N_(
         "Inverting the decoder, (x − b)/w = 1, ignores the noise and the prior (ERRATA.md, item 4)."
     ),
@@ -219,7 +225,8 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def log_marginal_1d(log_lik, grid):
     # log_lik [..., G] = ln p(x|z_g); grid [G] evenly spaced; prior p(z) = N(0, 1)
     dz = (grid[1] - grid[0]).item()
@@ -227,7 +234,8 @@ def log_marginal_1d(log_lik, grid):
     log_w[0] = log_w[-1] = math.log(dz / 2)  # trapezoid: half weight at the ends
     log_prior = -0.5 * math.log(2 * math.pi) - 0.5 * grid**2
     return torch.logsumexp(log_lik + log_prior + log_w, dim=-1)
-""",
+"""
+    ),
     hints=(
         N_(
             "(5-4): p(x) = ∫ p(x|z) p(z) dz ≈ Σ_g w_g p(x|z_g) p(z_g) with trapezoid weights "
@@ -279,11 +287,13 @@ experiment_exercise(
             N_("that is ln p(x); the exercise asks for −ln p(x)"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 fresh, _ = true_model.sample(1000, generator=torch.Generator().manual_seed(1))
 with torch.no_grad():
     my_nll = -student.log_marginal(fresh).mean().item()
-""",
+"""
+    ),
     solution_names=lambda ctx: {
         "student": ctx["model"],
         "true_model": _Fixed(ctx["data"]),

@@ -28,10 +28,12 @@ predict_exercise(
         ),
         ("no-reduction", 2.0, N_("averaging K independent samples shrinks the spread: σ/√K")),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # the standard deviation of a mean of K independent samples is σ/√K
 my_spread = 2 / math.sqrt(400)  # 2 / 20 = 0.100
-""",
+"""
+    ),
     solution_note=N_(
         "Four times as many samples halve it: that is why the notebook's spread falls slowly "
         "with K."
@@ -63,10 +65,12 @@ predict_exercise(
             N_("that is the natural logarithm; the question asks for log₁₀"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 p_useful = (1 / 5) ** 20  # every one of 20 independent axes must land in the region
 my_log10 = -math.log10(p_useful)  # 20 · log₁₀ 5 ≈ 14.0: about 10¹⁴ samples per useful one
-""",
+"""
+    ),
     hints=(
         N_("The 20 coordinates of a prior sample are independent."),
         N_("P(all 20 land) = (1/5)^20; take −log₁₀ of it."),
@@ -137,11 +141,13 @@ implement_exercise(
             N_("you kept only the maximum; add ln of the mean of exp(v − max)"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def log_mean_exp(values):
     m = values.max(-1, keepdim=True).values  # ln mean exp(v) = m + ln mean exp(v − m)
     return (m + (values - m).exp().mean(-1, keepdim=True).log()).squeeze(-1)
-""",
+"""
+    ),
     solution_note=N_(
         "Or in one line: torch.logsumexp(values, dim=-1) - math.log(values.shape[-1])."
     ),
@@ -217,12 +223,14 @@ implement_exercise(
             N_("the prior p(z) is missing from the weights"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def log_marginal_is(log_lik, log_prior, log_q):
     # all [..., K]: ln p(x|z_k), ln p(z_k), ln q(z_k|x) for z_k ~ q(z|x)
     log_w = log_lik + log_prior - log_q  # the importance weights, in logs
     return torch.logsumexp(log_w, dim=-1) - math.log(log_w.shape[-1])
-""",
+"""
+    ),
     hints=(
         N_("p(x) = E_{z~q}[p(x|z) p(z) / q(z|x)]: (5-7) with samples from q and reweighted."),
         N_(
@@ -265,12 +273,14 @@ experiment_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 K = log_w.shape[0]  # log_w: [K, N] from the notebook
 log_px = torch.logsumexp(log_w, dim=0) - math.log(K)  # the k = K estimate of ln p(x), per image
 elbo = log_w.mean(0)  # k = 1: the ELBO, per image
 my_gap = (log_px - elbo).mean().item()
-""",
+"""
+    ),
     solution_names=lambda ctx: {"log_w": ctx["log_weights"]},
     hints=(
         N_("The notebook's log_w has one row per sample k and one column per image."),

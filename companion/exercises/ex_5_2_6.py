@@ -113,11 +113,13 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def kl_to_standard_normal(mu, logvar):
     # (5-16) per dimension with σ = log σ² (logvar), then (5-17) sums over the latent dimension
     return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)
-""",
+"""
+    ),
     solution_note=N_(
         "companion.prob.kl_to_standard_normal is the same formula with input checks; the "
         "checker compares with torch.distributions.kl_divergence."
@@ -161,10 +163,12 @@ predict_exercise(
             N_("you used the standard deviation 2 where (5-15) wants the variance 4"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # (5-15): KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − ln σ²) with μ = 1, σ² = 4
 my_kl = 0.5 * (1**2 + 4 - 1 - math.log(4))  # ½ (4 − 1.386) ≈ 1.31 nats
-""",
+"""
+    ),
     hints=(
         N_("(5-15): KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − ln σ²)."),
         N_("Here σ² = 4 (the standard deviation is 2), so ln σ² = ln 4 ≈ 1.386."),
@@ -198,12 +202,14 @@ predict_exercise(
             N_("you used the standard deviation 2 where the formula wants the variance 4"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) = ln(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½
 mu1, sigma1, mu2, sigma2 = 0, 1, 1, 2
 my_kl = math.log(sigma2 / sigma1) + (sigma1**2 + (mu1 - mu2) ** 2) / (2 * sigma2**2) - 0.5
 # 0.693 + 0.25 − 0.5 ≈ 0.44 nats
-""",
+"""
+    ),
     solution_note=N_("(5-14) as printed divides the log term by 2σ₂² as well (ERRATA.md, item 2)."),
     hints=(
         N_(
@@ -287,14 +293,16 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def kl_gaussians(mu1, logvar1, mu2, logvar2):
     # per dimension: ln(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²) / (2σ₂²) − ½, written with log-variances
     per_dim = (
         logvar2 - logvar1 + (logvar1 - logvar2).exp() + (mu1 - mu2) ** 2 / logvar2.exp() - 1
     )
     return 0.5 * per_dim.sum(-1)
-""",
+"""
+    ),
     solution_note=N_("companion.prob.kl_gaussians is the same formula with input checks."),
     hints=(
         N_("Start from the correct univariate KL: ln(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½."),
@@ -476,7 +484,8 @@ implement_exercise(
         ),
         Mistake("log-std", lambda ctx: _mc_with(std_power=1.0), _LOG_STD_MC, by_cases=False),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def mc_kl(mu, logvar, n_samples, generator):
     std = (0.5 * logvar).exp()
     eps = torch.randn(n_samples, *mu.shape, generator=generator)  # [n, B, d]
@@ -484,7 +493,8 @@ def mc_kl(mu, logvar, n_samples, generator):
     log_q = (-0.5 * eps**2 - 0.5 * logvar - 0.5 * math.log(2 * math.pi)).sum(-1)
     log_p = (-0.5 * z**2 - 0.5 * math.log(2 * math.pi)).sum(-1)
     return (log_q - log_p).mean(0)  # [B]: the average over the samples, (5-7)
-""",
+"""
+    ),
     solution_note=N_(
         "Each estimate is random, but its mean over many seeds is (5-17) and its standard error "
         "falls like 1/√n: 4 times as many samples, half the spread. The closed form (5-17) has "

@@ -51,11 +51,13 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 layers, kernel = 4, 5
 # one centred layer sees (k − 1)/2 = 2 tokens on each side; every further layer adds 2 more per side
 receptive_field_4x5 = 1 + layers * (kernel - 1)  # 17 tokens
-""",
+"""
+    ),
     solution_note=N_(
         'The notebook\'s encoder has 1 + 3 · (3 − 1) = 7. Check: make_encoder("cnn", V, 32, 64, '
         "num_layers=4, kernel_size=5).receptive_field, or position_influence on such an encoder: "
@@ -110,11 +112,13 @@ predict_exercise(
             N_("that is an LSTM's count (four blocks); a GRU has three"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 E, H = 32, 64
 # three blocks (reset r, update z, candidate n), each with W_i· (H × E), W_h· (H × H), b_i· and b_h·
 gru_parameters = 3 * (H * E + H * H + H + H)  # 18,816
-""",
+"""
+    ),
     solution_note=N_("Check: sum(p.numel() for p in torch.nn.GRU(32, 64).parameters())."),
     hints=(
         N_("A plain RNN has W_ih (H × E), W_hh (H × H), b_ih and b_hh."),
@@ -221,7 +225,8 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh):
     h = x.new_zeros(x.shape[0], W_hh.shape[0])  # h_0 = 0
     context = torch.zeros_like(h)
@@ -229,7 +234,8 @@ def rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh):
         h = torch.tanh(x[:, t] @ W_ih.T + b_ih + h @ W_hh.T + b_hh)  # (5-18)
         context = torch.where((lengths == t + 1)[:, None], h, context)  # this sentence ends at t
     return context  # (5-19): c = h_T
-""",
+"""
+    ),
     solution_note=N_(
         "The encoders of companion.models get the same result from nn.RNN on packed sequences."
     ),
@@ -322,14 +328,16 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def bidirectional_context(outputs, lengths):
     half = outputs.shape[-1] // 2
     rows = torch.arange(outputs.shape[0])
     forward_end = outputs[rows, lengths - 1, :half]  # forward RNN: done at the last real token
     backward_end = outputs[:, 0, half:]  # backward RNN: done at the first token
     return torch.cat([forward_end, backward_end], dim=-1)
-""",
+"""
+    ),
     solution_note=N_(
         "The checker compares with the final states h_n of a packed bidirectional nn.GRU."
     ),
@@ -390,11 +398,13 @@ experiment_exercise(
             ),
         )
     ],
-    solution="""\
+    solution=N_(
+        """\
 trained = models["gru", "context"].encoder
 _, on_c = position_influence(trained, src)
 trained_ratio = (on_c[0] / on_c[-1]).item()
-""",
+"""
+    ),
     solution_names=_memory_names,
     solution_note=N_(
         "The untrained GRU's ratio is printed in the table of section 6. Training the whole model "

@@ -50,10 +50,12 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 z, n, s0 = 0.25, 0.6, 0.8  # Cho's variant starts from s₀ = c
 s1_cho = (1 - z) * n + z * s0  # 0.75 · 0.6 + 0.25 · 0.8 = 0.45 + 0.20 = 0.65
-""",
+"""
+    ),
     solution_note=N_(
         "With the book's zero start (s₀ = 0) the second term vanishes and s₁ = (1 − z) ⊙ n = 0.45, "
         "the formula the notebook checks in section 2."
@@ -96,11 +98,13 @@ predict_exercise(
             N_("the previous state s_{t−1} enters through weight_hh, not through the input"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 E, C, H = 16, 64, 64
 inputs = E + C  # x_t = [e(y_{t−1}); c] at every step of Fig. 5-9
 decoder_weight_ih = 3 * H * inputs  # weight_ih stacks the blocks r, z, n: [3·64, 80] = 15,360
-""",
+"""
+    ),
     solution_note=N_(
         "Check: ContextInputDecoder(V, emb_dim=16, hidden=64).rnn.weight_ih_l0.numel()."
     ),
@@ -200,7 +204,8 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def gru_step(x, s, W_ih, W_hh, b_ih, b_hh):
     H = s.shape[-1]
     gi, gh = x @ W_ih.T + b_ih, s @ W_hh.T + b_hh  # blocks stacked (r, z, n)
@@ -208,7 +213,8 @@ def gru_step(x, s, W_ih, W_hh, b_ih, b_hh):
     z = torch.sigmoid(gi[:, H : 2 * H] + gh[:, H : 2 * H])  # update gate
     n = torch.tanh(gi[:, 2 * H :] + r * gh[:, 2 * H :])  # candidate; r after W_hn s + b_hn
     return (1 - z) * n + z * s
-""",
+"""
+    ),
     solution_note=N_("It equals torch.nn.GRUCell with the same weights (which the checker uses)."),
     hints=(
         N_("weight_ih is [3H, E] and stacks the reset, update and candidate blocks in that order."),
@@ -352,7 +358,8 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def greedy_decode(step, state, *, bos_id, eos_id, max_len):
     n = (state[0] if isinstance(state, (tuple, list)) else state).shape[0]  # rows of the batch
     prev = torch.full((n,), bos_id, dtype=torch.long)
@@ -367,7 +374,8 @@ def greedy_decode(step, state, *, bos_id, eos_id, max_len):
         if all(done):
             break
     return outputs
-""",
+"""
+    ),
     solution_note=N_(
         "companion.decoding.greedy_search does the same and also drops finished rows from the "
         "batch."
@@ -398,11 +406,13 @@ exact_match_exercise(
     n_items=4,
     max_len=64,
     answer_name="four_numbers_exact",
-    solution="""\
+    solution=N_(
+        """\
 pairs4 = generate_pairs("numbers", 100, seed=1, n_items=4)
 preds = translate(models["book"], data, [p.src for p in pairs4], max_len=64)
 four_numbers_exact = exact_match(preds, [p.tgt for p in pairs4])
-""",
+"""
+    ),
     solution_names=lambda ctx: {"models": {"book": ctx["model"]}, "data": ctx["data"]},
     solution_note=N_(
         "The accuracy keeps falling past the training lengths: one vector c of 64 numbers has to "

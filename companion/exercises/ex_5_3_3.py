@@ -59,11 +59,13 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # the padded position is left out of (5-22): exp(ln 3) = 3 and exp(0) = 1 over the real positions
 real = [math.exp(math.log(3)), math.exp(0)]
 alpha_1 = real[0] / sum(real)  # α = (3/4, 0, 1/4): 0.75
-""",
+"""
+    ),
     solution_note=N_(
         "The score 5 of the padding plays no role. Check: "
         "masked_softmax(torch.tensor([[[math.log(3), "
@@ -166,12 +168,14 @@ implement_exercise(
             fix=lambda ctx: lambda s, m: s.masked_fill(~m, float("-inf")).softmax(-1),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def masked_softmax(scores, mask):
     # a forbidden position's score becomes -inf, so exp() gives it exactly 0 weight and it drops
     # out of the denominator of (5-22); softmax subtracts the row maximum (no overflow)
     return scores.masked_fill(~mask, float("-inf")).softmax(dim=-1)
-""",
+"""
+    ),
     solution_note=N_(
         "companion.models.masked_softmax does the same for scores [B, T, S] and a padding mask "
         "[B, S]."
@@ -271,12 +275,14 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def attention_context(query, keys, values, mask):
     scores = query @ keys.transpose(-2, -1)  # (5-21) e = sᵀh   [B, T, S]
     weights = scores.masked_fill(~mask[:, None, :], float("-inf")).softmax(-1)  # (5-22)
     return weights @ values  # (5-23) Σ_i α_ti v_i   [B, T, Dv]
-""",
+"""
+    ),
     solution_note=N_(
         "It equals torch.nn.functional.scaled_dot_product_attention(query, keys, values, "
         'attn_mask=mask[:, None, :], scale=1.0), and companion.models.Attention(d, d, "dot") '
@@ -332,11 +338,13 @@ predict_exercise(
             N_("the attention size A = 16 sets the rows of W_s and W_h, not the key size"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 query, key, attention = 32, 48, 16
 # W_s: 16 × 32, W_h: 16 × 48, one bias b inside tanh: 16, and v: 16
 additive_parameters = attention * query + attention * key + attention + attention  # 1,312
-""",
+"""
+    ),
     solution_note=N_(
         "Check: sum(p.numel() for p in companion.models.AdditiveScore(32, 48, 16).parameters())."
     ),
@@ -364,11 +372,13 @@ exact_match_exercise(
     n_items=5,
     max_len=70,
     answer_name="five_dates_exact",
-    solution="""\
+    solution=N_(
+        """\
 pairs5 = generate_pairs("dates", 100, seed=1, n_items=5)
 preds = translate(attention_model, data, [p.src for p in pairs5], max_len=70)
 five_dates_exact = exact_match(preds, [p.tgt for p in pairs5])
-""",
+"""
+    ),
     solution_names=lambda ctx: {"attention_model": ctx["model"], "data": ctx["data"]},
     solution_note=N_(
         "Training never showed more than four dates, so no decoder state was trained to write a "

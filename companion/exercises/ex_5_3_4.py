@@ -65,11 +65,13 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 V, K, steps = 10, 3, 4
 # step 1 extends the single prefix ⟨bos⟩ by all V tokens; steps 2–4 extend K live prefixes each
 beam_scored = V + (steps - 1) * K * V  # 10 + 3 · 30 = 100
-""",
+"""
+    ),
     solution_note=N_(
         "No ⟨eos⟩ is produced in this count. Exhaustive search would score the 10⁴ leaves of the "
         "whole tree."
@@ -129,13 +131,15 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 V, max_len = 5, 3
 # ending with ⟨eos⟩ as token t: the t − 1 tokens before it are any of the V − 1 others
 ended = sum((V - 1) ** (t - 1) for t in range(1, max_len + 1))  # 1 + 4 + 16 = 21
 cut = (V - 1) ** max_len  # no ⟨eos⟩ within max_len tokens: 64
 exhaustive_outputs = ended + cut  # 85
-""",
+"""
+    ),
     solution_note=N_(
         "companion.decoding.exhaustive_search's docstring gives the same count; "
         "len(exhaustive_search(step, state, bos_id=…, eos_id=…, max_len=3)[0]) counts them."
@@ -195,12 +199,14 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 score_a, length_a = -2.4, 4  # log p(A | x) and |A|, ⟨eos⟩ included
 score_b, length_b = -4.5, 9
 # ranked by score / L^α: equal when −2.4 / 4^α = −4.5 / 9^α, i.e. (9/4)^α = 4.5/2.4
 my_alpha = math.log(score_b / score_a) / math.log(length_b / length_a)  # ≈ 0.78
-""",
+"""
+    ),
     solution_note=N_(
         "With α = 0 (no penalty) the short output wins, because every extra token multiplies in "
         "another probability below 1; α = 1 ranks by the mean log-probability per token and "
@@ -400,7 +406,8 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def my_beam_search(next_log_probs, *, eos_id, beam_width, max_len):
     live, finished = [((), 0.0)], []  # (tokens, summed log-probability)
     for _t in range(max_len):  # never more than max_len steps
@@ -414,7 +421,8 @@ def my_beam_search(next_log_probs, *, eos_id, beam_width, max_len):
     finished += live  # cut at max_len: finished as they are
     tokens, score = max(finished, key=lambda c: c[1])
     return list(tokens), score
-""",
+"""
+    ),
     solution_note=N_(
         "companion.decoding.beam_search does the same batched over inputs and beams, with an "
         "early stop that never changes the result."
@@ -482,13 +490,15 @@ experiment_exercise(
             N_("your gap has the wrong sign: teacher-forced minus free-running accuracy"),
         )
     ],
-    solution="""\
+    solution=N_(
+        """\
 refs = [t + [EOS] for t in test_data.tgt_ids]
 hyps = decode_data(early, test_data, max_len=40)
 free_acc, counts = position_accuracy([h[0].tokens for h in hyps], refs)
 forced_acc, _ = position_accuracy(teacher_forced_predictions(early, test_data), refs)
 early_gap = sum((f - g) * c for f, g, c in zip(forced_acc, free_acc, counts)) / sum(counts)
-""",
+"""
+    ),
     solution_names=_gap_names,
     solution_note=N_(
         "A less certain model makes more early mistakes in free running, and every mistake shifts "

@@ -53,13 +53,15 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # hypothesis bigrams (6): the cat, cat the, the cat, cat on, on the, the mat
 # largest count in any one reference: the cat 1, cat the 0, cat on 1 (reference 2), on the 1,
 # the mat 1
 clipped = min(2, 1) + 0 + 1 + 1 + 1  # 4
 clipped_p2 = clipped / 6  # 4/6 ≈ 0.67
-""",
+"""
+    ),
     solution_note=N_(
         "Check: companion.metrics.modified_precision(hyp.split(), [r.split() for r in refs], 2) "
         "== (4, 6)."
@@ -119,13 +121,15 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 c, r = 5, 6  # hypothesis and reference lengths
 p1 = 5 / 5  # every hypothesis word is in the reference
 p2 = 3 / 4  # the cat ✓, cat on ✗, on the ✓, the mat ✓
 bp = math.exp(1 - r / c)  # (5-25): c < r, so BP ≈ 0.8187
 bleu2 = 100 * bp * math.sqrt(p1 * p2)  # (5-26) with w₁ = w₂ = ½: ≈ 70.9
-""",
+"""
+    ),
     solution_note=N_(
         'Check: companion.metrics.sentence_bleu("the cat on the mat", "the cat is on the '
         'mat", max_order=2).'
@@ -185,14 +189,16 @@ predict_exercise(
             N_("that is BLEU as a fraction; report it ×100"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # pool the counts of both sentences: sentence 1 has 5/6 unigrams and 3/5 bigrams matched,
 # sentence 2 has 3/3 and 2/2
 p1 = (5 + 3) / (6 + 3)
 p2 = (3 + 2) / (5 + 2)
 c, r = 6 + 3, 6 + 6  # total hypothesis and reference lengths
 corpus_bleu2 = 100 * math.exp(1 - r / c) * math.sqrt(p1 * p2)  # ≈ 57.1
-""",
+"""
+    ),
     solution_note=N_(
         "The sentence BLEUs are 70.7 and 36.8 (mean 53.8): the short second hypothesis is "
         "penalised on its own, whereas in the corpus its shortness is measured against all the "
@@ -269,14 +275,16 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def brevity_penalty(hyp_len, ref_len):
     if hyp_len >= ref_len:  # long enough (c = r gives 1 in both cases of (5-25))
         return 1.0
     if hyp_len == 0:  # the limit of exp(1 − r/c) as c → 0
         return 0.0
     return math.exp(1 - ref_len / hyp_len)
-""",
+"""
+    ),
     solution_note=N_("companion.metrics.brevity_penalty is the same function with input checks."),
     hints=(
         N_(
@@ -436,7 +444,8 @@ implement_exercise(
             fix=lambda ctx: lambda h, r, n=4: _bleu_variant(h, r, n, zero="zero"),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 from collections import Counter
 
 
@@ -459,7 +468,8 @@ def bleu(hypothesis, references, max_order=4):
     r = min((len(ref) for ref in references), key=lambda x: (abs(x - c), x))
     bp = 1.0 if c >= r else math.exp(1 - r / c)  # (5-25)
     return 100 * bp * math.exp(log_sum)
-""",
+"""
+    ),
     hints=(
         N_(
             "Three pieces: clipped precisions p₁…p_N, the brevity penalty (5-25) with r the "

@@ -50,10 +50,12 @@ predict_exercise(
             N_("64 cells is the 32×32 image of the notebook; a 48×48 image gives a larger grid"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 side = 48 // 2 // 2  # two 2×2 max-pools; convolutions with padding keep the size: 12
 grid_positions = side * side  # a 12 × 12 grid: 144 cells per word
-""",
+"""
+    ),
     solution_note=N_(
         "The notebook's 32×32 images give 8 × 8 = 64 cells. Check: "
         "captioner.encoder.grid_shape(48, 48) gives (12, 12)."
@@ -100,10 +102,12 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # at step t the decoder runs over the whole prefix of t tokens (⟨bos⟩ and the t − 1 written)
 decoder_positions = sum(range(1, 50 + 1))  # 50 · 51 / 2 = 1275, O(T²)
-""",
+"""
+    ),
     solution_note=N_(
         "A key/value cache keeps the keys and values of earlier positions, so each step computes "
         "only the newest one: 50 positions, like the GRU's one state update per step."
@@ -175,11 +179,13 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def causal_mask(size):
     # row t, column s is True (blocked) when s > t: the strict upper triangle
     return torch.ones(size, size, dtype=torch.bool).triu(diagonal=1)
-""",
+"""
+    ),
     solution_note=N_(
         "companion.models.causal_mask is the same; torch.nn.Transformer."
         "generate_square_subsequent_mask writes it as −inf/0 floats."
@@ -261,7 +267,8 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def sinusoidal_positions(length, d):
     pos = torch.arange(length, dtype=torch.float32)[:, None]  # [length, 1]
     freq = 10000 ** (-torch.arange(0, d, 2, dtype=torch.float32) / d)  # 1 / 10000^(2i/d)
@@ -269,7 +276,8 @@ def sinusoidal_positions(length, d):
     pe[:, 0::2] = torch.sin(pos * freq)
     pe[:, 1::2] = torch.cos(pos * freq)
     return pe
-""",
+"""
+    ),
     solution_note=N_("companion.models.sinusoidal_positions computes the same table."),
     hints=(
         N_("Columns come in pairs (2i, 2i+1) that share one frequency 1 / 10000^(2i/d)."),
@@ -309,12 +317,14 @@ exact_match_exercise(
     n_items=5,
     max_len=70,
     answer_name="transformer_five_dates",
-    solution="""\
+    solution=N_(
+        """\
 pairs5 = data.generate_pairs("dates", 100, seed=1, n_items=5)
 sources = [p.src for p in pairs5]
 preds = inference.translate(translators["Transformer"], date_data, sources, max_len=70)
 transformer_five_dates = metrics.exact_match(preds, [p.tgt for p in pairs5])
-""",
+"""
+    ),
     solution_names=lambda ctx: {
         "translators": {"Transformer": ctx["model"]},
         "date_data": ctx["data"],

@@ -52,12 +52,14 @@ predict_exercise(
         ),
         ("fraction", _ONE_WRONG / 100, N_("that is BLEU as a fraction; report it ×100")),
     ],
-    solution="""\
+    solution=N_(
+        """\
 # 10, 9, 8 and 7 n-grams of orders 1–4; the wrong token (position 5) lies in n of those of order n
 p = [(10 - 1) / 10, (9 - 2) / 9, (8 - 3) / 8, (7 - 4) / 7]
 # c = r, so BP = 1; (5-26) with w_n = 1/4
 one_wrong_bleu = 100 * math.prod(p) ** (1 / 4)  # ≈ 65.8
-""",
+"""
+    ),
     solution_note=N_(
         "For Chinese scored by character this is one wrong character; an English sentence of 10 "
         "*words* with one wrong word loses as much, but it carries about twice the meaning per "
@@ -110,11 +112,13 @@ predict_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 layers, d_model, positions = 2, 256, 20
 # per layer and position: one key and one value of size d_model (split over the heads as 4 × 64)
 cache_numbers = layers * 2 * positions * d_model  # 20,480 numbers for one sentence
-""",
+"""
+    ),
     solution_note=N_(
         "The memory grows linearly with the output length — the price of computing one position "
         "per step instead of the whole prefix."
@@ -222,13 +226,15 @@ implement_exercise(
             ),
         ),
     ),
-    solution="""\
+    solution=N_(
+        """\
 def group_references(pairs):
     grouped = {}  # dicts keep insertion order: the first appearance of each source
     for p in pairs:
         grouped.setdefault(p.src, []).append(p.tgt)
     return list(grouped), list(grouped.values())
-""",
+"""
+    ),
     solution_note=N_(
         "companion.data.references_by_source is this function; translation.corpus_bleu uses it so "
         "that BLEU clips every n-gram by its maximum count over all translations of a sentence "
@@ -315,12 +321,14 @@ experiment_exercise(
             N_("that looks like a percentage; give the fraction (0…1)"),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 tr = translators["en-zh", "gru"]
 sources, _ = translation.references_by_source(test["en-zh"])
 words = [w for s in sources for w in companion.data.tokenize(s, "en")]
 unknown_rate = sum(w not in tr.src_vocab for w in words) / len(words)
-""",
+"""
+    ),
     solution_names=_translator_names,
     solution_note=N_(
         "Every such word reaches the encoder as the same <unk> vector; a sentence with a rare name "
@@ -428,7 +436,8 @@ experiment_exercise(
             ),
         ),
     ],
-    solution="""\
+    solution=N_(
+        """\
 from companion.data import Seq2SeqData
 from companion.inference import decode_data
 
@@ -448,7 +457,8 @@ errors = [
     for h, ids, score in zip(greedy, data.tgt_ids, reference_score)
 ]
 search_errors = sum(errors) / len(errors)
-""",
+"""
+    ),
     solution_names=_translator_names,
     solution_note=N_(
         "Every search error is a sentence on which a better search — beam search — could find an "
@@ -490,7 +500,7 @@ explain_question(
         "seen once or never (they become <unk>), and one meaning has many correct translations "
         "while Tatoeba gives one or a few as references. The translator is also small and trained "
         "for minutes on about twenty thousand pairs, where real systems use millions. BLEU then "
-        "counts every legitimate rewording as an error, so a useful translation can still score "
-        "15–20."
+        "counts every legitimate rewording as an error, so even a useful translation scores "
+        "low."
     ),
 )

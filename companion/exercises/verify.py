@@ -34,6 +34,7 @@ from typing import Any
 
 import torch
 
+from companion import i18n
 from companion.exercises.answers import Precision, expected_kind, is_number
 from companion.exercises.core import (
     CheckResult,
@@ -137,6 +138,7 @@ def _solution(exercise: Exercise, probe: _Probe) -> list[str]:
             )
         elif not _stated(exercise).accepts(float(solved), float(expected)):
             problems.append(f"the solution code measures {solved}, the checker {expected}")
+        problems += _translated_solutions(exercise, probe, solved, names)
         if exercise.kind == "predict" and not _shows(
             exercise.solution + exercise.solution_note, expected, _stated(exercise).decimals
         ):
@@ -144,6 +146,29 @@ def _solution(exercise: Exercise, probe: _Probe) -> list[str]:
                 f"the solution's text never shows the answer "
                 f"{_stated(exercise).rounded(expected)} at the stated precision"
             )
+    return problems
+
+
+def _translated_solutions(exercise: Exercise, probe: _Probe, solved: Any, names: Any) -> list[str]:
+    """A translator may translate the comments of a solution's code: the code must still run and
+    give the same answer (checked for every catalog that translates it)."""
+    problems = []
+    for language in i18n.LANGUAGES:
+        if language == "en":
+            continue
+        translated = i18n.translations(language).get(exercise.solution)
+        if not translated or translated == exercise.solution:
+            continue
+        try:
+            other = run_solution(exercise, text=translated, names=names)
+        except Exception as error:  # noqa: BLE001
+            problems.append(f"the {language} solution code raised {type(error).__name__}: {error}")
+            continue
+        if exercise.kind == "implement":
+            if not probe.run(other, f"the {language} solution code").passed:
+                problems.append(f"the {language} solution code does not pass")
+        elif not math.isclose(float(other), float(solved), rel_tol=1e-9, abs_tol=1e-12):
+            problems.append(f"the {language} solution code computes another answer")
     return problems
 
 
