@@ -8,8 +8,9 @@ The file is ``exercises/progress.json`` under the cache folder the translators u
      "explain": {"5.2.6-why-log-variance": {"written": true}}}
 
 ``best`` keeps the best result of all attempts, so a later failed attempt never erases a pass.
-Every write re-reads the file and replaces it atomically (a temporary file, then ``os.replace``),
-so two notebooks open at once do not lose each other's results. Where the folder cannot be
+Every write re-reads the file and replaces it atomically (a temporary file, then ``os.replace``):
+the file is never half-written, and two notebooks open at once keep each other's results (only
+two saves within the same few milliseconds can lose one attempt). Where the folder cannot be
 written (a read-only home), progress is kept for this kernel only, and a one-line note says so.
 """
 
