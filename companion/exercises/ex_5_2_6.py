@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 
@@ -326,6 +327,8 @@ def kl_gaussians(mu1, logvar1, mu2, logvar2):
 
 _SEEDS = 200
 _SMALL, _LARGE = 100, 400
+#: seconds per call (n_samples = 100) above which 400 calls would make the check take minutes
+_SLOW = 0.02
 
 _NOT_REPRODUCIBLE = N_(
     "with the same generator your function gave two different estimates: draw the noise with "
@@ -403,9 +406,20 @@ def _check_mc(answer, context) -> str:
         raise CheckFailed(
             _("your estimate contains NaN or inf: check the logarithms (ln of a variance ≤ 0?)")
         )
+    start = time.perf_counter()
     again = answer(mu, logvar, _SMALL, torch.Generator().manual_seed(0))
+    seconds = time.perf_counter() - start
     if not torch.allclose(first, again, rtol=0, atol=0, equal_nan=True):
         raise CheckFailed(_(_NOT_REPRODUCIBLE))
+    if seconds > _SLOW:  # 400 calls would take minutes: say why instead of making them
+        raise CheckFailed(
+            _(
+                "your function takes about {seconds:.2f} s for n_samples = {n}, and measuring a "
+                "sampler takes {calls} calls: draw all the samples at once, "
+                "torch.randn(n_samples, *mu.shape, generator=generator), instead of looping "
+                "over them in Python"
+            ).format(seconds=seconds, n=_SMALL, calls=2 * _SEEDS)
+        )
     small, large = _estimates(answer, mu, logvar, _SMALL), _estimates(answer, mu, logvar, _LARGE)
     spread_small, spread_large = small.std(0), large.std(0)
     if (spread_small < 1e-9).all():
