@@ -348,7 +348,7 @@ def test_cli_list_progress_and_verify(temporary_cache):
     assert listed.returncode == 0
     assert re.search(r"^5\.2\.6-kl\s+\|\s+5\.2\.6.*\|\s+implement\s+\|", listed.stdout, re.M)
     assert re.search(r"^5\.2\.6-why-log-variance\s+\|.*\|\s+explain\s+\|", listed.stdout, re.M)
-    verified = run("verify", "5.2.2")
+    verified = run("verify", "5.2.2-prior-mass")
     assert verified.returncode == 0, verified.stdout
     assert "exercises sound" in verified.stdout
     shown = run("progress")
