@@ -438,6 +438,8 @@ def test_explain_notes_an_answer_and_solution_shows_a_model_answer(capsys):
     assert "not graded" in out and "A model answer" in out and "ERRATA.md, item 8" in out
     with pytest.raises(ValueError, match="explain question"):
         check("5.2.6-why-log-variance", "text")
+    explain("5.2.6-elbo-gap", "它是近似后验到真实后验的KL散度。")  # Chinese has no spaces
+    assert "noted (16 words)" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- progress

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import unicodedata
 from collections.abc import Sequence
 
 from companion.exercises.core import (
@@ -22,7 +21,7 @@ from companion.exercises.core import (
     section_key,
     statuses,
 )
-from companion.i18n import N_, _
+from companion.i18n import N_, _, display_width, pad
 
 #: the kinds as the tables name them
 KIND_NAMES = {
@@ -33,20 +32,11 @@ KIND_NAMES = {
 }
 
 
-def _width(text: str) -> int:
-    """Terminal columns: Chinese characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
 def text_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     rows = [list(header), *map(list, rows)]
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(header) - 1)]
+    widths = [max(display_width(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = [
-        " | ".join([*(_pad(r[i], widths[i]) for i in range(len(widths))), r[-1]]).rstrip()
+        " | ".join([*(pad(r[i], widths[i]) for i in range(len(widths))), r[-1]]).rstrip()
         for r in rows
     ]
     lines.insert(1, "-+-".join(["-" * w for w in widths] + ["-" * 5]))

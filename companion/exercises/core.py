@@ -39,7 +39,7 @@ from torch import nn
 from companion.exercises import store
 from companion.exercises.answers import CheckFailed, Precision
 from companion.exercises.timelimit import TimeLimitExceeded, call_with_time_limit
-from companion.i18n import N_, _
+from companion.i18n import N_, _, count_words, display_width, pad
 
 KINDS = ("predict", "implement", "experiment")
 
@@ -477,7 +477,7 @@ def explain(question_id: str, text: Any = None) -> None:
         raise ValueError(
             _("{id} is checked automatically: check({id!r}, your_answer)").format(id=question_id)
         )
-    words = len(str(text).split()) if isinstance(text, str) else 0
+    words = count_words(text) if isinstance(text, str) else 0
     if words < 3:
         print(
             _(
@@ -625,13 +625,12 @@ def progress(section_prefix: str | None = None) -> Progress:
     found = statuses(exercises, questions)
     width = max(len(i) for i in found)
     words = {status: _(text) for status, text in _STATUS_WORDS.items()}
-    status_width = max(len(w) for w in words.values())
+    status_width = max(display_width(w) for w in words.values())
     items: list[Exercise | ExplainQuestion] = [*exercises, *questions]
     for item in items:
         status = found[item.id]
-        print(
-            f"{_MARKS[status]} {item.id:<{width}}  {words[status]:<{status_width}}  {_(item.title)}"
-        )
+        word = pad(words[status], status_width)
+        print(f"{_MARKS[status]} {item.id:<{width}}  {word}  {_(item.title)}")
     passed = sum(found[e.id] == "passed" for e in exercises)
     attempted = sum(found[e.id] != "not attempted" for e in exercises)
     line = _("{passed}/{total} passed, {attempted}/{total} attempted").format(
