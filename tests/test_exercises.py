@@ -479,6 +479,7 @@ def test_progress_persists_across_a_kernel_restart(temporary_cache):
     """Two real kernels (jupyter_client): the first passes an exercise and then fails it, the
     second, started afresh, still reports the pass."""
     import jupyter_client  # installed with papermill and nbval (the dev extra): no skip
+
     env = {
         **__import__("os").environ,
         "XDG_CACHE_HOME": str(temporary_cache),
