@@ -102,9 +102,9 @@ def test_key_value_cache_gives_the_log_probs_and_weights_of_rerunning_the_prefix
             assert torch.allclose(lp_cached, lp_uncached, atol=1e-5), f"step {t}"
             assert torch.allclose(w_cached, w_uncached, atol=1e-6), f"step {t}"
             for self_keys, self_values, mem_keys, mem_values, mem_bias in cached[3]:
-                assert (
-                    self_keys.shape == self_values.shape == (4, 4, t + 1, 8)
-                )  # one new key per step
+                # one new key and value per step; keys stored transposed [B, H, Dh, t]
+                assert self_keys.shape == (4, 4, 8, t + 1)
+                assert self_values.shape == (4, 4, t + 1, 8)
                 assert mem_keys.shape == mem_values.shape == (4, 7 * 4, 32) and mem_bias.shape == (
                     4,
                     1,
