@@ -173,7 +173,7 @@ class MultiHeadAttention(nn.Module):
         scores = torch.bmm(q.reshape(b * h, 1, dh), keys.view(b * h, dh, t))
         weights = (scores / math.sqrt(dh)).softmax(-1)
         out = torch.bmm(self._dropout(weights), values.view(b * h, t, dh))  # [B·H, 1, Dh]
-        return self._merge(out.view(b, h, 1, dh)), keys, values
+        return self.out_proj(out.view(b, 1, h * dh)), keys, values  # heads side by side, W_o
 
     def fold_memory(
         self, memory: torch.Tensor, source_mask: torch.Tensor
