@@ -114,6 +114,12 @@ def N_(message: str) -> str:
     return message
 
 
+def spaced(text: str) -> str:
+    """``text`` with the space that separates it from the clause before it: a space in English,
+    nothing in Chinese (which writes clauses and full-width brackets without spaces)."""
+    return text if not text or get_language() == "zh" else " " + text
+
+
 def display_width(text: str) -> int:
     """Columns ``text`` takes in a terminal or notebook output: Chinese characters take two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -291,18 +291,20 @@ def kind_problem(got: Any, expected: Any, what: str) -> str | None:
     return None if type(got) is type(expected) else mismatch()
 
 
+def tensor_values(value: Any) -> str:
+    """The entries of a small tensor as a flat list, floats rounded to 4 decimals."""
+    values = value.detach().cpu().flatten().tolist()
+    if value.dtype.is_floating_point:
+        values = [round(v, 4) for v in values]
+    return repr(values)
+
+
 def show(value: Any) -> str:
     """A student's (wrong) result, short enough for a message: small tensors and lists in full."""
     if _is_tensor(value):
         if value.numel() <= 12:
-            values = value.detach().cpu()
-            if values.dtype.is_floating_point:
-                text = repr([round(v, 4) for v in values.flatten().tolist()])
-                return _("{values} (a {dtype} tensor of shape {shape})").format(
-                    values=text, dtype=value.dtype, shape=list(value.shape)
-                )
             return _("{values} (a {dtype} tensor of shape {shape})").format(
-                values=values.flatten().tolist(), dtype=value.dtype, shape=list(value.shape)
+                values=tensor_values(value), dtype=value.dtype, shape=list(value.shape)
             )
         return describe(value)
     if is_number(value):

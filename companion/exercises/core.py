@@ -39,7 +39,7 @@ from torch import nn
 from companion.exercises import store
 from companion.exercises.answers import CheckFailed, Precision
 from companion.exercises.timelimit import TimeLimitExceeded, call_with_time_limit
-from companion.i18n import N_, _, count_words, display_width, pad
+from companion.i18n import N_, _, count_words, display_width, pad, spaced
 
 KINDS = ("predict", "implement", "experiment")
 
@@ -367,9 +367,11 @@ def _timeout_message(exercise: Exercise, timeout: TimeLimitExceeded) -> str:
         seconds=timeout.seconds, hint=_(exercise.timeout_hint)
     )
     if not timeout.stopped:
-        text += " " + _(
-            "(It is still running in the background, inside one long operation that Python "
-            "cannot interrupt; restart the kernel if the notebook slows down.)"
+        text += spaced(
+            _(
+                "(It is still running in the background, inside one long operation that Python "
+                "cannot interrupt; restart the kernel if the notebook slows down.)"
+            )
         )
     return text
 
@@ -386,7 +388,7 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
         message = _timeout_message(exercise, timeout)
     except _StudentError as failure:
         error = failure.error
-        where = f" ({failure.case})" if failure.case else ""
+        where = spaced(_("({case})").format(case=failure.case)) if failure.case else ""
         message = _("your function raised {error}: {text}{where}{line}").format(
             error=type(error).__name__, text=error, where=where, line=_where(error)
         )
@@ -425,10 +427,10 @@ def _where(error: BaseException) -> str:
     frame = frames[-1]
     code = (frame.line or "").strip()
     if code:
-        return " " + _("(in {function}, line {line}: {code})").format(
+        return spaced(_("(in {function}, line {line}: {code})")).format(
             function=frame.name, line=frame.lineno, code=code
         )
-    return " " + _("(in {function}, line {line})").format(function=frame.name, line=frame.lineno)
+    return spaced(_("(in {function}, line {line})")).format(function=frame.name, line=frame.lineno)
 
 
 _EXPECTED = {

@@ -36,6 +36,7 @@ from companion.exercises.answers import (
     is_number,
     kind_problem,
     show,
+    tensor_values,
 )
 from companion.exercises.core import (
     Exercise,
@@ -44,7 +45,7 @@ from companion.exercises.core import (
     register,
     run_solution,
 )
-from companion.i18n import N_, _
+from companion.i18n import N_, _, spaced
 
 _NO_VALUE = object()
 
@@ -151,7 +152,7 @@ def _non_finite(value: Any) -> str | None:
 def _short(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         if value.numel() <= 6:
-            return show(value).split(" (")[0]
+            return tensor_values(value)
         return _("a {dtype} tensor of shape {shape}").format(
             dtype=value.dtype, shape=list(value.shape)
         )
@@ -256,7 +257,7 @@ def check_function(
         if spec.after is not None:
             extra = spec.after(answer, context)
             if extra:
-                note += " " + extra
+                note += spaced(extra)
         return note
     # 2. a typical mistake, only when it explains every case
     for mistake in mistakes:
@@ -282,7 +283,7 @@ def check_function(
         if problem:
             message = _("on {case}: {problem}").format(case=label, problem=problem)
             if spec.kind_note:
-                message += ". " + _(spec.kind_note)
+                message += _(". ") + _(spec.kind_note)
             raise CheckFailed(message)
     # 5. the values
     for outcome, value, ok, exp, label in zip(got, values, right, expected, labels, strict=True):
@@ -321,7 +322,7 @@ def _difference(got: Any, expected: Any) -> str:
     ):
         a, b = got.detach().double().cpu(), expected.detach().double().cpu()
         differs = ~torch.isclose(a, b, rtol=1e-4, atol=1e-5, equal_nan=True)
-        return " " + _("(it differs at {bad} of {total} positions)").format(
+        return spaced(_("(it differs at {bad} of {total} positions)")).format(
             bad=int(differs.sum()), total=got.numel()
         )
     return ""

@@ -572,7 +572,7 @@ def _no_leak(exercise: Exercise, probe: _Probe) -> list[str]:
     problems = []
     public = _public_numbers(exercise)
     for what, message, own in probe.failures:
-        body = message.split(": ", 1)[-1]  # not the id "✗ 5.3.7-…"
+        body = re.split(r": |：", message, maxsplit=1)[-1]  # not the id "✗ 5.3.7-…"
         body = re.sub(r"(?<=[\s(\[])'[^']*'", "''", body)  # nor the student's own strings
         mine = {round(v, 4) for v in _secret_numbers(own, set())}  # the student's own results
         shown = next(
