@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 
 from companion import notebooks as nbtools
 
@@ -47,26 +48,20 @@ CHROMIUM_FLAGS = [
 LOCAL_PREFIXES = ("file://", "data:", "blob:", "about:", "http://127.0.0.1", "ws://127.0.0.1")
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (.ci/run should have installed it)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium (Playwright gives it a fresh
     temporary profile), or a skip naming what to install.
     """
     if not Path(CHROMIUM).exists():
-        _unavailable(
+        unavailable(
             f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` "
             f"(or set CHROMIUM=/path/to/chromium) to run the browser tests"
         )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("python package playwright is missing: `pip install -e .[browser]`")
+        unavailable("python package playwright is missing: `pip install -e .[browser]`")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
@@ -364,7 +359,7 @@ def test_offline_slides_render_equations_without_network(browser, tmp_path):
     try:
         install_assets(site)
     except AssetsMissing as exc:
-        _unavailable(f"no offline assets: {exc}")
+        unavailable(f"no offline assets: {exc}")
     source = _slides_notebook(tmp_path)
     slides = export_slides(
         nbformat.read(str(source), as_version=4), site / "slides" / f"{source.stem}.slides.html"
@@ -480,7 +475,7 @@ def built_site(tmp_path_factory):
     try:
         built = build("site", [path.stem], smoke=True, out=root / "site", notebook_root=path.parent)
     except AssetsMissing as exc:
-        _unavailable(f"no offline assets: {exc}")
+        unavailable(f"no offline assets: {exc}")
     assert [(b.language, b.error) for b in built] == [("en", ""), ("zh", "")]
     return root / "site", path.stem
 

@@ -478,7 +478,8 @@ def test_progress_survives_an_unwritable_cache(monkeypatch, capsys, tmp_path):
 def test_progress_persists_across_a_kernel_restart(temporary_cache):
     """Two real kernels (jupyter_client): the first passes an exercise and then fails it, the
     second, started afresh, still reports the pass."""
-    jupyter_client = pytest.importorskip("jupyter_client")
+    import jupyter_client  # installed with papermill and nbval (the dev extra): no skip
+
     env = {
         **__import__("os").environ,
         "XDG_CACHE_HOME": str(temporary_cache),
@@ -626,6 +627,12 @@ def test_every_notebook_checks_its_exercises_in_order_with_their_names(path):
     assert [i for i, _, _ in explained] == [q.id for q in list_questions(notebook)] != []
     parameters = next(c for c in _cells(path) if "parameters" in c["metadata"].get("tags", []))
     assert re.search(r"^solutions = False", "".join(parameters["source"]), re.M)
+
+
+def test_every_exercise_belongs_to_a_notebook_and_every_notebook_has_some():
+    per_notebook = {p.name.split("-")[0]: _calls(p, "check") for p in NOTEBOOK_PATHS}
+    assert {e.notebook for e in list_exercises()} == set(per_notebook)
+    assert len(list_exercises()) == sum(map(len, per_notebook.values()))
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])

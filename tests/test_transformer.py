@@ -194,7 +194,9 @@ def test_overfits_a_tiny_batch_and_decodes_it_greedily():
 
 
 def test_bad_arguments_raise_value_error():
-    with pytest.raises(ValueError):
+    with pytest.raises(
+        ValueError, match=r"hidden \(30\) must be even and divisible by nhead \(4\)"
+    ):
         make_transformer(10, 10, d_model=30, nhead=4)
     with pytest.raises(ValueError, match="positive"):
         make_transformer(10, 0)

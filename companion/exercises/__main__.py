@@ -32,7 +32,7 @@ KIND_NAMES = {
 }
 
 
-def format_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+def text_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
     rows = [list(header), *map(list, rows)]
     widths = [max(display_width(r[i]) for r in rows) for i in range(len(header) - 1)]
     lines = [
@@ -50,7 +50,7 @@ def list_table(prefix: str | None) -> str:
         everything,
         key=lambda e: (section_key(e.id), (KINDS + ("explain",)).index(e.kind)),
     )
-    table = format_table(
+    table = text_table(
         [(e.id, _(e.section), _(KIND_NAMES[e.kind]), _(e.title)) for e in items],
         (_("id"), _("section"), _("kind"), _("title")),
     )
@@ -92,7 +92,7 @@ def progress_table(prefix: str | None) -> str:
     rows.append(
         (_("chapter"), str(totals[0]), str(totals[1]), str(totals[2]), f"{totals[3]}/{totals[4]}")
     )
-    table = format_table(
+    table = text_table(
         rows, (_("notebook"), _("passed"), _("attempted"), _("total"), _("explain written"))
     )
     return table + "\n\n" + _("(saved in {path})").format(path=progress_file())

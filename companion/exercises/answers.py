@@ -131,16 +131,20 @@ def as_number(answer: Any, what: str, *, fractions: bool = False) -> float:
         size = answer.numel() if _is_tensor(answer) else answer.size
         if size != 1:
             raise CheckFailed(
-                _("{what} is {kind}; expected one number").format(what=what, kind=describe(answer))
+                _("{what} is {kind}; expected one number").format(
+                    what=what, kind=describe_kind(answer)
+                )
             )
         if str(answer.dtype).endswith("bool"):
             raise CheckFailed(
-                _("{what} is {kind}; expected a number").format(what=what, kind=describe(answer))
+                _("{what} is {kind}; expected a number").format(
+                    what=what, kind=describe_kind(answer)
+                )
             )
         value = answer.item()
     elif not isinstance(answer, (numbers.Real, Fraction)):
         raise CheckFailed(
-            _("{what} is {kind}; expected a number").format(what=what, kind=describe(answer))
+            _("{what} is {kind}; expected a number").format(what=what, kind=describe_kind(answer))
         )
     number = float(value)
     if math.isnan(number):
@@ -186,7 +190,7 @@ def dtype_family(tensor: Any) -> str:
     return "integer"
 
 
-def describe(value: Any) -> str:
+def describe_kind(value: Any) -> str:
     """What kind of thing ``value`` is, in words (translated): "a torch.float32 tensor of shape
     [4, 4]", "a str ('0.5')", "a list of 3 items"."""
     if value is None:
@@ -245,7 +249,7 @@ def kind_problem(got: Any, expected: Any, what: str) -> str | None:
 
     def mismatch() -> str:
         return _("{what} is {got}; expected {expected}").format(
-            what=what, got=describe(got), expected=expected_kind(expected)
+            what=what, got=describe_kind(got), expected=expected_kind(expected)
         )
 
     if _is_tensor(expected):
@@ -306,7 +310,7 @@ def show(value: Any) -> str:
             return _("{values} (a {dtype} tensor of shape {shape})").format(
                 values=tensor_values(value), dtype=value.dtype, shape=list(value.shape)
             )
-        return describe(value)
+        return describe_kind(value)
     if is_number(value):
         return format_number(float(value))
     text = repr(value)

@@ -578,7 +578,7 @@ _STATUS_WORDS = {
 
 def statuses(exercises: Iterable[Exercise], questions: Iterable[ExplainQuestion] = ()) -> Progress:
     """The best status of every exercise (saved attempts and this kernel's) and question."""
-    saved = store.load()
+    saved = store.load_progress()
     found = Progress()
     for exercise in exercises:
         best = store.best(

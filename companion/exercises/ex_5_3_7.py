@@ -236,8 +236,8 @@ def group_references(pairs):
 """
     ),
     solution_note=N_(
-        "companion.data.references_by_source is this function; translation.corpus_bleu uses it so "
-        "that BLEU clips every n-gram by its maximum count over all translations of a sentence "
+        "companion.data.references_by_source is this function; translation.translator_bleu uses it "
+        "so that BLEU clips every n-gram by its maximum count over all translations of a sentence "
         "(5.3.5)."
     ),
     hints=(

@@ -31,7 +31,7 @@ import torch
 
 from companion.exercises.answers import (
     CheckFailed,
-    describe,
+    describe_kind,
     dtype_family,
     is_number,
     kind_problem,
@@ -222,7 +222,7 @@ def check_function(
         raise CheckFailed(
             _(
                 "your answer is {kind}; expected a function (the stub's def, with your code in it)"
-            ).format(kind=describe(answer))
+            ).format(kind=describe_kind(answer))
         )
     if spec.before is not None:
         spec.before(answer, context)

@@ -40,7 +40,7 @@ def _empty() -> dict[str, Any]:
     return {"format": FORMAT, "exercises": {}, "explain": {}}
 
 
-def load() -> dict[str, Any]:
+def load_progress() -> dict[str, Any]:
     """The saved progress (an empty record if there is none or the file is unreadable)."""
     if _memory is not None:
         return _memory
@@ -86,7 +86,7 @@ def _save(record: dict[str, Any]) -> None:
 
 def record(exercise_id: str, status: str) -> None:
     """Save one attempt's result; the best result so far is kept."""
-    data = load()
+    data = load_progress()
     entry = data["exercises"].setdefault(exercise_id, {"best": "not attempted", "attempts": 0})
     entry["best"] = best(entry.get("best", "not attempted"), status)
     entry["attempts"] = int(entry.get("attempts", 0)) + 1
@@ -96,6 +96,6 @@ def record(exercise_id: str, status: str) -> None:
 
 def record_written(question_id: str) -> None:
     """Save that an explain question was answered."""
-    data = load()
+    data = load_progress()
     data["explain"][question_id] = {"written": True}
     _save(data)
