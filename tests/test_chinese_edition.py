@@ -391,6 +391,27 @@ def test_a_similar_text_under_a_new_id_keeps_its_translation_as_fuzzy():
     assert merged.changed == ["b2"] and merged.obsolete == []
 
 
+def test_a_merge_that_joins_new_english_with_an_old_translation_is_caught():
+    """Branch A translates a cell; branch B, meanwhile, changes that cell's (untranslated)
+    English. A version-control merge can join B's English with A's translation and no fuzzy
+    flag: the stamp of the English the translation was made from gives it away."""
+    [message] = [catalogs.Message("The decoder feeds itself.", context="c1")]
+    translated = catalogs.merge(polib.POFile(), [message]).catalog
+    translated[0].msgstr = "解码器以自身输出为输入。"
+    translated = catalogs.merge(translated, [message]).catalog  # `translate` stamps it
+    assert translated[0].tcomment == catalogs.source_stamp("The decoder feeds itself.")
+    joined = translated[0]
+    joined.msgid = "The decoder feeds on its own outputs."  # what the merge wrote
+    merged = catalogs.merge(translated, [catalogs.Message(joined.msgid, context="c1")])
+    entry = merged.catalog[0]
+    assert entry.fuzzy and entry.tcomment == "" and merged.changed == ["c1"]
+    entry.fuzzy = False  # the translator reviewed it
+    entry.msgstr = "解码器以它自己的输出为输入。"
+    again = catalogs.merge(merged.catalog, [catalogs.Message(joined.msgid, context="c1")])
+    assert not again.catalog[0].fuzzy and not again.changes
+    assert again.catalog[0].tcomment == catalogs.source_stamp(joined.msgid)
+
+
 def test_the_translate_command_reports_and_checks(copy_of_the_pilot, capsys):
     layout = copy_of_the_pilot
     assert chinese_edition.run(check=True, layout=layout) == 0
