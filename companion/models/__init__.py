@@ -50,6 +50,13 @@ from companion.models.encoders import (
     make_encoder,
     sinusoidal_positions,
 )
+from companion.models.pointer import (
+    PointerGenerator,
+    PointerGeneratorDecoder,
+    coverage_penalty,
+    make_pointer_generator,
+    pointer_generator_loss,
+)
 from companion.models.seq2seq import (
     EncoderDecoder,
     make_seq2seq,
@@ -98,6 +105,12 @@ __all__ = [
     "make_seq2seq",
     "seq2seq_loss",
     "sequence_cross_entropy",
+    # the copy and coverage mechanisms (5.1.2)
+    "PointerGenerator",
+    "PointerGeneratorDecoder",
+    "coverage_penalty",
+    "make_pointer_generator",
+    "pointer_generator_loss",
     # Transformer and image captioning (5.3.6)
     "TransformerDecoder",
     "causal_mask",
