@@ -339,8 +339,8 @@ def plot_attention_seq2seq(
     source words (gids ``"O1"``…), the last one handed on as ``c`` — with, above every decoder
     step, the mixture of encoder states that an attention decoder reads there (5-23),
     ``c_t = α_t1·O_1 + … + α_tn·O_n`` (gids ``"c1"``…). The emitted tokens and their
-    probabilities have gids ``"y1"``…. With ``heatmap`` the same weights are drawn beside it as a heat map
-    (``fig.axes[1]``). ``trace`` is a :class:`~companion.models.tracing.SequenceTrace` of a model
+    probabilities have gids ``"y1"``…. With ``heatmap`` the same weights are drawn beside it as a
+    heat map (``fig.axes[1]``). ``trace`` is a :class:`~companion.models.tracing.SequenceTrace` of a model
     with attention. Returns the figure."""
     _check_n_values(n_values)
     S, T = len(trace.src_tokens), len(trace.steps)
