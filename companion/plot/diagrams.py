@@ -340,8 +340,9 @@ def plot_attention_seq2seq(
     step, the mixture of encoder states that an attention decoder reads there (5-23),
     ``c_t = α_t1·O_1 + … + α_tn·O_n`` (gids ``"c1"``…). The emitted tokens and their
     probabilities have gids ``"y1"``…. With ``heatmap`` the same weights are drawn beside it as a
-    heat map (``fig.axes[1]``). ``trace`` is a :class:`~companion.models.tracing.SequenceTrace` of a model
-    with attention. Returns the figure."""
+    heat map (``fig.axes[1]``). ``trace`` is a
+    :class:`~companion.models.tracing.SequenceTrace` of a model with attention. Returns the
+    figure."""
     _check_n_values(n_values)
     S, T = len(trace.src_tokens), len(trace.steps)
     if S == 0 or T == 0:
