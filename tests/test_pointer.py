@@ -92,6 +92,9 @@ def test_p_gen_one_is_the_attention_decoder():
     V = len(data.tgt_vocab)
     torch.testing.assert_close(got[..., :V], expected, atol=1e-5, rtol=1e-5)
     assert got[..., V:].exp().max() < 1e-30  # nothing is copied
+    assert torch.equal(
+        pointer.copy_switch(b.src, b.src_lengths, b.tgt_in), torch.ones(b.tgt_in.shape)
+    )
 
 
 @torch.no_grad()
@@ -116,10 +119,12 @@ def test_teacher_forced_decode_equals_step_by_step(coverage):
     model = _model(data, coverage=coverage)
     b = data.batch(range(len(data)))
     full = model(b.src, b.src_lengths, b.tgt_in)
+    switch = model.copy_switch(b.src, b.src_lengths, b.tgt_in)
     state = model.init_state(b.src, b.src_lengths)
     for t in range(b.tgt_in.shape[1]):
-        log_p, state = model.step(b.tgt_in[:, t], state)
+        log_p, state, _, p_gen = model.decoder._step(b.tgt_in[:, t], state)
         torch.testing.assert_close(log_p, full[:, t], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(p_gen, switch[:, t], atol=1e-6, rtol=1e-5)
 
 
 def test_gradients_reach_the_switch_the_attention_and_the_encoder():

@@ -149,9 +149,9 @@ class PointerGeneratorDecoder(SequenceDecoder):
         mask: torch.Tensor,
         src_ext: torch.Tensor,
         coverage: torch.Tensor | None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``x [B, T, E]``, ``s [B, T, H]`` (and ``coverage [B, T, S]``) → log p ``[B, T, V + n]``
-        and the attention weights ``[B, T, S]``."""
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``x [B, T, E]``, ``s [B, T, H]`` (and ``coverage [B, T, S]``) → log p ``[B, T, V + n]``,
+        the attention weights ``[B, T, S]`` and the switch ``p_gen [B, T]``."""
         if coverage is None:
             scores = self.score(s, memory)  # (5-21)
         else:
@@ -164,25 +164,43 @@ class PointerGeneratorDecoder(SequenceDecoder):
         mixed = torch.cat([p_gen * p_vocab, p_vocab.new_zeros(B, T, self.n_extra)], -1)
         index = src_ext[:, None, :].expand(-1, T, -1)  # [B, T, S]
         mixed = mixed.scatter_add(-1, index, (1 - p_gen) * alpha)  # + (1 − p_gen) Σ_{x_i = w} α_i
-        return mixed.clamp_min(_TINY).log(), alpha
+        return mixed.clamp_min(_TINY).log(), alpha, p_gen[..., 0]
 
-    def step(self, prev_tokens, state):
-        check_tokens(prev_tokens, "prev_tokens", 1)
+    def _step(self, prev_tokens, state):
         s, memory, mask, src_ext, coverage = state
         x = self._embed(prev_tokens)[:, None]  # [N, 1, E]
         out, s = self.rnn(x, s[None].contiguous())
         cov = coverage[:, None] if self.use_coverage else None
-        log_p, alpha = self._mix(x, out, memory, mask, src_ext, cov)
-        return log_p[:, 0], (s[0], memory, mask, src_ext, coverage + alpha[:, 0]), alpha[:, 0]
+        log_p, alpha, p_gen = self._mix(x, out, memory, mask, src_ext, cov)
+        new_state = (s[0], memory, mask, src_ext, coverage + alpha[:, 0])
+        return log_p[:, 0], new_state, alpha[:, 0], p_gen[:, 0]
 
-    def decode(self, tgt_in, state):
+    def step(self, prev_tokens, state):
+        check_tokens(prev_tokens, "prev_tokens", 1)
+        log_p, state, alpha, _ = self._step(prev_tokens, state)
+        return log_p, state, alpha
+
+    def decode_with_switch(
+        self, tgt_in: torch.Tensor, state: DecoderState
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Teacher-forced log-probabilities ``[B, T, V + n]``, attention ``[B, T, S]`` and the
+        switch ``p_gen [B, T]`` of every step."""
         check_tokens(tgt_in, "tgt_in", 2)
         if self.use_coverage:  # each step's scores need the attention of the steps before
-            return super().decode(tgt_in, state)
+            steps = []
+            for t in range(tgt_in.shape[1]):
+                log_p, state, alpha, p_gen = self._step(tgt_in[:, t], state)
+                steps.append((log_p, alpha, p_gen))
+            log_ps, alphas, p_gens = zip(*steps, strict=True)
+            return torch.stack(log_ps, 1), torch.stack(alphas, 1), torch.stack(p_gens, 1)
         s0, memory, mask, src_ext, _ = state
         x = self._embed(tgt_in)
         s, _ = self.rnn(x, s0[None].contiguous())  # every s_t at once
         return self._mix(x, s, memory, mask, src_ext, None)
+
+    def decode(self, tgt_in, state):
+        log_p, alpha, _ = self.decode_with_switch(tgt_in, state)
+        return log_p, alpha
 
 
 def coverage_penalty(weights: torch.Tensor, tgt_mask: torch.Tensor) -> torch.Tensor:
@@ -260,6 +278,14 @@ class PointerGenerator(EncoderDecoder):
         if src_ext is None:
             src_ext = self.extend_source(src)
         return self.decoder.init_state(self.encode(src, src_lengths), src_ext)
+
+    @torch.no_grad()
+    def copy_switch(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
+    ) -> torch.Tensor:
+        """``p_gen [B, T]`` of every teacher-forced step: near 1 where the decoder generates from
+        its vocabulary, near 0 where it copies from the source."""
+        return self.decoder.decode_with_switch(tgt_in, self.init_state(src, src_lengths))[2]
 
 
 def make_pointer_generator(
