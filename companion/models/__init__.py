@@ -63,6 +63,13 @@ from companion.models.seq2seq import (
     seq2seq_loss,
     sequence_cross_entropy,
 )
+from companion.models.text_to_image import (
+    ConvImageDecoder,
+    TextToImage,
+    caption_inputs,
+    make_text_to_image,
+    text_to_image_loss,
+)
 from companion.models.transformer import TransformerDecoder, causal_mask, make_transformer
 
 __all__ = [
@@ -119,4 +126,10 @@ __all__ = [
     "attention_maps",
     "attention_mass",
     "make_captioner",
+    # text → image with a CNN decoder (5.3.6)
+    "ConvImageDecoder",
+    "TextToImage",
+    "caption_inputs",
+    "make_text_to_image",
+    "text_to_image_loss",
 ]
