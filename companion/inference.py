@@ -1,4 +1,5 @@
-"""Decoding trained encoder–decoders: data sets, raw sentences, and attention for plots (5.3.3, 5.3.4).
+"""Decoding trained encoder–decoders: data sets, raw
+sentences, and attention for plots (5.3.3, 5.3.4).
 
 Everything here drives the searches of :mod:`companion.decoding` through a model's step
 interface (``init_state(src, src_lengths)``, ``step(prev_tokens, state)``, ``bos_id``,
@@ -88,7 +89,7 @@ class _SourceBatch:
 class _Sources:
     """New source sentences, batched with the source vocabulary of a ``Seq2SeqData``."""
 
-    data: object
+    data: Seq2SeqData
     sentences: Sequence[str]
 
     def __len__(self) -> int:
