@@ -23,3 +23,17 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"no shared data folder at {root} (set COMPANION_DATA to a copy)")
     return root
+
+
+@pytest.fixture
+def temporary_cache(monkeypatch, tmp_path) -> Path:
+    """A private cache folder (``$XDG_CACHE_HOME``) for the test: exercise progress and anything
+    else saved "in the user's cache" goes there, never into the real ``~/.cache/companion``."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    from companion.exercises import core, store
+
+    monkeypatch.setattr(store, "_memory", None)
+    monkeypatch.setattr(core, "_RESULTS", {})  # and a fresh "kernel": no results of other tests
+    monkeypatch.setattr(core, "_WRITTEN", set())
+    return cache

@@ -5,7 +5,8 @@ re-executes that copy and compares the outputs of cells tagged ``nbval-check-out
 that must follow from the seed alone. The run uses ``solutions=True``, so every exercise check at
 the end must pass (the stub code still runs first in each answer cell). The other mode, untouched
 stubs, needs no kernel: each answer cell's stub part is executed on its own and its check must
-say "not attempted yet".
+say "not attempted yet" (an explain question's: "not written yet"). The kernels save exercise
+progress in a temporary cache folder, never in the real ``~/.cache/companion``.
 """
 
 import ast
@@ -36,10 +37,17 @@ KERNEL_ENV = {
 }
 
 
+@pytest.fixture(scope="session")
+def _kernel_cache(tmp_path_factory) -> str:
+    """A cache folder for the kernels: exercise progress never goes to the real ~/.cache."""
+    return str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(autouse=True)
-def _kernel_env(monkeypatch):
+def _kernel_env(monkeypatch, _kernel_cache, temporary_cache):
     for key, value in KERNEL_ENV.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", _kernel_cache)
 
 
 # Signs that the kernel machinery, not the notebook, failed (e.g. a kernel that never answered
@@ -84,15 +92,16 @@ def check_cell_outputs(executed: Path) -> dict[str, str]:
     return outputs
 
 
-def exercise_stubs(path: Path) -> list[tuple[str, str, str]]:
-    """(exercise id, answer variable, stub code) per check cell: the statements of the answer cell
-    above it that bind the answer (``name = ...`` or ``def name``), before its ``if solutions:``."""
+def exercise_stubs(path: Path, call: str = "check") -> list[tuple[str, str, str]]:
+    """(exercise id, answer variable, stub code) per ``check`` cell (or ``explain`` cell): the
+    statements of the answer cell above it that bind the answer (``name = ...`` or ``def name``),
+    before its ``if solutions:``."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     stubs = []
     for above, cell in zip(cells, cells[1:], strict=False):
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("check("):
-            found = re.match(r'check\("([^"]+)", ([A-Za-z_]\w*)', source)
+        if cell["cell_type"] == "code" and source.startswith(f"{call}("):
+            found = re.match(rf'{call}\("([^"]+)", ([A-Za-z_]\w*)', source)
             assert found, f"{path.name}: unexpected check cell {source!r}"
             answer_cell = "".join(above["source"])
             assert "if solutions:" in answer_cell, (
@@ -135,7 +144,7 @@ def _nbval(executed):
             capture_output=True,
             text=True,
             cwd=executed.parent,
-            env={**os.environ, **KERNEL_ENV},
+            env={**os.environ, **KERNEL_ENV},  # with the test's XDG_CACHE_HOME (see _kernel_env)
         )
 
     done = run()
@@ -170,3 +179,11 @@ def test_untouched_stubs_are_not_attempted(path, capsys):
         result = exercises.check(exercise_id, namespace[answer_name], **objects)
         assert not result.attempted and not result.passed, (exercise_id, result.message)
         assert result.message.startswith(f"not attempted yet — {exercise_id}"), result.message
+    questions = exercise_stubs(path, call="explain")
+    assert questions, f"{path.name} has no explain question"
+    capsys.readouterr()
+    for question_id, answer_name, stub in questions:
+        namespace: dict = {}
+        exec(stub, namespace)  # noqa: S102 — the notebook's own stub code
+        exercises.explain(question_id, namespace[answer_name])
+        assert capsys.readouterr().out.startswith(f"not written yet — {question_id}")
