@@ -502,26 +502,30 @@ def update(layout: Layout, names: Sequence[str] = (), *, write: bool = True) -> 
     if write:
         catalogs.save(result.catalog, layout.package_catalog)
     if layout.readme is not None:
-        _update_readme(layout, report, notebook_names, write=write)
+        report.readme, report.readme_written = update_readme(layout, notebook_names, write=write)
     return report
 
 
-def _update_readme(layout: Layout, report: Update, notebook_names: set[str], *, write: bool):
-    """The README's part of :func:`update`: its catalog, then README.zh-CN.md."""
-    assert layout.readme is not None and layout.readme_catalog is not None
-    assert layout.chinese_readme is not None
+def update_readme(
+    layout: Layout, notebook_names: set[str], *, write: bool = True
+) -> tuple[CatalogStatus, bool]:
+    """The README's part of :func:`update`: bring locale/zh_CN/README.po up to date with
+    README.md and write README.zh-CN.md from them. Returns the catalog's status and whether
+    README.zh-CN.md was (or, with ``write=False``, would be) rewritten."""
+    if layout.readme is None or layout.readme_catalog is None or layout.chinese_readme is None:
+        raise ValueError("this layout has no README.md")
     english = layout.readme.read_text(encoding="utf-8")
     before = load_readme_catalog(layout)
     result = catalogs.merge(before, readme_messages(english))
-    report.readme = _status(layout.readme_catalog, result, before)
+    status = _status(layout.readme_catalog, result, before)
     if write:
         catalogs.save(result.catalog, layout.readme_catalog)
     text = chinese_readme(english, result.catalog, notebook_names)
     target = layout.chinese_readme
-    if not target.exists() or target.read_text(encoding="utf-8") != text:
-        report.readme_written = True
-        if write:
-            target.write_text(text, encoding="utf-8")
+    stale = not target.exists() or target.read_text(encoding="utf-8") != text
+    if stale and write:
+        target.write_text(text, encoding="utf-8")
+    return status, stale
 
 
 # ---------------------------------------------------------------- what is left, what is wrong
