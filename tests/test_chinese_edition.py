@@ -11,6 +11,9 @@ English is the master (companion/chinese_edition.py). These tests fail when:
 * a finished translation lost a formula, number, inline code, link, ``{field}`` or leading mark of
   its English, or does not use the book's term (GLOSSARY.md) where the English uses its name.
 
+README.zh-CN.md is held to the same rules, block by block (locale/zh_CN/README.po), and must keep
+each block's markdown (heading level, list marker, table cells).
+
 The Chinese notebooks are executed by tests/test_notebooks.py when it runs notebooks/zh/.
 """
 
