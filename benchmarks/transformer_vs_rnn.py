@@ -56,7 +56,7 @@ def interleaved_times(
 
 
 def median_ratio(times: list[float], reference: list[float]) -> float:
-    return statistics.median(t / r for t, r in zip(times, reference))
+    return statistics.median(t / r for t, r in zip(times, reference, strict=True))
 
 
 def train_step_fn(model, batch):
@@ -130,7 +130,8 @@ def main(argv=None) -> None:
         print(
             f"length {length:<12d}{gru_ms:10.2f} ms"
             + "".join(
-                f"{statistics.median(times[k]) * 1e3:12.2f} ms ({median_ratio(times[k], times['gru']):5.1f}×)"
+                f"{statistics.median(times[k]) * 1e3:12.2f} ms "
+                f"({median_ratio(times[k], times['gru']):5.1f}×)"
                 for k in ("no cache", "cache")
             )
         )

@@ -1,4 +1,5 @@
-"""VAE on MNIST (the pytorch/examples architecture): companion.train.fit vs a plain hand-written loop.
+"""VAE on MNIST (the pytorch/examples architecture):
+companion.train.fit vs a plain hand-written loop.
 
 The model is 784-400-20-400-784 with a Bernoulli decoder, Adam (lr 1e-3), batch 128. Both loops
 train identical copies (same initial weights, same batch order) for the same number of epochs,

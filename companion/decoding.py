@@ -22,7 +22,8 @@ choice and ``L**α`` of long outputs leaves floating-point range).
 ``log_probs`` must be log-probabilities: every row's ``logsumexp`` is 0 (up to rounding), with
 ``-inf`` for impossible tokens. The searches check this at every step and raise ``ValueError``
 for raw logits (pass ``logits.log_softmax(-1)``), for NaN or ``+inf``, and for a row in which
-every token is impossible (there would be no hypothesis to return for that input). Each search returns, for every input row, a list of
+every token is impossible (there would be no hypothesis to return for that input). Each search
+returns, for every input row, a list of
 :class:`Hypothesis` best first, tokens without ``<bos>``.
 """
 
@@ -66,7 +67,9 @@ def _tensor_leaves(state: DecoderState) -> list[torch.Tensor]:
 
 
 def reorder_state(state: DecoderState, index: torch.Tensor) -> DecoderState:
-    """Select rows ``index`` (a LongTensor) along the first dimension of every tensor in ``state``."""
+    """Select rows ``index`` (a LongTensor) along the
+    first dimension of every tensor in ``state``.
+    """
     if isinstance(state, torch.Tensor):
         return state.index_select(0, index.to(state.device))
     if isinstance(state, (tuple, list)):
@@ -87,7 +90,7 @@ def _batch_size(state: DecoderState) -> tuple[int, torch.device]:
             f"every tensor in state needs the same first dimension (the number of "
             f"inputs); got first dimensions {sorted(map(str, sizes))}"
         )
-    n = sizes.pop()
+    n = leaves[0].shape[0]
     if n < 1:
         raise ValueError("state describes zero inputs; nothing to decode")
     return n, leaves[0].device
@@ -187,17 +190,27 @@ def _call_step(
 
 
 def _length_term(length: int, length_penalty: float) -> float:
-    """``L**α``, computed as ``exp(α · ln L)`` (a float, never Python's int ** float OverflowError)."""
+    """``L**α``, computed as ``exp(α · ln L)`` (a
+    float, never Python's int ** float OverflowError).
+    """
     return math.exp(length_penalty * math.log(length)) if length_penalty else 1.0
 
 
 def _to_hypotheses(
     tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Tensor
 ) -> list[list[Hypothesis]]:
-    """``tokens [N, H, T]``, ``lengths [N, H]``, ``scores [N, H]`` → lists, dropping -inf entries."""
+    """``tokens [N, H, T]``, ``lengths [N, H]``,
+    ``scores [N, H]`` → lists, dropping -inf entries.
+    """
     out = []
-    for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist()):
-        out.append([Hypothesis(t[:n], s) for t, n, s in zip(toks, lens, scs) if s != float("-inf")])
+    for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist(), strict=True):
+        out.append(
+            [
+                Hypothesis(t[:n], s)
+                for t, n, s in zip(toks, lens, scs, strict=True)
+                if s != float("-inf")
+            ]
+        )
     return out
 
 
@@ -433,7 +446,11 @@ def exhaustive_search(
     keep = order[torch.isfinite(scores[order]) & (rank < (n_best or order.numel()))]
     results: list[list[Hypothesis]] = [[] for _ in range(n)]
     for i, tk, length, sc in zip(
-        owners[keep].tolist(), tokens[keep].tolist(), lengths[keep].tolist(), scores[keep].tolist()
+        owners[keep].tolist(),
+        tokens[keep].tolist(),
+        lengths[keep].tolist(),
+        scores[keep].tolist(),
+        strict=True,
     ):
         results[i].append(Hypothesis(tk[:length], sc))
     return results

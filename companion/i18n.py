@@ -22,8 +22,10 @@ the environment variable ``COMPANION_LANGUAGE``, else English.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 #: language code → its name; English is the master, Chinese is generated from the catalog
@@ -49,6 +51,19 @@ def set_language(language: str) -> str:
     global _language
     _language = check_language(language)
     return _language
+
+
+@contextlib.contextmanager
+def using_language(language: str) -> Iterator[str]:
+    """Within the ``with`` block, messages are in ``language``; the previous setting comes back
+    afterwards (the site builder writes the pages of both languages in one run)."""
+    global _language
+    before = _language
+    set_language(language)
+    try:
+        yield language
+    finally:
+        _language = before
 
 
 def get_language() -> str:

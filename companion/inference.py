@@ -1,4 +1,5 @@
-"""Decoding trained encoder–decoders: data sets, raw sentences, and attention for plots (5.3.3, 5.3.4).
+"""Decoding trained encoder–decoders: data sets, raw
+sentences, and attention for plots (5.3.3, 5.3.4).
 
 Everything here drives the searches of :mod:`companion.decoding` through a model's step
 interface (``init_state(src, src_lengths)``, ``step(prev_tokens, state)``, ``bos_id``,
@@ -17,12 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from companion.decoding import DecoderState, Hypothesis, beam_search, greedy_search
 from companion.model_utils import eval_mode, model_device, predict_batches
 from companion.validation import check_str_sequence
+
+if TYPE_CHECKING:
+    from companion.data.batching import Seq2SeqData
 
 
 def _search(
@@ -84,7 +89,7 @@ class _SourceBatch:
 class _Sources:
     """New source sentences, batched with the source vocabulary of a ``Seq2SeqData``."""
 
-    data: object
+    data: Seq2SeqData
     sentences: Sequence[str]
 
     def __len__(self) -> int:

@@ -42,8 +42,8 @@ def model_device(model: nn.Module) -> torch.device:
     """The device of the model's first parameter (or buffer); the CPU for a model with neither."""
     for tensor in model.parameters():
         return tensor.device
-    for tensor in model.buffers():
-        return tensor.device
+    for buffer in model.buffers():
+        return buffer.device
     return torch.device("cpu")
 
 
@@ -56,8 +56,9 @@ def to_device(obj: Any, device: torch.device | str) -> Any:
     """Move a tensor, or tensors nested in tuples/lists/dicts/dataclasses, to ``device``."""
     if isinstance(obj, torch.Tensor):
         return obj.to(device)
-    if hasattr(obj, "to") and is_dataclass(obj):
-        return obj.to(device)
+    to = getattr(obj, "to", None)
+    if to is not None and is_dataclass(obj):
+        return to(device)
     if is_dataclass(obj) and not isinstance(obj, type):
         return type(obj)(**{f.name: to_device(getattr(obj, f.name), device) for f in fields(obj)})
     if isinstance(obj, Mapping):

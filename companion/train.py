@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,7 +250,7 @@ def fit(
     history = history if history is not None else History()
     first_epoch = len(history.epochs)
     # One bar for the whole run (a single widget in a notebook, not one per epoch).
-    per_epoch = len(train_data) if hasattr(train_data, "__len__") else None
+    per_epoch = len(train_data) if isinstance(train_data, Sized) else None
     bar = tqdm(
         total=per_epoch * epochs if per_epoch is not None else None,
         disable=not progress,

@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -35,6 +36,9 @@ from companion.data.batching import Seq2SeqData, encode_sentences
 from companion.data.tatoeba import references_by_source
 from companion.data.text_tasks import Pair
 from companion.data.vocab import Vocab, tokenize
+
+if TYPE_CHECKING:
+    from companion.models.seq2seq import EncoderDecoder
 
 DIRECTIONS = {"en-zh": ("en", "zh"), "zh-en": ("zh", "en")}
 KINDS = ("gru", "transformer")
@@ -132,7 +136,7 @@ def oriented(pairs: Sequence[Pair], direction: str) -> list[Pair]:
 class Translator:
     """A trained model with its vocabularies, settings and training record."""
 
-    model: torch.nn.Module
+    model: EncoderDecoder
     src_vocab: Vocab
     tgt_vocab: Vocab
     settings: TranslatorSettings
@@ -178,7 +182,9 @@ def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_siz
 
 
 def data_key(pairs: Sequence[Pair]) -> str:
-    """A short fingerprint of training pairs: a saved translator is reused only for the same data."""
+    """A short fingerprint of training pairs: a saved
+    translator is reused only for the same data.
+    """
     digest = hashlib.sha256()
     for p in pairs:
         digest.update(f"{p.src}\t{p.tgt}\n".encode())
@@ -216,7 +222,12 @@ def corpus_bleu(
     # force: our English output puts spaces before punctuation ("it's ok ."), which sacrebleu
     # warns about; 13a splits punctuation off the references the same way, so scores are equal.
     return sacrebleu.corpus_bleu(
-        list(hypotheses), streams, tokenize="zh" if zh else "13a", lowercase=not zh, force=True
+        list(hypotheses),
+        # sacrebleu reads None as "no reference in this stream" but annotates Sequence[str]
+        streams,  # type: ignore[arg-type]  # None entries: see above
+        tokenize="zh" if zh else "13a",
+        lowercase=not zh,
+        force=True,
     )
 
 
@@ -246,7 +257,8 @@ def train_translator(
     progress: bool = True,
     device: torch.device | str | None = None,
 ) -> Translator:
-    """Build vocabularies and a model from ``train_pairs`` (in the settings' direction) and train it.
+    """Build vocabularies and a model from ``train_pairs``
+    (in the settings' direction) and train it.
 
     After every epoch the greedy BLEU on the first ``n_valid`` validation sources is recorded
     against the training seconds so far (:attr:`Translator.curve`); decoding time is not counted.
@@ -336,7 +348,9 @@ def save_translator(translator: Translator, path: str | Path) -> Path:
 
 
 def load_translator(path: str | Path, *, device: torch.device | str | None = None) -> Translator:
-    """Read a translator written by :func:`save_translator` (``weights_only=True``: no code runs)."""
+    """Read a translator written by :func:`save_translator`
+    (``weights_only=True``: no code runs).
+    """
     path = Path(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -397,7 +411,7 @@ def load_or_train(
     )
     try:
         save_translator(translator, path)
-        saved = f"saved {path}"
+        outcome = f"saved {path}"
     except OSError as exc:
-        saved = f"not saved ({exc.__class__.__name__}: {exc})"
-    return translator, f"trained in {translator.train_seconds:.0f} s ({reason}); {saved}"
+        outcome = f"not saved ({exc.__class__.__name__}: {exc})"
+    return translator, f"trained in {translator.train_seconds:.0f} s ({reason}); {outcome}"

@@ -59,7 +59,7 @@ def _number(x: float) -> str:
 def _range_words(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     lo = None if low is None else (f"> {_number(low)}" if low_open else f"≥ {_number(low)}")
     hi = None if high is None else (f"< {_number(high)}" if high_open else f"≤ {_number(high)}")
-    if lo and hi:
+    if low is not None and high is not None:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
         return f"in {left}{_number(low)}, {_number(high)}{right}"
@@ -246,7 +246,7 @@ def check_tensor(
     if shape is not None:
         shape = tuple(shape)
         if value.dim() != len(shape) or any(
-            s is not None and s != v for s, v in zip(shape, value.shape)
+            s is not None and s != v for s, v in zip(shape, value.shape, strict=True)
         ):
             want = "[" + ", ".join("*" if s is None else str(s) for s in shape) + "]"
             raise ValueError(f"{name} must have shape {want}, got {list(value.shape)}")

@@ -1,4 +1,6 @@
-"""Autoencoders, the denoising corruption and the VAE (5.1.3, 5.2.1), trained through companion.train.fit."""
+"""Autoencoders, the denoising corruption and the VAE
+(5.1.3, 5.2.1), trained through companion.train.fit.
+"""
 
 import pytest
 import torch

@@ -1,6 +1,7 @@
 """Every figure of the chapter is drawn and every numbered equation is checked, in some notebook.
 
-The convention (a static scan of the stored notebooks, so follow it when you add a figure or a check):
+The convention (a static scan of the stored notebooks, so follow it when you add a figure or a
+check):
 
 * **a figure counts** for a notebook when one of its code cells draws (it calls ``plt.…`` or a
   ``plot_…`` function) and has ``"Fig. 5-N"`` inside a string literal — the title, suptitle or
@@ -8,9 +9,9 @@ The convention (a static scan of the stored notebooks, so follow it when you add
   ``plot_vae_structure(trace, image, title="Fig. 5-5 the VAE on one digit")``. A mention in a
   comment, a ``print`` of a cell that draws nothing, or markdown does not count;
 * **an equation counts** for a notebook when one of its code cells contains an ``assert`` statement
-  (or calls ``torch.testing.assert_close`` / ``numpy.testing.assert_*``) and cites ``(5-N)`` anywhere
-  in the cell — in the assert's message, a comment or a printed label. A multi-equation citation
-  such as ``(5-8, 5-12)`` does not count; write each number as ``(5-N)``.
+  (or calls ``torch.testing.assert_close`` / ``numpy.testing.assert_*``) and cites ``(5-N)``
+  anywhere in the cell — in the assert's message, a comment or a printed label. A multi-equation
+  citation such as ``(5-8, 5-12)`` does not count; write each number as ``(5-N)``.
 
 ``coverage()`` returns the table per notebook; the tests assert that all 11 figures and all 26
 equations appear somewhere, and that each notebook's own section figures and equations are among

@@ -1,5 +1,5 @@
-"""ERRATA.md: every citation of an erratum points at an item that exists, every item says where it is
-measured, and nothing cites the developers' outline, a file readers do not have."""
+"""ERRATA.md: every citation of an erratum points at an item that exists, every item says where it
+is measured, and nothing cites the developers' outline, a file readers do not have."""
 
 import re
 from pathlib import Path

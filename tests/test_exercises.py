@@ -51,12 +51,14 @@ def test_verify_catches_an_unrecognised_mistake_and_a_failing_reference():
 
 
 def test_cli_list_and_verify():
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "companion.exercises", *a],  # noqa: E731
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    def run(*a):
+        return subprocess.run(
+            [sys.executable, "-m", "companion.exercises", *a],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+
     listed = run("list")
     assert listed.returncode == 0
     assert re.search(r"^5\.2\.6-kl\s+\|\s+5\.2\.6.*\|\s+implement\s+\|", listed.stdout, re.M)

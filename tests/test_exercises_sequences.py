@@ -1,6 +1,7 @@
-"""The exercises of 5.3.1–5.3.6: every "predict" answer re-derived from the package or an independent
-library, the hidden reference of the beam-search exercise against exhaustive search, and the
-messages a student sees for the typical mistakes (each exercise lists them in its `mistakes`)."""
+"""The exercises of 5.3.1–5.3.6: every "predict" answer re-derived from the package or an
+independent library, the hidden reference of the beam-search exercise against exhaustive search, and
+the messages a student sees for the typical mistakes (each exercise lists them in its
+`mistakes`)."""
 
 import math
 

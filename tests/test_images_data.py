@@ -1,4 +1,6 @@
-"""Image data: generated moon phases (Fig. 5-2), scikit-learn digits, the MNIST idx reader and cache."""
+"""Image data: generated moon phases (Fig. 5-2),
+scikit-learn digits, the MNIST idx reader and cache.
+"""
 
 import gzip
 import struct

@@ -55,14 +55,11 @@ CELL_TIMEOUT = 300  # seconds; smoke-mode cells take a few seconds each
 
 
 def _papermill(path, out=OUT, **parameters):
-    run = lambda: run_notebook(
-        path,
-        out,
-        smoke=True,
-        device="cpu",
-        timeout=CELL_TIMEOUT,  # noqa: E731
-        parameters=parameters,
-    )
+    def run():
+        return run_notebook(
+            path, out, smoke=True, device="cpu", timeout=CELL_TIMEOUT, parameters=parameters
+        )
+
     result = run()
     if any(sign in result.error for sign in INFRASTRUCTURE_FAILURES):
         result = run()
@@ -70,7 +67,9 @@ def _papermill(path, out=OUT, **parameters):
 
 
 def check_cell_outputs(executed: Path) -> dict[str, str]:
-    """{exercise id: printed output} for every ``check("<id>", ...)`` cell of an executed notebook."""
+    """{exercise id: printed output} for every
+    ``check("<id>", ...)`` cell of an executed notebook.
+    """
     outputs = {}
     for cell in json.loads(executed.read_text(encoding="utf-8"))["cells"]:
         source = "".join(cell["source"])
@@ -90,7 +89,7 @@ def exercise_stubs(path: Path) -> list[tuple[str, str, str]]:
     above it that bind the answer (``name = ...`` or ``def name``), before its ``if solutions:``."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     stubs = []
-    for above, cell in zip(cells, cells[1:]):
+    for above, cell in zip(cells, cells[1:], strict=False):
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and source.startswith("check("):
             found = re.match(r'check\("([^"]+)", ([A-Za-z_]\w*)', source)
@@ -129,13 +128,16 @@ def _nbval(executed):
         f"--nbval-cell-timeout={CELL_TIMEOUT}",
         str(executed),
     ]
-    run = lambda: subprocess.run(
-        command,
-        capture_output=True,
-        text=True,  # noqa: E731
-        cwd=executed.parent,
-        env={**os.environ, **KERNEL_ENV},
-    )
+
+    def run():
+        return subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            cwd=executed.parent,
+            env={**os.environ, **KERNEL_ENV},
+        )
+
     done = run()
     if done.returncode != 0 and any(sign in done.stdout for sign in INFRASTRUCTURE_FAILURES):
         done = run()
@@ -163,7 +165,7 @@ def test_untouched_stubs_are_not_attempted(path, capsys):
     assert len(stubs) >= 4, f"{path.name} has {len(stubs)} exercise check cells, expected >= 4"
     for exercise_id, answer_name, stub in stubs:
         namespace = {"torch": torch, "math": math}
-        exec(stub, namespace)  # noqa: S102 — the notebook's own stub code
+        exec(stub, namespace)  # the notebook's own stub code
         objects = {key: None for key in get_exercise(exercise_id).needs}  # a stub never reads them
         result = exercises.check(exercise_id, namespace[answer_name], **objects)
         assert not result.attempted and not result.passed, (exercise_id, result.message)

@@ -1,4 +1,6 @@
-"""Gaussian KL (5-14)…(5-17), reparameterisation and the ELBO (5-12), against torch.distributions."""
+"""Gaussian KL (5-14)…(5-17), reparameterisation
+and the ELBO (5-12), against torch.distributions.
+"""
 
 import math
 

@@ -101,7 +101,7 @@ def test_fit_records_history_validation_and_checkpoints(tmp_path):
     _, fresh = _tiny_problem()
     restored = train.load_checkpoint(ckpt, fresh)
     assert restored.epochs == hist.epochs
-    for a, b in zip(model.parameters(), fresh.parameters()):
+    for a, b in zip(model.parameters(), fresh.parameters(), strict=True):
         assert torch.equal(a, b)
     hist = train.fit(
         fresh, data.batches(8), seq2seq_loss, epochs=1, history=restored, progress=False
@@ -179,7 +179,7 @@ def test_fit_history_equals_reading_every_step():
             optimizer.step()
     assert [{k: r[k] for k in ("loss", "mse")} for r in hist.steps] == steps
     assert [r["step"] for r in hist.steps] == list(range(1, 15))
-    for epoch, rows in zip(hist.epochs, (steps[:7], steps[7:])):
+    for epoch, rows in zip(hist.epochs, (steps[:7], steps[7:]), strict=True):
         assert epoch["loss"] == sum(r["loss"] for r in rows) / 7
         assert epoch["mse"] == sum(r["mse"] for r in rows) / 7
 

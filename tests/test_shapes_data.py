@@ -37,7 +37,9 @@ def read_shapes_from_pixels(image: torch.Tensor) -> list[dict]:
 
 
 def caption_from_pixels(image: torch.Tensor) -> str:
-    """Rebuild the caption from the two shapes found in the pixels; fail if the layout is ambiguous."""
+    """Rebuild the caption from the two shapes found
+    in the pixels; fail if the layout is ambiguous.
+    """
     a, b = read_shapes_from_pixels(image)
     (ax0, ax1, ay0, ay1), (bx0, bx1, by0, by1) = a["box"], b["box"]
     apart_x = ax1 < bx0 or bx1 < ax0
@@ -53,14 +55,14 @@ def caption_from_pixels(image: torch.Tensor) -> str:
 def test_captions_match_the_drawn_shapes():
     data = generate_shapes(300, seed=1)
     assert data.images.shape == (300, 3, 32, 32) and data.images.dtype == torch.float32
-    for image, caption in zip(data.images, data.captions("en")):
+    for image, caption in zip(data.images, data.captions("en"), strict=True):
         assert caption_from_pixels(image) == caption
 
 
 def test_captions_match_with_noise_and_larger_images():
     data = generate_shapes(60, seed=2, image_size=48, noise=0.03)
     assert data.images.min() >= 0 and data.images.max() <= 1
-    for image, caption in zip(data.images, data.captions("en")):
+    for image, caption in zip(data.images, data.captions("en"), strict=True):
         assert caption_from_pixels(image) == caption
 
 
@@ -77,7 +79,7 @@ def test_chinese_caption_says_the_same_as_the_english_one():
     assert describe(scene, "en", mirrored=True) == "a blue square right of a red circle"
     assert describe(scene, "zh", mirrored=True) == "蓝色方形在红色圆形右边"
     data = generate_shapes(50, seed=4)
-    for s, en, zh in zip(data.scenes, data.captions("en"), data.captions("zh")):
+    for s, en, zh in zip(data.scenes, data.captions("en"), data.captions("zh"), strict=True):
         a, b = s.first, s.second
         assert zh.startswith(COLOURS_ZH[a.colour] + SHAPES_ZH[a.kind] + "在")
         assert en.startswith(f"a {a.colour} {a.kind} ") and en.endswith(f"a {b.colour} {b.kind}")
@@ -86,7 +88,7 @@ def test_chinese_caption_says_the_same_as_the_english_one():
 
 def test_references_hold_caption_and_mirror():
     data = generate_shapes(20, seed=5)
-    for s, refs in zip(data.scenes, data.references("en")):
+    for s, refs in zip(data.scenes, data.references("en"), strict=True):
         assert refs == [describe(s), describe(s, mirrored=True)]
         assert ("right of" in refs[1]) == ("left of" in refs[0])
 
@@ -105,7 +107,7 @@ def test_caption_batches_are_shifted_and_padded():
     assert (batch.tgt_in[:, 0] == v.bos_id).all()
     shifted = batch.tgt_mask[:, 1:]  # positions whose successor is a real token
     assert torch.equal(batch.tgt_in[:, 1:][shifted], batch.tgt_out[:, :-1][shifted])
-    for row, caption in zip(batch.tgt_out, data.shapes.captions("zh")[:4]):
+    for row, caption in zip(batch.tgt_out, data.shapes.captions("zh")[:4], strict=True):
         assert "".join(v.decode(row.tolist())) == caption
     assert sum(len(b) for b in data.batches(3, shuffle=True)) == 10
     held_out = CaptionData.from_shapes(generate_shapes(5, seed=9), "zh", vocab=v)

@@ -21,7 +21,10 @@ from tools.slide_metadata import FIGURE_TAG, assign_slide_metadata, is_header_ce
 from tools.static_outputs import WIDGET_VIEW, prepare_for_export
 
 ROOT = Path(__file__).resolve().parent.parent
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+PNG = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5Erk"
+    "Jggg=="
+)
 
 
 def _md(text, **meta):

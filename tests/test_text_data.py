@@ -96,7 +96,7 @@ def test_generators_are_deterministic_and_round_trip(task):
     assert a != generate_pairs(task, 50, seed=4)
     spec = TASKS[task]
     data = Seq2SeqData.from_pairs(a, spec.src_lang, spec.tgt_lang)
-    for pair, s, t in zip(a, data.src_ids, data.tgt_ids):
+    for pair, s, t in zip(a, data.src_ids, data.tgt_ids, strict=True):
         assert data.src_vocab.decode(s) == tokenize(pair.src, spec.src_lang)
         assert data.tgt_vocab.decode(t) == tokenize(pair.tgt, spec.tgt_lang)
 
@@ -211,7 +211,9 @@ def test_batches_by_length_cut_padding_and_still_cover_every_example_once():
 
     grouped = data.batches(10, shuffle=True, by_length=True, seed=0)
     sources = sorted(
-        tuple(row[mask].tolist()) for b in grouped for row, mask in zip(b.src, b.src_mask)
+        tuple(row[mask].tolist())
+        for b in grouped
+        for row, mask in zip(b.src, b.src_mask, strict=True)
     )
     assert sources == sorted(tuple(ids) for ids in data.src_ids)  # every example once
     assert len(grouped) == 100 and all(len(b) == 10 for b in grouped)

@@ -143,9 +143,9 @@ def test_beam_search_finds_the_same_hypotheses_with_and_without_the_cache():
                 n_best=4,
                 max_len=12,
             )
-    for with_cache, without in zip(found[True], found[False]):
+    for with_cache, without in zip(found[True], found[False], strict=True):
         assert [h.tokens for h in with_cache] == [h.tokens for h in without]
-        assert all(abs(a.score - b.score) < 1e-4 for a, b in zip(with_cache, without))
+        assert all(abs(a.score - b.score) < 1e-4 for a, b in zip(with_cache, without, strict=True))
         assert len({tuple(h.tokens) for h in with_cache}) == 4
 
 
@@ -175,7 +175,7 @@ def test_overfits_a_tiny_batch_and_decodes_it_greedily():
     beam = decoding.beam_search(
         model.step, model.init_state(batch.src, batch.src_lengths), beam_width=3, n_best=2, **ids
     )
-    for g, b, pair in zip(greedy, beam, pairs):
+    for g, b, pair in zip(greedy, beam, pairs, strict=True):
         assert "".join(data.tgt_vocab.decode(g[0].tokens)) == pair.tgt
         assert "".join(data.tgt_vocab.decode(b[0].tokens)) == pair.tgt
         assert g[0].tokens == b[0].tokens and b[0].score >= b[1].score

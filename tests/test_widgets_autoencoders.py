@@ -1,4 +1,6 @@
-"""Widget callbacks (noise-level slider, latent-noise slider, latent explorer) and image plots, called directly."""
+"""Widget callbacks (noise-level slider, latent-noise
+slider, latent explorer) and image plots, called directly.
+"""
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -52,7 +54,10 @@ def test_denoising_figure_reports_both_errors_and_changes_with_the_slider(ae, im
     fig = denoising_figure(ae, images, 0.3)
     assert isinstance(fig, matplotlib.figure.Figure)
     noisy, recon = denoise(ae, images, 0.3)
-    expected = f"MSE noisy {(noisy - images).pow(2).mean():.4f} → denoised {(recon - images).pow(2).mean():.4f}"
+    expected = (
+        f"MSE noisy {(noisy - images).pow(2).mean():.4f} → denoised "
+        f"{(recon - images).pow(2).mean():.4f}"
+    )
     assert expected in _title(fig)
     assert _title(denoising_figure(ae, images, 0.8)) != _title(fig)
     clean_in, _ = denoise(ae, images, 0.0)

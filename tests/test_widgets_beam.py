@@ -22,12 +22,14 @@ class OracleModel(nn.Module):
     def __init__(self, data: Seq2SeqData, confidence: float = 3.0):
         super().__init__()
         self.scale = nn.Parameter(torch.tensor(confidence))
-        self.targets = {tuple(s): t + [2] for s, t in zip(data.src_ids, data.tgt_ids)}
+        self.targets = {tuple(s): t + [2] for s, t in zip(data.src_ids, data.tgt_ids, strict=True)}
         self.vocab = len(data.tgt_vocab)
         self.bos_id, self.eos_id = 1, 2
 
     def init_state(self, src, lengths):
-        rows = [self.targets[tuple(r[:n])] for r, n in zip(src.tolist(), lengths.tolist())]
+        rows = [
+            self.targets[tuple(r[:n])] for r, n in zip(src.tolist(), lengths.tolist(), strict=True)
+        ]
         width = max(map(len, rows))
         tgt = torch.tensor([r + [2] * (width - len(r)) for r in rows])
         return tgt, torch.zeros(len(rows), dtype=torch.long)

@@ -1,4 +1,6 @@
-"""companion.widgets.sliders: the live slider, and the frames it pre-renders for the offline site."""
+"""companion.widgets.sliders: the live slider, and
+the frames it pre-renders for the offline site.
+"""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def test_grid_sizes_keep_small_controls_and_share_the_budget():
     for counts in ([61, 61], [3, 200], [5, 7, 11], [100]):
         sizes = grid_sizes(counts)
         assert int(np.prod(sizes)) <= sliders.MAX_FRAMES
-        assert all(1 <= s <= c for s, c in zip(sizes, counts))
+        assert all(1 <= s <= c for s, c in zip(sizes, counts, strict=True))
 
 
 def test_thinned_positions_keep_the_ends_and_the_default():

@@ -28,7 +28,9 @@ def translators(request):
 
 
 def sequence_log_prob(tr, src_words, tokens):
-    """log p(y | x) summed over the tokens of y, teacher-forced: an independent check of the scores."""
+    """log p(y | x) summed over the tokens of y,
+    teacher-forced: an independent check of the scores.
+    """
     model = tr.model
     src = torch.tensor([tr.src_vocab.encode(src_words)])
     tgt_in = torch.tensor([[model.bos_id] + tokens[:-1]])

@@ -44,7 +44,9 @@ def _source(cell: dict) -> str:
 
 
 def heading_level(cell: dict) -> int:
-    """1 for '# ...', 2 for '## ...', ...; 0 when the markdown cell does not start with a heading."""
+    """1 for '# ...', 2 for '## ...', ...; 0 when
+    the markdown cell does not start with a heading.
+    """
     if cell.get("cell_type") != "markdown":
         return 0
     first = _source(cell).lstrip().split("\n", 1)[0]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import json
 
+from companion.i18n import _
 from companion.widgets.sliders import FRAMES_MIME
 
 SLIDER_CLASS = "companion-slider"
@@ -81,8 +82,13 @@ def slider_html(frames: dict) -> str:
         for c in controls
     )
     positions = " × ".join(
-        f"{len(c['labels'])} values of {html.escape(c['description'])}" for c in controls
+        _("{count} values of {control}").format(count=len(c["labels"]), control=c["description"])
+        for c in controls
     )
+    alt = _("figure at the slider's position")
+    note = _(
+        "Pre-rendered at {positions}; run the notebook in Jupyter or Colab for every value."
+    ).format(positions=positions)
     data = {
         "labels": [c["labels"] for c in controls],
         "frames": grid,
@@ -91,11 +97,10 @@ def slider_html(frames: dict) -> str:
     }
     return (
         f'{STYLE}<div class="{SLIDER_CLASS}" data-companion-slider>'
-        f'<img class="companion-slider-frame" alt="figure at the slider\'s position"'
+        f'<img class="companion-slider-frame" alt="{html.escape(alt)}"'
         f' src="data:{frames["format"]};base64,{images[grid[start]]}">'
         f'<div class="companion-slider-controls">{rows}</div>'
-        f'<p class="companion-slider-note">Pre-rendered at {positions}; run the notebook '
-        f"in Jupyter or Colab for every value.</p>"
+        f'<p class="companion-slider-note">{html.escape(note)}</p>'
         f'<script type="application/json" class="companion-slider-data">{_script_json(data)}'
         f"</script></div><script>{SCRIPT}</script>"
     )

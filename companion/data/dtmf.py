@@ -1,4 +1,5 @@
-"""A small speech-like task for section 5.1.1's third use, speech recognition (语音识别): DTMF tones.
+"""A small speech-like task for section 5.1.1's third
+use, speech recognition (语音识别): DTMF tones.
 
 Telephone keypads send each digit as the sum of two sine tones (dual-tone multi-frequency, DTMF):
 one from a low group (697, 770, 852, 941 Hz) and one from a high group (1209, 1336, 1477 Hz).
@@ -81,10 +82,9 @@ def dtmf_waveform(
     for d in digits:
         t = torch.arange(samples(tone_ms), dtype=torch.float64) / sample_rate
         amp = rng.uniform(0.25, 0.5)
-        tone = sum(
-            torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
-            for f in DTMF_FREQUENCIES[d]
-        )
+        tone = torch.zeros_like(t)
+        for f in DTMF_FREQUENCIES[d]:
+            tone = tone + torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
         parts += [(amp * tone).float(), torch.zeros(samples(pause_ms))]
     wave = torch.cat(parts)
     gen = torch.Generator().manual_seed(rng.getrandbits(62))

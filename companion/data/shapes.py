@@ -98,7 +98,9 @@ def shape_mask(shape: Shape, image_size: int) -> np.ndarray:
 
 
 def grid_coverage(shape: Shape, image_size: int, rows: int, cols: int) -> np.ndarray:
-    """Fraction of every cell of a ``rows × cols`` grid laid over the image that ``shape`` covers."""
+    """Fraction of every cell of a ``rows × cols``
+    grid laid over the image that ``shape`` covers.
+    """
     if rows < 1 or cols < 1 or image_size % rows or image_size % cols:
         raise ValueError(f"a {rows}×{cols} grid must divide the {image_size}-pixel image evenly")
     mask = shape_mask(shape, image_size).astype(np.float32)
@@ -195,7 +197,9 @@ def generate_shapes(
 
 @dataclass
 class CaptionBatch(TensorBatch):
-    """Images and padded captions; ``tgt_in`` starts with ``<bos>``, ``tgt_out`` ends with ``<eos>``."""
+    """Images and padded captions; ``tgt_in`` starts
+    with ``<bos>``, ``tgt_out`` ends with ``<eos>``.
+    """
 
     images: torch.Tensor  # [B, 3, H, W]
     tgt_in: torch.Tensor  # [B, T]
@@ -217,7 +221,8 @@ class CaptionBatch(TensorBatch):
 
 
 class CaptionData(BatchedData):
-    """Captioned images with a caption vocabulary, batched like :class:`~companion.data.Seq2SeqData`.
+    """Captioned images with a caption vocabulary,
+    batched like :class:`~companion.data.Seq2SeqData`.
 
     ``CaptionData.from_shapes(train, "zh")`` builds the vocabulary from the training captions;
     pass ``vocab=`` to reuse it for held-out images.

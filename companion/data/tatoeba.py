@@ -52,7 +52,9 @@ def tatoeba_path(root: str | Path | None = None) -> Path:
 
 @dataclass
 class TatoebaCorpus:
-    """Parsed lines: the good pairs, and how many lines were skipped as bad (with a few examples)."""
+    """Parsed lines: the good pairs, and how many
+    lines were skipped as bad (with a few examples).
+    """
 
     pairs: list[Pair]
     n_lines: int = 0
@@ -86,15 +88,16 @@ def parse_tatoeba(lines: Iterable[str | bytes], *, max_examples: int = 5) -> Tat
     corpus = TatoebaCorpus(pairs=[])
     for number, line in enumerate(lines, start=1):
         corpus.n_lines += 1
+        text: str | None = line if not isinstance(line, bytes) else None
         if isinstance(line, bytes):
             try:
-                line = line.decode("utf-8")
+                text = line.decode("utf-8")
             except UnicodeDecodeError:
-                line = None
-        if line is not None and not line.strip():
+                pass  # counted as a bad line below
+        if text is not None and not text.strip():
             corpus.n_lines -= 1
             continue
-        result = "not valid UTF-8" if line is None else _parse_line(line.lstrip("\ufeff"))
+        result = "not valid UTF-8" if text is None else _parse_line(text.lstrip("\ufeff"))
         if isinstance(result, Pair):
             corpus.pairs.append(result)
         else:

@@ -230,10 +230,15 @@ def split_pairs(
     items = list(pairs)
     if dedupe:
         seen: set[str] = set()
-        items = [p for p in items if not (p.src in seen or seen.add(p.src))]
+        unique = []
+        for p in items:
+            if p.src not in seen:
+                seen.add(p.src)
+                unique.append(p)
+        items = unique
     random.Random(seed).shuffle(items)
     bounds, total = [0], 0.0
     for f in fractions:
         total += f
         bounds.append(round(total * len(items)))
-    return [items[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [items[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]

@@ -1,4 +1,5 @@
-"""``python -m companion.exercises list [PREFIX]`` prints the exercises; ``verify`` proves them sound.
+"""``python -m companion.exercises list [PREFIX]``
+prints the exercises; ``verify`` proves them sound.
 
 ``verify`` checks, for every exercise, that its reference answer passes and that every registered
 typical mistake fails with its own message; it exits with status 1 otherwise.
@@ -25,7 +26,10 @@ def format_table(exercises) -> str:
         (e.id, e.section, e.kind, e.title) for e in exercises
     ]
     widths = [max(_width(r[i]) for r in rows) for i in range(3)]
-    pad = lambda text, width: text + " " * (width - _width(text))  # noqa: E731
+
+    def pad(text: str, width: int) -> str:
+        return text + " " * (width - _width(text))
+
     lines = [" | ".join([*(pad(r[i], widths[i]) for i in range(3)), r[3]]).rstrip() for r in rows]
     lines.insert(1, "-+-".join(["-" * w for w in widths] + ["-" * 5]))
     return "\n".join(lines)

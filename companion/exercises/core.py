@@ -1,4 +1,5 @@
-"""The machinery behind the notebooks' "Exercises（练习）" sections: register, check, hint, solution.
+"""The machinery behind the notebooks' "Exercises（练习）"
+sections: register, check, hint, solution.
 
 An :class:`Exercise` has an id ``"<notebook section>-<slug>"`` (``"5.2.6-kl"``), a kind
 (``predict``: a number worked out by hand; ``implement``: a function the section teaches;
@@ -36,7 +37,9 @@ class CheckFailed(Exception):
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical wrong answer: ``make(context)`` builds it, ``message`` is how the checker names it."""
+    """A typical wrong answer: ``make(context)`` builds
+    it, ``message`` is how the checker names it.
+    """
 
     name: str
     make: Callable[[dict], Any]
@@ -120,7 +123,9 @@ def register(exercise: Exercise) -> Exercise:
 
 
 def _load_all() -> None:
-    """Import every ``companion.exercises.ex_*`` module once (lazily: ``import companion`` stays cheap)."""
+    """Import every ``companion.exercises.ex_*`` module
+    once (lazily: ``import companion`` stays cheap).
+    """
     global _LOADED
     if _LOADED:
         return
@@ -146,7 +151,9 @@ def _book_order(exercise: Exercise) -> tuple:
 
 
 def list_exercises(prefix: str | None = None) -> list[Exercise]:
-    """All registered exercises in book order, optionally only those of a notebook/section prefix."""
+    """All registered exercises in book order,
+    optionally only those of a notebook/section prefix.
+    """
     _load_all()
     found = [e for e in _REGISTRY.values() if prefix is None or _matches(e, prefix)]
     return sorted(found, key=_book_order)
@@ -209,7 +216,7 @@ def _guard(answer: Any) -> Any:
             raise _NotAttempted() from error
         except (CheckFailed, _NotAttempted, _StudentError):
             raise
-        except Exception as error:  # noqa: BLE001 — any error in student code is reported
+        except Exception as error:  # any error in student code is reported
             raise _StudentError(error, getattr(answer, "__name__", "your function")) from error
 
     return guarded
@@ -243,7 +250,7 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
         )
     except CheckFailed as failure:
         return CheckResult(False, True, f"✗ {exercise.id}: {failure}")
-    except Exception as error:  # noqa: BLE001 — e.g. a wrong type that the checker could not use
+    except Exception as error:  # e.g. a wrong type that the checker could not use
         last = traceback.extract_tb(error.__traceback__)[-1]
         return CheckResult(
             False,
@@ -365,19 +372,21 @@ def progress(section_prefix: str | None = None) -> Progress:
     return statuses
 
 
-# ---------------------------------------------------------------- verify (used by the CLI and tests)
+# --------------------------------------------------------------- verify (used by the CLI and tests)
 
 
 def verify_exercise(exercise: Exercise) -> list[str]:
-    """Problems with one exercise: the reference must pass, each mistake must fail with its message."""
+    """Problems with one exercise: the reference must
+    pass, each mistake must fail with its message.
+    """
     problems = []
     try:
         context = exercise.demo_context() if exercise.demo_context else {}
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:  # verify reports every failure instead of stopping
         return [f"{exercise.id}: demo_context raised {type(error).__name__}: {error}"]
     try:
         answer = exercise.reference(context)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return [f"{exercise.id}: reference raised {type(error).__name__}: {error}"]
     result = _run_checker(exercise, answer, context)
     if not result.passed:
@@ -389,7 +398,7 @@ def verify_exercise(exercise: Exercise) -> list[str]:
     for mistake in exercise.mistakes:
         try:
             wrong = mistake.make(context)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             problems.append(f"{exercise.id}: mistake {mistake.name!r} could not be built: {error}")
             continue
         result = _run_checker(exercise, wrong, context)
@@ -463,7 +472,9 @@ def check_number(
     atol: float = 1e-6,
     what: str = "your number",
 ) -> str:
-    """Compare a number with the expected one; name a registered mistake if the answer matches it."""
+    """Compare a number with the expected one; name
+    a registered mistake if the answer matches it.
+    """
     value = as_number(answer, what)
     if close(value, expected, rtol=rtol, atol=atol):
         return f"{_format(value)} is right."
@@ -521,7 +532,7 @@ def check_function(
             for mistake, wrong_fn in wrong_fns:
                 try:
                     wrong = call(wrong_fn, args)
-                except Exception:  # noqa: BLE001
+                except Exception:  # a mistake that cannot run on this case explains nothing
                     continue
                 if (
                     isinstance(wrong, torch.Tensor)
@@ -695,7 +706,8 @@ def experiment_exercise(
     rtol: float = 2e-2,
     atol: float = 1e-6,
 ) -> Exercise:
-    """Register an "experiment": the checker re-measures ``measure(context)`` on the student's objects.
+    """Register an "experiment": the checker re-measures
+    ``measure(context)`` on the student's objects.
 
     ``mistakes`` are ``(name, wrong_measure(context), message)``: numbers a typical slip produces.
     """

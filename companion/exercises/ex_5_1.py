@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.1, encoder–decoder basics (编码器-解码器模型基础): batches, the masked loss, greedy decoding."""
+"""Exercises of notebook 5.1, encoder–decoder basics (编码器-解码器模型基础):
+batches, the masked loss, greedy decoding.
+"""
 
 from __future__ import annotations
 
@@ -241,7 +243,8 @@ register(
         id="5.1-greedy-step",
         section="5.1.1",
         kind="implement",
-        title="greedy_step(logits, finished, eos_id, pad_id): one step of greedy decoding (贪婪搜索)",
+        title="greedy_step(logits, finished, eos_id, pad_id): "
+        "one step of greedy decoding (贪婪搜索)",
         checker=_check_greedy,
         reference=lambda ctx: _greedy_reference,
         solution_text="""

@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.1.3, autoencoders for vision (编码器-解码器模型在计算机视觉领域的应用)."""
+"""Exercises of notebook 5.1.3, autoencoders for
+vision (编码器-解码器模型在计算机视觉领域的应用).
+"""
 
 from __future__ import annotations
 
@@ -193,11 +195,11 @@ def _knn_loop(train_codes, train_labels, test_codes, k):
     train, labels = train_codes.tolist(), train_labels.tolist()
     for point in test_codes.tolist():
         distances = [
-            (sum((a - b) ** 2 for a, b in zip(point, code)), label)
-            for code, label in zip(train, labels)
+            (sum((a - b) ** 2 for a, b in zip(point, code, strict=True)), label)
+            for code, label in zip(train, labels, strict=True)
         ]
         votes = Counter(label for _, label in sorted(distances)[:k])
-        predictions.append(max(sorted(votes), key=votes.get))
+        predictions.append(max(sorted(votes), key=lambda label: votes[label]))
     return torch.tensor(predictions)
 
 

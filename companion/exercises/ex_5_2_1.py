@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.2.1, VAE in brief (VAE模型简明指导): the reparameterisation trick, Fig. 5-5."""
+"""Exercises of notebook 5.2.1, VAE in brief
+(VAE模型简明指导): the reparameterisation trick, Fig. 5-5.
+"""
 
 from __future__ import annotations
 
@@ -163,7 +165,8 @@ predict_exercise(
         (
             "fig-5-5-loss",
             (1 - 1 + 1) + (2 - 1 - math.log(2) + 1),
-            "that is the loss printed beside Fig. 5-5, which has no ½: it is exactly twice the KL (5-17)",
+            "that is the loss printed beside Fig. 5-5, which "
+            "has no ½: it is exactly twice the KL (5-17)",
         ),
         (
             "log-std",
@@ -196,7 +199,9 @@ def _per_dim_kl(context) -> torch.Tensor:
 
 
 class _DemoEncoderVAE(torch.nn.Module):
-    """A stand-in with an encoder whose 3 first latent dimensions are used, 5 are not (for verify)."""
+    """A stand-in with an encoder whose 3 first latent
+    dimensions are used, 5 are not (for verify).
+    """
 
     def __init__(self):
         super().__init__()

@@ -80,7 +80,7 @@ def interpolate(z0, z1, steps):
 )
 
 
-# ---------------------------------------------------------------- 5.2.2-attribute-vector (implement)
+# --------------------------------------------------------------- 5.2.2-attribute-vector (implement)
 
 
 def _attribute_reference(codes, has_attribute):
@@ -209,6 +209,12 @@ def _class_means(context) -> tuple[torch.Tensor, torch.Tensor]:
     return mu[labels == 0].mean(0), mu[labels == 1].mean(0)
 
 
+def _mean_difference(context) -> torch.Tensor:
+    """Mean code of the 0s minus mean code of the 1s."""
+    zeros, ones = _class_means(context)
+    return zeros - ones
+
+
 def _demo_labelled() -> dict:
     from companion.exercises.ex_5_2_1 import _DemoEncoderVAE
 
@@ -222,16 +228,16 @@ experiment_exercise(
     id="5.2.2-class-distance",
     section="5.2.2 latent space",
     title="Distance between the mean codes of the digits 0 and 1 in the 2-D VAE",
-    measure=lambda ctx: (lambda a, b: (a - b).norm().item())(*_class_means(ctx)),
+    measure=lambda ctx: _mean_difference(ctx).norm().item(),
     mistakes=[
         (
             "squared",
-            lambda ctx: (lambda a, b: (a - b).pow(2).sum().item())(*_class_means(ctx)),
+            lambda ctx: _mean_difference(ctx).pow(2).sum().item(),
             "that is the squared distance: take the square root",
         ),
         (
             "manhattan",
-            lambda ctx: (lambda a, b: (a - b).abs().sum().item())(*_class_means(ctx)),
+            lambda ctx: _mean_difference(ctx).abs().sum().item(),
             "that is the L1 (city-block) distance; use the Euclidean one, (a − b).norm()",
         ),
     ],

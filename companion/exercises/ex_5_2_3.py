@@ -25,7 +25,8 @@ predict_exercise(
         ),
     ],
     solution_text="""
-ln Π p_i = Σ ln p_i = 1000 · ln 0.01 ≈ −4605.2. The product itself, 10^−2000, underflows to 0 even in
+ln Π p_i = Σ ln p_i = 1000 · ln 0.01 ≈ −4605.2. The \
+product itself, 10^−2000, underflows to 0 even in
 float64 (smallest ≈ 10^−308), and ln 0 = −∞: that is why (5-2) takes the logarithm first.""",
     hints=(
         "The logarithm turns the product (5-1) into a sum (5-2).",
@@ -57,7 +58,8 @@ predict_exercise(
         ),
     ],
     solution_text="""
-Bernoulli likelihood: p^y (1 − p)^(1 − y). NLL = −ln 0.9 − ln(1 − 0.2) = 0.105 + 0.223 ≈ 0.329 nats.""",
+Bernoulli likelihood: p^y (1 − p)^(1 − y). NLL = −ln \
+0.9 − ln(1 − 0.2) = 0.105 + 0.223 ≈ 0.329 nats.""",
     hints=(
         "A pixel with value y and predicted probability p has likelihood p if y = 1 and 1 − p "
         "if y = 0.",

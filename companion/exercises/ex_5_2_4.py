@@ -34,7 +34,8 @@ predict_exercise(
         ("bias", 5.25, "the offset 1 shifts x but does not change its variance"),
     ],
     solution_text="""
-Var(x) = Var(2z) + Var(ε) = 4 · 1 + 0.25 = 4.25 (z and ε independent; the bias 1 only moves the mean).
+Var(x) = Var(2z) + Var(ε) = 4 · 1 + 0.25 = 4.25 (z \
+and ε independent; the bias 1 only moves the mean).
 In matrix form this is the marginal covariance W Wᵀ + σ² I printed in the notebook.""",
     hints=(
         "z and ε are independent, so their variances add.",
@@ -64,7 +65,8 @@ predict_exercise(
         ),
     ],
     solution_text="""
-100 points per axis in 10 dimensions: 100¹⁰ = 10²⁰ points — hopeless, which is why 5.2.5 samples.""",
+100 points per axis in 10 dimensions: 100¹⁰ = 10²⁰ \
+points — hopeless, which is why 5.2.5 samples.""",
     hints=("A grid takes every combination of the per-axis points.", "100¹⁰ = (10²)¹⁰."),
 )
 
@@ -91,7 +93,8 @@ predict_exercise(
         ),
     ],
     solution_text="""
-For z ~ N(0, 1), x | z ~ N(wz + b, σ²): E[z | x] = w (x − b) / (w² + σ²) = 2 · 2 / (4 + 0.25) ≈ 0.941.
+For z ~ N(0, 1), x | z ~ N(wz + b, σ²): E[z | x] = \
+w (x − b) / (w² + σ²) = 2 · 2 / (4 + 0.25) ≈ 0.941.
 Inverting the decoder, (x − b)/w = 1, ignores the noise and the prior.""",
     hints=(
         "The posterior of a linear-Gaussian model is Gaussian; its mean balances the prior N(0, 1) "

@@ -54,7 +54,8 @@ predict_exercise(
         ),
     ],
     solution_text="""
-If the posterior covers 1/10 of the prior's mass on each of 20 independent axes, a prior sample lands
+If the posterior covers 1/10 of the prior's mass on \
+each of 20 independent axes, a prior sample lands
 in it with probability 10^−20: about 10²⁰ samples per useful one. log₁₀ = 20.""",
     hints=("The 20 coordinates of a prior sample are independent.", "P(all 20 land) = (1/10)^20."),
 )

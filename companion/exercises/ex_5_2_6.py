@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.2.6, variational inference (变分推断): the ELBO and the Gaussian KL (5-14)–(5-17)."""
+"""Exercises of notebook 5.2.6, variational inference
+(变分推断): the ELBO and the Gaussian KL (5-14)–(5-17).
+"""
 
 from __future__ import annotations
 
@@ -45,7 +47,9 @@ def _kl_cases() -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def _kl_mistakes() -> tuple[Mistake, ...]:
-    half = lambda mu, lv: 0.5 * (mu.pow(2) + lv.exp() - 1 - lv)  # noqa: E731  per dimension
+    def half(mu, lv):  # per dimension
+        return 0.5 * (mu.pow(2) + lv.exp() - 1 - lv)
+
     return (
         Mistake(
             "no-half",
@@ -139,7 +143,8 @@ predict_exercise(
         ),
     ],
     solution_text="""
-(5-15) with μ = 1, σ² = 4: ½ (μ² + σ² − 1 − ln σ²) = ½ (1 + 4 − 1 − ln 4) = ½ (4 − 1.386) ≈ 1.307 nats.""",
+(5-15) with μ = 1, σ² = 4: ½ (μ² + σ² − 1 − ln σ²) = ½ \
+(1 + 4 − 1 − ln 4) = ½ (4 − 1.386) ≈ 1.307 nats.""",
     hints=(
         "(5-15): KL(N(μ, σ²) ‖ N(0, 1)) = ½ (μ² + σ² − 1 − ln σ²).",
         "Here σ² = 4 (the standard deviation is 2), so ln σ² = ln 4 ≈ 1.386.",
@@ -257,7 +262,8 @@ def kl_gaussians(mu1, logvar1, mu2, logvar2):
                   + (mu1 - mu2) ** 2 / logvar2.exp() - 1).sum(-1)""",
     hints=(
         "Start from the correct univariate KL: ln(σ₂/σ₁) + (σ₁² + (μ₁ − μ₂)²)/(2σ₂²) − ½.",
-        "With log-variances: ln(σ₂/σ₁) = ½(logvar2 − logvar1) and σ₁²/σ₂² = exp(logvar1 − logvar2).",
+        "With log-variances: ln(σ₂/σ₁) = ½(logvar2 − "
+        "logvar1) and σ₁²/σ₂² = exp(logvar1 − logvar2).",
         "Sum the per-dimension terms over the last dimension; check yourself against "
         "torch.distributions.kl_divergence.",
     ),
@@ -313,7 +319,8 @@ experiment_exercise(
         (
             "no-half",
             lambda ctx: 2 * _closed_form_kl(ctx),
-            "your number is twice the KL — did you use the loss beside Fig. 5-5 (no ½) instead of sampling?",
+            "your number is twice the KL — did you use the "
+            "loss beside Fig. 5-5 (no ½) instead of sampling?",
         ),
     ],
     solution_text="""

@@ -129,7 +129,9 @@ def _rnn_context_torch(x, lengths, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
     rnn = nn.RNN(x.shape[-1], W_hh.shape[0], batch_first=True).double()
     with torch.no_grad():
         for name, value in zip(
-            ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"), (W_ih, W_hh, b_ih, b_hh)
+            ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"),
+            (W_ih, W_hh, b_ih, b_hh),
+            strict=True,
         ):
             getattr(rnn, name).copy_(value.double())
         packed = pack_padded_sequence(x.double(), lengths, batch_first=True, enforce_sorted=False)
@@ -137,7 +139,7 @@ def _rnn_context_torch(x, lengths, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
     return h_n[0].to(x.dtype)
 
 
-def _rnn_states(x, W_ih, W_hh, b_ih, b_hh, act=torch.tanh, hidden_bias=True):
+def _rnn_states(x, W_ih, W_hh, b_ih, b_hh, *, act=torch.tanh, hidden_bias=True):
     h = x.new_zeros(x.shape[0], W_hh.shape[0])
     states = []
     for t in range(x.shape[1]):
@@ -164,29 +166,29 @@ def _at_lengths(states, lengths):
 _RNN_MISTAKES = (
     Mistake(
         "last-column",
-        lambda ctx: lambda x, l, *w: _rnn_states(x, *w)[:, -1],
+        lambda ctx: lambda x, lens, *w: _rnn_states(x, *w)[:, -1],
         "for the shorter sentences your c is the state after reading the padding: take h_T "
         "with T each sentence's own length (lengths − 1 as an index)",
     ),
     Mistake(
         "relu",
-        lambda ctx: lambda x, l, *w: _at_lengths(_rnn_states(x, *w, act=torch.relu), l),
+        lambda ctx: lambda x, lens, *w: _at_lengths(_rnn_states(x, *w, act=torch.relu), lens),
         "nn.RNN's f_enc uses tanh, not ReLU",
     ),
     Mistake(
         "no-hidden-bias",
-        lambda ctx: lambda x, l, *w: _at_lengths(_rnn_states(x, *w, hidden_bias=False), l),
+        lambda ctx: lambda x, lens, *w: _at_lengths(_rnn_states(x, *w, hidden_bias=False), lens),
         "b_hh is missing: PyTorch adds both biases, tanh(W_ih x_t + b_ih + W_hh h_{t−1} + b_hh)",
     ),
     Mistake(
         "mean-of-states",
         lambda ctx: (
-            lambda x, l, *w: (
+            lambda x, lens, *w: (
                 (
                     _rnn_states(x, *w)
-                    * (torch.arange(x.shape[1])[None, :, None] < l[:, None, None])
+                    * (torch.arange(x.shape[1])[None, :, None] < lens[:, None, None])
                 ).sum(1)
-                / l[:, None].to(x.dtype)
+                / lens[:, None].to(x.dtype)
             )
         ),
         "you averaged the states (how the CNN and Transformer encoders summarise); (5-19) "
@@ -197,7 +199,8 @@ _RNN_MISTAKES = (
 implement_exercise(
     id="5.3.1-rnn-context",
     section="5.3.1 (5-18), (5-19)",
-    title="rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh): (5-18) by hand, c = h_T in a padded batch",
+    title="rnn_context(x, lengths, W_ih, W_hh, b_ih, b_hh): "
+    "(5-18) by hand, c = h_T in a padded batch",
     expected=_rnn_context_torch,
     cases=_rnn_cases,
     solution=_rnn_context,
@@ -225,7 +228,7 @@ The encoders of companion.models get the same result from nn.RNN on packed seque
 )
 
 
-# ---------------------------------------------------------------- 5.3.1-bidirectional-context (implement)
+# ---------------------------------------------------------- 5.3.1-bidirectional-context (implement)
 
 
 def _bigru_cases():
@@ -262,24 +265,26 @@ def _halves(outputs, lengths, fwd_at, bwd_at, swap=False):
 _BI_MISTAKES = (
     Mistake(
         "both-at-end",
-        lambda ctx: lambda o, l: _halves(o, l, l - 1, l - 1),
+        lambda ctx: lambda o, lens: _halves(o, lens, lens - 1, lens - 1),
         "your backward half is the backward state at the last word — it has read one token "
         "only. The backward direction finishes reading at position 1 (index 0)",
     ),
     Mistake(
         "last-column",
-        lambda ctx: lambda o, l: o[:, -1],
+        lambda ctx: lambda o, lens: o[:, -1],
         "you took the last padded column: for shorter sentences the forward half there is zero "
         "padding, and the backward half has read one token at most",
     ),
     Mistake(
         "swapped",
-        lambda ctx: lambda o, l: _halves(o, l, l - 1, torch.zeros_like(l), swap=True),
+        lambda ctx: lambda o, lens: _halves(o, lens, lens - 1, torch.zeros_like(lens), swap=True),
         "right states, wrong order: the forward half comes first, as in the outputs",
     ),
     Mistake(
         "both-at-start",
-        lambda ctx: lambda o, l: _halves(o, l, torch.zeros_like(l), torch.zeros_like(l)),
+        lambda ctx: (
+            lambda o, lens: _halves(o, lens, torch.zeros_like(lens), torch.zeros_like(lens))
+        ),
         "your forward half is the state after the first word only: the forward direction "
         "finishes at the last real position, lengths − 1",
     ),
@@ -292,7 +297,13 @@ def _check_bi_cases(answer, context, cases) -> str:
         return next(c for o, _, c in cases if torch.equal(o, outputs))
 
     return check_function(
-        answer, truth, [(o, l) for o, l, _ in cases], context, _BI_MISTAKES, rtol=1e-5, atol=1e-6
+        answer,
+        truth,
+        [(o, lens) for o, lens, _ in cases],
+        context,
+        _BI_MISTAKES,
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
@@ -382,8 +393,8 @@ The untrained GRU's ratio is printed in the table of section 6. Training the who
 teaches the gates to carry early words further, but a single vector still favours the end of
 the sentence — which attention (5.3.3) removes.""",
         hints=(
-            "The trained models are in `models`; the GRU encoder of the decoder that reads only c is "
-            "models['gru', 'context'].encoder.",
+            "The trained models are in `models`; the GRU encoder of the "
+            "decoder that reads only c is models['gru', 'context'].encoder.",
             "position_influence(encoder, src) returns (per_output, per_context); use per_context "
             "for the same `src` as the table above.",
         ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 from torch import nn
@@ -107,7 +108,7 @@ def _gru_cell(x, s, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
     cell = nn.GRUCell(x.shape[-1], s.shape[-1]).double()
     with torch.no_grad():
         for name, value in zip(
-            ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), (W_ih, W_hh, b_ih, b_hh)
+            ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), (W_ih, W_hh, b_ih, b_hh), strict=True
         ):
             getattr(cell, name).copy_(value.double())
         return cell(x.double(), s.double()).to(x.dtype)
@@ -179,7 +180,8 @@ _GRU_MISTAKES = (
     Mistake(
         "no-reset",
         lambda ctx: lambda *a: _gru_variant(*a, no_reset=True),
-        "the reset gate r is missing from the candidate n = tanh(W_in x + b_in + r ⊙ (W_hn s + b_hn))",
+        "the reset gate r is missing from the candidate "
+        "n = tanh(W_in x + b_in + r ⊙ (W_hn s + b_hn))",
     ),
 )
 
@@ -263,7 +265,8 @@ def _greedy_decode(step: Callable, state, *, bos_id: int, eos_id: int, max_len: 
     """Feed back the arg-max token until every row has produced <eos> or max_len tokens."""
     n = (state[0] if isinstance(state, (tuple, list)) else state).shape[0]  # rows of the batch
     prev = torch.full((n,), bos_id, dtype=torch.long)
-    outputs, done = [[] for _ in range(n)], [False] * n
+    outputs: list[list[int]] = [[] for _ in range(n)]
+    done = [False] * n
     for _ in range(max_len):
         log_probs, state = step(prev, state)  # (5-20): y_t from y_{t-1} and the state
         prev = log_probs.argmax(-1)
@@ -280,7 +283,8 @@ def _greedy_variant(*, stop=True, keep_eos=True, feed="prev", batch_stop=False):
     def decode(step, state, *, bos_id, eos_id, max_len):
         n = state.shape[0]
         prev = torch.full((n,), bos_id, dtype=torch.long)
-        outputs, done = [[] for _ in range(n)], [False] * n
+        outputs: list[list[int]] = [[] for _ in range(n)]
+        done = [False] * n
         for _ in range(max_len):
             log_probs, state = step(prev, state)
             best = log_probs.argmax(-1)
@@ -329,9 +333,9 @@ def _check_greedy(answer, context) -> str:
     results = []
     for dec, max_len in _decoders():
         got, failure = call_student(
-            lambda: answer(
-                dec.step, dec.state0.clone(), bos_id=dec.bos_id, eos_id=dec.eos_id, max_len=max_len
-            )
+            partial(answer, bos_id=dec.bos_id, eos_id=dec.eos_id, max_len=max_len),
+            dec.step,
+            dec.state0.clone(),
         )
         if failure is not None:
             raise failure
@@ -346,15 +350,18 @@ def _check_greedy(answer, context) -> str:
         results.append(got)
     expected = [_greedy_reference(dec, max_len) for dec, max_len in _decoders()]
     if results == expected:
-        return f"the same outputs as companion.decoding.greedy_search on {len(expected)} hidden decoders."
+        return (
+            "the same outputs as companion.decoding.greedy_search "
+            f"on {len(expected)} hidden decoders."
+        )
     for mistake in _GREEDY_MISTAKES:
         fn = mistake.make(context)
         if all(
             fn(dec.step, dec.state0.clone(), bos_id=dec.bos_id, eos_id=dec.eos_id, max_len=m) == r
-            for (dec, m), r in zip(_decoders(), results)
+            for (dec, m), r in zip(_decoders(), results, strict=True)
         ):
             raise CheckFailed(mistake.message)
-    k = next(k for k, (r, e) in enumerate(zip(results, expected)) if r != e)
+    k = next(k for k, (r, e) in enumerate(zip(results, expected, strict=True)) if r != e)
     raise CheckFailed(
         f"on hidden decoder {k + 1} you returned {results[k]}, greedy search gives {expected[k]}"
     )
@@ -372,7 +379,8 @@ register(
 def greedy_decode(step, state, *, bos_id, eos_id, max_len):
     n = (state[0] if isinstance(state, (tuple, list)) else state).shape[0]   # rows of the batch
     prev = torch.full((n,), bos_id, dtype=torch.long)
-    outputs, done = [[] for _ in range(n)], [False] * n
+    outputs: list[list[int]] = [[] for _ in range(n)]
+    done = [False] * n
     for _ in range(max_len):
         log_probs, state = step(prev, state)      # (5-20)
         prev = log_probs.argmax(-1)               # greedy: the most likely next token
@@ -386,8 +394,8 @@ def greedy_decode(step, state, *, bos_id, eos_id, max_len):
 
 companion.decoding.greedy_search does the same and also drops finished rows from the batch.""",
         hints=(
-            "Start every row with ⟨bos⟩; each call step(prev, state) gives log-probabilities [N, V] "
-            "and the next state.",
+            "Start every row with ⟨bos⟩; each call step(prev, state) "
+            "gives log-probabilities [N, V] and the next state.",
             "Feed back the arg-max of every row. A row is done after its first ⟨eos⟩ (keep the "
             "⟨eos⟩ in its output), but the other rows go on.",
             "Stop when every row is done or after max_len steps.",

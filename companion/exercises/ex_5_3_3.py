@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.3.3, attention (注意力机制): scores (5-21), weights (5-22), context (5-23)."""
+"""Exercises of notebook 5.3.3, attention (注意力机制):
+scores (5-21), weights (5-22), context (5-23).
+"""
 
 from __future__ import annotations
 
@@ -48,7 +50,8 @@ predict_exercise(
     solution_text="""
 The padded position is left out of (5-22): exp(ln 3) = 3 and exp(0) = 1 over the real positions,
 so α = (3/(3+1), 0, 1/(3+1)) = (0.75, 0, 0.25). The score 5 of the padding plays no role.
-Check: masked_softmax(torch.tensor([[[math.log(3), 5., 0.]]]), torch.tensor([[True, False, True]]))""",
+Check: masked_softmax(torch.tensor([[[math.log(3), 5., 0.]]]), \
+torch.tensor([[True, False, True]]))""",
     hints=(
         "The padded position gets weight exactly 0 and does not enter the denominator.",
         "exp(ln 3) = 3 and exp(0) = 1.",
@@ -158,11 +161,13 @@ companion.models.masked_softmax does the same for scores [B, T, S] and a padding
 )
 
 
-# ---------------------------------------------------------------- 5.3.3-attention-context (implement)
+# -------------------------------------------------------------- 5.3.3-attention-context (implement)
 
 
 def _context_sdpa(query, keys, values, mask) -> torch.Tensor:
-    """The independent reference: PyTorch's fused attention with the scale switched off (dot score)."""
+    """The independent reference: PyTorch's fused
+    attention with the scale switched off (dot score).
+    """
     return F.scaled_dot_product_attention(
         query.double(), keys.double(), values.double(), attn_mask=mask[:, None, :], scale=1.0
     ).to(query.dtype)
@@ -266,7 +271,7 @@ values are the keys.""",
 )
 
 
-# ---------------------------------------------------------------- 5.3.3-additive-parameters (predict)
+# -------------------------------------------------------------- 5.3.3-additive-parameters (predict)
 # AdditiveScore(query_dim=32, key_dim=48, attn_dim=16): W_s 16×32 (no bias) + W_h 16×48 + 16 + v 16.
 _ADDITIVE = 16 * 32 + 16 * 48 + 16 + 16
 
@@ -304,7 +309,8 @@ W_s: 16 × 32 = 512, W_h: 16 × 48 = 768, one bias b: 16, v: 16 → {_ADDITIVE}.
 Check: sum(p.numel() for p in companion.models.AdditiveScore(32, 48, 16).parameters())""",
     hints=(
         "Query size 32, key size 48, attention size A = 16: W_s maps 32 → 16, W_h maps 48 → 16.",
-        "Besides the two matrices there is one bias of size A inside tanh and the vector v of size A.",
+        "Besides the two matrices there is one bias of "
+        "size A inside tanh and the vector v of size A.",
     ),
 )
 

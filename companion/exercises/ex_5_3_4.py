@@ -1,8 +1,11 @@
-"""Exercises of notebook 5.3.4: teacher forcing (Teacher Forcing, Fig. 5-11) and beam search (Beam Search)."""
+"""Exercises of notebook 5.3.4: teacher forcing (Teacher
+Forcing, Fig. 5-11) and beam search (Beam Search).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
@@ -63,7 +66,8 @@ prefixes are each extended by 10 tokens: 30 scores at each of steps 2, 3 and 4. 
     hints=(
         "Count step by step: how many live prefixes does the beam hold before step 1, and before "
         "steps 2, 3, 4?",
-        "Every live prefix is extended by every one of the V tokens, and each extension gets a score.",
+        "Every live prefix is extended by every one of "
+        "the V tokens, and each extension gets a score.",
     ),
 )
 
@@ -177,8 +181,9 @@ def _package_beam(lm: RandomLanguageModel, eos_id: int, beam_width: int, max_len
 
 def _beam_search(next_log_probs: Callable, *, eos_id: int, beam_width: int, max_len: int):
     """Beam search for one input; returns the best finished hypothesis ``(tokens, score)``."""
-    live, finished = [((), 0.0)], []
-    for t in range(max_len):
+    live: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
+    finished: list[tuple[tuple[int, ...], float]] = []
+    for _ in range(max_len):
         candidates = []
         for tokens, score in live:
             log_probs = next_log_probs(tokens)
@@ -196,8 +201,9 @@ def _beam_variant(*, keep_finished=True, stop_at_eos=True, width=None, accumulat
 
     def search(next_log_probs, *, eos_id, beam_width, max_len):
         k = width or beam_width
-        live, finished = [((), 0.0)], []
-        for t in range(max_len):
+        live: list[tuple[tuple[int, ...], float]] = [((), 0.0)]
+        finished: list[tuple[tuple[int, ...], float]] = []
+        for _ in range(max_len):
             candidates = []
             for tokens, score in live:
                 log_probs = next_log_probs(tokens)
@@ -263,7 +269,7 @@ def _check_beam(answer, context) -> str:
         lm = RandomLanguageModel(vocab, seed)
         text = f"a hidden case (V={vocab}, eos_id={eos}, beam_width={width}, max_len={max_len})"
         got, failure = call_student(
-            lambda: answer(lm, eos_id=eos, beam_width=width, max_len=max_len)
+            partial(answer, eos_id=eos, beam_width=width, max_len=max_len), lm
         )
         if failure is not None:
             raise failure
@@ -284,7 +290,7 @@ def _check_beam(answer, context) -> str:
     expected = [_package_beam(RandomLanguageModel(v, s), e, w, m) for v, e, w, m, s in _BEAM_CASES]
     wrong = [
         k
-        for k, (got, exp) in enumerate(zip(results, expected))
+        for k, (got, exp) in enumerate(zip(results, expected, strict=True))
         if got[0] != exp[0] or abs(got[1] - exp[1]) > 1e-6
     ]
     if not wrong:
@@ -296,7 +302,7 @@ def _check_beam(answer, context) -> str:
         fn = mistake.make(context)
         if all(
             _same(fn(RandomLanguageModel(v, s), eos_id=e, beam_width=w, max_len=m), r)
-            for (v, e, w, m, s), r in zip(_BEAM_CASES, results)
+            for (v, e, w, m, s), r in zip(_BEAM_CASES, results, strict=True)
         ):
             raise CheckFailed(mistake.message)
     k = wrong[0]
@@ -308,7 +314,9 @@ def _check_beam(answer, context) -> str:
             f"the score you return for {tokens} is {score:.4f}, but the sum of its "
             f"token log-probabilities is {true_score:.4f}"
         )
-    return_case = dict(zip(("V", "eos_id", "beam_width", "max_len"), _BEAM_CASES[k][:4]))
+    return_case = dict(
+        zip(("V", "eos_id", "beam_width", "max_len"), _BEAM_CASES[k][:4], strict=True)
+    )
     raise CheckFailed(
         f"on a hidden case {return_case} you return {tokens} (score {score:.4f}); "
         f"the beam described in the exercise finds {ref_tokens} (score {ref_score:.4f})"
@@ -324,7 +332,8 @@ register(
         id="5.3.4-beam-search",
         section="5.3.4 beam search, steps 1–4",
         kind="implement",
-        title="beam_search(next_log_probs, eos_id, beam_width, max_len) that keeps finished hypotheses",
+        title="beam_search(next_log_probs, eos_id, beam_width, max_len) that keeps finished "
+        "hypotheses",
         checker=_check_beam,
         reference=lambda ctx: _beam_search,
         solution_text="""
@@ -347,17 +356,18 @@ that never changes the result.""",
         hints=(
             "Keep two lists: `live` prefixes (at most K, still growing) and `finished` hypotheses "
             "(ended with ⟨eos⟩). Start with live = [((), 0.0)].",
-            "Each step: extend every live prefix by every token (add log-probabilities), sort all "
-            "candidates; those ending in ⟨eos⟩ among the K best go to `finished`; the K best that do "
-            "not end in ⟨eos⟩ become the new `live`.",
-            "After max_len steps add the remaining live prefixes to `finished` and return the best.",
+            "Each step: extend every live prefix by every token (add log-probabilities), "
+            "sort all candidates; those ending in ⟨eos⟩ among the K best go to "
+            "`finished`; the K best that do not end in ⟨eos⟩ become the new `live`.",
+            "After max_len steps add the remaining live "
+            "prefixes to `finished` and return the best.",
         ),
         mistakes=_BEAM_MISTAKES,
     )
 )
 
 
-# ---------------------------------------------------------------- 5.3.4-early-exposure-bias (experiment)
+# ----------------------------------------------------------- 5.3.4-early-exposure-bias (experiment)
 
 
 def _exposure_gap(context) -> float:
@@ -372,7 +382,7 @@ def _exposure_gap(context) -> float:
     )
     forced, _ = position_accuracy(teacher_forced_predictions(model, data), refs)
     total = sum(counts)
-    return sum((a - b) * c for a, b, c in zip(forced, free, counts)) / total
+    return sum((a - b) * c for a, b, c in zip(forced, free, counts, strict=True)) / total
 
 
 def _demo_numbers_zh_en() -> dict:
@@ -411,8 +421,8 @@ answer = sum((f - g) * c for f, g, c in zip(forced_acc, free_acc, counts)) / sum
 A less certain model makes more early mistakes in free running, and every mistake shifts the
 prefix it conditions on away from anything seen in training: its gap is larger.""",
         hints=(
-            "The exposure-bias cell computes exactly this for models[ratio]: run the same lines for "
-            "`early` (the ratio-1 snapshot after early_epoch epochs).",
+            "The exposure-bias cell computes exactly this for models[ratio]: run the "
+            "same lines for `early` (the ratio-1 snapshot after early_epoch epochs).",
             "The gap is weighted(forced_acc) − weighted(free_acc), weighting each position by its "
             "number of references; decode with max_len=40.",
         ),

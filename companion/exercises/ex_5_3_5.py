@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.3.5, BLEU (双语评估替补): clipped precision, brevity penalty (5-25), (5-26)."""
+"""Exercises of notebook 5.3.5, BLEU (双语评估替补):
+clipped precision, brevity penalty (5-25), (5-26).
+"""
 
 from __future__ import annotations
 
@@ -52,9 +54,11 @@ predict_exercise(
     ],
     solution_text="""
 Hypothesis bigrams (6): the cat, cat the, the cat, cat on, on the, the mat.
-Largest count in any one reference: the cat 1, cat the 0, cat on 1 (reference 2), on the 1, the mat 1.
+Largest count in any one reference: the cat 1, cat \
+the 0, cat on 1 (reference 2), on the 1, the mat 1.
 Clipped matches: min(2, 1) + 0 + 1 + 1 + 1 = 4, so p₂ = 4/6 ≈ 0.667.
-Check: companion.metrics.modified_precision(hyp.split(), [r.split() for r in refs], 2) == (4, 6).""",
+Check: companion.metrics.modified_precision(hyp.split(), [r.split() for r in refs], 2) \
+== (4, 6).""",
     hints=(
         "List the 6 bigrams of the hypothesis, repeats included; the denominator is 6.",
         "Each bigram is credited at most as often as it occurs in the single reference where "
@@ -103,9 +107,11 @@ predict_exercise(
     ],
     solution_text=f"""
 c = 5, r = 6. p₁ = 5/5 = 1; bigrams: the cat ✓, cat on ✗, on the ✓, the mat ✓ → p₂ = 3/4.
-BP = exp(1 − 6/5) = {_BP:.4f} (5-25);  BLEU-2 = BP · (p₁ · p₂)^(1/2) = {_BP:.4f} · {math.sqrt(0.75):.4f}
+BP = exp(1 − 6/5) = {_BP:.4f} (5-25);  BLEU-2 = BP · (p₁ · p₂)^(1/2) \
+= {_BP:.4f} · {math.sqrt(0.75):.4f}
 = {_BLEU2 / 100:.4f} → {_BLEU2:.2f} (5-26).
-Check: companion.metrics.sentence_bleu("the cat on the mat", "the cat is on the mat", max_order=2).""",
+Check: companion.metrics.sentence_bleu("the cat on the mat", \
+"the cat is on the mat", max_order=2).""",
     hints=(
         "Count c and r, then p₁ and p₂ (split on spaces).",
         "The hypothesis is shorter than the reference, so BP = exp(1 − r/c).",
@@ -213,9 +219,11 @@ def brevity_penalty(hyp_len, ref_len):
 
 companion.metrics.brevity_penalty is the same function with input checks.""",
         hints=(
-            "(5-25) has two cases: c > r gives 1, otherwise exp(1 − r/c); c is the hypothesis length.",
+            "(5-25) has two cases: c > r gives 1, otherwise "
+            "exp(1 − r/c); c is the hypothesis length.",
             "What should an empty hypothesis (c = 0) get? Look at exp(1 − r/c) as c → 0.",
-            "if hyp_len >= ref_len: 1.0; elif hyp_len == 0: 0.0; else math.exp(1 - ref_len / hyp_len)",
+            "if hyp_len >= ref_len: 1.0; elif hyp_len == "
+            "0: 0.0; else math.exp(1 - ref_len / hyp_len)",
         ),
         mistakes=_BP_MISTAKES,
     )
@@ -233,7 +241,7 @@ def _bleu_variant(
     hyp, refs, max_order=4, *, mean="geometric", bp=True, ref_len="closest", clip=True, scale=100.0
 ) -> float:
     """BLEU of one tokenised sentence without smoothing, and the typical ways to get it wrong."""
-    logs, precisions = [], []
+    precisions = []
     for n in range(1, max_order + 1):
         hyp_counts = _ngram_counts(hyp, n)
         best: Counter = Counter()
@@ -351,13 +359,18 @@ def _check_bleu(answer, context) -> str:
         values.append(as_number(got, "bleu(...)"))
     expected = [_bleu_sacrebleu(*case) for case in cases]
     wrong = [
-        k for k, (v, e) in enumerate(zip(values, expected)) if not close(v, e, rtol=1e-6, atol=1e-6)
+        k
+        for k, (v, e) in enumerate(zip(values, expected, strict=True))
+        if not close(v, e, rtol=1e-6, atol=1e-6)
     ]
     if not wrong:
         return f"equals sacrebleu (no smoothing) on {len(cases)} hidden sentences."
     for mistake in _BLEU_MISTAKES:  # a mistake is named only if it explains every answer
         wrong_fn = mistake.make(context)
-        if all(close(v, wrong_fn(*case), rtol=1e-6, atol=1e-6) for v, case in zip(values, cases)):
+        if all(
+            close(v, wrong_fn(*case), rtol=1e-6, atol=1e-6)
+            for v, case in zip(values, cases, strict=True)
+        ):
             raise CheckFailed(mistake.message)
     hyp, _, order = cases[wrong[0]]
     raise CheckFailed(
@@ -448,7 +461,7 @@ def _bleu_orders_mistakes() -> tuple[Mistake, ...]:
             lambda ctx: (
                 sum(
                     sentence_bleu(h, r, max_order=2).score
-                    for h, r in zip(ctx["hypotheses"], ctx["references"])
+                    for h, r in zip(ctx["hypotheses"], ctx["references"], strict=True)
                 )
                 / len(ctx["hypotheses"])
             ),

@@ -149,7 +149,7 @@ same; torch.nn.Transformer.generate_square_subsequent_mask writes it as −inf/0
 )
 
 
-# ---------------------------------------------------------------- 5.3.6-positional-encoding (implement)
+# ------------------------------------------------------------ 5.3.6-positional-encoding (implement)
 
 
 def _positions_by_formula(length: int, d: int) -> torch.Tensor:
@@ -236,7 +236,7 @@ companion.models.sinusoidal_positions computes the same table.""",
 )
 
 
-# ---------------------------------------------------------------- 5.3.6-transformer-five-dates (experiment)
+# -------------------------------------------------------- 5.3.6-transformer-five-dates (experiment)
 
 
 def _demo_transformer() -> dict:
@@ -268,7 +268,8 @@ exact_match_exercise(
     max_len=70,
     solution_text="""
 pairs5 = data.generate_pairs("dates", 100, seed=1, n_items=5)
-preds = inference.translate(translators["Transformer"], date_data, [p.src for p in pairs5], max_len=70)
+preds = inference.translate(translators["Transformer"], \
+date_data, [p.src for p in pairs5], max_len=70)
 answer = metrics.exact_match(preds, [p.tgt for p in pairs5])
 Run the same lines for translators["attention GRU"] (and exercise 5.3.3-five-dates): beyond the
 training lengths the Transformer meets positional encodings it never saw in training, the GRU

@@ -1,4 +1,6 @@
-"""Exercises of notebook 5.3.7, the English↔Chinese translator: the chapter's parts on real sentences."""
+"""Exercises of notebook 5.3.7, the English↔Chinese
+translator: the chapter's parts on real sentences.
+"""
 
 from __future__ import annotations
 
@@ -53,14 +55,16 @@ predict_exercise(
         ("fraction", _ONE_WRONG / 100, "that is BLEU as a fraction; report it ×100"),
     ],
     solution_text=f"""
-Reference and hypothesis have 10 tokens, the same except token 5. The wrong token lies in 1 of the 10
+Reference and hypothesis have 10 tokens, the same \
+except token 5. The wrong token lies in 1 of the 10
 unigrams, 2 of the 9 bigrams, 3 of the 8 trigrams and 4 of the 7 four-grams:
 p = 9/10, 7/9, 5/8, 3/7; c = r so BP = 1; BLEU = 100 · (p₁p₂p₃p₄)^(1/4) = {_ONE_WRONG:.2f}.
 For Chinese scored by character this is one wrong character; an English sentence of 10 *words* with
 one wrong word loses as much, but it carries about twice the meaning per token.
 Check: sacrebleu.sentence_bleu("a b c d X f g h i j", ["a b c d e f g h i j"]).score""",
     hints=(
-        "Count the n-grams of each order (10, 9, 8, 7) and how many of them contain the wrong token.",
+        "Count the n-grams of each order (10, 9, 8, 7) "
+        "and how many of them contain the wrong token.",
         "An n-gram contains position 5 if it starts at one of the n positions 5 − n + 1 … 5.",
         "BLEU = 100 · (9/10 · 7/9 · 5/8 · 3/7)^(1/4)",
     ),
@@ -102,16 +106,18 @@ predict_exercise(
     solution_text=f"""
 Per decoder layer and position the cache keeps one key and one value vector of size d_model = 256
 (split over the 4 heads as 4 × 64). After 20 tokens, for one sentence:
-2 layers × 2 (keys, values) × 20 positions × 256 = {_CACHE} numbers. The memory grows linearly with the
+2 layers × 2 (keys, values) × 20 positions × 256 = \
+{_CACHE} numbers. The memory grows linearly with the
 output length — the price of computing one position per step instead of the whole prefix.""",
     hints=(
-        "The cache stores, for every layer, the keys and the values of every position written so far.",
+        "The cache stores, for every layer, the keys "
+        "and the values of every position written so far.",
         "Heads split d_model; they do not add numbers.",
     ),
 )
 
 
-# ---------------------------------------------------------------- 5.3.7-references-by-source (implement)
+# ----------------------------------------------------------- 5.3.7-references-by-source (implement)
 
 
 def _grouping_cases():
@@ -132,7 +138,9 @@ def _grouping_cases():
 
 
 def _group_references(pairs):
-    """``(sources, references)``: distinct sources in order of first appearance, all their targets."""
+    """``(sources, references)``: distinct sources
+    in order of first appearance, all their targets.
+    """
     grouped: dict[str, list[str]] = {}
     for p in pairs:
         grouped.setdefault(p.src, []).append(p.tgt)
@@ -197,11 +205,16 @@ def _check_grouping(answer, context) -> str:
             raise failure
         results.append(_as_grouping(got))
     expected = [references_by_source(pairs) for pairs in cases]
-    if all(r == (list(e[0]), [list(x) for x in e[1]]) for r, e in zip(results, expected)):
-        return f"the same grouping as companion.data.references_by_source on {len(cases)} hidden lists."
+    if all(
+        r == (list(e[0]), [list(x) for x in e[1]]) for r, e in zip(results, expected, strict=True)
+    ):
+        return (
+            "the same grouping as companion.data.references_by_source "
+            f"on {len(cases)} hidden lists."
+        )
     for mistake in _GROUPING_MISTAKES:
         fn = mistake.make(context)
-        if all(_as_grouping(fn(pairs)) == r for pairs, r in zip(cases, results)):
+        if all(_as_grouping(fn(pairs)) == r for pairs, r in zip(cases, results, strict=True)):
             raise CheckFailed(mistake.message)
     raise CheckFailed(
         "your grouping differs from companion.data.references_by_source on a hidden list of pairs"
@@ -226,8 +239,10 @@ def group_references(pairs):
 companion.data.references_by_source is this function; translation.corpus_bleu uses it so that BLEU
 clips every n-gram by its maximum count over all translations of a sentence (5.3.5).""",
         hints=(
-            "Tatoeba lists one pair per translation, so one English sentence can appear several times.",
-            "A dict from source to a list of targets, filled in order, keeps the first-appearance order.",
+            "Tatoeba lists one pair per translation, so "
+            "one English sentence can appear several times.",
+            "A dict from source to a list of targets, filled "
+            "in order, keeps the first-appearance order.",
         ),
         mistakes=_GROUPING_MISTAKES,
     )
@@ -305,7 +320,8 @@ loses that word entirely — one reason for subword vocabularies (BPE) in real s
         hints=(
             "Group the test pairs by source (translation.references_by_source) so every English "
             "sentence counts once, and tokenise with companion.data.tokenize(s, 'en').",
-            "A word is unknown when `word not in tr.src_vocab`; divide by the number of word tokens.",
+            "A word is unknown when `word not in "
+            "tr.src_vocab`; divide by the number of word tokens.",
         ),
         needs=("translator", "pairs"),
         demo_context=_demo_translator,
@@ -345,12 +361,15 @@ register(
         checker=_check_beam3,
         reference=_bleu_beam3,
         solution_text="""
-answer = translation.corpus_bleu(translators["zh-en", "gru"], test["zh-en"][:200], beam_width=3).score
+answer = translation.corpus_bleu(translators["zh-en", "gru"], \
+test["zh-en"][:200], beam_width=3).score
 Compare with greedy search on the same pairs (beam_width=1): on real sentences a small beam usually
 helps a little, unlike the well-trained number translator of 5.3.4.""",
         hints=(
-            "translation.corpus_bleu(translator, pairs, beam_width=...) decodes and scores in one call.",
-            "Use translators['zh-en', 'gru'] and the first 200 pairs of test['zh-en']; report .score.",
+            "translation.corpus_bleu(translator, pairs, "
+            "beam_width=...) decodes and scores in one call.",
+            "Use translators['zh-en', 'gru'] and the first "
+            "200 pairs of test['zh-en']; report .score.",
         ),
         needs=("translator", "pairs"),
         demo_context=_demo_translator,

@@ -16,10 +16,11 @@ from companion.exercises.core import Exercise, _StudentError, one_thread
 def register(exercise: Exercise) -> Exercise:
     """``core.register`` with the checker (and an experiment's measurement) run on one thread:
     the checks push many tiny tensors through small models (see ``core.one_thread``)."""
-    changes = {"checker": one_thread(exercise.checker)}
+    checker = one_thread(exercise.checker)
     if exercise.kind == "experiment":
-        changes["reference"] = one_thread(exercise.reference)
-    return core.register(dataclasses.replace(exercise, **changes))
+        reference = one_thread(exercise.reference)
+        return core.register(dataclasses.replace(exercise, checker=checker, reference=reference))
+    return core.register(dataclasses.replace(exercise, checker=checker))
 
 
 def call_student(fn: Callable, *args: Any) -> tuple[Any, _StudentError | None]:
@@ -84,7 +85,8 @@ def demo_model_and_data(task: str, decoder: str, src_lang: str, tgt_lang: str) -
 
 
 def stop_early(model):
-    """Make an untrained demo model end most outputs after a few tokens, so that ``verify`` is quick.
+    """Make an untrained demo model end most outputs
+    after a few tokens, so that ``verify`` is quick.
 
     Untrained models rarely produce ``<eos>``, and every search would run to ``max_len``.
     """

@@ -69,8 +69,9 @@ class SequenceDecoder(nn.Module, ABC):
         for t in range(tgt_in.shape[1]):
             step_logits, state, w = self.step(tgt_in[:, t], state)
             logits.append(step_logits)
-            weights.append(w)
-        return torch.stack(logits, 1), (None if weights[0] is None else torch.stack(weights, 1))
+            if w is not None:
+                weights.append(w)
+        return torch.stack(logits, 1), (torch.stack(weights, 1) if weights else None)
 
 
 class ContextInputDecoder(SequenceDecoder):

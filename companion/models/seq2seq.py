@@ -28,7 +28,9 @@ from companion.validation import check_int, check_probability
 
 
 class EncoderDecoder(nn.Module):
-    """``encoder(src) → state → decoder``, with teacher forcing and the step interface of the searches."""
+    """``encoder(src) → state → decoder``, with teacher
+    forcing and the step interface of the searches.
+    """
 
     def __init__(
         self,
@@ -76,7 +78,9 @@ class EncoderDecoder(nn.Module):
     def attention_weights(
         self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
     ) -> torch.Tensor:
-        """Teacher-forced attention weights ``[B, T, S]`` (a ValueError for decoders without attention)."""
+        """Teacher-forced attention weights ``[B, T, S]``
+        (a ValueError for decoders without attention).
+        """
         weights = self.decoder.decode(tgt_in, self.init_state(src, src_lengths))[1]
         if weights is None:
             raise ValueError(f"{type(self.decoder).__name__} has no attention weights")
@@ -151,7 +155,8 @@ def sequence_cross_entropy(
 
 
 def seq2seq_loss(model: EncoderDecoder, batch, teacher_forcing: float = 1.0) -> torch.Tensor:
-    """Masked cross-entropy of a :class:`~companion.data.Seq2SeqBatch`, for :func:`companion.train.fit`.
+    """Masked cross-entropy of a :class:`~companion.data.Seq2SeqBatch`,
+    for :func:`companion.train.fit`.
 
     ``teacher_forcing`` (0…1) applies while the model trains; in eval mode (validation) the loss
     is always fully teacher-forced, so runs with different ratios are compared on equal terms.

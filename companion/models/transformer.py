@@ -24,8 +24,8 @@ positions produce never change when a token is appended. A cached step therefore
 the new position: its query attends to the stored keys/values of the prefix plus its own, and
 the encoder–decoder attention reads keys/values of the memory projected once, in ``init_state``
 (folded there with the query and output projections, so that all heads take two batched
-products per step). Same numbers, O(T) work per sentence. ``kv_cache=False`` keeps the re-run-the-prefix decoder
-for comparison (``benchmarks/transformer_vs_rnn.py``, notebook 5.3.6).
+products per step). Same numbers, O(T) work per sentence. ``kv_cache=False`` keeps the
+re-run-the-prefix decoder for comparison (``benchmarks/transformer_vs_rnn.py``, notebook 5.3.6).
 """
 
 from __future__ import annotations
@@ -41,12 +41,15 @@ from companion.models.encoders import EncoderOutput, TransformerEncoder, sinusoi
 from companion.models.seq2seq import EncoderDecoder
 
 #: per layer: self-attention keys and values of the prefix ``[B, H, t, Dh]``, then the folded
-#: memory of ``TransformerDecoder._fold_memory``: keys, values ``[B, S·H, D]`` and bias ``[B, 1, S·H]``
+#: memory of ``TransformerDecoder._fold_memory``: keys, values ``[B, S·H, D]``, bias
+#: ``[B, 1, S·H]``
 LayerCache = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 def causal_mask(size: int, device: torch.device | str | None = None) -> torch.Tensor:
-    """``[size, size]`` boolean mask, True where query t would see a *future* key s > t (blocked)."""
+    """``[size, size]`` boolean mask, True where
+    query t would see a *future* key s > t (blocked).
+    """
     if size < 1:
         raise ValueError(f"size must be ≥ 1, got {size}")
     return torch.ones(size, size, dtype=torch.bool, device=device).triu(diagonal=1)
@@ -57,9 +60,12 @@ class TransformerDecoder(SequenceDecoder):
 
     State: ``(prefix [B, t], memory [B, S, D], mask [B, S])`` — the tokens read so far and the
     encoder outputs with their mask (True on real tokens) — followed, with ``kv_cache=True`` (the
-    default), by ``caches``: one :data:`LayerCache` per layer. ``decode`` and ``step`` also return the encoder–decoder attention of the last layer,
-    averaged over heads, ``[B, T, S]`` / ``[B, S]``.
+    default), by ``caches``: one :data:`LayerCache` per layer. ``decode`` and ``step`` also return
+    the encoder–decoder attention of the last layer, averaged over heads,
+    ``[B, T, S]`` / ``[B, S]``.
     """
+
+    positions: torch.Tensor  # a buffer: sinusoidal_positions(max_len, width)
 
     def __init__(
         self,
@@ -185,14 +191,18 @@ class TransformerDecoder(SequenceDecoder):
         mask: torch.Tensor,
         caches: tuple[LayerCache, ...],
     ):
-        """The new position only; the same arithmetic as ``nn.TransformerDecoderLayer`` (pre-norm)."""
+        """The new position only; the same arithmetic
+        as ``nn.TransformerDecoderLayer`` (pre-norm).
+        """
         t = prefix.shape[1]
         if t > self.positions.shape[0]:
             raise ValueError(f"targets longer than max_len={self.positions.shape[0]} tokens")
         x = self.embed(prefix[:, -1:]) * math.sqrt(self.hidden_size) + self.positions[t - 1 : t]
         x = self._dropout(self.dropout, x)  # [B, 1, D]
         new_caches = []
-        for i, (layer, (keys, values, *memory_cache)) in enumerate(zip(self.layers.layers, caches)):
+        for i, (layer, (keys, values, *memory_cache)) in enumerate(
+            zip(self.layers.layers, caches, strict=True)
+        ):
             q, k, v = self._project(layer.self_attn, layer.norm1(x), 0, 3)
             keys, values = torch.cat([keys, k], dim=2), torch.cat([values, v], dim=2)
             out = self._attend_prefix(layer.self_attn, q, keys, values)
@@ -209,6 +219,7 @@ class TransformerDecoder(SequenceDecoder):
             )
             x = x + self._dropout(layer.dropout3, h)
             new_caches.append((keys, values, *memory_cache))
+        assert self.layers.norm is not None  # __init__ gives the decoder a final LayerNorm
         logits = self.out(self.layers.norm(x))[:, 0]
         return logits, (prefix, memory, mask, tuple(new_caches)), self._last_weights
 
@@ -216,7 +227,9 @@ class TransformerDecoder(SequenceDecoder):
         return dropout(x) if self.training else x
 
     def _project(self, attn: nn.MultiheadAttention, x: torch.Tensor, start: int, stop: int):
-        """Rows ``start:stop`` of (query, key, value) = ``x W^T + b``, split into heads ``[B, H, T, Dh]``."""
+        """Rows ``start:stop`` of (query, key, value) =
+        ``x W^T + b``, split into heads ``[B, H, T, Dh]``.
+        """
         d = self.hidden_size
         w, b = attn.in_proj_weight[start * d : stop * d], attn.in_proj_bias[start * d : stop * d]
         projected = nn.functional.linear(x, w, b)  # [B, T, (stop - start) * D]
@@ -225,7 +238,8 @@ class TransformerDecoder(SequenceDecoder):
 
     def _attend_prefix(self, attn: nn.MultiheadAttention, q, keys, values) -> torch.Tensor:
         """Masked self-attention of the new position: ``q [B, H, 1, Dh]`` on the ``t`` cached
-        ``keys``, ``values [B, H, t, Dh]`` (all earlier, so no mask is needed), output projection."""
+        ``keys``, ``values [B, H, t, Dh]`` (all earlier, so no mask is needed), output
+        projection."""
         (b, h, _, dh), t = q.shape, keys.shape[2]
         scores = torch.bmm(
             q.reshape(b * h, 1, dh) * dh**-0.5, keys.reshape(b * h, t, dh).transpose(1, 2)
@@ -290,7 +304,8 @@ def make_transformer(
     eos_id: int = 2,
     kv_cache: bool = True,
 ) -> EncoderDecoder:
-    """Transformer encoder (padding mask) + Transformer decoder (causal mask) as an :class:`EncoderDecoder`.
+    """Transformer encoder (padding mask) + Transformer
+    decoder (causal mask) as an :class:`EncoderDecoder`.
 
     ``kv_cache`` chooses incremental decoding (the default) or re-running the prefix every step;
     both give the same log-probabilities. Switch later with ``model.decoder.kv_cache = False``.

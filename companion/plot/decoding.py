@@ -44,7 +44,7 @@ def plot_teacher_forcing(
         ("teacher forcing (training): reads the reference", reference, forced),
         ("free running (test): reads its own previous output", free, free),
     ]
-    for ax, (name, read_from, predicted) in zip(axes, rows):
+    for ax, (name, read_from, predicted) in zip(axes, rows, strict=True):
         for t in range(len(predicted)):
             read = bos if t == 0 else read_from[t - 1]
             ok = t < len(reference) and predicted[t] == reference[t]
@@ -122,7 +122,7 @@ def plot_nbest(rows: Sequence[NBestRow], *, title: str = "", max_rows: int = 10,
         color=["C2" if r.matches_reference else "C0" for r in rows],
         alpha=0.8,
     )
-    for y, r in zip(ys, rows):
+    for y, r in zip(ys, rows, strict=True):
         mark = "" if r.finished else " …(cut at max_len)"
         ax.text(
             low,

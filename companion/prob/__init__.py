@@ -1,4 +1,6 @@
-"""Probability for the VAE chapter (5.2): Gaussian KL divergences, the ELBO, likelihood estimators."""
+"""Probability for the VAE chapter (5.2): Gaussian
+KL divergences, the ELBO, likelihood estimators.
+"""
 
 from companion.prob.estimators import (
     LatentModelPieces,

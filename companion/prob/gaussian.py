@@ -1,4 +1,5 @@
-"""Diagonal Gaussians for the VAE (5.2): KL divergences (5-14)…(5-17), reparameterisation, the ELBO (5-12).
+"""Diagonal Gaussians for the VAE (5.2): KL divergences
+(5-14)…(5-17), reparameterisation, the ELBO (5-12).
 
 Conventions used throughout:
 
@@ -37,7 +38,9 @@ def _check_same_shape(*, finite: bool = False, **tensors: torch.Tensor) -> None:
 
 
 def _finite_result(result: torch.Tensor, what: str) -> torch.Tensor:
-    """Finite inputs can still overflow (exp(logvar) > 3.4e38 in float32): say so, not return inf."""
+    """Finite inputs can still overflow (exp(logvar)
+    > 3.4e38 in float32): say so, not return inf.
+    """
     if not bool(torch.isfinite(result).all()):
         raise ValueError(
             f"{what} overflows {result.dtype} for these inputs (a log-variance far "
@@ -55,8 +58,8 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     """KL( N(mu, diag(exp(logvar))) ‖ N(0, I) ), summed over the last dimension — equation (5-17).
 
     Per dimension this is ½(μ² + e^σ − 1 − σ) with σ = log σ², i.e. (5-16); (5-17) sums it over
-    the latent dimension; (5-13) in 5.2.6 is the same sum. The unnumbered loss printed beside Fig. 5-5
-    in 5.2.1 drops the factor ½ (see :func:`fig_5_5_loss`).
+    the latent dimension; (5-13) in 5.2.6 is the same sum. The unnumbered loss printed beside Fig.
+    5-5 in 5.2.1 drops the factor ½ (see :func:`fig_5_5_loss`).
     """
     _check_same_shape(mu=mu, logvar=logvar, finite=True)
     return _finite_result(_kl_to_standard_normal(mu, logvar), "KL(q ‖ N(0, I))")
@@ -83,7 +86,8 @@ def kl_gaussians(
 def book_kl_5_14(
     mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor, var2: torch.Tensor
 ) -> torch.Tensor:
-    """Equation (5-14) exactly as printed (univariate, elementwise; takes variances, not log-variances).
+    """Equation (5-14) exactly as printed (univariate,
+    elementwise; takes variances, not log-variances).
 
     ((μ₁−μ₂)² + σ₁² − σ₂² + 2(log σ₂ − log σ₁)) / (2σ₂²). It is **wrong** unless σ₂ = 1: the log
     term must not be divided by 2σ₂². Kept only so notebooks and tests can show the difference
@@ -119,7 +123,8 @@ def reparameterize(
     noise_scale: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Draw z = μ + noise_scale · exp(logvar / 2) · ε with ε ~ N(0, I): the reparameterisation trick.
+    """Draw z = μ + noise_scale · exp(logvar / 2) · ε
+    with ε ~ N(0, I): the reparameterisation trick.
 
     The randomness sits in ε alone, so gradients flow to ``mu`` and ``logvar``. The noise weight is
     exp(σ/2) — the standard deviation — when σ = log σ² (Fig. 5-5's text says exp(σ), which would

@@ -47,7 +47,8 @@ def gaussian_moments(q: Distribution) -> tuple[Tensor, Tensor]:
 
 
 class LinearGaussian(nn.Module):
-    """z ~ N(0, I), x|z ~ N(Wz + b, σ²I). Parameters ``weight`` [D, d], ``bias`` [D], ``log_noise_std``.
+    """z ~ N(0, I), x|z ~ N(Wz + b, σ²I). Parameters
+    ``weight`` [D, d], ``bias`` [D], ``log_noise_std``.
 
     ``log_likelihood(x, z)`` follows the estimator convention of
     :mod:`companion.prob.estimators`: x ``[N, D]``, z ``[K, N, d]`` → ``[K, N]``.
@@ -176,9 +177,10 @@ class LinearGaussian(nn.Module):
         """Draw n pairs by ancestral sampling: z ~ p(z), then x ~ p(x|z). Returns (x, z)."""
         check_int(n, "n", min=1)
         with torch.no_grad():
-            kw = dict(dtype=self.weight.dtype, device=self.weight.device, generator=generator)
-            z = torch.randn(n, self.latent_dim, **kw)
-            x = self.decode(z) + self.noise_std * torch.randn(n, self.data_dim, **kw)
+            dtype, device = self.weight.dtype, self.weight.device
+            z = torch.randn(n, self.latent_dim, dtype=dtype, device=device, generator=generator)
+            noise = torch.randn(n, self.data_dim, dtype=dtype, device=device, generator=generator)
+            x = self.decode(z) + self.noise_std * noise
         return x, z
 
     # ------------------------------------------------------------------ the ELBO in closed form
@@ -204,7 +206,9 @@ class LinearGaussian(nn.Module):
         return kl_divergence(MultivariateNormal(mean, covariance_matrix=cov), std_normal)
 
     def elbo(self, x: Tensor, q: Distribution) -> Tensor:
-        """ELBO (5-8)/(5-12) = E_q[log p(x|z)] − KL(q ‖ p(z)), exactly, for a Gaussian q; shape [N]."""
+        """ELBO (5-8)/(5-12) = E_q[log p(x|z)] − KL(q
+        ‖ p(z)), exactly, for a Gaussian q; shape [N].
+        """
         return self.expected_log_likelihood(x, q) - self.kl_to_prior(q)
 
     def kl_to_posterior(self, x: Tensor, q: Distribution) -> Tensor:

@@ -32,7 +32,9 @@ class NBestRow:
 def nbest(
     model, data, index: int, *, beam_width: int, max_len: int = 30, length_penalty: float = 0.0
 ) -> list[NBestRow]:
-    """The ``beam_width`` best hypotheses of a beam of that width for example ``index`` of ``data``."""
+    """The ``beam_width`` best hypotheses of a beam
+    of that width for example ``index`` of ``data``.
+    """
     from companion.data.vocab import detokenize, tokenize
 
     check_int(index, "index", min=0, max=len(data) - 1)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -19,12 +20,17 @@ from companion.data.vocab import UNK, detokenize, tokenize
 from companion.decoding import beam_search
 from companion.model_utils import eval_mode, model_device
 
+if TYPE_CHECKING:
+    from companion.translation import Translator
+
 MAX_WIDTH = 10
 
 
 @dataclass
 class OwnTranslation:
-    """What the widget shows. ``message`` is set (and the rest empty) when there is no translation."""
+    """What the widget shows. ``message`` is set (and
+    the rest empty) when there is no translation.
+    """
 
     message: str = ""
     source_tokens: list[str] = field(default_factory=list)  # unknown ones as "<unk>"
@@ -52,14 +58,15 @@ class OwnTranslation:
 
 
 def translate_own_sentence(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     text: str,
     direction: str = "en-zh",
     beam_width: int = 5,
     *,
     max_tokens: int = 30,
 ) -> OwnTranslation:
-    """Translate ``text`` with ``translators[direction]`` (a :class:`~companion.translation.Translator`).
+    """Translate ``text`` with ``translators[direction]``
+    (a :class:`~companion.translation.Translator`).
 
     Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
     list; the attention weights are those of the best one, teacher-forced through the model.
@@ -87,7 +94,7 @@ def translate_own_sentence(
         )
     src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
     ids = src_vocab.encode(words)
-    unknown = [w for w, i in zip(words, ids) if i == src_vocab.unk_id]
+    unknown = [w for w, i in zip(words, ids, strict=True) if i == src_vocab.unk_id]
     device = model_device(model)
     src = torch.tensor([ids], device=device)
     lengths = torch.tensor([len(ids)], device=device)
@@ -106,7 +113,7 @@ def translate_own_sentence(
         weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
     nbest = [(detokenize(tgt_vocab.decode(h.tokens), translator.tgt_lang), h.score) for h in hyps]
     output_tokens = [tgt_vocab.itos[i] for i in best]
-    source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids)]
+    source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids, strict=True)]
     return OwnTranslation("", source_tokens, unknown, nbest, output_tokens, weights)
 
 
@@ -133,13 +140,15 @@ def translation_figure(result: OwnTranslation, *, title: str | None = None):
 
 
 def translator_widget(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     *,
     text: str = "",
     direction: str = "en-zh",
     beam_width: int = 5,
 ):
-    """A text box, a direction switch and a beam-width slider that show :func:`translate_own_sentence`."""
+    """A text box, a direction switch and a beam-width
+    slider that show :func:`translate_own_sentence`.
+    """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
