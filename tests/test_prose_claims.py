@@ -89,7 +89,7 @@ CLAIMS: dict[str, list[str]] = {
         "prior sampling is fine for d <= 2",
         "from d = 16 on, prior sampling keeps about one sample in a thousand and falls tens of "
         "nats short",
-        "the diagonal q stays within a nat at every d",
+        "the diagonal q stays within about a nat at every d",
         "the diagonal q degrades slowly, its ESS falling with d",
         "no narrower p(z) brings the estimate within 10 nats, in either form",
         "from d = 10 on, |z| is close to sqrt(d) and almost never below 1",
