@@ -85,7 +85,7 @@ CLAIMS: dict[str, list[str]] = {
         "the log-space estimate is finite but hundreds of nats below the truth",
         "prior sampling underestimates ln p(x) at every K up to 1000",
         "the spread falls at least like 1/sqrt(K), the bias faster",
-        "one sample from the diagonal q is more accurate than 1000 from the prior",
+        "ten samples from the diagonal q are more accurate than a thousand from the prior",
         "prior sampling is fine for d <= 2",
         "from d = 16 on, prior sampling keeps about one sample in a thousand and falls tens of "
         "nats short",
