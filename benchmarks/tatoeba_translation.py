@@ -55,8 +55,8 @@ def main(argv=None) -> None:
             curve = "  ".join(f"{s:.0f}s:{b:.1f}" for s, b in tr.curve)
             print(f"{direction} {kind:11s} valid BLEU after each epoch (training s: BLEU)  {curve}")
             test = translation.oriented(corpus.test, direction)
-            greedy = translation.corpus_bleu(tr, test).score
-            beam = translation.corpus_bleu(tr, test, beam_width=5).score
+            greedy = translation.translator_bleu(tr, test).score
+            beam = translation.translator_bleu(tr, test, beam_width=5).score
             rows.append((direction, kind, tr.train_seconds, wall, greedy, beam))
     print(
         f"\n{'direction':10s}{'model':12s}{'training s':>11s}"

@@ -12,8 +12,8 @@ pairs in either direction:
 * :func:`load_or_train` — reuses a translator saved in the cache folder when its settings and
   training data match, otherwise trains one and saves it (``torch.save`` of a state dict, the
   vocabularies and the settings; read back with ``weights_only=True``);
-* :func:`corpus_bleu` — sacrebleu's corpus BLEU over source sentences grouped with all their
-  reference translations (``tokenize="zh"`` for Chinese output, ``"13a"`` for English).
+* :func:`translator_bleu` — corpus BLEU over source sentences grouped with all their reference
+  translations (``tokenize="zh"`` for Chinese output, ``"13a"`` for English).
 
 A :class:`Translator` also offers ``encode_source``, ``tgt_vocab`` and ``tgt_lang``, so it can be
 passed wherever decoding expects a data set's vocabularies.
@@ -36,6 +36,8 @@ from companion.data.batching import Seq2SeqData, encode_sentences
 from companion.data.tatoeba import references_by_source
 from companion.data.text_tasks import Pair
 from companion.data.vocab import Vocab, tokenize
+from companion.metrics.bleu import BLEUResult, corpus_bleu
+from companion.validation import check_seed
 
 if TYPE_CHECKING:
     from companion.models.seq2seq import EncoderDecoder
@@ -83,6 +85,7 @@ class TranslatorSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_seed(self.seed)
         if not isinstance(self.by_length, bool):
             raise ValueError(f"by_length must be True or False, got {self.by_length!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -191,22 +194,21 @@ def data_key(pairs: Sequence[Pair]) -> str:
     return digest.hexdigest()[:16]
 
 
-def corpus_bleu(
+def translator_bleu(
     translator: Translator,
     pairs: Sequence[Pair],
     *,
     beam_width: int = 1,
     hypotheses: Sequence[str] | None = None,
-):
-    """sacrebleu's corpus BLEU of ``translator`` on ``pairs`` (already in its direction).
+) -> BLEUResult:
+    """Corpus BLEU (5-25), (5-26) of ``translator`` on ``pairs`` (already in its direction).
 
     Pairs are grouped by source sentence; every translation of a source is one of its references.
     Chinese output is scored with ``tokenize="zh"`` (characters), English with ``"13a"``,
-    lower-cased (our English vocabulary is lower-case). Pass ``hypotheses`` (one per distinct
-    source, in order of first appearance) to score outputs decoded elsewhere.
+    lower-cased (our English vocabulary is lower-case), by :func:`companion.metrics.corpus_bleu`
+    (equal to sacrebleu's). Pass ``hypotheses`` (one per distinct source, in order of first
+    appearance) to score outputs decoded elsewhere.
     """
-    import sacrebleu
-
     if not pairs:
         raise ValueError("no pairs to score")
     sources, references = references_by_source(pairs)
@@ -214,20 +216,9 @@ def corpus_bleu(
         hypotheses = translate_sentences(translator, sources, beam_width=beam_width)
     if len(hypotheses) != len(sources):
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(sources)} distinct sources")
-    streams = [
-        [refs[k] if k < len(refs) else None for refs in references]
-        for k in range(max(map(len, references)))
-    ]
     zh = translator.tgt_lang == "zh"
-    # force: our English output puts spaces before punctuation ("it's ok ."), which sacrebleu
-    # warns about; 13a splits punctuation off the references the same way, so scores are equal.
-    return sacrebleu.corpus_bleu(
-        list(hypotheses),
-        # sacrebleu reads None as "no reference in this stream" but annotates Sequence[str]
-        streams,  # type: ignore[arg-type]  # None entries: see above
-        tokenize="zh" if zh else "13a",
-        lowercase=not zh,
-        force=True,
+    return corpus_bleu(
+        list(hypotheses), references, tokenize="zh" if zh else "13a", lowercase=not zh
     )
 
 
@@ -292,7 +283,7 @@ def train_translator(
         train_seq2seq(model, batches, epochs=1, optimizer=optimizer, progress=progress)
         translator.train_seconds += time.perf_counter() - start
         if valid:
-            bleu = corpus_bleu(translator, valid).score
+            bleu = translator_bleu(translator, valid).score
             translator.curve.append((translator.train_seconds, bleu))
     model.eval()
     return translator

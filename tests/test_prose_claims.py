@@ -30,6 +30,15 @@ CLAIMS: dict[str, list[str]] = {
         "at least 95 % of new recordings are transcribed exactly",
         "most mistakes involve a doubled digit",
         "each digit attends to its own tone, later in the recording than the one before",
+        # the dialogue's copy mechanism
+        "attention leaves at least half of the c-only model's copy errors",
+        "the copy mechanism at least halves the attention model's copy errors",
+        "the copy mechanism also raises exact match above the attention model's",
+        "the copy model answers at least 6 of the 8 new names and cities correctly, the attention "
+        "model fewer",
+        "p_gen is below 0.5 at the copied name and above 0.5 at every word that is not in the "
+        "input",
+        "no reply of the copy model repeats a word more often than its reference",
     ],
     "5.1.3-autoencoders-for-vision.ipynb": [
         "at its training noise the denoising autoencoder beats doing nothing",
@@ -66,6 +75,11 @@ CLAIMS: dict[str, list[str]] = {
         "jump",
         "the ink rises steadily with alpha",
         "at alpha = ±1 more digits are misread than at 0, thinning more than thickening",
+        # Fig. 5-4 on the moons
+        "the midpoint lies more than two standard deviations from both centres",
+        "reconstruction costs more than ten times as many nats as KL",
+        "the shadow of the decoded moon grows steadily from the full moon's bell to the half "
+        "moon's",
     ],
     "5.2.3-maximum-likelihood.ipynb": [
         "one Gaussian converges to a wide bell centred on the empty gap",

@@ -32,7 +32,7 @@ from pathlib import Path
 from companion.data.cache import DataUnavailableError, data_root, write_file
 from companion.data.text_tasks import Pair, check_pairs, split_pairs
 from companion.data.vocab import tokenize_en, tokenize_zh
-from companion.validation import check_bool, check_int
+from companion.validation import check_bool, check_int, check_seed
 
 TATOEBA_URL = "https://www.manythings.org/anki/cmn-eng.zip"
 RELATIVE_PATH = Path("tatoeba") / "cmn.txt"
@@ -198,6 +198,7 @@ def split_by_source(
 ) -> list[list[Pair]]:
     """Seeded split in which all translations of one English sentence land in the same part."""
     check_pairs(pairs)
+    check_seed(seed)
     by_source: dict[str, list[Pair]] = {}
     for p in pairs:
         by_source.setdefault(p.src, []).append(p)
@@ -229,6 +230,7 @@ def load_tatoeba(
     """
     check_bool(download, "download")
     check_bool(simplified, "simplified")
+    check_seed(seed)
     check_int(max_src_len, "max_src_len", min=1)
     check_int(max_tgt_len, "max_tgt_len", min=1)
     file = Path(path) if path is not None else tatoeba_path(root)
