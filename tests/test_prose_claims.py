@@ -1,0 +1,207 @@
+"""The prose's sentences about results are checked: each is stated again as a ``claim(…)``.
+
+A notebook's text says what its numbers show ("the curves cross by s = 0.5", "about 0.6 against
+about 0.43"), and the cell that computes them restates the sentence with
+:func:`companion.claims.claim`, which checks it when the notebook runs with its default
+parameters (CI runs every notebook that way). ``CLAIMS`` below lists, per notebook file, the
+sentences that must stay checked: the test reads the code cells with :mod:`ast` (no kernel) and
+fails when one of them is no longer the text of a ``claim(…)`` call — so a check cannot be
+dropped, or its sentence changed, without this list changing too; and a listed notebook's
+``claim(…)`` calls must all be listed, so that the list stays the notebook's complete record.
+
+The claim texts are English string literals (the Chinese edition translates them from the code),
+kept short and identical in meaning to the sentence of the prose they check.
+"""
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CLAIMS: dict[str, list[str]] = {
+    "5.1-encoder-decoder-basics.ipynb": [
+        "before training, the loss is within 10 % of log V",
+        "more than 95 % of the held-out numbers are translated exactly",
+        "dates and summaries come out exactly right more than 95 % of the time",
+        "dialogue has the fewest distinct examples and the lowest exact match",
+        "at least 95 % of new recordings are transcribed exactly",
+        "most mistakes involve a doubled digit",
+        "each digit attends to its own tone, later in the recording than the one before",
+        # the dialogue's copy mechanism
+        "attention leaves at least half of the c-only model's copy errors",
+        "the copy mechanism at least halves the attention model's copy errors",
+        "the copy mechanism also raises exact match above the attention model's",
+        "the copy model answers at least 6 of the 8 new names and cities correctly, the attention "
+        "model fewer",
+        "p_gen is below 0.5 at the copied name and above 0.5 at every word that is not in the "
+        "input",
+        "no reply of the copy model repeats a word more often than its reference",
+    ],
+    "5.1.3-autoencoders-for-vision.ipynb": [
+        "at its training noise the denoising autoencoder beats doing nothing",
+        "at noise 0.5 the MSE drops from about 0.11 (noisy) to about 0.02 (denoising AE), "
+        "0.07 to 0.13 (plain AE)",
+        "the denoising autoencoder helps most at and above its training noise",
+        "at noise 0.1 both autoencoders are worse than the noisy input; the floor is about 0.02",
+        "5-NN accuracy: about 0.6 with two autoencoder numbers, about 0.43 with PCA's two",
+        "the autoencoder reconstructs better than PCA",
+        "raw pixels remain the best features (about 0.95)",
+    ],
+    "5.2.1-vae-in-brief.ipynb": [
+        "all principal angles are within two degrees of zero",
+        "the 4th and 5th explained variances are about 0.08 and 0.06",
+        "PCA and the linear AE have the same error; the nonlinear AE's is lower",
+        "both midpoints lie between the two moons in brightness (mean shadow 0.15 to 0.35)",
+        "both models redraw the two training moons almost perfectly",
+        "neither midpoint is a sharp moon of any phase",
+        "the midpoints are nearer the 3/4-lit moon than the moon whose shadow covers 3/4",
+        "the codes moved apart: the midpoint lies outside both boxes",
+        "the midpoint decodes to a 3/4 moon in brightness, but not to a sharp one",
+        "with no noise the plain AE reconstructs better",
+        "the AE's error grows faster; the curves cross between s = 0 and s = 0.5",
+        "with beta = 0 the posterior noise collapses and the KL to the prior is huge",
+        "with beta = 1 and 2 the noise stays substantial",
+        "more weight on the KL: codes closer to the prior, worse reconstruction",
+        "both pooled dimensions are roughly standard normal, the least-used one more closely",
+    ],
+    "5.2.2-latent-space.ipynb": [
+        "sixteen dimensions reconstruct far better than two and pay a larger KL",
+        "the VAE's noisy codes reach almost every tile; a large share of the AE's sheet is empty",
+        "nearest-neighbour agreement: about 0.6 to 0.7 in two dimensions, about 0.9 in sixteen",
+        "the VAEs' largest step is under twice the mean; the plain AE's is larger, but far from a "
+        "jump",
+        "the ink rises steadily with alpha",
+        "at alpha = ±1 more digits are misread than at 0, thinning more than thickening",
+        # Fig. 5-4 on the moons
+        "the midpoint lies more than two standard deviations from both centres",
+        "reconstruction costs more than ten times as many nats as KL",
+        "the shadow of the decoded moon grows steadily from the full moon's bell to the half "
+        "moon's",
+    ],
+    "5.2.3-maximum-likelihood.ipynb": [
+        "one Gaussian converges to a wide bell centred on the empty gap",
+        "the two-Gaussian mixture finds the two clusters at ±3",
+    ],
+    "5.2.4-latent-variable-models.ipynb": [
+        "the log-likelihood peaks at the true sigma = 0.3",
+        "trained with (5-6) alone, the model reaches the closed-form maximum-likelihood solution",
+        "the latent-variable model fits the two clusters far better than one Gaussian",
+        "the learned f sends each half of the z axis to one cluster",
+        "the ten-choice model gives held-out digits a far higher likelihood",
+        "a classifier reads most written digits as the chosen one",
+        "p(k|x) names the right digit for most held-out images",
+    ],
+    "5.2.5-monte-carlo.ipynb": [
+        "only the density of the given x, averaged over z_j, estimates ln p(x)",
+        "the log-space estimate is finite but hundreds of nats below the truth",
+        "prior sampling underestimates ln p(x) at every K up to 1000",
+        "the spread falls at least like 1/sqrt(K), the bias faster",
+        "ten samples from the diagonal q are more accurate than a thousand from the prior",
+        "prior sampling is fine for d <= 2",
+        "from d = 16 on, prior sampling keeps about one sample in a thousand and falls tens of "
+        "nats short",
+        "the diagonal q stays within about a nat at every d",
+        "the diagonal q degrades slowly, its ESS falling with d",
+        "no narrower p(z) brings the estimate within 10 nats, in either form",
+        "from d = 10 on, |z| is close to sqrt(d) and almost never below 1",
+        "the ELBO is a few nats below the k = 5000 estimate",
+        "prior sampling with as many samples stays far lower, below even the ELBO",
+        "codes from the prior, narrowed or not, almost never decode near x",
+        "most codes from q(z|x) decode near x",
+    ],
+    "5.2.6-variational-inference.ipynb": [
+        "variational inference reaches the best diagonal q's ELBO",
+        "the reconstruction term falls, the KL term rises, and their sum falls",
+        "most of the trained encoder's ln σ² outputs are negative",
+        "the importance-sampled −ln p(x) lies below the negative ELBO",
+    ],
+}
+
+
+def _code_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+def _claim_calls(code: str) -> list[ast.Call]:
+    # IPython magics and shell escapes are not Python; the claims never sit on such lines
+    lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    tree = ast.parse("\n".join(lines))
+    return [
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "claim")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "claim")
+        )
+    ]
+
+
+def _text_argument(call: ast.Call) -> ast.expr | None:
+    if len(call.args) >= 2:
+        return call.args[1]
+    return next((k.value for k in call.keywords if k.arg == "text"), None)
+
+
+def claim_texts(path: Path) -> list[str]:
+    """The sentences a notebook checks: the literal texts of its ``claim(…)`` calls."""
+    texts = []
+    for code in _code_cells(path):
+        for call in _claim_calls(code):
+            node = _text_argument(call)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                texts.append(node.value)
+    return texts
+
+
+@pytest.mark.parametrize("notebook", sorted(CLAIMS))
+def test_every_listed_sentence_is_checked_and_every_check_is_listed(notebook):
+    path = ROOT / "notebooks" / notebook
+    assert path.is_file(), f"{notebook} is listed in CLAIMS but does not exist"
+    checked = claim_texts(path)
+    missing = [text for text in CLAIMS[notebook] if text not in checked]
+    assert not missing, (
+        f"{notebook} no longer checks these sentences with claim(condition, text): {missing}. "
+        "Restore the check, or change the prose and this list together."
+    )
+    unlisted = [text for text in checked if text not in CLAIMS[notebook]]
+    assert not unlisted, f"add these claims of {notebook} to CLAIMS: {unlisted}"
+
+
+def test_claim_texts_are_string_literals_that_can_be_translated():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for code in _code_cells(path):
+            for call in _claim_calls(code):
+                node = _text_argument(call)
+                assert isinstance(node, ast.Constant) and isinstance(node.value, str), (
+                    f"{path.name}: claim(…) at line {call.lineno} of a cell needs its sentence "
+                    "as a plain string literal (no f-string, no variable), so that it can be "
+                    "listed and translated"
+                )
+                assert node.value.strip() and node.value == node.value.strip(), (
+                    f"{path.name}: claim text {node.value!r} must be a trimmed, non-empty sentence"
+                )
+
+
+def test_the_claim_parser_finds_calls_and_their_texts(tmp_path):
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["claim(True, 'in prose, not code')"]},
+            {
+                "cell_type": "code",
+                "source": [
+                    "%matplotlib inline\n",
+                    "from companion.claims import claim\n",
+                    "claim(x > 1, 'x is large')\n",
+                    "companion.claims.claim(y, text='y holds');\n",
+                ],
+            },
+        ]
+    }
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    assert claim_texts(path) == ["x is large", "y holds"]
