@@ -10,16 +10,17 @@ TORCH_SPEC ?= $(if $(LOCAL_TORCH),torch==$(word 2,$(subst -, ,$(notdir $(LOCAL_T
 PYTEST_ARGS ?=
 NOTEBOOK_ARGS ?=
 
-.PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check lint clean
+.PHONY: help venv lab test test-unit test-notebooks run-notebooks smoke check lint clean translate
 
 help:
 	@echo "make lab             set up .venv for students (first time) and open JupyterLab on notebooks/"
-	@echo "make test            set up .venv (first time) and run unit tests + every notebook"
+	@echo "make test            set up .venv (first time), lint, then unit tests + every notebook"
 	@echo "make test-unit       only the unit tests of companion/"
 	@echo "make run-notebooks   execute every notebook with default parameters (build/executed/)"
 	@echo "make smoke           execute every notebook in smoke mode"
 	@echo "make check           notebook hygiene (no outputs, metadata, header cells)"
 	@echo "make lint            ruff (lint + format check) and mypy on the package"
+	@echo "make translate       update the Chinese catalogs from the English, write notebooks/zh/"
 	@echo "make slides          execute every notebook and export offline reveal.js slides (SMOKE=1: fast)"
 	@echo "make site            executed notebooks as offline HTML pages + slides + front page (SMOKE=1: fast)"
 
@@ -42,7 +43,8 @@ venv: $(VENV)/.installed-dev
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
-test: venv
+# lint first: ruff takes a second and mypy a few, so a style or type error fails before the suite
+test: venv lint
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
 test-unit: venv
@@ -59,6 +61,9 @@ smoke: venv
 
 check: venv
 	$(BIN)/python -m companion.notebooks check
+
+translate: venv
+	$(BIN)/python -m companion.notebooks translate
 
 lint: venv
 	$(BIN)/ruff check .

@@ -91,7 +91,10 @@ def main(argv=None) -> None:
     print(f"  {'GRU + attention, teacher forcing 1.0':42s} {base:10,.0f}   (reference)")
     for (decoder, tf), rate in rates.items():
         if (decoder, tf) != ("attention", 1.0):
-            label = f"GRU + {'attention' if decoder == 'attention' else 'context vector'}, teacher forcing {tf}"
+            label = (
+                f"GRU + {'attention' if decoder == 'attention' else 'context vector'}, teacher "
+                f"forcing {tf}"
+            )
             print(f"  {label:42s} {rate:10,.0f}   (attention/tf 1.0 is {base / rate:.2f}× as fast)")
 
     net, start, reached = model("attention").to(device), time.perf_counter(), None

@@ -33,7 +33,7 @@ def naive_beam_search(step_fn, state, *, bos_id, eos_id, beam_width, max_len):
     for i in range(n):
         row = reorder_state(state, torch.tensor([i]))
         beams, finished = [([], 0.0, row)], []
-        for t in range(max_len):
+        for _ in range(max_len):
             candidates = []
             for tokens, score, st in beams:
                 prev = torch.tensor([tokens[-1] if tokens else bos_id])
@@ -128,10 +128,11 @@ def main() -> None:
                 return model.step(prev, state)
 
             search(counting_step)
-    same = all(a[0].tokens == b[0].tokens for a, b in zip(beam, naive))
+    same = all(a[0].tokens == b[0].tokens for a, b in zip(beam, naive, strict=True))
     lengths = sum(len(h[0].tokens) for h in beam) / len(beam)
     print(
-        f"device {device}; {args.batch} inputs, beam width {args.beam}, mean output length {lengths:.1f}"
+        f"device {device}; {args.batch} inputs, beam width {args.beam}, mean output length "
+        f"{lengths:.1f}"
     )
     print(f"greedy_search              : {1000 * t_greedy:8.1f} ms")
     print(f"beam_search (batched)      : {1000 * t_beam:8.1f} ms")
@@ -142,7 +143,7 @@ def main() -> None:
         f"{torch.get_num_threads()} CPU thread(s)"
     )
     print(f"naive / beam  = {t_naive / t_beam:.1f}× (target ≥ 10×)")
-    better = sum(b[0].score > g[0].score + 1e-6 for b, g in zip(beam, greedy))
+    better = sum(b[0].score > g[0].score + 1e-6 for b, g in zip(beam, greedy, strict=True))
     print(f"beam found a more probable output than greedy for {better}/{len(beam)} inputs")
 
 

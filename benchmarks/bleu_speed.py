@@ -38,7 +38,7 @@ def make_corpus(n: int, n_refs: int, seed: int = 0) -> tuple[list[str], list[lis
             i = rng.randrange(len(toks) - 1)
             toks[i], toks[i + 1] = toks[i + 1], toks[i]
         hyps.append(" ".join(toks))
-    return hyps, [list(r) for r in zip(*refs)]
+    return hyps, [list(r) for r in zip(*refs, strict=True)]
 
 
 def timed(fn) -> tuple[float, object]:
@@ -55,7 +55,9 @@ def main() -> None:
     parser.add_argument("--refs", type=int, default=1, choices=[1, 2, 3])
     args = parser.parse_args()
     hyps, refs = make_corpus(args.pairs, args.refs)
-    streams = [list(s) for s in zip(*refs)]  # sacrebleu wants one list per reference stream
+    streams = [
+        list(s) for s in zip(*refs, strict=True)
+    ]  # sacrebleu wants one list per reference stream
     ours_t, theirs_t = [], []
     for _ in range(args.repeats):  # alternate so that machine load affects both alike
         t, ours = timed(lambda: corpus_bleu(hyps, refs))

@@ -55,11 +55,12 @@ def main(argv=None) -> None:
             curve = "  ".join(f"{s:.0f}s:{b:.1f}" for s, b in tr.curve)
             print(f"{direction} {kind:11s} valid BLEU after each epoch (training s: BLEU)  {curve}")
             test = translation.oriented(corpus.test, direction)
-            greedy = translation.corpus_bleu(tr, test).score
-            beam = translation.corpus_bleu(tr, test, beam_width=5).score
+            greedy = translation.translator_bleu(tr, test).score
+            beam = translation.translator_bleu(tr, test, beam_width=5).score
             rows.append((direction, kind, tr.train_seconds, wall, greedy, beam))
     print(
-        f"\n{'direction':10s}{'model':12s}{'training s':>11s}{'wall s':>8s}{'greedy':>8s}{'beam 5':>8s}"
+        f"\n{'direction':10s}{'model':12s}{'training s':>11s}"
+        f"{'wall s':>8s}{'greedy':>8s}{'beam 5':>8s}"
     )
     for direction, kind, secs, wall, greedy, beam in rows:
         print(f"{direction:10s}{kind:12s}{secs:11.0f}{wall:8.0f}{greedy:8.1f}{beam:8.1f}")

@@ -1,4 +1,5 @@
-"""VAE on MNIST (the pytorch/examples architecture): companion.train.fit vs a plain hand-written loop.
+"""VAE on MNIST (the pytorch/examples architecture):
+companion.train.fit vs a plain hand-written loop.
 
 The model is 784-400-20-400-784 with a Bernoulli decoder, Adam (lr 1e-3), batch 128. Both loops
 train identical copies (same initial weights, same batch order) for the same number of epochs,
@@ -122,7 +123,7 @@ def main(argv=None) -> int:
         )
 
     torch.manual_seed(args.seed)
-    heldout_fit = -evaluate(model_fit, test, make_vae_loss(), device=device)["elbo"]
+    heldout_fit = -evaluate(model_fit, test, make_vae_loss())["elbo"]
     torch.manual_seed(args.seed)
     heldout_plain = plain_heldout(model_plain, test, device)
     med_fit, med_plain = statistics.median(times_fit), statistics.median(times_plain)

@@ -22,7 +22,8 @@ choice and ``L**α`` of long outputs leaves floating-point range).
 ``log_probs`` must be log-probabilities: every row's ``logsumexp`` is 0 (up to rounding), with
 ``-inf`` for impossible tokens. The searches check this at every step and raise ``ValueError``
 for raw logits (pass ``logits.log_softmax(-1)``), for NaN or ``+inf``, and for a row in which
-every token is impossible (there would be no hypothesis to return for that input). Each search returns, for every input row, a list of
+every token is impossible (there would be no hypothesis to return for that input). Each search
+returns, for every input row, a list of
 :class:`Hypothesis` best first, tokens without ``<bos>``.
 """
 
@@ -66,7 +67,9 @@ def _tensor_leaves(state: DecoderState) -> list[torch.Tensor]:
 
 
 def reorder_state(state: DecoderState, index: torch.Tensor) -> DecoderState:
-    """Select rows ``index`` (a LongTensor) along the first dimension of every tensor in ``state``."""
+    """Select rows ``index`` (a LongTensor) along the
+    first dimension of every tensor in ``state``.
+    """
     if isinstance(state, torch.Tensor):
         return state.index_select(0, index.to(state.device))
     if isinstance(state, (tuple, list)):
@@ -87,7 +90,7 @@ def _batch_size(state: DecoderState) -> tuple[int, torch.device]:
             f"every tensor in state needs the same first dimension (the number of "
             f"inputs); got first dimensions {sorted(map(str, sizes))}"
         )
-    n = sizes.pop()
+    n = leaves[0].shape[0]
     if n < 1:
         raise ValueError("state describes zero inputs; nothing to decode")
     return n, leaves[0].device
@@ -111,6 +114,23 @@ MAX_LENGTH_PENALTY = 10.0
 
 def _check_length_penalty(length_penalty: float) -> float:
     return check_float(length_penalty, "length_penalty", min=0.0, max=MAX_LENGTH_PENALTY)
+
+
+def check_search_options(
+    *, beam_width: int, n_best: int, max_len: int, length_penalty: float
+) -> float:
+    """Check the options of a beam search (``n_best ≤ beam_width``); return ``length_penalty``.
+
+    :func:`beam_search` calls it, and so do the entry points of :mod:`companion.inference`, which
+    then run the unchecked searches (``_greedy_search``, ``_beam_search``): each argument is
+    checked once, where the student passed it.
+    """
+    check_int(beam_width, "beam_width", min=1)
+    check_int(n_best, "n_best", min=1)
+    check_int(max_len, "max_len", min=1)
+    if n_best > beam_width:
+        raise ValueError(f"n_best={n_best} cannot exceed beam_width={beam_width}")
+    return _check_length_penalty(length_penalty)
 
 
 def _check_log_probs(log_probs: torch.Tensor) -> None:
@@ -187,17 +207,27 @@ def _call_step(
 
 
 def _length_term(length: int, length_penalty: float) -> float:
-    """``L**α``, computed as ``exp(α · ln L)`` (a float, never Python's int ** float OverflowError)."""
+    """``L**α``, computed as ``exp(α · ln L)`` (a
+    float, never Python's int ** float OverflowError).
+    """
     return math.exp(length_penalty * math.log(length)) if length_penalty else 1.0
 
 
 def _to_hypotheses(
     tokens: torch.Tensor, lengths: torch.Tensor, scores: torch.Tensor
 ) -> list[list[Hypothesis]]:
-    """``tokens [N, H, T]``, ``lengths [N, H]``, ``scores [N, H]`` → lists, dropping -inf entries."""
+    """``tokens [N, H, T]``, ``lengths [N, H]``,
+    ``scores [N, H]`` → lists, dropping -inf entries.
+    """
     out = []
-    for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist()):
-        out.append([Hypothesis(t[:n], s) for t, n, s in zip(toks, lens, scs) if s != float("-inf")])
+    for toks, lens, scs in zip(tokens.tolist(), lengths.tolist(), scores.tolist(), strict=True):
+        out.append(
+            [
+                Hypothesis(t[:n], s)
+                for t, n, s in zip(toks, lens, scs, strict=True)
+                if s != float("-inf")
+            ]
+        )
     return out
 
 
@@ -212,6 +242,13 @@ def greedy_search(
     that produced ``<eos>`` are dropped from the batch, so the model only runs on unfinished ones.
     """
     _check_search_args(step_fn, bos_id, eos_id, max_len)
+    return _greedy_search(step_fn, state, bos_id=bos_id, eos_id=eos_id, max_len=max_len)
+
+
+@torch.no_grad()
+def _greedy_search(
+    step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, max_len: int
+) -> list[list[Hypothesis]]:
     n, device = _batch_size(state)
     active = torch.arange(n, device=device)  # inputs still being decoded
     out = torch.full((n, max_len), eos_id, dtype=torch.long, device=device)
@@ -263,13 +300,35 @@ def beam_search(
     ever pruned and it equals :func:`exhaustive_search`.
     """
     _check_search_args(step_fn, bos_id, eos_id, max_len)
-    alpha = _check_length_penalty(length_penalty)
-    check_int(beam_width, "beam_width", min=1)
-    check_int(n_best, "n_best", min=1)
-    if n_best > beam_width:
-        raise ValueError(f"n_best={n_best} cannot exceed beam_width={beam_width}")
+    alpha = check_search_options(
+        beam_width=beam_width, n_best=n_best, max_len=max_len, length_penalty=length_penalty
+    )
+    return _beam_search(
+        step_fn,
+        state,
+        bos_id=bos_id,
+        eos_id=eos_id,
+        beam_width=beam_width,
+        max_len=max_len,
+        length_penalty=alpha,
+        n_best=n_best,
+    )
+
+
+@torch.no_grad()
+def _beam_search(
+    step_fn: StepFn,
+    state: DecoderState,
+    *,
+    bos_id: int,
+    eos_id: int,
+    beam_width: int,
+    max_len: int,
+    length_penalty: float,
+    n_best: int,
+) -> list[list[Hypothesis]]:
     n, device = _batch_size(state)
-    k, neg_inf = beam_width, float("-inf")
+    k, alpha, neg_inf = beam_width, length_penalty, float("-inf")
 
     # Row a*W + b of `state` is beam b of the a-th active input; W = 1 at the start (<bos>).
     active = torch.arange(n, device=device)
@@ -433,7 +492,11 @@ def exhaustive_search(
     keep = order[torch.isfinite(scores[order]) & (rank < (n_best or order.numel()))]
     results: list[list[Hypothesis]] = [[] for _ in range(n)]
     for i, tk, length, sc in zip(
-        owners[keep].tolist(), tokens[keep].tolist(), lengths[keep].tolist(), scores[keep].tolist()
+        owners[keep].tolist(),
+        tokens[keep].tolist(),
+        lengths[keep].tolist(),
+        scores[keep].tolist(),
+        strict=True,
     ):
         results[i].append(Hypothesis(tk[:length], sc))
     return results

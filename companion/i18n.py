@@ -22,8 +22,12 @@ the environment variable ``COMPANION_LANGUAGE``, else English.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import re
+import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 #: language code → its name; English is the master, Chinese is generated from the catalog
@@ -49,6 +53,19 @@ def set_language(language: str) -> str:
     global _language
     _language = check_language(language)
     return _language
+
+
+@contextlib.contextmanager
+def using_language(language: str) -> Iterator[str]:
+    """Within the ``with`` block, messages are in ``language``; the previous setting comes back
+    afterwards (the site builder writes the pages of both languages in one run)."""
+    global _language
+    before = _language
+    set_language(language)
+    try:
+        yield language
+    finally:
+        _language = before
 
 
 def get_language() -> str:
@@ -95,3 +112,28 @@ def N_(message: str) -> str:
     (``N_`` is the name xgettext and Babel look for.)
     """
     return message
+
+
+def spaced(text: str) -> str:
+    """``text`` with the space that separates it from the clause before it: a space in English,
+    nothing in Chinese (which writes clauses and full-width brackets without spaces)."""
+    return text if not text or get_language() == "zh" else " " + text
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal or notebook output: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` display columns (see :func:`display_width`)."""
+    return text + " " * max(0, width - display_width(text))
+
+
+_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def count_words(text: str) -> int:
+    """Words of a text in either language: runs of non-space characters, each Chinese character
+    counting as one word (Chinese is written without spaces)."""
+    return len(_WORD.findall(text))

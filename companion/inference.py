@@ -1,37 +1,65 @@
-"""Decoding trained encoder–decoders: data sets, raw sentences, and attention for plots (5.3.3, 5.3.4).
+"""Decoding trained encoder–decoders: the one entry for every decode of a model (5.3.3, 5.3.4).
 
 Everything here drives the searches of :mod:`companion.decoding` through a model's step
 interface (``init_state(src, src_lengths)``, ``step(prev_tokens, state)``, ``bos_id``,
-``eos_id``), so greedy decoding exists once:
+``eos_id``), so that greedy and beam decoding of a model exist once:
 
 * :func:`decode_data` — every example of a :class:`~companion.data.Seq2SeqData` (or
-  :class:`~companion.data.CaptionData`) → :class:`~companion.decoding.Hypothesis` lists;
+  :class:`~companion.data.CaptionData`, or any data set with ``batch(indices)``) →
+  :class:`~companion.decoding.Hypothesis` lists;
+* :func:`decode_sentences` — raw source sentences → :class:`~companion.decoding.Hypothesis` lists;
 * :func:`translate` — raw source sentences → detokenised target sentences;
+* :func:`nbest` — one input's n-best list as :class:`NBestRow` s, ready to print or plot (the
+  beam-width slider of 5.3.4 and the translator of 5.3.7 both show it);
 * :func:`greedy_with_attention` — greedy outputs plus the attention weights of every step.
 
-``beam_width=1`` (with ``n_best=1`` and no length penalty) runs :func:`greedy_search`, which
-gives the same result as a beam of width 1 at less cost; otherwise :func:`beam_search`.
+``beam_width=1`` (with ``n_best=1`` and no length penalty) runs greedy search, which gives the
+same result as a beam of width 1 at less cost; otherwise beam search. The options are checked
+once, by the function the student called here, which then runs the searches unchecked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
-from companion.decoding import DecoderState, Hypothesis, beam_search, greedy_search
+from companion.decoding import (
+    DecoderState,
+    Hypothesis,
+    _beam_search,
+    _greedy_search,
+    check_search_options,
+    greedy_search,
+)
 from companion.model_utils import eval_mode, model_device, predict_batches
-from companion.validation import check_str_sequence
+from companion.validation import check_int, check_str_sequence, describe
+
+if TYPE_CHECKING:
+    from companion.data.batching import Seq2SeqData
+
+_MODEL_INTERFACE = ("init_state", "step", "bos_id", "eos_id")
+
+
+def _check_model(model) -> None:
+    missing = [name for name in _MODEL_INTERFACE if not hasattr(model, name)]
+    if missing:
+        raise TypeError(
+            f"model must be an encoder–decoder with init_state, step, bos_id and eos_id (e.g. "
+            f"from companion.models.make_seq2seq); {describe(model)} has no {', '.join(missing)}"
+        )
 
 
 def _search(
     model, state: DecoderState, *, beam_width: int, max_len: int, length_penalty: float, n_best: int
 ) -> list[list[Hypothesis]]:
+    """Greedy or beam search on already checked options."""
     ids = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=max_len)
     if beam_width == 1 and n_best == 1 and length_penalty == 0:
-        return greedy_search(model.step, state, **ids)
-    return beam_search(
+        return _greedy_search(model.step, state, **ids)
+    return _beam_search(
         model.step,
         state,
         beam_width=beam_width,
@@ -50,12 +78,13 @@ def decode_data(
     length_penalty: float = 0.0,
     n_best: int = 1,
     batch_size: int = 256,
-    device: torch.device | str | None = None,
 ) -> list[list[Hypothesis]]:
-    """Decode every source of ``data`` in order: one list of hypotheses (best first) per example.
-
-    The model runs in eval mode (restored afterwards) on ``device`` (default: its own device).
-    """
+    """Decode every source of ``data`` in order: one list of ``n_best`` hypotheses (best first)
+    per example. The model runs where it is, in eval mode (restored afterwards)."""
+    _check_model(model)
+    alpha = check_search_options(
+        beam_width=beam_width, n_best=n_best, max_len=max_len, length_penalty=length_penalty
+    )
 
     def predict(model, batch) -> list[list[Hypothesis]]:
         state = model.init_state(batch.src, batch.src_lengths)
@@ -64,11 +93,11 @@ def decode_data(
             state,
             beam_width=beam_width,
             max_len=max_len,
-            length_penalty=length_penalty,
+            length_penalty=alpha,
             n_best=n_best,
         )
 
-    return predict_batches(model, data, predict, batch_size=batch_size, device=device)
+    return predict_batches(model, data, predict, batch_size=batch_size)
 
 
 @dataclass
@@ -84,7 +113,7 @@ class _SourceBatch:
 class _Sources:
     """New source sentences, batched with the source vocabulary of a ``Seq2SeqData``."""
 
-    data: object
+    data: Seq2SeqData
     sentences: Sequence[str]
 
     def __len__(self) -> int:
@@ -92,6 +121,43 @@ class _Sources:
 
     def batch(self, indices: Sequence[int]) -> _SourceBatch:
         return _SourceBatch(*self.data.encode_source([self.sentences[i] for i in indices]))
+
+
+def _check_sources(data, sentences: str | Sequence[str]) -> list[str]:
+    if not hasattr(data, "encode_source"):
+        raise TypeError(
+            f"data must offer the source vocabulary (a Seq2SeqData or a translation.Translator, "
+            f"with encode_source), got {describe(data)}"
+        )
+    if isinstance(sentences, str):
+        return [sentences]
+    return check_str_sequence(sentences, "sentences")
+
+
+def decode_sentences(
+    model,
+    data,
+    sentences: str | Sequence[str],
+    *,
+    beam_width: int = 1,
+    max_len: int = 30,
+    length_penalty: float = 0.0,
+    n_best: int = 1,
+    batch_size: int = 512,
+) -> list[list[Hypothesis]]:
+    """Decode raw source sentences, encoded with the source vocabulary of ``data`` (a
+    ``Seq2SeqData`` or a :class:`~companion.translation.Translator`): one list of ``n_best``
+    hypotheses (best first) per sentence."""
+    sentences = _check_sources(data, sentences)
+    return decode_data(
+        model,
+        _Sources(data, sentences),
+        beam_width=beam_width,
+        max_len=max_len,
+        length_penalty=length_penalty,
+        n_best=n_best,
+        batch_size=batch_size,
+    )
 
 
 def translate(
@@ -103,7 +169,6 @@ def translate(
     max_len: int = 30,
     length_penalty: float = 0.0,
     batch_size: int = 512,
-    device: torch.device | str | None = None,
 ) -> list[str]:
     """Translate raw source sentences with the vocabularies of ``data`` (a ``Seq2SeqData``).
 
@@ -112,19 +177,85 @@ def translate(
     """
     from companion.data.vocab import detokenize
 
-    sentences = (
-        [sentences] if isinstance(sentences, str) else check_str_sequence(sentences, "sentences")
-    )
-    hyps = decode_data(
+    hyps = decode_sentences(
         model,
-        _Sources(data, sentences),
+        data,
+        sentences,
         beam_width=beam_width,
         max_len=max_len,
         length_penalty=length_penalty,
         batch_size=batch_size,
-        device=device,
     )
     return [detokenize(data.tgt_vocab.decode(h[0].tokens), data.tgt_lang) for h in hyps]
+
+
+@dataclass(frozen=True)
+class NBestRow:
+    """One hypothesis of an n-best list, to print or to plot (:func:`companion.plot.plot_nbest`)."""
+
+    text: str  # detokenised; a stray <pad> or <bos> is shown, not hidden
+    log_prob: float  # log p(y | x), summed over the tokens (divided by L**α with a length penalty)
+    finished: bool  # ended with <eos> (False: cut at max_len)
+    matches_reference: bool  # equals the reference (False when there is none)
+    tokens: tuple[int, ...] = ()  # the token ids, <eos> included when it was produced
+
+
+def nbest(
+    model,
+    data,
+    source: int | str,
+    *,
+    beam_width: int,
+    max_len: int = 30,
+    length_penalty: float = 0.0,
+) -> list[NBestRow]:
+    """The ``beam_width`` best hypotheses of a beam of that width for one input, best first.
+
+    ``source`` is the index of an example of ``data`` (compared with its reference) or a new
+    source sentence (encoded with the source vocabulary of ``data``; there is no reference).
+    """
+    from companion.data.vocab import detokenize, tokenize
+
+    _check_model(model)
+    if isinstance(source, str):
+        sentences, reference = _check_sources(data, source), None
+    else:
+        check_int(source, "source (an example index)", min=0, max=len(data) - 1)
+        pairs = getattr(data, "pairs", None)
+        reference = None if pairs is None else tokenize(pairs[source].tgt, data.tgt_lang)
+    alpha = check_search_options(
+        beam_width=beam_width, n_best=beam_width, max_len=max_len, length_penalty=length_penalty
+    )
+    with eval_mode(model), torch.no_grad():
+        if isinstance(source, str):
+            src, lengths = data.encode_source(sentences)
+        else:
+            batch = data.batch([source])
+            src, lengths = batch.src, batch.src_lengths
+        device = model_device(model)
+        state = model.init_state(src.to(device), lengths.to(device))
+        hyps = _search(
+            model,
+            state,
+            beam_width=beam_width,
+            max_len=max_len,
+            length_penalty=alpha,
+            n_best=beam_width,
+        )[0]
+    vocab, lang = data.tgt_vocab, data.tgt_lang
+    rows = []
+    for h in hyps:
+        tokens = vocab.decode(h.tokens, strip_specials=False)  # show a stray <pad> or <bos>
+        rows.append(
+            NBestRow(
+                detokenize(tokens, lang),
+                h.score,
+                bool(h.tokens) and h.tokens[-1] == model.eos_id,
+                tokens == reference,
+                tuple(h.tokens),
+            )
+        )
+    return rows
 
 
 @torch.no_grad()

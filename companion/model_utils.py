@@ -18,9 +18,10 @@ from torch import nn
 from companion.validation import check_int
 
 
-class BatchedData(Protocol):
-    """What :func:`predict_batches` needs: a length and padded batches by index
-    (:class:`~companion.data.Seq2SeqData` and :class:`~companion.data.CaptionData` qualify)."""
+class SupportsBatch(Protocol):
+    """What :func:`predict_batches` needs: a length and padded batches by index. Every
+    :class:`~companion.data.BatchedData` qualifies, and so does any object with these two methods
+    (the new sentences that :func:`companion.inference.translate` batches)."""
 
     def __len__(self) -> int: ...
 
@@ -42,8 +43,8 @@ def model_device(model: nn.Module) -> torch.device:
     """The device of the model's first parameter (or buffer); the CPU for a model with neither."""
     for tensor in model.parameters():
         return tensor.device
-    for tensor in model.buffers():
-        return tensor.device
+    for buffer in model.buffers():
+        return buffer.device
     return torch.device("cpu")
 
 
@@ -56,8 +57,9 @@ def to_device(obj: Any, device: torch.device | str) -> Any:
     """Move a tensor, or tensors nested in tuples/lists/dicts/dataclasses, to ``device``."""
     if isinstance(obj, torch.Tensor):
         return obj.to(device)
-    if hasattr(obj, "to") and is_dataclass(obj):
-        return obj.to(device)
+    to = getattr(obj, "to", None)
+    if to is not None and is_dataclass(obj):
+        return to(device)
     if is_dataclass(obj) and not isinstance(obj, type):
         return type(obj)(**{f.name: to_device(getattr(obj, f.name), device) for f in fields(obj)})
     if isinstance(obj, Mapping):
@@ -70,20 +72,20 @@ def to_device(obj: Any, device: torch.device | str) -> Any:
 @torch.no_grad()
 def predict_batches(
     model: nn.Module,
-    data: BatchedData,
+    data: SupportsBatch,
     predict: Callable[[nn.Module, Any], list],
     *,
     batch_size: int = 256,
-    device: torch.device | str | None = None,
 ) -> list:
     """``predict(model, batch)`` over ``data`` in order, one list entry per example.
 
     ``predict`` returns a list with one item per example of the batch; the lists of all batches
-    are concatenated. The model runs in eval mode without gradients (its mode is restored after),
-    on ``device`` (default: the model's own device).
+    are concatenated. The model runs where it is, in eval mode without gradients (its mode is
+    restored after); each batch is moved to the model's device. To run elsewhere, move the model
+    first (``model.to("cuda")``).
     """
     check_int(batch_size, "batch_size", min=1)
-    device = model_device(model) if device is None else device
+    device = model_device(model)
     results: list = []
     with eval_mode(model):
         for start in range(0, len(data), batch_size):

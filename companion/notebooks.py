@@ -6,6 +6,8 @@ Command line (``python -m companion.notebooks --help``)::
     python -m companion.notebooks check [NAMES...]      # hygiene: no outputs, metadata, header
     python -m companion.notebooks clean [NAMES...]      # strip outputs in place
     python -m companion.notebooks new NAME "English title" "中文标题"
+    python -m companion.notebooks translate [NAMES...] [--check] [--list]
+                                      # update locale/zh_CN/ catalogs, write notebooks/zh/
 
 ``NAMES`` are notebook file names or unique prefixes (``5.1``, ``5.2.3``); none means all.
 Notebooks are looked for in ``--dir``, then ``$COMPANION_NOTEBOOKS``, then ``./notebooks``, then
@@ -35,9 +37,12 @@ LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 #: edition keys its translations on those ids, so they never change once assigned
 NBFORMAT_MINOR = 5
 _CELL_ID = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+#: the folder of notebooks/ that holds each generated edition (companion.chinese_edition)
+EDITION_DIRS = {"zh": "zh"}
 
 
 def colab_url(name: str) -> str:
+    """The Colab address of ``notebooks/NAME`` (``name`` may be ``zh/NAME``: the Chinese twin)."""
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/notebooks/{name}"
 
 
@@ -72,16 +77,29 @@ def colab_install_source() -> str:
         f'SOURCE = "{colab_source()}"\n'
         'if "google.colab" in sys.modules:\n'
         '    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
-        f'                          f"{DISTRIBUTION} @ {{SOURCE}}"], capture_output=True, text=True)\n'
+        f'                          f"{DISTRIBUTION} @ {{SOURCE}}"],'
+        " capture_output=True, text=True)\n"
         "    if pip.returncode != 0:\n"
-        '        sys.exit(f"Could not install the companion from {SOURCE}: check that this runtime is "\n'
-        '                 f"online, then run this cell again. (pip said: {pip.stderr.strip()[-200:]})")\n'
-        f'    subprocess.run("apt-get install -y -qq {CJK_FONT_PACKAGE} || (apt-get update -qq && "\n'
-        f'                   "apt-get install -y -qq {CJK_FONT_PACKAGE})", shell=True, capture_output=True)'
+        '        sys.exit(f"Could not install the companion from {SOURCE}:'
+        ' check that this runtime is "\n'
+        '                 f"online, then run this cell again.'
+        ' (pip said: {pip.stderr.strip()[-200:]})")\n'
+        f'    subprocess.run("apt-get install -y -qq {CJK_FONT_PACKAGE}'
+        ' || (apt-get update -qq && "\n'
+        f'                   "apt-get install -y -qq {CJK_FONT_PACKAGE})",'
+        " shell=True, capture_output=True)"
     )
 
 
 # ---------------------------------------------------------------- finding notebooks
+
+
+def repository_name(path: Path) -> str:
+    """A notebook's path below notebooks/: ``NAME.ipynb``, or ``zh/NAME.ipynb`` in an edition."""
+    path = Path(path)
+    if path.parent.name in EDITION_DIRS.values():
+        return f"{path.parent.name}/{path.name}"
+    return path.name
 
 
 def _is_notebook_dir(path: Path) -> bool:
@@ -155,7 +173,10 @@ def notebook_problems(path: Path) -> list[str]:
         problems.append("has stored outputs (run `python -m companion.notebooks clean`)")
     if any(c.get("execution_count") is not None for c in code):
         problems.append("has execution counts (run `python -m companion.notebooks clean`)")
-    text = lambda c: "".join(c.get("source", ""))  # noqa: E731
+
+    def text(c) -> str:
+        return "".join(c.get("source", ""))
+
     params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(params) != 1:
         problems.append(f"needs exactly one cell tagged 'parameters', found {len(params)}")
@@ -174,9 +195,9 @@ def notebook_problems(path: Path) -> list[str]:
         or not text(head[0]).lstrip().startswith("#")
     ):
         problems.append("first cell must be a markdown title")
-    elif colab_url(Path(path).name) not in text(head[0]):
+    elif colab_url(repository_name(path)) not in text(head[0]):
         problems.append(
-            f"title cell lacks the Colab badge pointing at {colab_url(Path(path).name)}"
+            f"title cell lacks the Colab badge pointing at {colab_url(repository_name(path))}"
         )
     if not any(text(c).strip() == colab_install_source() for c in code[:2]):
         problems.append(
@@ -264,7 +285,7 @@ def clean_notebook(path: Path) -> bool:
     path = Path(path)
     before = path.read_text(encoding="utf-8")
     nb = json.loads(before)
-    _refresh_header(nb.get("cells", []), path.name)
+    _refresh_header(nb.get("cells", []), repository_name(path))
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
             cell["outputs"], cell["execution_count"] = [], None
@@ -284,7 +305,9 @@ def clean_notebook(path: Path) -> bool:
 def new_notebook(
     name: str, title_en: str, title_zh: str, parameters: str = "", root: Path | None = None
 ) -> Path:
-    """Create ``notebooks/NAME.ipynb`` with the standard first cells (title, badge, install, parameters, setup)."""
+    """Create ``notebooks/NAME.ipynb`` with the standard
+    first cells (title, badge, install, parameters, setup).
+    """
     import nbformat
 
     root = Path(root) if root is not None else notebook_dir()
@@ -437,8 +460,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("check", "report notebooks that break the conventions"),
         ("clean", "strip outputs and execution counts in place"),
     ):
-        p = sub.add_parser(name, help=help_)
-        p.add_argument("names", nargs="*")
+        names = sub.add_parser(name, help=help_)
+        names.add_argument("names", nargs="*")
+    translate = sub.add_parser(
+        "translate",
+        help="update the Chinese catalogs from the English and write notebooks/zh/ from them",
+        description="Update locale/zh_CN/notebooks/*.po and the package catalog from the English "
+        "(a changed English text becomes fuzzy, a new one untranslated, a removed one obsolete), "
+        "write notebooks/zh/ from them, and report what is left to translate and what a "
+        "finished translation lost (formulas, numbers, inline code, links, the book's terms).",
+    )
+    translate.add_argument("names", nargs="*")
+    translate.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 when anything is out of date"
+    )
+    translate.add_argument(
+        "--list", action="store_true", help="name every untranslated or fuzzy entry"
+    )
     new = sub.add_parser("new", help="create a notebook with the standard first cells")
     new.add_argument("name")
     new.add_argument("title_en")
@@ -449,12 +487,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "new":
             print(new_notebook(args.name, args.title_en, args.title_zh, root=args.dir))
             return 0
+        if args.command == "translate":
+            from companion import chinese_edition
+
+            root = None if args.dir is None else Path(args.dir).resolve().parent
+            layout = chinese_edition.Layout.of_repository(root)
+            return chinese_edition.run(
+                args.names, check=args.check, list_pending=args.list, layout=layout
+            )
         paths = notebook_paths(args.names, root=args.dir)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "check":
-        bad = {p.name: notebook_problems(p) for p in paths}
+        editions = [
+            edition
+            for folder in EDITION_DIRS.values()
+            if (edition := notebook_dir(args.dir) / folder).is_dir()
+        ]
+        paths += [
+            twin for edition in editions for p in list(paths) if (twin := edition / p.name).exists()
+        ]
+        bad = {repository_name(p): notebook_problems(p) for p in paths}
         for name, problems in bad.items():
             for problem in problems:
                 print(f"{name}: {problem}")

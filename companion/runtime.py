@@ -9,14 +9,14 @@ import random
 import numpy as np
 import torch
 
-from companion.validation import check_bool, check_int
+from companion.validation import check_bool, check_seed
 
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (CPU and all GPUs)."""
-    seed = check_int(seed, "seed", min=0)
+    seed = check_seed(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
@@ -26,7 +26,8 @@ def _mps_available() -> bool:
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"cuda:1"``) or ``"mps"`` into a ``torch.device``.
+    """Turn ``"auto"``, ``"cpu"``, ``"cuda"`` (or
+    ``"cuda:1"``) or ``"mps"`` into a ``torch.device``.
 
     ``"auto"`` picks a CUDA GPU when one is visible, else Apple's MPS (Apple-silicon Macs), else
     the CPU. Asking for a GPU the machine lacks is an error rather than a silent fall-back, so a
@@ -60,7 +61,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
 
 
-def describe(device: torch.device) -> str:
+def run_summary(device: torch.device) -> str:
     """One line naming the device and the versions that matter for reproducing a run."""
     where = "CPU"
     if device.type == "cuda":
@@ -87,7 +88,9 @@ def setup(
     :func:`companion.claims.claim` whether this is a CI-sized run whose numbers are not checked
     against the prose. ``language`` (``"en"`` or
     ``"zh"``; default: leave it as it is) is the language of the package's messages to the
-    student (exercises, hints, solutions), see :mod:`companion.i18n`. Returns the chosen device.
+    student (exercises, hints, solutions), see :mod:`companion.i18n`. It also turns on the CJK
+    font for every figure drawn afterwards (:func:`companion.plot.fonts.use_cjk_font`: Chinese
+    labels instead of boxes, or one line naming the font to install). Returns the chosen device.
     """
     check_bool(quiet, "quiet")
     check_bool(smoke, "smoke")
@@ -98,6 +101,9 @@ def setup(
         from companion.i18n import set_language
 
         set_language(language)
+    from companion.plot.fonts import use_cjk_font
+
+    use_cjk_font()  # here, not at import: matplotlib loads only when a notebook sets up
     seed_everything(seed)
     chosen = resolve_device(device)
     if chosen.type == "cpu" and "COMPANION_THREADS" in os.environ:
@@ -109,7 +115,7 @@ def setup(
             )
         torch.set_num_threads(max(1, int(threads)))
     if not quiet:
-        print(describe(chosen) + f" | seed {seed}")
+        print(run_summary(chosen) + f" | seed {seed}")
     return chosen
 
 

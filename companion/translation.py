@@ -12,8 +12,8 @@ pairs in either direction:
 * :func:`load_or_train` — reuses a translator saved in the cache folder when its settings and
   training data match, otherwise trains one and saves it (``torch.save`` of a state dict, the
   vocabularies and the settings; read back with ``weights_only=True``);
-* :func:`corpus_bleu` — sacrebleu's corpus BLEU over source sentences grouped with all their
-  reference translations (``tokenize="zh"`` for Chinese output, ``"13a"`` for English).
+* :func:`translator_bleu` — corpus BLEU over source sentences grouped with all their reference
+  translations (``tokenize="zh"`` for Chinese output, ``"13a"`` for English).
 
 A :class:`Translator` also offers ``encode_source``, ``tgt_vocab`` and ``tgt_lang``, so it can be
 passed wherever decoding expects a data set's vocabularies.
@@ -28,6 +28,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -35,6 +36,11 @@ from companion.data.batching import Seq2SeqData, encode_sentences
 from companion.data.tatoeba import references_by_source
 from companion.data.text_tasks import Pair
 from companion.data.vocab import Vocab, tokenize
+from companion.metrics.bleu import BLEUResult, corpus_bleu
+from companion.validation import check_seed
+
+if TYPE_CHECKING:
+    from companion.models.seq2seq import EncoderDecoder
 
 DIRECTIONS = {"en-zh": ("en", "zh"), "zh-en": ("zh", "en")}
 KINDS = ("gru", "transformer")
@@ -79,6 +85,7 @@ class TranslatorSettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        check_seed(self.seed)
         if not isinstance(self.by_length, bool):
             raise ValueError(f"by_length must be True or False, got {self.by_length!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -132,7 +139,7 @@ def oriented(pairs: Sequence[Pair], direction: str) -> list[Pair]:
 class Translator:
     """A trained model with its vocabularies, settings and training record."""
 
-    model: torch.nn.Module
+    model: EncoderDecoder
     src_vocab: Vocab
     tgt_vocab: Vocab
     settings: TranslatorSettings
@@ -178,29 +185,30 @@ def build_model(settings: TranslatorSettings, src_vocab_size: int, tgt_vocab_siz
 
 
 def data_key(pairs: Sequence[Pair]) -> str:
-    """A short fingerprint of training pairs: a saved translator is reused only for the same data."""
+    """A short fingerprint of training pairs: a saved
+    translator is reused only for the same data.
+    """
     digest = hashlib.sha256()
     for p in pairs:
         digest.update(f"{p.src}\t{p.tgt}\n".encode())
     return digest.hexdigest()[:16]
 
 
-def corpus_bleu(
+def translator_bleu(
     translator: Translator,
     pairs: Sequence[Pair],
     *,
     beam_width: int = 1,
     hypotheses: Sequence[str] | None = None,
-):
-    """sacrebleu's corpus BLEU of ``translator`` on ``pairs`` (already in its direction).
+) -> BLEUResult:
+    """Corpus BLEU (5-25), (5-26) of ``translator`` on ``pairs`` (already in its direction).
 
     Pairs are grouped by source sentence; every translation of a source is one of its references.
     Chinese output is scored with ``tokenize="zh"`` (characters), English with ``"13a"``,
-    lower-cased (our English vocabulary is lower-case). Pass ``hypotheses`` (one per distinct
-    source, in order of first appearance) to score outputs decoded elsewhere.
+    lower-cased (our English vocabulary is lower-case), by :func:`companion.metrics.corpus_bleu`
+    (equal to sacrebleu's). Pass ``hypotheses`` (one per distinct source, in order of first
+    appearance) to score outputs decoded elsewhere.
     """
-    import sacrebleu
-
     if not pairs:
         raise ValueError("no pairs to score")
     sources, references = references_by_source(pairs)
@@ -208,15 +216,9 @@ def corpus_bleu(
         hypotheses = translate_sentences(translator, sources, beam_width=beam_width)
     if len(hypotheses) != len(sources):
         raise ValueError(f"{len(hypotheses)} hypotheses for {len(sources)} distinct sources")
-    streams = [
-        [refs[k] if k < len(refs) else None for refs in references]
-        for k in range(max(map(len, references)))
-    ]
     zh = translator.tgt_lang == "zh"
-    # force: our English output puts spaces before punctuation ("it's ok ."), which sacrebleu
-    # warns about; 13a splits punctuation off the references the same way, so scores are equal.
-    return sacrebleu.corpus_bleu(
-        list(hypotheses), streams, tokenize="zh" if zh else "13a", lowercase=not zh, force=True
+    return corpus_bleu(
+        list(hypotheses), references, tokenize="zh" if zh else "13a", lowercase=not zh
     )
 
 
@@ -246,7 +248,8 @@ def train_translator(
     progress: bool = True,
     device: torch.device | str | None = None,
 ) -> Translator:
-    """Build vocabularies and a model from ``train_pairs`` (in the settings' direction) and train it.
+    """Build vocabularies and a model from ``train_pairs``
+    (in the settings' direction) and train it.
 
     After every epoch the greedy BLEU on the first ``n_valid`` validation sources is recorded
     against the training seconds so far (:attr:`Translator.curve`); decoding time is not counted.
@@ -280,7 +283,7 @@ def train_translator(
         train_seq2seq(model, batches, epochs=1, optimizer=optimizer, progress=progress)
         translator.train_seconds += time.perf_counter() - start
         if valid:
-            bleu = corpus_bleu(translator, valid).score
+            bleu = translator_bleu(translator, valid).score
             translator.curve.append((translator.train_seconds, bleu))
     model.eval()
     return translator
@@ -336,7 +339,9 @@ def save_translator(translator: Translator, path: str | Path) -> Path:
 
 
 def load_translator(path: str | Path, *, device: torch.device | str | None = None) -> Translator:
-    """Read a translator written by :func:`save_translator` (``weights_only=True``: no code runs)."""
+    """Read a translator written by :func:`save_translator`
+    (``weights_only=True``: no code runs).
+    """
     path = Path(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
@@ -397,7 +402,7 @@ def load_or_train(
     )
     try:
         save_translator(translator, path)
-        saved = f"saved {path}"
+        outcome = f"saved {path}"
     except OSError as exc:
-        saved = f"not saved ({exc.__class__.__name__}: {exc})"
-    return translator, f"trained in {translator.train_seconds:.0f} s ({reason}); {saved}"
+        outcome = f"not saved ({exc.__class__.__name__}: {exc})"
+    return translator, f"trained in {translator.train_seconds:.0f} s ({reason}); {outcome}"

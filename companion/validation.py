@@ -32,6 +32,7 @@ __all__ = [
     "check_positive_float",
     "check_probability",
     "check_same_shape",
+    "check_seed",
     "check_str",
     "check_str_sequence",
     "check_tensor",
@@ -59,7 +60,7 @@ def _number(x: float) -> str:
 def _range_words(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
     lo = None if low is None else (f"> {_number(low)}" if low_open else f"≥ {_number(low)}")
     hi = None if high is None else (f"< {_number(high)}" if high_open else f"≤ {_number(high)}")
-    if lo and hi:
+    if low is not None and high is not None:
         left = "(" if low_open else "["
         right = ")" if high_open else "]"
         return f"in {left}{_number(low)}, {_number(high)}{right}"
@@ -105,6 +106,25 @@ def check_int(value: Any, name: str, *, min: int | None = None, max: int | None 
             f"{name} must be an integer {_range_words(min, max, False, False)}, got {value}"
         )
     return value
+
+
+#: the largest seed: every generator the companion seeds (Python's, NumPy's, PyTorch's) takes it
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """A random seed: a whole number in [0, 2**32 − 1], the range every generator here accepts.
+
+    "seed must be an integer in [0, 4294967295] (any fixed whole number, e.g. 0), got -1".
+    """
+    if not is_integer(value) or not 0 <= int(value) <= MAX_SEED:
+        error = TypeError if not is_integer(value) else ValueError
+        shown = describe(value) if not is_integer(value) else int(value)
+        raise error(
+            f"{name} must be an integer in [0, {MAX_SEED}] (any fixed whole number, e.g. 0), "
+            f"got {shown}"
+        )
+    return int(value)
 
 
 def check_float(
@@ -246,7 +266,7 @@ def check_tensor(
     if shape is not None:
         shape = tuple(shape)
         if value.dim() != len(shape) or any(
-            s is not None and s != v for s, v in zip(shape, value.shape)
+            s is not None and s != v for s, v in zip(shape, value.shape, strict=True)
         ):
             want = "[" + ", ".join("*" if s is None else str(s) for s in shape) + "]"
             raise ValueError(f"{name} must have shape {want}, got {list(value.shape)}")

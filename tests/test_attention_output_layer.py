@@ -35,7 +35,7 @@ def _step_by_hand(dec, prev_token, s_prev, memory, n_real, score):
     else:  # dot
         e = torch.stack([s @ h_i for h_i in h])  # (5-21)
     alpha = torch.exp(e - e.max()) / torch.exp(e - e.max()).sum()  # (5-22), sum over j
-    c = sum(a * h_i for a, h_i in zip(alpha, h))  # (5-23)
+    c = sum(a * h_i for a, h_i in zip(alpha, h, strict=True))  # (5-23)
     W_out, b_out = dec.out.weight, dec.out.bias  # the W and b of (5-24)
     logits = (
         torch.stack(
@@ -60,7 +60,7 @@ def test_step_equals_equation_5_24_by_hand(score):
     state = dec.init_state(enc)
     s_by_hand = [state[0][b].clone() for b in range(2)]
     tokens = torch.tensor([1, 1])
-    for t, nxt in enumerate(([4, 7], [9, 3], [2, 2])):
+    for nxt in ([4, 7], [9, 3], [2, 2]):
         logits, state, weights = dec.step(tokens, state)
         for b in range(2):
             probs, s_by_hand[b], alpha = _step_by_hand(

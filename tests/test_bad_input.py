@@ -214,7 +214,9 @@ def test_fit_refuses_bad_arguments_before_training(kwargs, error, match):
     before = [p.detach().clone() for p in model.parameters()]
     with pytest.raises(error, match=match):
         fit(model, batches, loss_fn, **{"epochs": 1, "progress": False, **kwargs})
-    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # untouched
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True)
+    )  # untouched
 
 
 def test_fit_refuses_a_one_shot_iterator_for_several_epochs_up_front():

@@ -7,6 +7,7 @@ import random
 
 import pytest
 import sacrebleu
+from conftest import unavailable
 
 from companion.data import generate_pairs
 from companion.metrics import (
@@ -164,7 +165,7 @@ def test_sentence_bleu_equals_sacrebleu_on_many_sentences():
     checked = 0
     for seed in range(25):
         hyps, refs = random_corpus(1000 + seed, max_refs=3)
-        for hyp, rs in zip(hyps, refs):
+        for hyp, rs in zip(hyps, refs, strict=True):
             for smooth in ("exp", "floor", "add-k", "none"):
                 ours = sentence_bleu(hyp, rs, smooth=smooth)
                 assert_matches(ours, sacrebleu.sentence_bleu(hyp, rs, smooth_method=smooth))
@@ -206,14 +207,15 @@ def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
 
     path = shared_data / "tatoeba" / "cmn.txt"
     if not path.exists():
-        pytest.skip(f"{path} is missing")
+        unavailable(f"{path} is missing")
     by_source: dict[str, list[str]] = {}
     for pair in read_tatoeba(path).pairs:
         by_source.setdefault(pair.src, []).append(pair.tgt)
     groups = [(en, zh) for en, zh in by_source.items() if len(zh) >= 2][:800]
     assert len(groups) > 200 and max(len(z) for _, z in groups) >= 3
     rng = random.Random(1)
-    # hypothesis: another translation of the same sentence (minus the first reference) or a corruption
+    # hypothesis: another translation of the same sentence (minus the first reference),
+    # or a corruption
     hyps, refs = [], []
     for _, zh in groups:
         hyp = zh[-1] if rng.random() < 0.5 else "".join(c for c in zh[0] if rng.random() > 0.3)
@@ -230,7 +232,9 @@ def test_tatoeba_with_several_references_equals_sacrebleu(shared_data):
 
 
 def test_book_cat_on_the_mat_example():
-    """Section 5.3.5: the book's per-reference bigram precisions vs BLEU's clipping (ERRATA.md, item 5)."""
+    """Section 5.3.5: the book's per-reference bigram
+    precisions vs BLEU's clipping (ERRATA.md, item 5).
+    """
     hyp = tokenize_for_bleu("The cat is on the mat.")
     ref1, ref2 = (
         tokenize_for_bleu("The cat is on the mat."),

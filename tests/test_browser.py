@@ -4,6 +4,9 @@
    tiny one made here), run all cells in smoke mode, drag a slider, and see the plot change.
 2. Offline slides: reveal.js slides built by tools/site.py, opened from disk with every non-local
    request blocked, must typeset their equations with the local MathJax.
+3. A site built in both languages: the static sliders move on the pages and decks; the Chinese
+   page and deck (lang="zh-CN") work offline and link to their English twins, and each front
+   page to the other; no slide of any deck is taller than reveal's frame.
 
 Both skip with a reason when Chromium or Playwright is missing, except under CI (``CI`` set),
 where .ci/run installs them and a skip would hide a broken set-up.
@@ -23,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 
 from companion import notebooks as nbtools
 
@@ -44,24 +48,20 @@ CHROMIUM_FLAGS = [
 LOCAL_PREFIXES = ("file://", "data:", "blob:", "about:", "http://127.0.0.1", "ws://127.0.0.1")
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (.ci/run should have installed it)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
-    """Headless Chromium (Playwright gives it a fresh temporary profile), or a skip naming what to install."""
+    """Headless Chromium (Playwright gives it a fresh
+    temporary profile), or a skip naming what to install.
+    """
     if not Path(CHROMIUM).exists():
-        _unavailable(
+        unavailable(
             f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` "
             f"(or set CHROMIUM=/path/to/chromium) to run the browser tests"
         )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("python package playwright is missing: `pip install -e .[browser]`")
+        unavailable("python package playwright is missing: `pip install -e .[browser]`")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
@@ -134,7 +134,9 @@ def slider_notebook(tmp_path: Path) -> Path:
 
 
 def _smoke_copy(source: Path, folder: Path) -> Path:
-    """A copy of ``source`` with ``smoke = True`` set right after its parameters cell, as papermill does."""
+    """A copy of ``source`` with ``smoke = True`` set
+    right after its parameters cell, as papermill does.
+    """
     nb = json.loads(source.read_text(encoding="utf-8"))
     cells = nb["cells"]
     tagged = [
@@ -164,7 +166,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def jupyterlab(tmp_path):
-    """JupyterLab on 127.0.0.1 (free port, no token) serving ``tmp_path/lab``; stopped at the end."""
+    """JupyterLab on 127.0.0.1 (free port, no token)
+    serving ``tmp_path/lab``; stopped at the end.
+    """
     lab_root = tmp_path / "lab"
     lab_root.mkdir()
     port = _free_port()
@@ -355,7 +359,7 @@ def test_offline_slides_render_equations_without_network(browser, tmp_path):
     try:
         install_assets(site)
     except AssetsMissing as exc:
-        _unavailable(f"no offline assets: {exc}")
+        unavailable(f"no offline assets: {exc}")
     source = _slides_notebook(tmp_path)
     slides = export_slides(
         nbformat.read(str(source), as_version=4), site / "slides" / f"{source.stem}.slides.html"
@@ -412,10 +416,42 @@ TALL_CELL = (
 )
 
 
+def _chinese_edition(path: Path) -> None:
+    """notebooks/zh/ for the notebook at ``path``, written by the real machinery (catalog, then
+    companion.chinese_edition) with every markdown cell translated."""
+    import shutil
+
+    import polib
+
+    from companion.chinese_edition import Layout, update
+
+    root = path.parent.parent
+    layout = Layout(
+        english=path.parent,
+        catalogs=root / "locale",
+        package_catalog=root / "companion.po",
+        package_dir=ROOT / "companion",
+        glossary=ROOT / "GLOSSARY.md",
+    )
+    shutil.copy(ROOT / "companion" / "locale" / "zh_CN" / "LC_MESSAGES" / "companion.po", root)
+    update(layout)
+    catalog = polib.pofile(str(layout.catalog_path(path.name)))
+    for entry in catalog:
+        title, _, rest = entry.msgid.partition("\n")
+        entry.msgstr = {
+            "# 0.0 Static slider（静态滑块）": "# 0.0 静态滑块\n" + rest,
+            "## A slider": "## 一个滑块",
+            "## A table too long for one slide": "## 一页放不下的长表格\n" + rest,
+        }[title]
+    catalog.save(str(layout.catalog_path(path.name)))
+    assert not update(layout).notebooks[path.name].pending
+
+
 @pytest.fixture(scope="module")
 def built_site(tmp_path_factory):
     """A site built by tools.site from a tiny notebook with a two-slider widget and a slide far
-    taller than reveal's frame: executed (smoke) with papermill, so the frames come from the kernel."""
+    taller than reveal's frame, in English and in Chinese: executed (smoke) with papermill, so the
+    frames come from the kernel."""
     from tools.offline_assets import AssetsMissing
     from tools.site import build
 
@@ -434,18 +470,21 @@ def built_site(tmp_path_factory):
         {"cell_type": "markdown", "metadata": {}, "source": TALL_CELL},
     ]
     path.write_text(json.dumps(nb), encoding="utf-8")
+    nbtools.clean_notebook(path)  # cell ids, which the Chinese catalog keys on
+    _chinese_edition(path)
     try:
         built = build("site", [path.stem], smoke=True, out=root / "site", notebook_root=path.parent)
     except AssetsMissing as exc:
-        _unavailable(f"no offline assets: {exc}")
-    assert not built[0].error, built[0].error
+        unavailable(f"no offline assets: {exc}")
+    assert [(b.language, b.error) for b in built] == [("en", ""), ("zh", "")]
     return root / "site", path.stem
 
 
 DRAG_JS = """(box) => {
   const frame = box.querySelector('.companion-slider-frame');
   return {src: frame.src.slice(-200), frame: frame.getAttribute('data-frame'),
-          labels: Array.from(box.querySelectorAll('.companion-slider-value')).map((o) => o.textContent)};
+          labels: Array.from(box.querySelectorAll('.companion-slider-value'))
+                    .map((o) => o.textContent)};
 }"""
 
 
@@ -488,6 +527,60 @@ def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
         assert blocked == [], f"{url.name} asked the network for {blocked}"
 
 
+TWIN_JS = "() => ({lang: document.documentElement.lang, path: location.pathname})"
+TEXT_JS = "() => document.body.textContent"  # as written (reveal's theme upper-cases headings)
+
+
+def test_chinese_page_and_deck_work_offline_and_link_to_the_english_twin(browser, built_site):
+    """A reader of the Chinese edition: a page and a deck marked zh-CN, opened from disk, with
+    Chinese prose; the slider moves; the link in the corner opens the same page or deck in
+    English."""
+    site, stem = built_site
+    for kind, url, english in (
+        ("page", site / "zh" / "notebooks" / f"{stem}.html", f"/notebooks/{stem}.html"),
+        ("deck", site / "zh" / "slides" / f"{stem}.slides.html", f"/slides/{stem}.slides.html"),
+    ):
+        blocked: list[str] = []
+        page = _offline_page(browser, blocked)
+        page.goto(url.as_uri())
+        assert page.evaluate(TWIN_JS)["lang"] == "zh-CN"
+        if kind == "deck":
+            page.wait_for_selector(".reveal.ready")
+            page.evaluate(
+                "() => { const at = Reveal.getIndices(Reveal.getSlides().find("
+                "(s) => s.querySelector('[data-companion-slider]'))); Reveal.slide(at.h, at.v); }"
+            )
+            page.wait_for_timeout(300)
+        assert "一个滑块" in page.evaluate(TEXT_JS)  # the translated heading
+        assert "已预先渲染" in page.locator(".companion-slider-note").first.inner_text()
+        _drag_static_slider(page)
+        BUILD.mkdir(exist_ok=True)
+        page.screenshot(path=str(BUILD / f"browser-zh-{kind}.png"))
+        page.locator("a.companion-twin").first.click()
+        page.wait_for_function(f"() => location.pathname.endsWith({english!r})")
+        arrived = page.evaluate(TWIN_JS)
+        assert arrived["lang"] == "en" and "/zh/" not in arrived["path"], arrived
+        if kind == "deck":
+            page.wait_for_selector(".reveal.ready")
+        assert "A slider" in page.evaluate(TEXT_JS)
+        page.close()
+        assert blocked == [], f"{url.name} asked the network for {blocked}"
+
+
+def test_each_front_page_offers_the_other_language(browser, built_site):
+    site, stem = built_site
+    page = browser.new_page()
+    page.goto((site / "index.html").as_uri())
+    page.locator("a.companion-twin").first.click()
+    page.wait_for_function("() => location.pathname.endsWith('/zh/index.html')")
+    assert page.evaluate(TWIN_JS)["lang"] == "zh-CN"
+    assert page.locator(f"a[href='notebooks/{stem}.html']").first.inner_text() == "静态滑块"
+    page.locator("a.companion-twin").first.click()
+    page.wait_for_function("() => !location.pathname.includes('/zh/')")
+    assert page.evaluate(TWIN_JS)["lang"] == "en"
+    page.close()
+
+
 MEASURE_JS = """async () => {
   Reveal.configure({transition: 'none', backgroundTransition: 'none'});
   const frame = Reveal.getConfig().height, tall = [];
@@ -511,18 +604,29 @@ MEASURE_JS = """async () => {
 def test_every_slide_of_every_deck_fits_the_frame(browser, built_site, tmp_path):
     """Every notebook's deck (as stored: the slide breaks and prose) and the executed test deck,
     measured at 1280x720: no slide is taller than reveal's 700-px frame once shown."""
+    from companion.chinese_edition import Layout, load_notebook_catalog, untranslated
     from tools.site import build
 
     site, stem = built_site
     build("slides", [], run=False, out=tmp_path / "site")
     decks = sorted((tmp_path / "site" / "slides").glob("*.slides.html"))
-    decks.append(site / "slides" / f"{stem}.slides.html")
+    layout = Layout.of_repository(ROOT)
+    decks += [  # the Chinese decks whose prose is translated (the others repeat the English)
+        tmp_path / "site" / "zh" / "slides" / f"{p.stem}.slides.html"
+        for p in _existing_notebooks()
+        if not untranslated(load_notebook_catalog(layout, p.name), p.stem)
+    ]
+    decks += [
+        site / "slides" / f"{stem}.slides.html",
+        site / "zh" / "slides" / f"{stem}.slides.html",
+    ]
     report = {}
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     for deck in decks:
         page.goto(deck.as_uri())
         page.wait_for_selector(".reveal.ready", timeout=30_000)
-        report[deck.name] = page.evaluate(MEASURE_JS)
+        name = f"zh/{deck.name}" if deck.parent.parent.name == "zh" else deck.name
+        report[name] = page.evaluate(MEASURE_JS)
     page.close()
     print(
         "\n".join(

@@ -75,7 +75,7 @@ def brute_force(lm: RandomLM, input_id: int, max_len: int, alpha: float = 0.0) -
 
 def assert_same(a: list[list[Hypothesis]], b: list[list[Hypothesis]], tol: float = 1e-5) -> None:
     assert len(a) == len(b)
-    for ha, hb in zip(a, b):
+    for ha, hb in zip(a, b, strict=True):
         assert [h.tokens for h in ha] == [h.tokens for h in hb]
         assert [h.score for h in ha] == pytest.approx([h.score for h in hb], abs=tol)
 
@@ -167,24 +167,26 @@ def test_beam_never_worse_than_greedy_and_wider_finds_better():
         for k in (1, 3, 10)
     }
     # not guaranteed in general (a beam can drop the greedy path), but true on this model
-    assert all(b >= g - 1e-6 for b, g in zip(best[3], greedy))
-    assert sum(b > g + 1e-6 for b, g in zip(best[10], greedy)) >= 3  # search errors are common
+    assert all(b >= g - 1e-6 for b, g in zip(best[3], greedy, strict=True))
+    assert (
+        sum(b > g + 1e-6 for b, g in zip(best[10], greedy, strict=True)) >= 3
+    )  # search errors are common
     optimum = [h[0].score for h in exhaustive_search(lm.step, lm.init_state(), n_best=1, **kwargs)]
-    assert all(o >= b - 1e-6 for o, b in zip(optimum, best[10]))
+    assert all(o >= b - 1e-6 for o, b in zip(optimum, best[10], strict=True))
 
 
 @pytest.mark.parametrize("search", ["greedy", "beam", "exhaustive"])
 def test_batched_equals_one_at_a_time(search):
     lm = RandomLM(6, 4, seed=11, temperature=2.0)
     kwargs = dict(bos_id=BOS, eos_id=EOS, max_len=5)
-    if search == "beam":
-        fn = lambda st: beam_search(
-            lm.step, st, beam_width=4, n_best=3, length_penalty=0.5, **kwargs
-        )
-    elif search == "greedy":
-        fn = lambda st: greedy_search(lm.step, st, **kwargs)
-    else:
-        fn = lambda st: exhaustive_search(lm.step, st, n_best=5, **kwargs)
+
+    def fn(st):
+        if search == "beam":
+            return beam_search(lm.step, st, beam_width=4, n_best=3, length_penalty=0.5, **kwargs)
+        if search == "greedy":
+            return greedy_search(lm.step, st, **kwargs)
+        return exhaustive_search(lm.step, st, n_best=5, **kwargs)
+
     batched = fn(lm.init_state())
     single = [fn(lm.init_state([i]))[0] for i in range(6)]
     assert_same(batched, single)
@@ -197,7 +199,7 @@ def test_impossible_tokens_and_tiny_vocabulary():
         lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, beam_width=30, max_len=3, n_best=30
     )
     full = exhaustive_search(lm.step, lm.init_state(), bos_id=BOS, eos_id=EOS, max_len=3)
-    for hyps, ref in zip(res, full):
+    for hyps, ref in zip(res, full, strict=True):
         assert all(2 not in h.tokens and math.isfinite(h.score) for h in hyps)
         assert len(hyps) == len(ref) == 1 + 2 + 4 + 8  # eos at 1..3, or three non-eos tokens
     # a two-word vocabulary: fewer candidates than beam slots
@@ -252,7 +254,7 @@ def test_seq2seq_model_beam_width_one_matches_greedy_search():
     beam = beam_search(model.step, model.init_state(src, lengths), beam_width=1, **kwargs)
     assert_same(beam, greedy)
     wide = beam_search(model.step, model.init_state(src, lengths), beam_width=6, n_best=6, **kwargs)
-    assert all(w[0].score >= g[0].score - 1e-5 for w, g in zip(wide, greedy))
+    assert all(w[0].score >= g[0].score - 1e-5 for w, g in zip(wide, greedy, strict=True))
 
 
 @pytest.mark.parametrize(
@@ -277,10 +279,19 @@ def test_bad_arguments_raise_clear_errors(kwargs, error, match):
 def test_bad_step_functions_and_states_raise_value_error():
     kwargs = dict(bos_id=BOS, eos_id=EOS, max_len=3)
     good_state = torch.zeros(2, 3)
-    wrong_rows = lambda prev, st: (torch.zeros(prev.shape[0] + 1, 4), st)
-    one_dim = lambda prev, st: (torch.zeros(4), st)
-    not_pair = lambda prev, st: torch.zeros(prev.shape[0], 4)
-    integer = lambda prev, st: (torch.zeros(prev.shape[0], 4, dtype=torch.long), st)
+
+    def wrong_rows(prev, st):
+        return torch.zeros(prev.shape[0] + 1, 4), st
+
+    def one_dim(prev, st):
+        return torch.zeros(4), st
+
+    def not_pair(prev, st):
+        return torch.zeros(prev.shape[0], 4)
+
+    def integer(prev, st):
+        return torch.zeros(prev.shape[0], 4, dtype=torch.long), st
+
     for fn in (wrong_rows, one_dim, not_pair, integer):
         for search in (greedy_search, exhaustive_search):
             with pytest.raises(ValueError, match="step_fn"):

@@ -1,4 +1,6 @@
-"""The speech-like DTMF task of 5.1.1: generator, spectrogram frames, batching and the frame encoder."""
+"""The speech-like DTMF task of 5.1.1: generator,
+spectrogram frames, batching and the frame encoder.
+"""
 
 import random
 
@@ -27,7 +29,7 @@ KEYPAD = {
 def test_same_seed_same_recordings_other_seed_other_recordings():
     a, b, c = generate_dtmf(6, seed=3), generate_dtmf(6, seed=3), generate_dtmf(6, seed=4)
     assert [e.digits for e in a] == [e.digits for e in b]
-    assert all(torch.equal(x.waveform, y.waveform) for x, y in zip(a, b))
+    assert all(torch.equal(x.waveform, y.waveform) for x, y in zip(a, b, strict=True))
     assert [e.digits for e in a] != [e.digits for e in c]
     assert all(1 <= len(e.digits) <= 5 and e.digits.isdigit() for e in a)
     assert (

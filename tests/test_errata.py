@@ -1,5 +1,5 @@
-"""ERRATA.md: every citation of an erratum points at an item that exists, every item says where it is
-measured, and nothing cites the developers' outline, a file readers do not have."""
+"""ERRATA.md: every citation of an erratum points at an item that exists, every item says where it
+is measured, and nothing cites the developers' outline, a file readers do not have."""
 
 import re
 from pathlib import Path
@@ -13,6 +13,7 @@ def _sources():
     for folder, pattern in [("notebooks", "*.ipynb"), ("companion", "**/*.py"), ("tests", "*.py")]:
         yield from (ROOT / folder).glob(pattern)
     yield from (ROOT / name for name in ("README.md", "CONTRIBUTING.md", "GLOSSARY.md"))
+    yield from sorted((ROOT / "docs").glob("*.md"))
 
 
 def test_errata_items_are_numbered_and_each_names_where_it_is_measured():

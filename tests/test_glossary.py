@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 
 from companion.notebooks import notebook_paths
 
@@ -27,7 +28,7 @@ def _rows():
     lines = (ROOT / "GLOSSARY.md").read_text(encoding="utf-8").splitlines()
     table = [line for line in lines if line.startswith("| ") and not line.startswith("| 术语")]
     rows = [ROW.match(line) for line in table]
-    assert all(rows), [line for line, m in zip(table, rows) if not m]
+    assert all(rows), [line for line, m in zip(table, rows, strict=True) if not m]
     return [m.groupdict() for m in rows]
 
 
@@ -82,8 +83,9 @@ def test_term_is_first_used_where_the_glossary_says(row):
 def test_book_terms_occur_in_the_chapter():
     path = _book_path()
     if not path.is_file():
-        pytest.skip(
-            f"the chapter's text is not at {path} (set COMPANION_BOOK to its path to run this check)"
+        unavailable(
+            f"the chapter's text is not at {path} "
+            "(set COMPANION_BOOK to its path to run this check)"
         )
     chapter = _squash(path.read_text(encoding="utf-8"))
     missing = [

@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 
 from companion import notebooks as nbtools
 
@@ -76,9 +77,9 @@ def _freeze(python: Path, env: dict[str, str], cwd: Path) -> dict[str, str]:
 def colab_like(tmp_path_factory) -> dict:
     wheel = _torch_wheel()
     if wheel is None or not wheel.is_file():
-        pytest.skip("no local torch wheel (set COMPANION_TORCH_WHEEL=path/to/torch-*.whl to run)")
+        unavailable("no local torch wheel (set COMPANION_TORCH_WHEEL=path/to/torch-*.whl to run)")
     if shutil.which("git") is None:
-        pytest.skip("git is needed to install from a git URL")
+        unavailable("git is needed to install from a git URL")
     home = tmp_path_factory.mktemp("colab")
     venv = home / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

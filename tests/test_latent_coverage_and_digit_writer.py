@@ -21,7 +21,10 @@ def test_bell_coverage_matches_a_brute_force_count():
     centres = [lo + (i + 0.5) * (hi - lo) / n for i in range(n)]
     std = (0.5 * logvar).exp()
     hits = sum(
-        any(((gx - m[0]) / s[0]) ** 2 + ((gy - m[1]) / s[1]) ** 2 <= 4 for m, s in zip(mu, std))
+        any(
+            ((gx - m[0]) / s[0]) ** 2 + ((gy - m[1]) / s[1]) ** 2 <= 4
+            for m, s in zip(mu, std, strict=True)
+        )
         for gx in centres
         for gy in centres
     )

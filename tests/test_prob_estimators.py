@@ -1,4 +1,5 @@
-"""Estimators of log p(x) (5-4), (5-6), (5-7) and the MLE fit (5-1)…(5-3), checked against closed forms.
+"""Estimators of log p(x) (5-4), (5-6), (5-7) and the
+MLE fit (5-1)…(5-3), checked against closed forms.
 
 Reference answers: the linear-Gaussian model's exact marginal N(b, WWᵀ + σ²I) and posterior,
 computed with ``torch.distributions.MultivariateNormal``. Monte Carlo tolerances are stated next
@@ -29,7 +30,9 @@ F64 = torch.float64
 
 
 def assert_within_standard_errors(log_w, exact, n_se=4.0):
-    """|log mean w − log p(x)| ≤ n_se × (delta-method standard error of log mean w), per data point."""
+    """|log mean w − log p(x)| ≤ n_se × (delta-method
+    standard error of log mean w), per data point.
+    """
     w = torch.exp(log_w - log_w.max(0).values)
     rel_se = w.std(0) / (w.mean(0) * math.sqrt(log_w.shape[0]))
     error = (log_mean_exp(log_w, 0) - exact).abs()
@@ -193,7 +196,7 @@ def test_gradient_5_6_on_a_grid_equals_autograd_of_exact_log_marginal():
         fisher_identity_surrogate(log_lik, log_weights), list(model.parameters())
     )
     exact = torch.autograd.grad(model.log_marginal(x).sum(), list(model.parameters()))
-    for r, e in zip(ratio, exact):
+    for r, e in zip(ratio, exact, strict=True):
         assert torch.allclose(r, e, rtol=1e-6, atol=1e-8)
 
 
@@ -205,7 +208,7 @@ def test_gradient_5_6_by_posterior_samples_matches_autograd_in_several_dimension
     surrogate = fisher_identity_surrogate(log_lik, torch.zeros_like(log_lik))
     mc = torch.autograd.grad(surrogate, list(model.parameters()))
     exact = torch.autograd.grad(model.log_marginal(x).sum(), list(model.parameters()))
-    for m, e in zip(mc, exact):
+    for m, e in zip(mc, exact, strict=True):
         assert torch.allclose(m, e, atol=0.1 + 0.02 * e.abs().max())  # Monte Carlo tolerance
 
 
@@ -213,7 +216,10 @@ def test_gradient_5_6_by_posterior_samples_matches_autograd_in_several_dimension
 def test_fit_mle_recovers_sample_mean_and_variance():
     torch.manual_seed(6)
     data = 3.0 + 2.0 * torch.randn(500, dtype=F64)
-    make = lambda mu, log_sigma: Normal(mu, log_sigma.exp())  # noqa: E731
+
+    def make(mu, log_sigma):
+        return Normal(mu, log_sigma.exp())
+
     fit = fit_mle(
         make, {"mu": torch.tensor(0.0), "log_sigma": torch.tensor(0.0)}, data, steps=1500, lr=0.05
     )
@@ -235,9 +241,10 @@ def test_fit_mle_mixture_beats_single_gaussian_on_bimodal_data():
         data,
         steps=800,
     )
-    mix = lambda logits, means, log_stds: MixtureSameFamily(  # noqa: E731
-        Categorical(logits=logits), Normal(means, log_stds.exp())
-    )
+
+    def mix(logits, means, log_stds):
+        return MixtureSameFamily(Categorical(logits=logits), Normal(means, log_stds.exp()))
+
     two = fit_mle(
         mix,
         {"logits": torch.zeros(2), "means": torch.tensor([-1.0, 1.0]), "log_stds": torch.zeros(2)},
@@ -249,13 +256,13 @@ def test_fit_mle_mixture_beats_single_gaussian_on_bimodal_data():
 
 
 def test_fit_mle_validates():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="steps must be an integer ≥ 1, got 0"):
         fit_mle(lambda mu: Normal(mu, 1.0), {"mu": torch.tensor(0.0)}, torch.randn(5), steps=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"data must not be empty, got shape \[0\]"):
         negative_log_likelihood(Normal(0.0, 1.0), torch.empty(0))
 
 
-# ------------------------------------------------------------------ a VAE through the same estimators
+# ---------------------------------------------------------------- a VAE through the same estimators
 def test_vae_adapter_importance_sampling_matches_quadrature_for_a_1d_code():
     from companion.models import make_vae
     from companion.prob import vae_latent_model

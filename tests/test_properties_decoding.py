@@ -69,10 +69,10 @@ alphas = st.one_of(st.just(0.0), st.floats(0.0, 2.0))
 def assert_same_ranking(a, b, tol=1e-5):
     """Equal scores in the same order; equal tokens wherever the score is not tied."""
     assert len(a) == len(b)
-    for ha, hb in zip(a, b):
+    for ha, hb in zip(a, b, strict=True):
         assert [h.score for h in ha] == pytest.approx([h.score for h in hb], abs=tol)
         scores = [h.score for h in hb]
-        for i, (x, y) in enumerate(zip(ha, hb)):
+        for i, (x, y) in enumerate(zip(ha, hb, strict=True)):
             tied = any(abs(scores[i] - s) < 1e-4 for j, s in enumerate(scores) if j != i)
             if not tied:
                 assert x.tokens == y.tokens

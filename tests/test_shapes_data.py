@@ -12,8 +12,8 @@ from companion.data.shapes import (
     CaptionData,
     Scene,
     Shape,
-    describe,
     generate_shapes,
+    scene_caption,
 )
 
 
@@ -37,7 +37,9 @@ def read_shapes_from_pixels(image: torch.Tensor) -> list[dict]:
 
 
 def caption_from_pixels(image: torch.Tensor) -> str:
-    """Rebuild the caption from the two shapes found in the pixels; fail if the layout is ambiguous."""
+    """Rebuild the caption from the two shapes found
+    in the pixels; fail if the layout is ambiguous.
+    """
     a, b = read_shapes_from_pixels(image)
     (ax0, ax1, ay0, ay1), (bx0, bx1, by0, by1) = a["box"], b["box"]
     apart_x = ax1 < bx0 or bx1 < ax0
@@ -53,14 +55,14 @@ def caption_from_pixels(image: torch.Tensor) -> str:
 def test_captions_match_the_drawn_shapes():
     data = generate_shapes(300, seed=1)
     assert data.images.shape == (300, 3, 32, 32) and data.images.dtype == torch.float32
-    for image, caption in zip(data.images, data.captions("en")):
+    for image, caption in zip(data.images, data.captions("en"), strict=True):
         assert caption_from_pixels(image) == caption
 
 
 def test_captions_match_with_noise_and_larger_images():
     data = generate_shapes(60, seed=2, image_size=48, noise=0.03)
     assert data.images.min() >= 0 and data.images.max() <= 1
-    for image, caption in zip(data.images, data.captions("en")):
+    for image, caption in zip(data.images, data.captions("en"), strict=True):
         assert caption_from_pixels(image) == caption
 
 
@@ -72,12 +74,12 @@ def test_every_colour_shape_and_relation_occurs():
 
 def test_chinese_caption_says_the_same_as_the_english_one():
     scene = Scene(Shape("circle", "red", 8, 16, 5), Shape("square", "blue", 24, 16, 5), "left of")
-    assert describe(scene, "en") == "a red circle left of a blue square"
-    assert describe(scene, "zh") == "红色圆形在蓝色方形左边"
-    assert describe(scene, "en", mirrored=True) == "a blue square right of a red circle"
-    assert describe(scene, "zh", mirrored=True) == "蓝色方形在红色圆形右边"
+    assert scene_caption(scene, "en") == "a red circle left of a blue square"
+    assert scene_caption(scene, "zh") == "红色圆形在蓝色方形左边"
+    assert scene_caption(scene, "en", mirrored=True) == "a blue square right of a red circle"
+    assert scene_caption(scene, "zh", mirrored=True) == "蓝色方形在红色圆形右边"
     data = generate_shapes(50, seed=4)
-    for s, en, zh in zip(data.scenes, data.captions("en"), data.captions("zh")):
+    for s, en, zh in zip(data.scenes, data.captions("en"), data.captions("zh"), strict=True):
         a, b = s.first, s.second
         assert zh.startswith(COLOURS_ZH[a.colour] + SHAPES_ZH[a.kind] + "在")
         assert en.startswith(f"a {a.colour} {a.kind} ") and en.endswith(f"a {b.colour} {b.kind}")
@@ -86,8 +88,8 @@ def test_chinese_caption_says_the_same_as_the_english_one():
 
 def test_references_hold_caption_and_mirror():
     data = generate_shapes(20, seed=5)
-    for s, refs in zip(data.scenes, data.references("en")):
-        assert refs == [describe(s), describe(s, mirrored=True)]
+    for s, refs in zip(data.scenes, data.references("en"), strict=True):
+        assert refs == [scene_caption(s), scene_caption(s, mirrored=True)]
         assert ("right of" in refs[1]) == ("left of" in refs[0])
 
 
@@ -105,23 +107,30 @@ def test_caption_batches_are_shifted_and_padded():
     assert (batch.tgt_in[:, 0] == v.bos_id).all()
     shifted = batch.tgt_mask[:, 1:]  # positions whose successor is a real token
     assert torch.equal(batch.tgt_in[:, 1:][shifted], batch.tgt_out[:, :-1][shifted])
-    for row, caption in zip(batch.tgt_out, data.shapes.captions("zh")[:4]):
+    for row, caption in zip(batch.tgt_out, data.shapes.captions("zh")[:4], strict=True):
         assert "".join(v.decode(row.tolist())) == caption
     assert sum(len(b) for b in data.batches(3, shuffle=True)) == 10
     held_out = CaptionData.from_shapes(generate_shapes(5, seed=9), "zh", vocab=v)
     assert held_out.tgt_vocab is v
 
 
-@pytest.mark.parametrize("kwargs", [{"n": 0}, {"n": 5, "image_size": 8}, {"n": 5, "noise": 0.5}])
-def test_bad_arguments_raise_value_error(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0}, r"n \(the number of images\) must be an integer in \[1, 1000000\], got 0"),
+        ({"n": 5, "image_size": 8}, r"image_size \(≥ 16 keeps the shapes recognisable\) .* got 8"),
+        ({"n": 5, "noise": 0.5}, r"noise \(larger values drown the shapes\) .* got 0.5"),
+    ],
+)
+def test_bad_arguments_raise_value_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         generate_shapes(**kwargs)
 
 
 def test_bad_language_and_shape_raise_value_error():
     scene = generate_shapes(1).scenes[0]
     with pytest.raises(ValueError, match="lang"):
-        describe(scene, "fr")
+        scene_caption(scene, "fr")
     with pytest.raises(ValueError, match="batch_size"):
         CaptionData.from_shapes(generate_shapes(2), "en").batches(0)
 

@@ -24,24 +24,24 @@ def pairs():
 def test_to_simplified_uses_one_script_and_leaves_other_text_alone():
     assert to_simplified("請問這個東西多少錢？") == "请问这个东西多少钱？"
     assert to_simplified("我没事。Tom 1") == "我没事。Tom 1"
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="text must be a string, got NoneType"):
         to_simplified(None)
 
 
 @pytest.mark.parametrize(
-    "bad",
+    "bad, message",
     [
-        dict(direction="en-fr"),
-        dict(kind="lstm"),
-        dict(hidden=0),
-        dict(epochs=1.5),
-        dict(dropout=1.0),
-        dict(lr=float("nan")),
-        dict(by_length="yes"),
+        (dict(direction="en-fr"), r"direction must be one of \['en-zh', 'zh-en'\], got 'en-fr'"),
+        (dict(kind="lstm"), r"kind must be one of \['gru', 'transformer'\], got 'lstm'"),
+        (dict(hidden=0), "hidden must be a positive integer, got 0"),
+        (dict(epochs=1.5), "epochs must be a positive integer, got 1.5"),
+        (dict(dropout=1.0), r"dropout must lie in \[0, 1\), got 1.0"),
+        (dict(lr=float("nan")), "lr must be positive, got nan"),
+        (dict(by_length="yes"), "by_length must be True or False, got 'yes'"),
     ],
 )
-def test_bad_settings_are_refused(bad):
-    with pytest.raises(ValueError):
+def test_bad_settings_are_refused(bad, message):
+    with pytest.raises(ValueError, match=message):
         translation.TranslatorSettings(**bad)
     with pytest.raises(ValueError, match="profile"):
         translation.settings_for("laptop", "en-zh", "gru")
@@ -53,14 +53,14 @@ def test_oriented_swaps_the_sides_for_chinese_to_english():
     assert translation.oriented(p, "zh-en") == [Pair("你好", "hello")]
 
 
-def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
+def test_translator_bleu_groups_references_by_source_like_sacrebleu(pairs):
     tr = translation.Translator(None, None, None, tiny("zh-en"))
     multi = [
         Pair("一", "just one of them"),
         Pair("一", "a single one of them"),
         Pair("二", "two cats sit here"),
     ]
-    assert translation.corpus_bleu(
+    assert translation.translator_bleu(
         tr, multi, hypotheses=["a single one of them", "two cats sit here"]
     ).score == pytest.approx(100)
     hyps = ["One of them", "two dogs sit here"]
@@ -70,17 +70,17 @@ def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
         tokenize="13a",
         lowercase=True,
     )
-    score = translation.corpus_bleu(tr, multi, hypotheses=hyps).score
+    score = translation.translator_bleu(tr, multi, hypotheses=hyps).score
     assert 0 < score < 100 and score == pytest.approx(expected.score)
     zh = translation.Translator(None, None, None, tiny("en-zh"))
     chinese = [Pair("a", "我喜欢猫。"), Pair("b", "他走了。")]
     expected = sacrebleu.corpus_bleu(
         ["我喜欢狗。", "他走了。"], [["我喜欢猫。", "他走了。"]], tokenize="zh"
     )
-    score = translation.corpus_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"]).score
+    score = translation.translator_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"]).score
     assert 0 < score < 100 and score == pytest.approx(expected.score)
     with pytest.raises(ValueError, match="hypotheses"):
-        translation.corpus_bleu(zh, chinese, hypotheses=["一"])
+        translation.translator_bleu(zh, chinese, hypotheses=["一"])
 
 
 @pytest.mark.parametrize("kind", translation.KINDS)
@@ -133,13 +133,28 @@ def test_a_corrupt_saved_model_is_retrained_with_the_reason(pairs, tmp_path):
     assert translation.load_translator(path).settings == settings
 
 
-def test_translate_sentences_greedy_is_a_beam_of_width_one(pairs):
+def test_translate_sentences_greedy_equals_beam_search_of_width_one(pairs):
+    """Greedy decoding (the default) against the beam-search code itself at width 1; a beam of
+    width 4 against beam_search of width 4, which on this model changes some outputs."""
+    from companion.data.vocab import detokenize
+    from companion.decoding import beam_search
+
     tr = translation.train_translator(
         pairs[:30], tiny(kind="transformer", epochs=1), progress=False
     )
     sentences = [p.src for p in pairs[30:40]]
-    assert translation.translate_sentences(tr, sentences) == translation.translate_sentences(
-        tr, sentences, beam_width=1
-    )
+    src, lengths = tr.encode_source(sentences)
+    model = tr.model.eval()
+    ids = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=tr.settings.max_len)
+    with torch.no_grad():
+        one = beam_search(model.step, model.init_state(src, lengths), beam_width=1, **ids)
+        four = beam_search(model.step, model.init_state(src, lengths), beam_width=4, **ids)
+    as_text = lambda hyps: [  # noqa: E731
+        detokenize(tr.tgt_vocab.decode(h[0].tokens), tr.tgt_lang) for h in hyps
+    ]
+    assert translation.translate_sentences(tr, sentences) == as_text(one)
+    assert translation.translate_sentences(tr, sentences, beam_width=4) == as_text(four)
+    # the two widths differ here, so the equalities above tell greedy and beam search apart
+    assert any(b[0].tokens != a[0].tokens for a, b in zip(one, four, strict=True))
     with pytest.raises(ValueError, match="empty"):
         tr.encode_source(["   "])

@@ -53,12 +53,15 @@ PACKAGES: dict[str, tuple[str, ...]] = {
 IGNORE = shutil.ignore_patterns("*.map", "*.esm.js", "*.scss")
 
 # The Colab badge drawn locally, so a page opened offline shows it instead of a broken image.
-COLAB_BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="117" height="20" role="img" aria-label="Open in Colab">
-<rect width="117" height="20" rx="3" fill="#555"/><rect x="20" width="97" height="20" rx="3" fill="#f9ab00"/>
+COLAB_BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" \
+width="117" height="20" role="img" aria-label="Open in Colab">
+<rect width="117" height="20" rx="3" fill="#555"/><rect \
+x="20" width="97" height="20" rx="3" fill="#f9ab00"/>
 <path d="M20 0h4v20h-4z" fill="#f9ab00"/>
 <circle cx="7" cy="10" r="4" fill="none" stroke="#f9ab00" stroke-width="2.2"/>
 <circle cx="13" cy="10" r="4" fill="none" stroke="#e8710a" stroke-width="2.2"/>
-<text x="68" y="14" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11" fill="#fff" text-anchor="middle">Open in Colab</text>
+<text x="68" y="14" font-family="Verdana,DejaVu Sans,sans-serif" \
+font-size="11" fill="#fff" text-anchor="middle">Open in Colab</text>
 </svg>
 """
 
@@ -68,7 +71,9 @@ class AssetsMissing(RuntimeError):
 
 
 def ensure_node_modules(root: Path = ROOT) -> Path:
-    """Run ``npm install`` (``npm ci`` with a lock file) when a package is missing; return node_modules."""
+    """Run ``npm install`` (``npm ci`` with a lock file)
+    when a package is missing; return node_modules.
+    """
     node_modules = root / "node_modules"
     if all((node_modules / name / "package.json").exists() for name in PACKAGES):
         return node_modules

@@ -9,13 +9,22 @@
   manager from a CDN.
 - The "Open in Colab" badge image points at a local copy (the link still goes to Colab).
 - On slides, stderr streams (progress bars, warnings) are dropped.
+
+:class:`StaticOutputs` is this step as an nbconvert ``Preprocessor`` (tools/site.py gives it to
+the page and slide exporters); :func:`prepare_for_export` is the same on a plain notebook dict.
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import re
 
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Unicode
+
+from companion.i18n import N_, _
 from companion.widgets.sliders import FRAMES_MIME
 
 from .static_sliders import static_slider_output
@@ -25,14 +34,13 @@ CONTROL = re.compile(
     r"interactive|Slider|Dropdown|ToggleButtons|RadioButtons|Checkbox|Button|Text\("
 )
 COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
-WIDGET_NOTE = (
-    '<p class="companion-widget-note">Interactive control: run this notebook in Jupyter '
-    "or Colab to use it. The figure in this cell shows its default setting.</p>"
+WIDGET_NOTE = N_(
+    "Interactive control: run this notebook in Jupyter or Colab to use it. The figure in "
+    "this cell shows its default setting."
 )
-TEXT_BOX_NOTE = (
-    '<p class="companion-widget-note">Text box: type your own input in Jupyter or '
-    "Colab (it needs a running kernel). The figure in this cell shows its default "
-    "input.</p>"
+TEXT_BOX_NOTE = N_(
+    "Text box: type your own input in Jupyter or Colab (it needs a running kernel). The "
+    "figure in this cell shows its default input."
 )
 TEXT_BOX = re.compile(r"\b(?:Text|Textarea|Combobox)\(")
 
@@ -49,12 +57,15 @@ def static_outputs(output: dict) -> list[dict]:
         return [output]
     text = joined(data.get("text/plain", ""))
     if CONTROL.search(text) or TEXT_BOX.search(text):
-        note = TEXT_BOX_NOTE if TEXT_BOX.search(text) else WIDGET_NOTE
+        note = _(TEXT_BOX_NOTE if TEXT_BOX.search(text) else WIDGET_NOTE)
         return [
             {
                 "output_type": "display_data",
                 "metadata": {},
-                "data": {"text/html": note, "text/plain": "[interactive control]"},
+                "data": {
+                    "text/html": f'<p class="companion-widget-note">{html.escape(note)}</p>',
+                    "text/plain": "[interactive control]",
+                },
             }
         ]
     return []
@@ -79,7 +90,9 @@ def static_cell_outputs(outputs: list[dict]) -> list[dict]:
 
 
 def without_frames(nb: dict) -> dict:
-    """A copy of ``nb`` without pre-rendered frames (the notebook download keeps its live widgets)."""
+    """A copy of ``nb`` without pre-rendered frames
+    (the notebook download keeps its live widgets).
+    """
     nb = copy.deepcopy(nb)
     for cell in nb.get("cells", []):
         if cell.get("cell_type") == "code":
@@ -109,3 +122,17 @@ def prepare_for_export(nb: dict, asset_prefix: str, *, keep_stderr: bool = True)
             ]
         cell["outputs"] = outputs
     return nb
+
+
+class StaticOutputs(Preprocessor):
+    """:func:`prepare_for_export` as an nbconvert preprocessor (enabled when constructed)."""
+
+    enabled = Bool(True)
+    asset_prefix = Unicode("../assets", help="where the page finds the offline assets").tag(
+        config=True
+    )
+    keep_stderr = Bool(True, help="keep stderr streams (False on slides)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        prepared = prepare_for_export(nb, self.asset_prefix, keep_stderr=self.keep_stderr)
+        return nbformat.from_dict(prepared), resources

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
+from companion.i18n import _
 from companion.widgets.sliders import FRAMES_MIME
 
 SLIDER_CLASS = "companion-slider"
@@ -66,7 +68,7 @@ def _script_json(value) -> str:
 def slider_html(frames: dict) -> str:
     """The HTML of one static slider from a ``FRAMES_MIME`` payload."""
     controls, images, grid = frames["controls"], frames["images"], frames["frames"]
-    if not images or len(grid) != _product(len(c["labels"]) for c in controls):
+    if not images or len(grid) != math.prod(len(c["labels"]) for c in controls):
         raise ValueError("a slider's frames do not match its controls")
     start = 0
     for c in controls:
@@ -81,8 +83,13 @@ def slider_html(frames: dict) -> str:
         for c in controls
     )
     positions = " × ".join(
-        f"{len(c['labels'])} values of {html.escape(c['description'])}" for c in controls
+        _("{count} values of {control}").format(count=len(c["labels"]), control=c["description"])
+        for c in controls
     )
+    alt = _("figure at the slider's position")
+    note = _(
+        "Pre-rendered at {positions}; run the notebook in Jupyter or Colab for every value."
+    ).format(positions=positions)
     data = {
         "labels": [c["labels"] for c in controls],
         "frames": grid,
@@ -91,21 +98,13 @@ def slider_html(frames: dict) -> str:
     }
     return (
         f'{STYLE}<div class="{SLIDER_CLASS}" data-companion-slider>'
-        f'<img class="companion-slider-frame" alt="figure at the slider\'s position"'
+        f'<img class="companion-slider-frame" alt="{html.escape(alt)}"'
         f' src="data:{frames["format"]};base64,{images[grid[start]]}">'
         f'<div class="companion-slider-controls">{rows}</div>'
-        f'<p class="companion-slider-note">Pre-rendered at {positions}; run the notebook '
-        f"in Jupyter or Colab for every value.</p>"
+        f'<p class="companion-slider-note">{html.escape(note)}</p>'
         f'<script type="application/json" class="companion-slider-data">{_script_json(data)}'
         f"</script></div><script>{SCRIPT}</script>"
     )
-
-
-def _product(numbers) -> int:
-    total = 1
-    for n in numbers:
-        total *= n
-    return total
 
 
 def static_slider_output(output: dict) -> dict | None:

@@ -10,15 +10,18 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 import torch
 
+from companion import model_utils
 from companion.data.text_tasks import Pair, check_pairs
 from companion.data.vocab import TOKENIZERS, Vocab, tokenize
 from companion.validation import (
     check_bool,
     check_choice,
     check_int,
+    check_seed,
     check_str_sequence,
     check_tensor,
     describe,
@@ -74,14 +77,20 @@ def encode_sentences(
 def pad_targets(
     tgt_ids: Sequence[Sequence[int]], vocab: Vocab
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Decoder input ``<bos> y``, decoder target ``y <eos>`` (both ``[B, T]``) and the target mask."""
+    """Decoder input ``<bos> y``, decoder target ``y <eos>`` (both ``[B, T]``)
+    and the target mask.
+    """
     tgt_in, _ = pad_sequences([[vocab.bos_id, *ids] for ids in tgt_ids], vocab.pad_id)
     tgt_out, lengths = pad_sequences([[*ids, vocab.eos_id] for ids in tgt_ids], vocab.pad_id)
     return tgt_in, tgt_out, lengths_to_mask(lengths)
 
 
 class TensorBatch:
-    """Base of the batch dataclasses, whose fields are all tensors: ``to(device)`` moves them all."""
+    """Base of the batch dataclasses, whose fields
+    are all tensors: ``to(device)`` moves them all.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every subclass is a dataclass
 
     def to(self, device: torch.device | str):
         return type(self)(**{f.name: getattr(self, f.name).to(device) for f in fields(self)})
@@ -111,7 +120,7 @@ class BatchedData(ABC):
         check_int(batch_size, "batch_size", min=1)
         check_bool(shuffle, "shuffle")
         check_bool(by_length, "by_length")
-        check_int(seed, "seed", min=0)
+        check_seed(seed)
         if by_length and not hasattr(self, "lengths"):
             raise ValueError(
                 f"{type(self).__name__} has no lengths(), so it cannot batch by length"
@@ -121,7 +130,9 @@ class BatchedData(ABC):
 
 @dataclass
 class Seq2SeqBatch(TensorBatch):
-    """A padded batch. ``tgt_in`` starts with ``<bos>``; ``tgt_out`` is shifted and ends with ``<eos>``."""
+    """A padded batch. ``tgt_in`` starts with ``<bos>``;
+    ``tgt_out`` is shifted and ends with ``<eos>``.
+    """
 
     src: torch.Tensor  # [B, S]
     src_lengths: torch.Tensor  # [B]
@@ -191,8 +202,10 @@ class Seq2SeqData(BatchedData):
         return Seq2SeqBatch(src, src_len, lengths_to_mask(src_len), tgt_in, tgt_out, tgt_mask)
 
     def lengths(self) -> list[int]:
-        """Source plus target tokens of every example (what ``batches(by_length=True)`` sorts by)."""
-        return [len(s) + len(t) for s, t in zip(self.src_ids, self.tgt_ids)]
+        """Source plus target tokens of every example
+        (what ``batches(by_length=True)`` sorts by).
+        """
+        return [len(s) + len(t) for s, t in zip(self.src_ids, self.tgt_ids, strict=True)]
 
     def encode_source(self, sentences: str | Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Tokenise, encode and pad new source sentences (unknown words become ``<unk>``)."""
@@ -207,7 +220,7 @@ class BatchIterable:
 
     def __init__(
         self,
-        data: BatchedData,
+        data: model_utils.SupportsBatch,
         batch_size: int,
         shuffle: bool,
         seed: int,
@@ -234,7 +247,12 @@ class BatchIterable:
             yield self.data.batch(indices)
 
     def _by_length(self, order: list[int]) -> list[list[int]]:
-        lengths, pool = self.data.lengths(), self.POOL * self.batch_size
+        lengths_of = getattr(self.data, "lengths", None)
+        if lengths_of is None:
+            raise ValueError(
+                f"{type(self.data).__name__} has no lengths(), so it cannot batch by length"
+            )
+        lengths, pool = lengths_of(), self.POOL * self.batch_size
         groups = []
         for start in range(0, len(order), pool):
             groups += _chunks(

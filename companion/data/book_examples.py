@@ -1,11 +1,11 @@
 """The book's own example sentences (5.3, Fig. 5-7 and 5.3.3) and a handful of sentences like them.
 
 Section 5.3 explains Seq2Seq with "hello world" → "你好，世界" (Fig. 5-7) and section 5.3.3 explains
-attention with "hello, world is beautiful" → "你好，世界是美好的". :func:`book_example_pairs` returns
-those two pairs plus a few dozen sentences built from the same pattern — greeting, subject, "is",
-adjective — so that a tiny model trained for seconds really translates the book's sentences and its
-attention has something to align ("beautiful" ↔ 美好). The lexicon is small and fixed; there is no
-randomness.
+attention with "hello, world is beautiful" → "你好，世界是美好的". :func:`book_example_pairs`
+returns those two pairs plus a few dozen sentences built from the same pattern — greeting, subject,
+"is", adjective — so that a tiny model trained for seconds really translates the book's sentences
+and its attention has something to align ("beautiful" ↔ 美好). The lexicon is small and fixed; there
+is no randomness.
 """
 
 from __future__ import annotations

@@ -17,7 +17,9 @@ class DataUnavailableError(RuntimeError):
 
 
 def data_root(root: str | Path | None = None) -> Path:
-    """The data folder: ``root``, else ``$COMPANION_DATA``, else the user cache (``~/.cache/companion``)."""
+    """The data folder: ``root``, else ``$COMPANION_DATA``,
+    else the user cache (``~/.cache/companion``).
+    """
     if root is not None:
         return Path(root).expanduser()
     if os.environ.get("COMPANION_DATA"):

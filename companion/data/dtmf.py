@@ -1,4 +1,5 @@
-"""A small speech-like task for section 5.1.1's third use, speech recognition (语音识别): DTMF tones.
+"""A small speech-like task for section 5.1.1's third
+use, speech recognition (语音识别): DTMF tones.
 
 Telephone keypads send each digit as the sum of two sine tones (dual-tone multi-frequency, DTMF):
 one from a low group (697, 770, 852, 941 Hz) and one from a high group (1209, 1336, 1477 Hz).
@@ -24,7 +25,7 @@ import torch
 
 from companion.data.batching import BatchIterable, Seq2SeqBatch, lengths_to_mask, pad_sequences
 from companion.data.vocab import Vocab
-from companion.validation import check_float, check_int
+from companion.validation import check_float, check_int, check_seed
 
 #: (low, high) frequency pair in Hz of every key used here (ITU-T Q.23)
 DTMF_FREQUENCIES: dict[str, tuple[int, int]] = {
@@ -81,10 +82,9 @@ def dtmf_waveform(
     for d in digits:
         t = torch.arange(samples(tone_ms), dtype=torch.float64) / sample_rate
         amp = rng.uniform(0.25, 0.5)
-        tone = sum(
-            torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
-            for f in DTMF_FREQUENCIES[d]
-        )
+        tone = torch.zeros_like(t)
+        for f in DTMF_FREQUENCIES[d]:
+            tone = tone + torch.sin(2 * math.pi * f * t + rng.uniform(0, 2 * math.pi))
         parts += [(amp * tone).float(), torch.zeros(samples(pause_ms))]
     wave = torch.cat(parts)
     gen = torch.Generator().manual_seed(rng.getrandbits(62))
@@ -104,7 +104,7 @@ def generate_dtmf(
     lo, hi = digits
     check_int(lo, "digits[0]", min=1)
     check_int(hi, "digits[1]", min=lo)
-    rng = random.Random(seed)
+    rng = random.Random(check_seed(seed))
     out = []
     for _ in range(n):
         s = "".join(rng.choice(DIGITS) for _ in range(rng.randint(lo, hi)))
@@ -183,4 +183,4 @@ class AudioData:
 
     def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> BatchIterable:
         check_int(batch_size, "batch_size", min=1)
-        return BatchIterable(self, batch_size, shuffle, seed)
+        return BatchIterable(self, batch_size, shuffle, check_seed(seed))

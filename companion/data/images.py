@@ -14,6 +14,7 @@ MNIST lives in the data folder (:func:`companion.data.cache.data_root`) under
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import urllib.request
 import zlib
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 
 from companion.data.cache import DataUnavailableError, data_root, write_file
-from companion.validation import check_float, check_int, check_probability
+from companion.validation import check_float, check_int, check_probability, check_seed
 
 # ---------------------------------------------------------------- moons (Fig. 5-2)
 
@@ -38,7 +39,8 @@ def moon_phase(
     seed: int | None = None,
     supersample: int = 4,
 ) -> np.ndarray:
-    """A ``size×size`` grey image (floats in [0, 1]) of a moon whose shadow covers ``shadow`` of the disc.
+    """A ``size×size`` grey image (floats in [0, 1]) of
+    a moon whose shadow covers ``shadow`` of the disc.
 
     The terminator is a half-ellipse, as for the real moon: pixel (x, y) of the disc (centre 0,
     radius r) is lit when x ≤ (1 − 2·shadow)·√(r² − y²). Each row of the disc is then shadowed over
@@ -50,6 +52,8 @@ def moon_phase(
     check_int(size, "size", min=4)
     check_float(noise, "noise", min=0.0)
     check_int(supersample, "supersample", min=1)
+    if seed is not None:
+        check_seed(seed)
     if radius is not None:
         check_float(radius, "radius", min=0.0, min_open=True)
     r = radius if radius is not None else 0.4 * size
@@ -78,7 +82,9 @@ def _lit_subpixels(shadow: float, size: int, r: float, supersample: int) -> np.n
 
 
 def disc_mask(size: int = 28, radius: float | None = None, supersample: int = 4) -> np.ndarray:
-    """Fraction of each pixel covered by the moon's disc (the area :func:`shadow_fraction` looks at)."""
+    """Fraction of each pixel covered by the moon's
+    disc (the area :func:`shadow_fraction` looks at).
+    """
     r = radius if radius is not None else 0.4 * size
     y, x = _subpixel_grid(size, supersample)
     return (x**2 + y**2 <= r**2).mean(axis=(1, 3))
@@ -93,7 +99,7 @@ def shadow_fraction(images: np.ndarray | torch.Tensor, radius: float | None = No
     """
     a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     single = a.ndim == 2
-    a = a.reshape((-1,) + a.shape[-2:])
+    a = a.reshape((-1, *a.shape[-2:]))
     if a.shape[-1] != a.shape[-2]:
         raise ValueError(f"moon images must be square, got {a.shape[-2:]}")
     mask = disc_mask(a.shape[-1], radius)
@@ -111,7 +117,7 @@ def nearest_phase(
     when its mean brightness (:func:`shadow_fraction`) looks right.
     """
     a = image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else np.asarray(image)
-    a = a.reshape(a.shape[-2:])
+    a = a.reshape(*a.shape[-2:])
     candidates = np.linspace(0, 1, steps)
     errors = [
         np.sqrt(np.mean((moon_phase(float(f), a.shape[-1], radius=radius) - a) ** 2))
@@ -134,7 +140,7 @@ def moon_phases(
     if not shadows:
         raise ValueError("give at least one shadow fraction")
     check_int(copies, "copies", min=1)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for f in shadows:
@@ -159,7 +165,8 @@ class ImageSplit:
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])  # type: ignore[return-value]
+        channels, height, width = self.train_x.shape[1:]
+        return channels, height, width
 
     def __repr__(self) -> str:
         return (
@@ -171,6 +178,7 @@ class ImageSplit:
         self, part: str = "train", batch_size: int = 128, shuffle: bool | None = None, seed: int = 0
     ) -> torch.utils.data.DataLoader:
         """A DataLoader of (images, labels) batches; shuffled with a fixed seed for ``"train"``."""
+        check_seed(seed)
         if part not in ("train", "test"):
             raise ValueError(f"part must be 'train' or 'test', got {part!r}")
         x, y = (self.train_x, self.train_y) if part == "train" else (self.test_x, self.test_y)
@@ -204,9 +212,12 @@ def _split(name: str, x: np.ndarray, y: np.ndarray, n_test: int, seed: int) -> I
 
 
 def load_digits_split(n_test: int = 360, seed: int = 0) -> ImageSplit:
-    """scikit-learn's 1,797 handwritten digits (8×8, grey levels 0…16 scaled to [0, 1]), split with a fixed seed."""
+    """scikit-learn's 1,797 handwritten digits (8×8, grey
+    levels 0…16 scaled to [0, 1]), split with a fixed seed.
+    """
     from sklearn.datasets import load_digits
 
+    check_seed(seed)
     digits = load_digits()
     return _split(
         "digits 8x8 (scikit-learn)", digits.images[:, None] / 16.0, digits.target, n_test, seed
@@ -223,7 +234,14 @@ MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_IDX_TYPES: dict[int, str] = {
+    0x08: "u1",
+    0x09: "i1",
+    0x0B: ">i2",
+    0x0C: ">i4",
+    0x0D: ">f4",
+    0x0E: ">f8",
+}
 
 
 def read_idx(path: str | Path) -> np.ndarray:
@@ -246,7 +264,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise ValueError(f"{path} is truncated (header cut short); {fix}")
     shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
         raise ValueError(
@@ -330,12 +348,14 @@ def load_mnist_split(
     download: bool = True,
     timeout: float = 10.0,
 ) -> ImageSplit:
-    """MNIST's 10,000-image test file split into 8,000 training and 2,000 held-out images (fixed seed).
+    """MNIST's 10,000-image test file split into 8,000
+    training and 2,000 held-out images (fixed seed).
 
     The test file is small (1.6 MB) and is the copy this project's CI carries, so every notebook and
     benchmark trains on the same 8,000 images everywhere. Raises :class:`DataUnavailableError`
     when the file is neither cached nor downloadable.
     """
+    check_seed(seed)
     x, y = load_mnist("test", root, download=download, timeout=timeout)
     return _split("MNIST (10k test file split 8000/2000)", x.numpy(), y.numpy(), n_test, seed)
 
@@ -343,9 +363,12 @@ def load_mnist_split(
 def load_image_split(
     prefer: str = "mnist", root: str | Path | None = None, *, download: bool = True, seed: int = 0
 ) -> ImageSplit:
-    """MNIST (8,000/2,000) when available, else scikit-learn's digits, printing one line if it falls back."""
+    """MNIST (8,000/2,000) when available, else scikit-learn's
+    digits, printing one line if it falls back.
+    """
     if prefer not in ("mnist", "digits"):
         raise ValueError(f"prefer must be 'mnist' or 'digits', got {prefer!r}")
+    check_seed(seed)
     if prefer == "mnist":
         try:
             return load_mnist_split(root, seed=seed, download=download)

@@ -74,7 +74,7 @@ def chinese_number(n: int) -> str:
     out: list[str] = []
     started = False
     pending_zero = False
-    for digit, unit in zip(digits, _ZH_UNITS):
+    for digit, unit in zip(digits, _ZH_UNITS, strict=True):
         if digit == 0:
             pending_zero = started
             continue

@@ -25,7 +25,7 @@ import torch
 
 from companion.data.batching import BatchedData, TensorBatch, pad_targets
 from companion.data.vocab import Vocab, tokenize
-from companion.validation import check_float, check_int
+from companion.validation import check_float, check_int, check_seed
 
 SHAPES = ("circle", "square", "triangle")
 COLOURS = {
@@ -66,7 +66,7 @@ class Scene:
     relation: str
 
 
-def describe(scene: Scene, lang: str = "en", *, mirrored: bool = False) -> str:
+def scene_caption(scene: Scene, lang: str = "en", *, mirrored: bool = False) -> str:
     """The caption of ``scene`` in English (``"en"``) or Chinese (``"zh"``).
 
     ``mirrored=True`` names the second shape first ("… right of …", "… below …").
@@ -98,14 +98,16 @@ def shape_mask(shape: Shape, image_size: int) -> np.ndarray:
 
 
 def grid_coverage(shape: Shape, image_size: int, rows: int, cols: int) -> np.ndarray:
-    """Fraction of every cell of a ``rows × cols`` grid laid over the image that ``shape`` covers."""
+    """Fraction of every cell of a ``rows × cols``
+    grid laid over the image that ``shape`` covers.
+    """
     if rows < 1 or cols < 1 or image_size % rows or image_size % cols:
         raise ValueError(f"a {rows}×{cols} grid must divide the {image_size}-pixel image evenly")
     mask = shape_mask(shape, image_size).astype(np.float32)
     return mask.reshape(rows, image_size // rows, cols, image_size // cols).mean(axis=(1, 3))
 
 
-def render(
+def render_scene(
     scene: Scene,
     image_size: int = 32,
     *,
@@ -160,11 +162,13 @@ class ShapeCaptions:
         return len(self.scenes)
 
     def captions(self, lang: str = "en") -> list[str]:
-        return [describe(s, lang) for s in self.scenes]
+        return [scene_caption(s, lang) for s in self.scenes]
 
     def references(self, lang: str = "en") -> list[list[str]]:
         """Both true sentences per image (caption and its mirror), for multi-reference BLEU."""
-        return [[describe(s, lang), describe(s, lang, mirrored=True)] for s in self.scenes]
+        return [
+            [scene_caption(s, lang), scene_caption(s, lang, mirrored=True)] for s in self.scenes
+        ]
 
     def subset(self, indices: Sequence[int]) -> ShapeCaptions:
         idx = list(indices)
@@ -182,11 +186,11 @@ def generate_shapes(
     check_int(n, "n (the number of images)", min=1, max=1_000_000)
     check_int(image_size, "image_size (≥ 16 keeps the shapes recognisable)", min=16, max=1024)
     check_float(noise, "noise (larger values drown the shapes)", min=0.0, max=0.2)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     rng = random.Random(f"shapes-{seed}")
     pixel_rng = np.random.default_rng(seed)
     scenes = [random_scene(rng, image_size) for _ in range(n)]
-    images = np.stack([render(s, image_size, noise=noise, rng=pixel_rng) for s in scenes])
+    images = np.stack([render_scene(s, image_size, noise=noise, rng=pixel_rng) for s in scenes])
     return ShapeCaptions(torch.from_numpy(images), scenes)
 
 
@@ -195,7 +199,9 @@ def generate_shapes(
 
 @dataclass
 class CaptionBatch(TensorBatch):
-    """Images and padded captions; ``tgt_in`` starts with ``<bos>``, ``tgt_out`` ends with ``<eos>``."""
+    """Images and padded captions; ``tgt_in`` starts
+    with ``<bos>``, ``tgt_out`` ends with ``<eos>``.
+    """
 
     images: torch.Tensor  # [B, 3, H, W]
     tgt_in: torch.Tensor  # [B, T]
@@ -217,7 +223,8 @@ class CaptionBatch(TensorBatch):
 
 
 class CaptionData(BatchedData):
-    """Captioned images with a caption vocabulary, batched like :class:`~companion.data.Seq2SeqData`.
+    """Captioned images with a caption vocabulary,
+    batched like :class:`~companion.data.Seq2SeqData`.
 
     ``CaptionData.from_shapes(train, "zh")`` builds the vocabulary from the training captions;
     pass ``vocab=`` to reuse it for held-out images.

@@ -32,7 +32,7 @@ from pathlib import Path
 from companion.data.cache import DataUnavailableError, data_root, write_file
 from companion.data.text_tasks import Pair, check_pairs, split_pairs
 from companion.data.vocab import tokenize_en, tokenize_zh
-from companion.validation import check_bool, check_int
+from companion.validation import check_bool, check_int, check_seed
 
 TATOEBA_URL = "https://www.manythings.org/anki/cmn-eng.zip"
 RELATIVE_PATH = Path("tatoeba") / "cmn.txt"
@@ -52,7 +52,9 @@ def tatoeba_path(root: str | Path | None = None) -> Path:
 
 @dataclass
 class TatoebaCorpus:
-    """Parsed lines: the good pairs, and how many lines were skipped as bad (with a few examples)."""
+    """Parsed lines: the good pairs, and how many
+    lines were skipped as bad (with a few examples).
+    """
 
     pairs: list[Pair]
     n_lines: int = 0
@@ -86,15 +88,16 @@ def parse_tatoeba(lines: Iterable[str | bytes], *, max_examples: int = 5) -> Tat
     corpus = TatoebaCorpus(pairs=[])
     for number, line in enumerate(lines, start=1):
         corpus.n_lines += 1
+        text: str | None = line if not isinstance(line, bytes) else None
         if isinstance(line, bytes):
             try:
-                line = line.decode("utf-8")
+                text = line.decode("utf-8")
             except UnicodeDecodeError:
-                line = None
-        if line is not None and not line.strip():
+                pass  # counted as a bad line below
+        if text is not None and not text.strip():
             corpus.n_lines -= 1
             continue
-        result = "not valid UTF-8" if line is None else _parse_line(line.lstrip("\ufeff"))
+        result = "not valid UTF-8" if text is None else _parse_line(text.lstrip("\ufeff"))
         if isinstance(result, Pair):
             corpus.pairs.append(result)
         else:
@@ -195,6 +198,7 @@ def split_by_source(
 ) -> list[list[Pair]]:
     """Seeded split in which all translations of one English sentence land in the same part."""
     check_pairs(pairs)
+    check_seed(seed)
     by_source: dict[str, list[Pair]] = {}
     for p in pairs:
         by_source.setdefault(p.src, []).append(p)
@@ -226,6 +230,7 @@ def load_tatoeba(
     """
     check_bool(download, "download")
     check_bool(simplified, "simplified")
+    check_seed(seed)
     check_int(max_src_len, "max_src_len", min=1)
     check_int(max_tgt_len, "max_tgt_len", min=1)
     file = Path(path) if path is not None else tatoeba_path(root)

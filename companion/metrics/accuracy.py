@@ -22,7 +22,9 @@ def exact_match(predictions: Sequence[str], references: Sequence[str]) -> float:
     _check_lists(predictions, references)
     check_str_sequence(predictions, "predictions")
     check_str_sequence(references, "references")
-    return sum(p.strip() == r.strip() for p, r in zip(predictions, references)) / len(predictions)
+    return sum(p.strip() == r.strip() for p, r in zip(predictions, references, strict=True)) / len(
+        predictions
+    )
 
 
 def token_accuracy(
@@ -40,5 +42,8 @@ def token_accuracy(
     total = sum(len(r) for r in references)
     if total == 0:
         raise ValueError("the references contain no tokens")
-    right = sum(sum(a == b for a, b in zip(p, r)) for p, r in zip(predictions, references))
+    right = sum(
+        sum(a == b for a, b in zip(p, r, strict=False))
+        for p, r in zip(predictions, references, strict=True)
+    )
     return right / total

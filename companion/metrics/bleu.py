@@ -97,7 +97,7 @@ def ngrams(tokens: Sequence[str], n: int) -> Counter:
     """Counts of the n-grams (as tuples) of one token sequence."""
     _check_tokens(tokens)
     check_int(n, "n", min=1)
-    return Counter(zip(*(tokens[i:] for i in range(n))))
+    return Counter(zip(*(tokens[i:] for i in range(n)), strict=False))
 
 
 def ngram_counts(tokens: Sequence[str], max_order: int) -> Counter:
@@ -106,7 +106,7 @@ def ngram_counts(tokens: Sequence[str], max_order: int) -> Counter:
     check_int(max_order, "max_order", min=1)
     counts: Counter = Counter()
     for n in range(1, min(max_order, len(tokens)) + 1):
-        counts.update(zip(*(tokens[i:] for i in range(n))))
+        counts.update(zip(*(tokens[i:] for i in range(n)), strict=False))
     return counts
 
 
@@ -184,7 +184,7 @@ def bleu_from_counts(
             )
     if len(counts) != len(totals) or not counts:
         raise ValueError("counts and totals need one entry per n-gram order")
-    for n, (c, t) in enumerate(zip(counts, totals)):
+    for n, (c, t) in enumerate(zip(counts, totals, strict=True)):
         check_int(c, f"counts[{n}]", min=0)
         check_int(t, f"totals[{n}]", min=0)
         if c > t:
@@ -196,7 +196,9 @@ def bleu_from_counts(
     check_int(ref_len, "ref_len", min=0)
     _check_smoothing(smooth, smooth_value)
     check_bool(effective_order, "effective_order")
-    k = SMOOTHING_DEFAULTS[smooth] if smooth_value is None else float(smooth_value)
+    # the smoothing constant of "floor" and "add-k" ("exp" and "none" have none)
+    default = SMOOTHING_DEFAULTS[smooth]
+    k = float(smooth_value) if smooth_value is not None else (default or 0.0)
     max_order = len(counts)
     bp = brevity_penalty(sys_len, ref_len)
     precisions = [0.0] * max_order
@@ -206,7 +208,7 @@ def bleu_from_counts(
 
     orders, halvings = max_order, 0
     for n in range(max_order):
-        matches, total = counts[n], totals[n]
+        matches, total = float(counts[n]), float(totals[n])
         if smooth == "add-k" and n > 0:
             matches, total = matches + k, total + k
         if total == 0:  # no hypothesis n-grams of this order (or higher)
@@ -297,7 +299,7 @@ def corpus_bleu(
 
     counts, totals = [0] * max_order, [0] * max_order
     sys_len = ref_len = 0
-    for i, (hyp, refs) in enumerate(zip(hypotheses, references)):
+    for i, (hyp, refs) in enumerate(zip(hypotheses, references, strict=True)):
         refs = [refs] if isinstance(refs, str) else refs
         if not isinstance(refs, Sequence):
             raise TypeError(

@@ -1,10 +1,14 @@
-"""How much of a 2-D latent square the codes fill (5.2.1, 5.2.2): empty tiles and Gaussian coverage."""
+"""How much of a 2-D latent square the codes fill
+(5.2.1, 5.2.2): empty tiles and Gaussian coverage.
+"""
 
 from __future__ import annotations
 
 import math
 
 import torch
+
+from companion.prob.gaussian import standardised_square
 
 
 def _square(lims: tuple[float, float], n: int) -> tuple[float, float]:
@@ -46,15 +50,16 @@ def bell_coverage(
     mu, logvar = _codes(mu, "mu"), _codes(logvar, "logvar")
     if mu.shape != logvar.shape:
         raise ValueError(
-            f"mu and logvar must have the same shape, got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+            f"mu and logvar must have the same shape, got {tuple(mu.shape)} and "
+            f"{tuple(logvar.shape)}"
         )
     if not n_std > 0:
         raise ValueError(f"n_std must be > 0, got {n_std}")
     centres = lo + (torch.arange(n, dtype=torch.float64) + 0.5) * (hi - lo) / n
     grid = torch.cartesian_prod(centres, centres)  # [n², 2]
-    std = (0.5 * logvar).exp()
     covered = torch.zeros(len(grid), dtype=torch.bool)
-    for m, s in zip(mu.split(512), std.split(512)):
-        dist2 = (((grid[:, None] - m[None]) / s[None]) ** 2).sum(-1)  # [n², chunk]
+    for m, lv in zip(mu.split(512), logvar.split(512), strict=True):
+        diff = grid[:, None] - m[None]  # [n², chunk, 2]
+        dist2 = standardised_square(diff, lv[None].to(diff.dtype)).sum(-1)  # no 0/0 at σ → 0
         covered |= (dist2 <= n_std**2).any(1)
     return covered.double().mean().item()

@@ -1,10 +1,10 @@
-"""Accuracy by output position: how errors grow along a generated sequence (exposure bias, 5.3.4)."""
+"""Accuracy by output position: how errors grow
+along a generated sequence (exposure bias, 5.3.4).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import torch
 
 from companion.model_utils import predict_batches
 from companion.validation import check_int, describe
@@ -37,16 +37,14 @@ def position_accuracy(
     longest = max(len(r) for r in references)
     width = longest if max_positions is None else min(longest, max_positions)
     right, total = [0] * width, [0] * width
-    for pred, ref in zip(predictions, references):
+    for pred, ref in zip(predictions, references, strict=True):
         for t in range(min(len(ref), width)):
             total[t] += 1
             right[t] += t < len(pred) and pred[t] == ref[t]
-    return [r / n for r, n in zip(right, total)], total
+    return [r / n for r, n in zip(right, total, strict=True)], total
 
 
-def teacher_forced_predictions(
-    model, data, *, batch_size: int = 256, device: torch.device | str | None = None
-) -> list[list[int]]:
+def teacher_forced_predictions(model, data, *, batch_size: int = 256) -> list[list[int]]:
     """The model's most likely token at every target position *given the true prefix*.
 
     One list per example of ``data`` (a :class:`~companion.data.Seq2SeqData`), as long as its
@@ -55,6 +53,8 @@ def teacher_forced_predictions(
 
     def predict(model, batch) -> list[list[int]]:
         best = model(batch.src, batch.src_lengths, batch.tgt_in).argmax(-1)
-        return [row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist())]
+        return [
+            row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist(), strict=True)
+        ]
 
-    return predict_batches(model, data, predict, batch_size=batch_size, device=device)
+    return predict_batches(model, data, predict, batch_size=batch_size)

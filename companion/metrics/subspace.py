@@ -1,4 +1,6 @@
-"""PCA by SVD and the angles between subspaces (5.2.1, Fig. 5-1: a linear autoencoder learns PCA's subspace)."""
+"""PCA by SVD and the angles between subspaces (5.2.1,
+Fig. 5-1: a linear autoencoder learns PCA's subspace).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +27,8 @@ def pca_by_svd(x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor, tor
 
 
 def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Principal angles (degrees, ascending) between the column spaces of ``a`` ``[D, k]`` and ``b`` ``[D, m]``.
+    """Principal angles (degrees, ascending) between the
+    column spaces of ``a`` ``[D, k]`` and ``b`` ``[D, m]``.
 
     Zero angles mean the spaces coincide; 90° means orthogonal directions. Computed from the
     singular values of Qa^T Qb (Björck & Golub).

@@ -1,4 +1,5 @@
-"""Models of Chapter 5: encoder–decoders for sequences (5.1, 5.3) and autoencoders/VAEs (5.1.3, 5.2).
+"""Models of Chapter 5: encoder–decoders for sequences
+(5.1, 5.3) and autoencoders/VAEs (5.1.3, 5.2).
 
 Training lives in :mod:`companion.train`, decoding in :mod:`companion.inference`; this package
 holds the modules and their losses.

@@ -10,12 +10,14 @@ The pieces, smallest first:
 * :class:`GaussianEncoder` + :class:`VAE`: x → (μ, log σ²) → z = μ + σ·ε → x̂ (Fig. 5-5), trained
   with the ELBO (5-12) whose KL term is (5-17).
 
-:func:`make_autoencoder` and :func:`make_vae` build the standard shapes; :func:`make_autoencoder_loss`
-and :func:`make_vae_loss` build loss functions for :func:`companion.train.fit`.
+:func:`make_autoencoder` and :func:`make_vae` build the standard shapes;
+:func:`make_autoencoder_loss` and :func:`make_vae_loss` build loss functions for
+:func:`companion.train.fit`.
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,13 +48,15 @@ def mlp_body(in_dim: int, widths: Sequence[int]) -> tuple[nn.Module, int]:
 
 
 def mlp_head(code_dim: int, widths: Sequence[int], image_shape: tuple[int, int, int]) -> nn.Module:
-    """The mirror of :func:`mlp_body`: code → widths reversed → one value per pixel, image-shaped."""
+    """The mirror of :func:`mlp_body`: code → widths
+    reversed → one value per pixel, image-shaped.
+    """
     layers: list[nn.Module] = []
     width = code_dim
     for h in reversed(widths):
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
-    layers += [nn.Linear(width, _numel(image_shape)), nn.Unflatten(1, image_shape)]
+    layers += [nn.Linear(width, math.prod(image_shape)), nn.Unflatten(1, image_shape)]
     return nn.Sequential(*layers)
 
 
@@ -75,7 +79,9 @@ def conv_body(
 def conv_head(
     code_dim: int, image_shape: tuple[int, int, int], channels: tuple[int, int] = (16, 32)
 ) -> nn.Module:
-    """The mirror of :func:`conv_body`: code → H/4×W/4 feature maps → two transposed convolutions."""
+    """The mirror of :func:`conv_body`: code → H/4×W/4
+    feature maps → two transposed convolutions.
+    """
     c, h, w = image_shape
     c1, c2 = channels
     return nn.Sequential(
@@ -116,7 +122,9 @@ class ImageDecoder(nn.Module, ABC):
 
 
 class BernoulliDecoder(ImageDecoder):
-    """p(x|z) = Π Bernoulli(x_i; sigmoid(f(z)_i)): outputs logits; −log p is binary cross-entropy."""
+    """p(x|z) = Π Bernoulli(x_i; sigmoid(f(z)_i)):
+    outputs logits; −log p is binary cross-entropy.
+    """
 
     likelihood = "bernoulli"
 
@@ -172,7 +180,9 @@ class Autoencoder(nn.Module):
 
 
 class GaussianEncoder(nn.Module):
-    """q(z|x) = N(μ(x), diag exp(logvar(x))): a shared body, then one linear head each for μ and log σ²."""
+    """q(z|x) = N(μ(x), diag exp(logvar(x))): a shared
+    body, then one linear head each for μ and log σ².
+    """
 
     def __init__(self, body: nn.Module, feature_dim: int, code_dim: int):
         super().__init__()
@@ -223,7 +233,9 @@ class VAE(nn.Module):
         return VAEOutput(self.decoder(z), mu, logvar, z)
 
     def elbo(self, x: torch.Tensor, beta: float = 1.0) -> dict[str, torch.Tensor]:
-        """One-sample ELBO terms (see :func:`companion.prob.elbo`); ``"loss"`` is −ELBO per image."""
+        """One-sample ELBO terms (see :func:`companion.prob.elbo`);
+        ``"loss"`` is −ELBO per image.
+        """
         o = self(x)
         return elbo(self.decoder.log_prob(x, o.out), o.mu, o.logvar, beta=beta)
 
@@ -241,13 +253,6 @@ class VAE(nn.Module):
 # ---------------------------------------------------------------- builders
 
 
-def _numel(shape: Sequence[int]) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
 def _check(
     image_shape: Sequence[int], code_dim: int, arch: str, likelihood: str
 ) -> tuple[int, int, int]:
@@ -259,13 +264,16 @@ def _check(
         raise ValueError(
             f"image_shape must be (channels, height, width), got {describe(image_shape)}"
         )
-    shape = tuple(check_int(s, f"image_shape[{i}]", min=1) for i, s in enumerate(image_shape))
+    channels, height, width = (
+        check_int(s, f"image_shape[{i}]", min=1) for i, s in enumerate(image_shape)
+    )
+    shape = (channels, height, width)
     check_int(code_dim, "code_dim", min=1)
     check_choice(arch, "arch", ARCHS)
     check_choice(likelihood, "likelihood", LIKELIHOODS)
     if arch == "conv" and (shape[1] % 4 or shape[2] % 4):
         raise ValueError(f"arch='conv' needs height and width divisible by 4, got {shape[1:]}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 def _decoder(net: nn.Module, likelihood: str) -> ImageDecoder:
@@ -287,7 +295,7 @@ def _body_and_head(
         if arch == "linear"
         else tuple(check_int(w, f"widths[{i}]", min=1) for i, w in enumerate(widths))
     )
-    body, width = mlp_body(_numel(shape), widths)
+    body, width = mlp_body(math.prod(shape), widths)
     return body, width, mlp_head(code_dim, widths, shape)
 
 
@@ -329,7 +337,9 @@ def make_vae(
 def add_noise(
     x: torch.Tensor, level: float, *, generator: torch.Generator | None = None, clip: bool = True
 ) -> torch.Tensor:
-    """x + level · ε with ε ~ N(0, I), clipped to [0, 1]: the corruption of a denoising autoencoder."""
+    """x + level · ε with ε ~ N(0, I), clipped to [0, 1]:
+    the corruption of a denoising autoencoder.
+    """
     check_tensor(x, "x", dtype="float")
     level = check_float(level, "level (the noise level)", min=0.0)
     noisy = x + level * torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
@@ -369,7 +379,9 @@ def make_autoencoder_loss(
 def codes_of(
     model: Autoencoder | VAE, images: torch.Tensor, batch_size: int = 1000
 ) -> torch.Tensor:
-    """Point codes (AE: the code; VAE: μ) of many images, in eval mode and in batches, on the CPU."""
+    """Point codes (AE: the code; VAE: μ) of many
+    images, in eval mode and in batches, on the CPU.
+    """
     check_tensor(images, "images", dim=4)
     check_int(batch_size, "batch_size", min=1)
     device = model_device(model)

@@ -18,13 +18,16 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from companion.model_utils import eval_mode
 from companion.models.decoders import AttentionDecoder
 from companion.models.encoders import Encoder, EncoderOutput, check_sizes
 from companion.models.seq2seq import EncoderDecoder
 
 
 def coordinate_channels(images: torch.Tensor) -> torch.Tensor:
-    """``[B, C, H, W]`` → ``[B, C + 2, H, W]`` with x (left −1 … right 1) and y (top −1 … bottom 1)."""
+    """``[B, C, H, W]`` → ``[B, C + 2, H, W]`` with
+    x (left −1 … right 1) and y (top −1 … bottom 1).
+    """
     b, _, h, w = images.shape
     y = torch.linspace(-1, 1, h, device=images.device, dtype=images.dtype)
     x = torch.linspace(-1, 1, w, device=images.device, dtype=images.dtype)
@@ -97,7 +100,9 @@ class CNNImageEncoder(Encoder):
         return self.net(coordinate_channels(images) if self.coordinates else images)
 
     def forward(self, images: torch.Tensor, lengths: torch.Tensor | None = None) -> EncoderOutput:
-        """``lengths`` is ignored (every image has all its grid cells); it keeps the encoder signature."""
+        """``lengths`` is ignored (every image has all
+        its grid cells); it keeps the encoder signature.
+        """
         grid = self.feature_map(images).flatten(2).transpose(1, 2)  # [B, h·w, hidden]
         mask = torch.ones(grid.shape[:2], dtype=torch.bool, device=grid.device)
         return EncoderOutput(grid, grid.mean(1), mask)
@@ -114,12 +119,13 @@ def make_captioner(
     bos_id: int = 1,
     eos_id: int = 2,
 ) -> EncoderDecoder:
-    """CNN image encoder + the attention GRU decoder of section 5.3.3, as an :class:`EncoderDecoder`.
+    """CNN image encoder + the attention GRU decoder
+    of section 5.3.3, as an :class:`EncoderDecoder`.
 
     The model takes images where a translator takes source sentences (``src_lengths`` is
     ``None``), so :func:`~companion.train.train_seq2seq`, :mod:`companion.inference` and the
-    searches of :mod:`companion.decoding` apply unchanged. Additive (Bahdanau) scores learn to single out one
-    shape much faster here than the bilinear "general" score.
+    searches of :mod:`companion.decoding` apply unchanged. Additive (Bahdanau) scores learn to
+    single out one shape much faster here than the bilinear "general" score.
     """
     encoder = CNNImageEncoder(hidden, channels)
     decoder = AttentionDecoder(
@@ -132,23 +138,28 @@ def make_captioner(
 def attention_maps(
     model: EncoderDecoder, images: torch.Tensor, tokens: Sequence[Sequence[int]]
 ) -> list[torch.Tensor]:
-    """Attention over the image grid while the model reads each caption: one ``[T_i, h, w]`` per image.
+    """Attention over the image grid while the model
+    reads each caption: one ``[T_i, h, w]`` per image.
 
     ``tokens[i]`` is a caption as ids without ``<bos>`` (e.g. a search result, ending in ``<eos>``
     or not); row t of the map is what the decoder looked at when it produced ``tokens[i][t]``.
+    The model runs in eval mode (BatchNorm with its running statistics), restored afterwards.
     """
     if not isinstance(model.encoder, CNNImageEncoder):
         raise ValueError("attention_maps needs a captioning model with a CNNImageEncoder")
     if len(tokens) != images.shape[0] or any(len(t) == 0 for t in tokens):
         raise ValueError(
-            f"need one non-empty token list per image, got {len(tokens)} for {images.shape[0]} images"
+            f"need one non-empty token list per image, got {len(tokens)} for "
+            f"{images.shape[0]} images"
         )
     rows, cols = model.encoder.grid_shape(*images.shape[2:])
     maps = []
-    for image, ids in zip(images, tokens):
-        tgt_in = torch.tensor([[model.bos_id, *list(ids)[:-1]]], device=images.device)
-        weights = model.attention_weights(image[None], None, tgt_in)[0]  # [T, rows·cols]
-        maps.append(weights.reshape(len(ids), rows, cols))
+    with eval_mode(model):
+        for image, ids in zip(images, tokens, strict=True):
+            tgt_in = torch.tensor([[model.bos_id, *list(ids)[:-1]]], device=images.device)
+            every_cell = torch.tensor([rows * cols], device=images.device)  # the encoder ignores it
+            weights = model.attention_weights(image[None], every_cell, tgt_in)[0]  # [T, rows·cols]
+            maps.append(weights.reshape(len(ids), rows, cols))
     return maps
 
 

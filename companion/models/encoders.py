@@ -69,10 +69,12 @@ class Encoder(nn.Module):
     """Base class: ``forward(src, lengths) -> EncoderOutput``; ``hidden_size`` is H."""
 
     hidden_size: int
+    embed: nn.Embedding
 
 
 class RNNEncoder(Encoder):
-    """Embedding → (bi)directional RNN/GRU/LSTM on packed sequences: ``h_t = f(x_t, h_{t-1})`` (5-18).
+    """Embedding → (bi)directional RNN/GRU/LSTM on
+    packed sequences: ``h_t = f(x_t, h_{t-1})`` (5-18).
 
     With ``bidirectional=True`` each direction has ``hidden // 2`` units and the outputs join
     both directions; the context joins the forward direction's state after the last real token
@@ -181,7 +183,7 @@ class CNNEncoder(Encoder):
         keep = mask[:, None, :].float()  # [B, 1, S]
         x = self.proj(self.embed(src)).transpose(1, 2)  # [B, H, S] (channels first for Conv1d)
         for conv in self.convs:
-            # zero the padding before every convolution, so it looks like the conv's own zero padding
+            # zero the padding before every convolution: it then looks like the conv's own padding
             x = x + torch.relu(conv(x * keep))
         out = (x * keep).transpose(1, 2)
         return EncoderOutput(out, masked_mean(out, mask), mask)
@@ -206,6 +208,8 @@ class TransformerEncoder(Encoder):
     Every output position attends to every real input position (self-attention); the context is
     the mean over real positions.
     """
+
+    positions: torch.Tensor  # a buffer: sinusoidal_positions(max_len, width)
 
     def __init__(
         self,
@@ -306,7 +310,9 @@ def position_influence(encoder: Encoder, src: torch.Tensor) -> tuple[torch.Tenso
 def make_encoder(
     kind: str, vocab_size: int, emb_dim: int = 32, hidden: int = 64, *, pad_id: int = 0, **kwargs
 ) -> Encoder:
-    """An encoder by name: ``rnn``, ``gru``, ``lstm``, ``bigru``, ``bilstm``, ``cnn``, ``transformer``."""
+    """An encoder by name: ``rnn``, ``gru``, ``lstm``,
+    ``bigru``, ``bilstm``, ``cnn``, ``transformer``.
+    """
     check_choice(kind, "encoder", ENCODERS)
     if kind in ("rnn", "gru", "lstm"):
         return RNNEncoder(vocab_size, emb_dim, hidden, cell=kind, pad_id=pad_id, **kwargs)

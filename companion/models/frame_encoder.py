@@ -21,7 +21,8 @@ from companion.validation import check_int
 
 
 class FrameEncoder(Encoder):
-    """``ReLU(LayerNorm(Linear(frame)))`` → GRU on packed sequences; the last real states form the context.
+    """``ReLU(LayerNorm(Linear(frame)))`` → GRU on packed
+    sequences; the last real states form the context.
 
     Bidirectional by default (``hidden // 2`` units per direction); the context joins the forward
     state after the last real frame with the backward state after the first frame.

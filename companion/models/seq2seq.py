@@ -28,7 +28,9 @@ from companion.validation import check_int, check_probability
 
 
 class EncoderDecoder(nn.Module):
-    """``encoder(src) → state → decoder``, with teacher forcing and the step interface of the searches."""
+    """``encoder(src) → state → decoder``, with teacher
+    forcing and the step interface of the searches.
+    """
 
     def __init__(
         self,
@@ -62,7 +64,7 @@ class EncoderDecoder(nn.Module):
         check_tokens(tgt_in, "tgt_in", 2)
         state = self.init_state(src, src_lengths)
         if teacher_forcing >= 1.0:
-            return self.decoder.decode(tgt_in, state)[0]
+            return self.decoder.decode(tgt_in, state, need_weights=False)[0]
         logits, tokens = [], tgt_in[:, 0]
         for t in range(tgt_in.shape[1]):
             step_logits, state, _ = self.decoder.step(tokens, state)
@@ -76,8 +78,11 @@ class EncoderDecoder(nn.Module):
     def attention_weights(
         self, src: torch.Tensor, src_lengths: torch.Tensor, tgt_in: torch.Tensor
     ) -> torch.Tensor:
-        """Teacher-forced attention weights ``[B, T, S]`` (a ValueError for decoders without attention)."""
-        weights = self.decoder.decode(tgt_in, self.init_state(src, src_lengths))[1]
+        """Teacher-forced attention weights ``[B, T, S]``
+        (a ValueError for decoders without attention).
+        """
+        state = self.init_state(src, src_lengths)
+        weights = self.decoder.decode(tgt_in, state, need_weights=True)[1]
         if weights is None:
             raise ValueError(f"{type(self.decoder).__name__} has no attention weights")
         return weights
@@ -151,7 +156,8 @@ def sequence_cross_entropy(
 
 
 def seq2seq_loss(model: EncoderDecoder, batch, teacher_forcing: float = 1.0) -> torch.Tensor:
-    """Masked cross-entropy of a :class:`~companion.data.Seq2SeqBatch`, for :func:`companion.train.fit`.
+    """Masked cross-entropy of a :class:`~companion.data.Seq2SeqBatch`,
+    for :func:`companion.train.fit`.
 
     ``teacher_forcing`` (0…1) applies while the model trains; in eval mode (validation) the loss
     is always fully teacher-forced, so runs with different ratios are compared on equal terms.

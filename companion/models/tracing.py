@@ -95,7 +95,7 @@ def trace_greedy(
     for prev, probs, weights in recorded:
         top = probs.topk(min(alternatives + 1, len(probs)))
         ids, ps = top.indices.tolist(), top.values.tolist()
-        runners_up = [(itos[i], p) for i, p in zip(ids[1:], ps[1:])]
+        runners_up = [(itos[i], p) for i, p in zip(ids[1:], ps[1:], strict=True)]
         steps.append(
             DecoderStep(
                 itos[prev],
@@ -110,7 +110,9 @@ def trace_greedy(
 
 @torch.no_grad()
 def trace_bidirectional(encoder: RNNEncoder, data, sentence: str) -> BidirectionalTrace:
-    """Forward and backward states of a bidirectional ``RNNEncoder`` (e.g. ``make_encoder("bigru", …)``)."""
+    """Forward and backward states of a bidirectional
+    ``RNNEncoder`` (e.g. ``make_encoder("bigru", …)``).
+    """
     if (
         not isinstance(encoder, RNNEncoder)
         or not encoder.bidirectional

@@ -1,4 +1,6 @@
-"""Spectrograms of the speech-like DTMF task (5.1.1), optionally with a decoder's attention below."""
+"""Spectrograms of the speech-like DTMF task (5.1.1),
+optionally with a decoder's attention below.
+"""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from companion.widgets.beam import NBestRow
+    from companion.inference import NBestRow
 
 
 def plot_teacher_forcing(
@@ -44,7 +44,7 @@ def plot_teacher_forcing(
         ("teacher forcing (training): reads the reference", reference, forced),
         ("free running (test): reads its own previous output", free, free),
     ]
-    for ax, (name, read_from, predicted) in zip(axes, rows):
+    for ax, (name, read_from, predicted) in zip(axes, rows, strict=True):
         for t in range(len(predicted)):
             read = bos if t == 0 else read_from[t - 1]
             ok = t < len(reference) and predicted[t] == reference[t]
@@ -101,8 +101,8 @@ def plot_teacher_forcing(
 def plot_nbest(rows: Sequence[NBestRow], *, title: str = "", max_rows: int = 10, ax=None):
     """Horizontal bars of log p(y | x) for an n-best list, best on top; the reference in green.
 
-    ``rows`` are :class:`~companion.widgets.beam.NBestRow` (``text``, ``log_prob``, ``finished``,
-    ``matches_reference``), e.g. from :func:`companion.widgets.nbest`.
+    ``rows`` are :class:`~companion.inference.NBestRow` (``text``, ``log_prob``, ``finished``,
+    ``matches_reference``), e.g. from :func:`companion.inference.nbest`.
 
     A longer bar means a more probable output; the axis starts a little below the worst shown.
     """
@@ -122,7 +122,7 @@ def plot_nbest(rows: Sequence[NBestRow], *, title: str = "", max_rows: int = 10,
         color=["C2" if r.matches_reference else "C0" for r in rows],
         alpha=0.8,
     )
-    for y, r in zip(ys, rows):
+    for y, r in zip(ys, rows, strict=True):
         mark = "" if r.finished else " …(cut at max_len)"
         ax.text(
             low,

@@ -101,7 +101,7 @@ def plot_seq2seq_overview(
     xs_enc = [step_x * i for i in range(S)]
     x_c = step_x * S + 0.3
     xs_dec = [x_c + 1.2 + step_x * t for t in range(T)]
-    for i, (x, word) in enumerate(zip(xs_enc, trace.src_tokens), start=1):
+    for i, (x, word) in enumerate(zip(xs_enc, trace.src_tokens, strict=True), start=1):
         _label(ax, x, 0, word, gid=f"x{i}")
         _arrow(ax, (x, 0.2), (x, 0.68))
         _box(
@@ -126,7 +126,7 @@ def plot_seq2seq_overview(
     )
     _arrow(ax, (xs_enc[-1] + 0.53, 1), (x_c - 0.53, 1))
     _arrow(ax, (x_c + 0.53, 1), (xs_dec[0] - 0.53, 1))
-    for t, (x, step) in enumerate(zip(xs_dec, trace.steps), start=1):
+    for t, (x, step) in enumerate(zip(xs_dec, trace.steps, strict=True), start=1):
         _label(ax, x, 0, step.input_token, gid=f"in{t}")
         _arrow(ax, (x, 0.2), (x, 0.68))
         _box(ax, x, 1, f"s{t}", f"s{t}", BOX["decoder"], w=0.7)
@@ -155,7 +155,7 @@ def plot_bidirectional_encoder(
     step_x = 1.5
     fig, ax = _canvas(step_x * S + 2.6, 4.2, title)
     xs = [step_x * i for i in range(S)]
-    for i, (x, word) in enumerate(zip(xs, trace.src_tokens), start=1):
+    for i, (x, word) in enumerate(zip(xs, trace.src_tokens, strict=True), start=1):
         _label(ax, x, 0, word, gid=f"x{i}")
         _arrow(ax, (x, 0.2), (x, 0.68))
         _box(
@@ -191,7 +191,8 @@ def plot_bidirectional_encoder(
         ax,
         xs[0] - 0.1,
         3.0,
-        "each word enters both rows; lower row reads left to right (正向), upper row right to left (反向)",
+        "each word enters both rows; lower row reads left "
+        "to right (正向), upper row right to left (反向)",
         fontsize=8,
         color="0.3",
         ha="left",

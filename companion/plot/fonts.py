@@ -39,17 +39,13 @@ INSTALL_HINT = (
 _state: dict[str, str | None] = {}
 
 
-def use_cjk_font() -> str | None:
-    """Make matplotlib draw Chinese characters; return the font family used, or None.
+def find_cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs, or None; changes no setting.
 
-    Keeps the default Latin font and adds a CJK font as fallback for the glyphs it lacks. Fonts
-    installed after matplotlib built its font cache are found by scanning the system folders.
-    Without any CJK font, prints one line naming the fix (once) and silences the
-    missing-glyph warnings; Chinese labels then show as boxes.
+    Fonts installed after matplotlib built its font cache are found by scanning the system
+    folders (and added to matplotlib's font list).
     """
-    if "family" in _state:
-        return _state["family"]
-    from matplotlib import font_manager, rcParams
+    from matplotlib import font_manager
 
     def installed() -> str | None:
         names = {f.name for f in font_manager.fontManager.ttflist}
@@ -64,6 +60,22 @@ def use_cjk_font() -> str | None:
                 except (OSError, RuntimeError, ValueError):
                     continue
         family = installed()
+    return family
+
+
+def use_cjk_font() -> str | None:
+    """Make matplotlib draw Chinese characters; return the font family used, or None.
+
+    ``companion.setup()`` calls it, so every figure a notebook draws after its set-up cell can
+    show Chinese. Keeps the default Latin font and adds a CJK font (:func:`find_cjk_font`) as
+    fallback for the glyphs it lacks. Without any CJK font, prints one line naming the fix
+    (once) and silences the missing-glyph warnings; Chinese labels then show as boxes.
+    """
+    if "family" in _state:
+        return _state["family"]
+    from matplotlib import rcParams
+
+    family = find_cjk_font()
     if family is not None:
         families = [f for f in rcParams["font.family"] if f != family]
         rcParams["font.family"] = families + [family]  # glyphs the default font lacks come from it

@@ -1,4 +1,6 @@
-"""Pictures for the autoencoder and VAE notebooks: image grids, 2-D code scatters, latent manifolds."""
+"""Pictures for the autoencoder and VAE notebooks:
+image grids, 2-D code scatters, latent manifolds.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from companion.validation import check_float, check_int, describe
 
 
 def _as_numpy_images(images) -> np.ndarray:
-    """``[N, H, W]`` float array from a tensor/array of ``[N, 1, H, W]``, ``[N, H, W]`` or ``[H, W]``."""
+    """``[N, H, W]`` float array from a tensor/array
+    of ``[N, 1, H, W]``, ``[N, H, W]`` or ``[H, W]``.
+    """
     if images is None or isinstance(images, str):
         raise TypeError(f"images must be a tensor or array of grey images, got {describe(images)}")
     a = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
@@ -55,7 +59,9 @@ def plot_images(
     vmin: float = 0.0,
     vmax: float = 1.0,
 ):
-    """Show grey images as a grid (one ``imshow``); label rows and columns if asked. Returns the Axes."""
+    """Show grey images as a grid (one ``imshow``);
+    label rows and columns if asked. Returns the Axes.
+    """
     import matplotlib.pyplot as plt
 
     a = _as_numpy_images(images)

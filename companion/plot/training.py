@@ -34,10 +34,9 @@ def plot_history(
     for key in keys:
         values = history.series(key, per=per)
         if not values:
-            raise ValueError(
-                f"history has no {key!r} per {per}; available: "
-                f"{sorted({k for row in (history.epochs if per == 'epoch' else history.steps) for k in row})}"
-            )
+            rows = history.epochs if per == "epoch" else history.steps
+            available = sorted({k for row in rows for k in row})
+            raise ValueError(f"history has no {key!r} per {per}; available: {available}")
         ax.plot(
             range(1, len(values) + 1), values, label=key, marker="." if len(values) < 40 else None
         )

@@ -1,7 +1,9 @@
 """The book's figures of 5.2.1 drawn from a model's (or PCA's) real numbers.
 
-* :func:`plot_linear_autoencoder` — Fig. 5-1: x → W → c → Wᵀ → x̂ with the real matrices and one image;
-* :func:`plot_noise_regions` — Fig. 5-3: the noise region (a box) around each code in a 2-D latent space;
+* :func:`plot_linear_autoencoder` — Fig. 5-1: x → W → c → Wᵀ → x̂ with the real matrices and one
+image;
+* :func:`plot_noise_regions` — Fig. 5-3: the noise region (a box) around each code in a 2-D latent
+space;
 * :func:`plot_code_bells` — Fig. 5-4: each image's code as a point (AE) or a Gaussian bell (VAE);
 * :func:`plot_vae_structure` — Fig. 5-5: one image through a VAE, with its means, log-variances,
   noise, sampled code and the two loss terms.
@@ -80,7 +82,7 @@ def plot_linear_autoencoder(
         (x_hat.reshape(h, w), f"x̂ = x̄ + Wᵀc\n[{D}] = {h}×{w}", "gray"),
     ]
     c_lim = float(c.abs().max()) or 1.0
-    for i, (ax, (data, label, cmap)) in enumerate(zip(axes, panels)):
+    for i, (ax, (data, label, cmap)) in enumerate(zip(axes, panels, strict=True)):
         kw = (
             {}
             if cmap == "gray"
@@ -102,8 +104,10 @@ def plot_linear_autoencoder(
         )
     fig.suptitle(title)
     fig.tight_layout()
-    for a, b in zip(axes[:-1], axes[1:]):  # arrows between the panels, in figure coordinates
-        (x0, y0), (x1, _) = a.get_position().p1, b.get_position().p0
+    for a, b in zip(
+        axes[:-1], axes[1:], strict=True
+    ):  # arrows between the panels, in figure coordinates
+        (x0, _), (x1, _) = a.get_position().p1, b.get_position().p0
         y = (a.get_position().y0 + a.get_position().y1) / 2
         fig.add_artist(
             plt.matplotlib.patches.FancyArrowPatch(
@@ -150,7 +154,7 @@ def plot_noise_regions(
         raise ValueError(f"{len(labels)} labels for {len(centres)} codes")
     fig, ax = plt.subplots(figsize=(6, 5))
     colours = plt.get_cmap("tab10")
-    for i, (centre, label) in enumerate(zip(centres, labels)):
+    for i, (centre, label) in enumerate(zip(centres, labels, strict=True)):
         ax.add_patch(
             Rectangle(
                 (centre - hw).tolist(),
@@ -165,8 +169,10 @@ def plot_noise_regions(
         if samples is not None:
             s = _matrix(samples[i], "samples[i]", 2)
             ax.scatter(s[:, 0], s[:, 1], s=3, color=colours(i), alpha=0.4)
+        x, y = centre.tolist()
         ax.scatter(
-            *centre.tolist(),
+            x,
+            y,
             color=colours(i),
             s=40,
             zorder=3,
@@ -174,8 +180,10 @@ def plot_noise_regions(
         )
     if probe is not None:
         p = _matrix(probe, "probe", 1)
+        px, py = p.tolist()
         ax.scatter(
-            *p.tolist(),
+            px,
+            py,
             marker="x",
             color="k",
             s=70,
@@ -188,7 +196,7 @@ def plot_noise_regions(
         ax.add_artist(
             AnnotationBbox(
                 box,
-                tuple(float(v) for v in xy),
+                (float(xy[0]), float(xy[1])),
                 xybox=(0, 42),
                 boxcoords="offset points",
                 arrowprops={"arrowstyle": "-", "color": "0.5"},
@@ -217,10 +225,10 @@ def plot_code_bells(
     max_bells: int = 150,
     title: str = "Fig. 5-4 codes as points (AE) and as Gaussian bells (VAE)",
 ):
-    """Fig. 5-4 in a 2-D latent space: left, a plain AE's codes ``[N, 2]`` of N images as points; right, each
-    image's q(z|x) = N(μ, e^logvar) as an ellipse of ``n_std`` standard deviations (patches with
-    gids ``"bell0"``…, at most ``max_bells``), translucent so that overlaps show darker.
-    ``labels`` colour both by class. Returns the figure."""
+    """Fig. 5-4 in a 2-D latent space: left, a plain AE's codes ``[N, 2]`` of N images as points;
+    right, each image's q(z|x) = N(μ, e^logvar) as an ellipse of ``n_std`` standard deviations
+    (patches with gids ``"bell0"``…, at most ``max_bells``), translucent so that overlaps show
+    darker. ``labels`` colour both by class. Returns the figure."""
     import matplotlib.pyplot as plt
     from matplotlib.patches import Ellipse
 

@@ -10,7 +10,8 @@ Both are written here in log space: for a 784-pixel image ``p(x|z)`` is somethin
 Every estimator works with *any* model through two pieces:
 
 * ``log_likelihood(x, z)`` — a callable returning ``log p(x|z)``; ``x`` has shape ``[N, ...]``
-  and ``z`` has shape ``[K, N, d]`` (K samples for each of the N data points); it returns ``[K, N]``.
+  and ``z`` has shape ``[K, N, d]`` (K samples for each of the N data points); it returns
+  ``[K, N]``.
 * ``prior`` / ``proposal`` — ``torch.distributions`` objects with event shape ``[d]``. The prior
   has batch shape ``[]`` (one p(z) for everyone) or ``[N]``; the proposal ``q(z|x)`` has batch
   shape ``[N]`` (one distribution per data point, as an encoder produces).
@@ -94,6 +95,7 @@ def _check_distribution(dist: Distribution, name: str) -> None:
 def _draw(dist: Distribution, num: int, n_data: int) -> Tensor:
     """``num`` samples per data point, shape [num, n_data, d]; reparameterised when possible."""
     batch = tuple(dist.batch_shape)
+    shape: tuple[int, ...]
     if batch == ():
         shape = (num, n_data)
     elif batch == (n_data,):

@@ -1,4 +1,5 @@
-"""Diagonal Gaussians for the VAE (5.2): KL divergences (5-14)…(5-17), reparameterisation, the ELBO (5-12).
+"""Diagonal Gaussians for the VAE (5.2): KL divergences
+(5-14)…(5-17), reparameterisation, the ELBO (5-12).
 
 Conventions used throughout:
 
@@ -28,6 +29,20 @@ from companion.validation import check_float, check_same_shape, check_tensor
 LOG_2PI = math.log(2 * math.pi)
 
 
+def standardised_square(diff: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``diff² / e^logvar`` (the squared difference in standard deviations), elementwise.
+
+    Computed in log space, ``exp(2 ln|diff| − logvar)``, so that it is finite wherever the true
+    value is: a variance that underflows to 0 (``logvar`` below about −200 in float32) never
+    meets a zero difference as 0 · ∞ = NaN, and a tiny difference over a tiny variance keeps its
+    value. Exactly 0 where ``diff`` is 0, with a zero gradient there.
+    """
+    zero = diff == 0
+    safe = torch.where(zero, torch.ones_like(diff), diff)
+    log_value = torch.where(zero, torch.zeros_like(diff), 2 * safe.abs().log() - logvar)
+    return torch.where(zero, torch.zeros_like(diff), log_value.exp())
+
+
 def _check_same_shape(*, finite: bool = False, **tensors: torch.Tensor) -> None:
     for name, t in tensors.items():
         check_tensor(t, name, dtype="float", min_dim=1, finite=finite)
@@ -37,7 +52,9 @@ def _check_same_shape(*, finite: bool = False, **tensors: torch.Tensor) -> None:
 
 
 def _finite_result(result: torch.Tensor, what: str) -> torch.Tensor:
-    """Finite inputs can still overflow (exp(logvar) > 3.4e38 in float32): say so, not return inf."""
+    """Finite inputs can still overflow (exp(logvar)
+    > 3.4e38 in float32): say so, not return inf.
+    """
     if not bool(torch.isfinite(result).all()):
         raise ValueError(
             f"{what} overflows {result.dtype} for these inputs (a log-variance far "
@@ -55,8 +72,8 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     """KL( N(mu, diag(exp(logvar))) ‖ N(0, I) ), summed over the last dimension — equation (5-17).
 
     Per dimension this is ½(μ² + e^σ − 1 − σ) with σ = log σ², i.e. (5-16); (5-17) sums it over
-    the latent dimension; (5-13) in 5.2.6 is the same sum. The unnumbered loss printed beside Fig. 5-5
-    in 5.2.1 drops the factor ½ (see :func:`fig_5_5_loss`).
+    the latent dimension; (5-13) in 5.2.6 is the same sum. The unnumbered loss printed beside Fig.
+    5-5 in 5.2.1 drops the factor ½ (see :func:`fig_5_5_loss`).
     """
     _check_same_shape(mu=mu, logvar=logvar, finite=True)
     return _finite_result(_kl_to_standard_normal(mu, logvar), "KL(q ‖ N(0, I))")
@@ -76,14 +93,16 @@ def kl_gaussians(
     """
     _check_same_shape(mu1=mu1, logvar1=logvar1, mu2=mu2, logvar2=logvar2, finite=True)
     var_ratio = (logvar1 - logvar2).exp()
-    kl = 0.5 * (logvar2 - logvar1 + var_ratio + (mu1 - mu2).pow(2) / logvar2.exp() - 1.0).sum(-1)
+    mean_term = standardised_square(mu1 - mu2, logvar2)  # (μ₁ − μ₂)² / σ₂², never 0 · ∞
+    kl = 0.5 * (logvar2 - logvar1 + var_ratio + mean_term - 1.0).sum(-1)
     return _finite_result(kl, "KL(q1 ‖ q2)")
 
 
 def book_kl_5_14(
     mu1: torch.Tensor, var1: torch.Tensor, mu2: torch.Tensor, var2: torch.Tensor
 ) -> torch.Tensor:
-    """Equation (5-14) exactly as printed (univariate, elementwise; takes variances, not log-variances).
+    """Equation (5-14) exactly as printed (univariate,
+    elementwise; takes variances, not log-variances).
 
     ((μ₁−μ₂)² + σ₁² − σ₂² + 2(log σ₂ − log σ₁)) / (2σ₂²). It is **wrong** unless σ₂ = 1: the log
     term must not be divided by 2σ₂². Kept only so notebooks and tests can show the difference
@@ -119,7 +138,8 @@ def reparameterize(
     noise_scale: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Draw z = μ + noise_scale · exp(logvar / 2) · ε with ε ~ N(0, I): the reparameterisation trick.
+    """Draw z = μ + noise_scale · exp(logvar / 2) · ε
+    with ε ~ N(0, I): the reparameterisation trick.
 
     The randomness sits in ε alone, so gradients flow to ``mu`` and ``logvar``. The noise weight is
     exp(σ/2) — the standard deviation — when σ = log σ² (Fig. 5-5's text says exp(σ), which would
@@ -139,6 +159,8 @@ def gaussian_log_prob(
     """log N(x; mean, diag e^logvar), summed over every dimension but the first (batch) one.
 
     ``logvar`` is a tensor of the same shape or one number (a fixed variance for every element).
+    Finite wherever the true value is, at extreme log-variances too (see
+    :func:`standardised_square`).
     """
     check_tensor(x, "x", dtype="float", min_dim=1)
     check_tensor(mean, "mean", dtype="float")
@@ -151,7 +173,7 @@ def gaussian_log_prob(
     else:
         logvar = check_float(logvar, "logvar")
     logvar = torch.as_tensor(logvar, dtype=mean.dtype, device=mean.device).expand_as(mean)
-    per_element = -0.5 * (LOG_2PI + logvar + (x - mean).pow(2) / logvar.exp())
+    per_element = -0.5 * (LOG_2PI + logvar + standardised_square(x - mean, logvar))
     return per_element.reshape(x.shape[0], -1).sum(-1)
 
 

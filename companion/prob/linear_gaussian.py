@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal, kl_divergence
 
-from companion.validation import check_float, check_int
+from companion.validation import check_float, check_int, check_seed
 
 __all__ = ["LinearGaussian", "gaussian_moments"]
 
@@ -47,7 +47,8 @@ def gaussian_moments(q: Distribution) -> tuple[Tensor, Tensor]:
 
 
 class LinearGaussian(nn.Module):
-    """z ~ N(0, I), x|z ~ N(Wz + b, σ²I). Parameters ``weight`` [D, d], ``bias`` [D], ``log_noise_std``.
+    """z ~ N(0, I), x|z ~ N(Wz + b, σ²I). Parameters
+    ``weight`` [D, d], ``bias`` [D], ``log_noise_std``.
 
     ``log_likelihood(x, z)`` follows the estimator convention of
     :mod:`companion.prob.estimators`: x ``[N, D]``, z ``[K, N, d]`` → ``[K, N]``.
@@ -92,7 +93,7 @@ class LinearGaussian(nn.Module):
         check_int(data_dim, "data_dim", min=1)
         check_int(latent_dim, "latent_dim", min=1)
         check_float(weight_scale, "weight_scale", min=0.0)
-        check_int(seed, "seed", min=0)
+        check_seed(seed)
         g = torch.Generator().manual_seed(seed)
         dtype = dtype or torch.get_default_dtype()
         weight = weight_scale * torch.randn(data_dim, latent_dim, generator=g, dtype=dtype)
@@ -176,9 +177,10 @@ class LinearGaussian(nn.Module):
         """Draw n pairs by ancestral sampling: z ~ p(z), then x ~ p(x|z). Returns (x, z)."""
         check_int(n, "n", min=1)
         with torch.no_grad():
-            kw = dict(dtype=self.weight.dtype, device=self.weight.device, generator=generator)
-            z = torch.randn(n, self.latent_dim, **kw)
-            x = self.decode(z) + self.noise_std * torch.randn(n, self.data_dim, **kw)
+            dtype, device = self.weight.dtype, self.weight.device
+            z = torch.randn(n, self.latent_dim, dtype=dtype, device=device, generator=generator)
+            noise = torch.randn(n, self.data_dim, dtype=dtype, device=device, generator=generator)
+            x = self.decode(z) + self.noise_std * noise
         return x, z
 
     # ------------------------------------------------------------------ the ELBO in closed form
@@ -204,7 +206,9 @@ class LinearGaussian(nn.Module):
         return kl_divergence(MultivariateNormal(mean, covariance_matrix=cov), std_normal)
 
     def elbo(self, x: Tensor, q: Distribution) -> Tensor:
-        """ELBO (5-8)/(5-12) = E_q[log p(x|z)] − KL(q ‖ p(z)), exactly, for a Gaussian q; shape [N]."""
+        """ELBO (5-8)/(5-12) = E_q[log p(x|z)] − KL(q
+        ‖ p(z)), exactly, for a Gaussian q; shape [N].
+        """
         return self.expected_log_likelihood(x, q) - self.kl_to_prior(q)
 
     def kl_to_posterior(self, x: Tensor, q: Distribution) -> Tensor:

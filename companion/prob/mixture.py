@@ -28,7 +28,9 @@ class DigitWriter:
         return MultivariateNormal(self.means, scale_tril=self.scale_tril)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x) = log Σ_k π_k N(x; μ_k, Σ_k) for ``x`` [N, D] — (5-4) as a sum over the discrete latent."""
+        """log p(x) = log Σ_k π_k N(x; μ_k, Σ_k) for ``x``
+        [N, D] — (5-4) as a sum over the discrete latent.
+        """
         if x.dim() != 2 or x.shape[1] != self.means.shape[1]:
             raise ValueError(f"x must be [N, {self.means.shape[1]}], got {tuple(x.shape)}")
         joint = (
@@ -59,13 +61,16 @@ class DigitWriter:
         return k, x
 
     def as_torch_mixture(self) -> MixtureSameFamily:
-        """The same model as a ``torch.distributions`` object (the independent reference in tests)."""
+        """The same model as a ``torch.distributions``
+        object (the independent reference in tests).
+        """
         return MixtureSameFamily(Categorical(probs=self.prior), self.components())
 
 
 def fit_digit_writer(x: torch.Tensor, y: torch.Tensor, *, shrinkage: float = 0.1) -> DigitWriter:
     """Maximum-likelihood class frequencies and means, and class covariances shrunk towards the
-    identity: Σ_k = (1 − s)·S_k + s·(tr S_k / D)·I, from images ``x`` [N, D] with labels ``y`` [N]."""
+    identity: Σ_k = (1 − s)·S_k + s·(tr S_k / D)·I, from images ``x`` [N, D] with labels ``y``
+    [N]."""
     if x.dim() != 2 or y.dim() != 1 or len(x) != len(y) or len(x) == 0:
         raise ValueError(f"x must be [N, D] and y [N], got {tuple(x.shape)} and {tuple(y.shape)}")
     if not (isinstance(shrinkage, float) and 0 < shrinkage <= 1):
@@ -83,5 +88,7 @@ def fit_digit_writer(x: torch.Tensor, y: torch.Tensor, *, shrinkage: float = 0.1
         m = xk.mean(0)
         S = (xk - m).T @ (xk - m) / len(xk)
         cov = (1 - shrinkage) * S + shrinkage * (S.trace() / D) * torch.eye(D, dtype=x.dtype)
-        prior.append(len(xk) / len(x)), means.append(m), trils.append(torch.linalg.cholesky(cov))
+        prior.append(len(xk) / len(x))
+        means.append(m)
+        trils.append(torch.linalg.cholesky(cov))
     return DigitWriter(torch.tensor(prior, dtype=x.dtype), torch.stack(means), torch.stack(trils))

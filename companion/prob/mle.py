@@ -74,7 +74,7 @@ def fit_mle(
     }
     optimiser = torch.optim.Adam(params.values(), lr=lr)
     n = data.shape[0] if data.dim() else 1
-    history = []
+    history: list[float] = []
     for _ in range(steps):
         optimiser.zero_grad()
         nll = negative_log_likelihood(make_dist(**params), data)

@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import torch
-from torch import nn
 
 from companion.model_utils import eval_mode, model_device
-from companion.models.autoencoders import add_noise
+from companion.models.autoencoders import VAE, Autoencoder, add_noise
 from companion.plot.images import plot_codes, plot_images
-from companion.validation import check_float, check_int, check_tensor
+from companion.validation import check_float, check_seed, check_tensor
 
 
 def _check_images(images: torch.Tensor, at_least: int = 1) -> None:
@@ -29,19 +28,19 @@ def _check_images(images: torch.Tensor, at_least: int = 1) -> None:
 
 @torch.no_grad()
 def denoise(
-    model: nn.Module, clean: torch.Tensor, noise_level: float, *, seed: int = 0
+    model: Autoencoder | VAE, clean: torch.Tensor, noise_level: float, *, seed: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(noisy input, model's reconstruction) for ``clean`` images corrupted at ``noise_level``."""
     _check_images(clean)
     check_float(noise_level, "noise_level", min=0.0)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     noisy = add_noise(clean, noise_level, generator=torch.Generator().manual_seed(seed))
     with eval_mode(model):
         return noisy, model.reconstruct(noisy.to(model_device(model))).cpu()
 
 
 def denoising_figure(
-    model: nn.Module, clean: torch.Tensor, noise_level: float = 0.5, *, seed: int = 0
+    model: Autoencoder | VAE, clean: torch.Tensor, noise_level: float = 0.5, *, seed: int = 0
 ):
     """Noise-level slider callback: noisy input, denoised output and clean target, side by side.
 
@@ -68,7 +67,7 @@ def denoising_figure(
 
 @torch.no_grad()
 def perturb_codes(
-    model: nn.Module, images: torch.Tensor, noise_scale: float, *, seed: int = 0
+    model: Autoencoder | VAE, images: torch.Tensor, noise_scale: float, *, seed: int = 0
 ) -> torch.Tensor:
     """Decode each image's code plus noise: z = code + noise_scale · spread · ε.
 
@@ -78,7 +77,7 @@ def perturb_codes(
     """
     _check_images(images, at_least=2)
     check_float(noise_scale, "noise_scale", min=0.0)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     with eval_mode(model):
         codes = model.code(images.to(model_device(model)))
         spread = codes.std(0, keepdim=True)
@@ -89,7 +88,7 @@ def perturb_codes(
 
 
 def latent_noise_figure(
-    models: Mapping[str, nn.Module],
+    models: Mapping[str, Autoencoder | VAE],
     images: torch.Tensor,
     noise_scale: float = 0.5,
     *,
@@ -125,7 +124,7 @@ def latent_noise_figure(
 
 
 def latent_explorer_figure(
-    model: nn.Module,
+    model: Autoencoder | VAE,
     z1: float = 0.0,
     z2: float = 0.0,
     *,

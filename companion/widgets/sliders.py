@@ -1,4 +1,5 @@
-"""One way to wire a figure callback to sliders — live in Jupyter, pre-rendered for the offline site.
+"""One way to wire a figure callback to sliders —
+live in Jupyter, pre-rendered for the offline site.
 
 ``slider_widget(callback, **controls)`` is what every widget helper of the notebooks returns: an
 ``ipywidgets.interactive`` that redraws ``callback(**values)`` (a matplotlib Figure) whenever a
@@ -38,7 +39,8 @@ PALETTE_COLORS = 128  # frames are stored as palette PNGs: plots need few colour
 
 
 def slider_widget(callback: Callable[..., Any], **controls: Any):
-    """``ipywidgets.interactive`` that redraws ``callback(**values)`` (a Figure) when a control moves.
+    """``ipywidgets.interactive`` that redraws
+    ``callback(**values)`` (a Figure) when a control moves.
 
     With ``COMPANION_STATIC_SLIDERS=1`` in the environment it first displays the pre-rendered
     frames of ``callback`` (see the module docstring) for pages and slides without a kernel.
@@ -168,18 +170,22 @@ def frames_bundle(
     ``kwargs_widgets`` of an ``interactive``), or None when a control cannot be enumerated."""
     import matplotlib.pyplot as plt
 
-    positions = [control_positions(c) for c in controls]
-    if not positions or any(p is None for p in positions):
+    maybe_positions = [control_positions(c) for c in controls]
+    positions = [p for p in maybe_positions if p is not None]
+    if not positions or len(positions) != len(maybe_positions):
         return None
-    axes = [(c, p) for c, p in zip(controls, positions) if len(p[0]) > 1]  # fixed values drop out
-    constant = {c._kwarg: p[0][0] for c, p in zip(controls, positions) if len(p[0]) == 1}
+    # fixed values drop out
+    axes = [(c, p) for c, p in zip(controls, positions, strict=True) if len(p[0]) > 1]
+    constant = {
+        c._kwarg: p[0][0] for c, p in zip(controls, positions, strict=True) if len(p[0]) == 1
+    }
     sizes = grid_sizes([len(p[0]) for _, p in axes], budget)
-    axes = [(c, thin(c, p, size)) for (c, p), size in zip(axes, sizes)]
+    axes = [(c, thin(c, p, size)) for (c, p), size in zip(axes, sizes, strict=True)]
     images: list[str] = []
     seen: dict[str, int] = {}
     frames: list[int] = []
     for combo in itertools.product(*(range(len(p[0])) for _, p in axes)):
-        values = {c._kwarg: p[0][i] for (c, p), i in zip(axes, combo)}
+        values = {c._kwarg: p[0][i] for (c, p), i in zip(axes, combo, strict=True)}
         fig = callback(**constant, **values)
         try:
             encoded = base64.b64encode(render_frame(fig)).decode("ascii")

@@ -1,4 +1,5 @@
-"""The teacher-forcing explorer of notebook 5.3.4: Fig. 5-11 for models trained with different ratios.
+"""The teacher-forcing explorer of notebook 5.3.4:
+Fig. 5-11 for models trained with different ratios.
 
 ``teacher_forcing_view(ratio, models=…, data=…, index=…)`` is the plain callback (tested
 directly): for the model trained with teacher-forcing ratio ``ratio`` it draws what the decoder
@@ -16,7 +17,7 @@ from companion.plot.decoding import plot_teacher_forcing
 from companion.validation import check_float, check_int
 
 
-def _check(models: Mapping[float, object], ratio: float, data, index: int) -> None:
+def _check(models: Mapping[float, object], ratio: float | None, data, index: int) -> None:
     if not isinstance(models, Mapping) or not models:
         raise ValueError("give at least one trained model, as {ratio: model}")
     check_float(ratio, "ratio")

@@ -12,19 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
-from companion.data.vocab import UNK, detokenize, tokenize
-from companion.decoding import beam_search
+from companion.data.vocab import UNK, tokenize
+from companion.inference import nbest
 from companion.model_utils import eval_mode, model_device
+
+if TYPE_CHECKING:
+    from companion.translation import Translator
 
 MAX_WIDTH = 10
 
 
 @dataclass
 class OwnTranslation:
-    """What the widget shows. ``message`` is set (and the rest empty) when there is no translation."""
+    """What the widget shows. ``message`` is set (and
+    the rest empty) when there is no translation.
+    """
 
     message: str = ""
     source_tokens: list[str] = field(default_factory=list)  # unknown ones as "<unk>"
@@ -52,27 +58,23 @@ class OwnTranslation:
 
 
 def translate_own_sentence(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     text: str,
     direction: str = "en-zh",
     beam_width: int = 5,
     *,
     max_tokens: int = 30,
 ) -> OwnTranslation:
-    """Translate ``text`` with ``translators[direction]`` (a :class:`~companion.translation.Translator`).
+    """Translate ``text`` with ``translators[direction]``
+    (a :class:`~companion.translation.Translator`).
 
     Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
-    list; the attention weights are those of the best one, teacher-forced through the model.
-    Input with no tokens, or with more than ``max_tokens``, returns a one-line ``message``.
+    list (:func:`companion.inference.nbest`); the attention weights are those of the best one,
+    teacher-forced through the model. Input with no tokens, or with more than ``max_tokens``,
+    returns a one-line ``message``. The slider offers widths 1…``MAX_WIDTH``.
     """
     if direction not in translators:
         raise ValueError(f"direction must be one of {sorted(translators)}, got {direction!r}")
-    if (
-        not isinstance(beam_width, int)
-        or isinstance(beam_width, bool)
-        or not 1 <= beam_width <= MAX_WIDTH
-    ):
-        raise ValueError(f"beam_width must be an integer in 1…{MAX_WIDTH}, got {beam_width!r}")
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
     translator = translators[direction]
@@ -86,28 +88,27 @@ def translate_own_sentence(
             f"sentences of at most {max_tokens}. Try a shorter one."
         )
     src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
+    rows = nbest(
+        model, translator, text, beam_width=beam_width, max_len=translator.settings.max_len
+    )
+    best = list(rows[0].tokens) or [model.eos_id]
     ids = src_vocab.encode(words)
-    unknown = [w for w, i in zip(words, ids) if i == src_vocab.unk_id]
     device = model_device(model)
     src = torch.tensor([ids], device=device)
     lengths = torch.tensor([len(ids)], device=device)
+    tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
     with eval_mode(model), torch.no_grad():
-        hyps = beam_search(
-            model.step,
-            model.init_state(src, lengths),
-            bos_id=model.bos_id,
-            eos_id=model.eos_id,
-            beam_width=beam_width,
-            n_best=beam_width,
-            max_len=translator.settings.max_len,
-        )[0]
-        best = hyps[0].tokens or [model.eos_id]
-        tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
         weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
-    nbest = [(detokenize(tgt_vocab.decode(h.tokens), translator.tgt_lang), h.score) for h in hyps]
-    output_tokens = [tgt_vocab.itos[i] for i in best]
-    source_tokens = [UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids)]
-    return OwnTranslation("", source_tokens, unknown, nbest, output_tokens, weights)
+    return OwnTranslation(
+        "",
+        source_tokens=[
+            UNK if i == src_vocab.unk_id else w for w, i in zip(words, ids, strict=True)
+        ],
+        unknown=[w for w, i in zip(words, ids, strict=True) if i == src_vocab.unk_id],
+        nbest=[(r.text, r.log_prob) for r in rows],
+        output_tokens=[tgt_vocab.itos[i] for i in best],
+        weights=weights,
+    )
 
 
 def translation_figure(result: OwnTranslation, *, title: str | None = None):
@@ -133,13 +134,15 @@ def translation_figure(result: OwnTranslation, *, title: str | None = None):
 
 
 def translator_widget(
-    translators: Mapping[str, object],
+    translators: Mapping[str, Translator],
     *,
     text: str = "",
     direction: str = "en-zh",
     beam_width: int = 5,
 ):
-    """A text box, a direction switch and a beam-width slider that show :func:`translate_own_sentence`."""
+    """A text box, a direction switch and a beam-width
+    slider that show :func:`translate_own_sentence`.
+    """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
