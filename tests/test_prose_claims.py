@@ -85,10 +85,10 @@ CLAIMS = {
         "beam search scores the same as greedy search here, within a point",
         "colour and shape words look at their shape over twice chance and twice the other shape",
         "the function words look at the shapes less than the colour and shape words do",
-        "at the same size both pass the target and handle four dates nearly as well as one",
+        "with about the same number of parameters, both pass the target",
+        "both end above 90 % exact match and 97 BLEU, and over 70 % on four dates",
         "the GRU decodes faster than the Transformer with its cache",
-        "on this small, clean task the two are equally accurate",
-        "on a CPU the Transformer needs fewer or similar epochs, but more seconds per epoch",
+        "on a CPU a GRU epoch costs less than a Transformer epoch",
         "both look at the year first, at the end of the first English date",
     ],
     "5.3.7-translator.ipynb": [
