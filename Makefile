@@ -44,8 +44,10 @@ lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
 # lint first: ruff takes a second and mypy a few, so a style or type error fails before the suite
+# --dist loadgroup keeps each xdist_group (the install venv, the built test site) on one worker;
+# --durations=10 prints the ten slowest tests at the end, so the next slowdown is visible.
 test: venv lint
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 test-unit: venv
 	$(BIN)/python -m pytest -n 2 -m "not notebook and not browser" $(PYTEST_ARGS)

@@ -34,6 +34,22 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+# The slowest kinds of test first: the two workers of `make test` start on them, and the many
+# quick unit tests fill in at the end instead of one worker idling while the other finishes a
+# notebook. Within a kind, the usual order.
+SLOW_FIRST = ("install", "browser", "notebook")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next(
+            (k for k, mark in enumerate(SLOW_FIRST) if item.get_closest_marker(mark)),
+            len(SLOW_FIRST),
+        )
+
+    items.sort(key=rank)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The public data copies beside the project (COMPANION_DATA or ../shared/data)."""

@@ -506,6 +506,7 @@ def _drag_static_slider(page) -> None:
     assert box.evaluate(DRAG_JS)["labels"] == ["2.50", "2"]
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
     site, stem = built_site
     for url in (site / "notebooks" / f"{stem}.html", site / "slides" / f"{stem}.slides.html"):
@@ -531,6 +532,7 @@ TWIN_JS = "() => ({lang: document.documentElement.lang, path: location.pathname}
 TEXT_JS = "() => document.body.textContent"  # as written (reveal's theme upper-cases headings)
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_chinese_page_and_deck_work_offline_and_link_to_the_english_twin(browser, built_site):
     """A reader of the Chinese edition: a page and a deck marked zh-CN, opened from disk, with
     Chinese prose; the slider moves; the link in the corner opens the same page or deck in
@@ -567,6 +569,7 @@ def test_chinese_page_and_deck_work_offline_and_link_to_the_english_twin(browser
         assert blocked == [], f"{url.name} asked the network for {blocked}"
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_each_front_page_offers_the_other_language(browser, built_site):
     site, stem = built_site
     page = browser.new_page()
@@ -601,6 +604,7 @@ MEASURE_JS = """async () => {
 }"""
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_every_slide_of_every_deck_fits_the_frame(browser, built_site, tmp_path):
     """Every notebook's deck (as stored: the slide breaks and prose) and the executed test deck,
     measured at 1280x720: no slide is taller than reveal's 700-px frame once shown."""

@@ -30,7 +30,8 @@ from conftest import unavailable
 from companion import notebooks as nbtools
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = [pytest.mark.slow, pytest.mark.install]
+# one worker runs both tests, so the Colab-like venv (the module fixture) is built once
+pytestmark = [pytest.mark.slow, pytest.mark.install, pytest.mark.xdist_group("install-venv")]
 
 # What a Colab runtime has before the install cell runs: Colab's ipywidgets, IPython and
 # ipykernel, and a matplotlib and NumPy older than the newest (papermill only runs the notebook).

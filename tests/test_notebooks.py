@@ -1,5 +1,11 @@
 """Execute every notebook in smoke mode with papermill, then let nbval re-run the executed copy.
 
+The notebooks executed are the Chinese edition's (``notebooks/zh/``): their code cells are the
+English cells, AST for AST, with ``language = "zh"`` as the one difference
+(``tests/test_chinese_edition.py`` proves it), so one execution covers both languages' code and
+the Chinese exercise messages as well. The English notebooks run with their default parameters
+in ``make run-notebooks``, which CI runs after the tests.
+
 papermill proves the notebook runs top to bottom with injected parameters; nbval (``--nbval-lax``)
 re-executes that copy and compares the outputs of cells tagged ``nbval-check-output`` — numbers
 that must follow from the seed alone. The run uses ``solutions=True``, so every exercise check at
@@ -27,7 +33,7 @@ from companion.notebooks import notebook_paths, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "test-notebooks"
-NOTEBOOKS = notebook_paths()
+NOTEBOOKS = notebook_paths(root=ROOT / "notebooks" / "zh")
 # Two pytest workers share two cores: one BLAS thread per kernel avoids oversubscription.
 KERNEL_ENV = {
     "OMP_NUM_THREADS": "1",
