@@ -32,12 +32,14 @@ def set_smoke(smoke: bool) -> None:
     _smoke = smoke
 
 
-def claim(condition: object, text: str) -> bool:
+def claim(condition: object, text: str) -> None:
     """Check the sentence ``text`` of the prose: ``condition`` must hold, except in smoke mode.
 
-    Prints ``✓ text`` when it holds; in smoke mode prints that the sentence is not checked and
-    returns whether it held; otherwise raises :class:`ClaimNotBorneOut`. ``condition`` is anything
-    with a truth value (a bool, a 0-d tensor or NumPy bool).
+    Prints ``✓ text`` when it holds; in smoke mode prints that the sentence is not checked;
+    otherwise raises :class:`ClaimNotBorneOut`. ``condition`` is anything with a truth value (a
+    bool, a 0-d tensor or NumPy bool). Returns nothing, so a claim that ends a notebook cell echoes
+    no ``True``: a trailing ``;`` does not stop the echo where the kernel runs a cell without
+    storing it in its history, as nbval does.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"text must be the sentence being checked, got {text!r}")
@@ -53,4 +55,3 @@ def claim(condition: object, text: str) -> bool:
                 "default parameters it holds; with other parameters it may not."
             ).format(text=_(text))
         )
-    return holds
