@@ -20,7 +20,7 @@ help:
 	@echo "make smoke           execute every notebook in smoke mode"
 	@echo "make check           notebook hygiene (no outputs, metadata, header cells)"
 	@echo "make lint            ruff (lint + format check) and mypy on the package"
-	@echo "make translate       update the Chinese catalogs from the English, write notebooks/zh/"
+	@echo "make translate       update the Chinese catalogs from the English, write notebooks/zh/ and README.zh-CN.md"
 	@echo "make slides          execute every notebook and export offline reveal.js slides (SMOKE=1: fast)"
 	@echo "make site            executed notebooks as offline HTML pages + slides + front page (SMOKE=1: fast)"
 

@@ -177,6 +177,19 @@ def translate(
     """
     from companion.data.vocab import detokenize
 
+    if hasattr(model, "extend_source"):  # a copy mechanism: it may write the source's own words
+        alpha = check_search_options(
+            beam_width=beam_width, n_best=1, max_len=max_len, length_penalty=length_penalty
+        )
+        return _translate_with_copy(
+            model,
+            data,
+            _check_sources(data, sentences),
+            beam_width=beam_width,
+            max_len=max_len,
+            length_penalty=alpha,
+            batch_size=batch_size,
+        )
     hyps = decode_sentences(
         model,
         data,
@@ -256,6 +269,59 @@ def nbest(
             )
         )
     return rows
+
+
+@dataclass
+class _CopySourceBatch:
+    src: torch.Tensor
+    src_lengths: torch.Tensor
+    src_ext: torch.Tensor  # the source positions' ids in the extended vocabulary
+
+    def to(self, device: torch.device | str) -> _CopySourceBatch:
+        return _CopySourceBatch(*(t.to(device) for t in (self.src, self.src_lengths, self.src_ext)))
+
+
+@dataclass
+class _CopySources:
+    """New source sentences with their ids in the extended vocabulary of a copy mechanism."""
+
+    data: Seq2SeqData
+    sentences: Sequence[str]
+    extended_ids: list[list[int]]
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def batch(self, indices: Sequence[int]) -> _CopySourceBatch:
+        from companion.data.batching import pad_sequences
+
+        src, lengths = self.data.encode_source([self.sentences[i] for i in indices])
+        ext, _ = pad_sequences([self.extended_ids[i] for i in indices], self.data.tgt_vocab.pad_id)
+        return _CopySourceBatch(src, lengths, ext)
+
+
+def _translate_with_copy(
+    model, data, sentences: Sequence[str], *, batch_size: int, **search
+) -> list[str]:
+    """:func:`translate` for a pointer–generator (:mod:`companion.models.pointer`): the source
+    words outside the target vocabulary get per-sentence ids, so that they can be copied."""
+    from companion.data.vocab import decode_extended, detokenize, extend_with_source, tokenize
+
+    n_extra = model.decoder.n_extra
+    extended = [
+        extend_with_source(tokenize(s, data.src_lang), data.tgt_vocab, n_extra) for s in sentences
+    ]
+
+    def predict(model, batch) -> list[list[Hypothesis]]:
+        state = model.init_state(batch.src, batch.src_lengths, batch.src_ext)
+        return _search(model, state, n_best=1, **search)
+
+    sources = _CopySources(data, sentences, [ids for ids, _ in extended])
+    hyps = predict_batches(model, sources, predict, batch_size=batch_size)
+    return [
+        detokenize(decode_extended(h[0].tokens, data.tgt_vocab, extra), data.tgt_lang)
+        for h, (_, extra) in zip(hyps, extended, strict=True)
+    ]
 
 
 @torch.no_grad()

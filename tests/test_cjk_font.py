@@ -144,6 +144,8 @@ def _figures():
         "plot_seq2seq_overview": lambda: diagrams.plot_seq2seq_overview(greedy),
         "plot_bidirectional_encoder": lambda: diagrams.plot_bidirectional_encoder(both),
         "plot_unrolled_decoder": lambda: diagrams.plot_unrolled_decoder(greedy),
+        "plot_encoder": lambda: diagrams.plot_encoder(greedy),
+        "plot_attention_seq2seq": lambda: diagrams.plot_attention_seq2seq(greedy),
         "plot_images": lambda: plot.plot_images(images, row_labels=["原图"]).figure,
         "plot_codes": lambda: plot.plot_codes(torch.randn(20, 2, generator=g)).figure,
         "plot_latent_grid": lambda: (
@@ -162,6 +164,9 @@ def _figures():
         ),
         "plot_noise_regions": lambda: plot.plot_noise_regions(
             torch.tensor([[0.5, -1.0], [2.0, 3.0]]), 0.25, labels=["满月", "半月"]
+        ),
+        "plot_code_curves": lambda: plot.plot_code_curves(
+            torch.tensor([-1.0, 1.0]), torch.tensor([-2.0, -1.5]), labels=["满月", "半月"]
         ),
         "plot_code_bells": lambda: plot.plot_code_bells(
             torch.randn(2, 2, generator=g), torch.zeros(2, 2), torch.zeros(2, 2)

@@ -151,6 +151,21 @@ def random_scene(rng: random.Random, image_size: int = 32) -> Scene:
     return Scene(shapes[0], shapes[1], relation)
 
 
+def canonical_scene(scene: Scene, image_size: int = 32) -> Scene:
+    """``scene``'s shapes, colours and relation in one fixed layout: each shape centred in its half
+    of the canvas, both with radius 0.36 × half. A caption then names exactly one picture (for a
+    text-to-image decoder), and that picture is one :func:`random_scene` could also have drawn."""
+    half = image_size / 2
+    radius = 0.36 * half
+    along = (half / 2, 1.5 * half)  # the centres of the two halves
+    cells = [(a, half) if scene.relation == "left of" else (half, a) for a in along]
+    first, second = (
+        Shape(shape.kind, shape.colour, cx, cy, radius)
+        for shape, (cx, cy) in zip((scene.first, scene.second), cells, strict=True)
+    )
+    return Scene(first, second, scene.relation)
+
+
 @dataclass
 class ShapeCaptions:
     """Images ``[N, 3, H, W]`` with their scenes, captions and all-true references per language."""
@@ -173,6 +188,24 @@ class ShapeCaptions:
     def subset(self, indices: Sequence[int]) -> ShapeCaptions:
         idx = list(indices)
         return ShapeCaptions(self.images[idx], [self.scenes[i] for i in idx])
+
+    def one_per_caption(self) -> ShapeCaptions:
+        """The first image of every distinct caption, in order of first appearance."""
+        first: dict[str, int] = {}
+        for i, caption in enumerate(self.captions("en")):
+            first.setdefault(caption, i)
+        return self.subset(list(first.values()))
+
+    def canonical(self) -> ShapeCaptions:
+        """The same scenes redrawn without noise in the fixed layout of :func:`canonical_scene`."""
+        size = self.images.shape[-1]
+        scenes = [canonical_scene(s, size) for s in self.scenes]
+        images = (
+            np.stack([render_scene(s, size) for s in scenes])
+            if scenes
+            else np.zeros((0, 3, size, size))
+        )
+        return ShapeCaptions(torch.from_numpy(images.astype(np.float32)), scenes)
 
 
 def generate_shapes(
