@@ -22,7 +22,7 @@ CLAIMS = {
         "the backward state at position T differs for every sentence longer than one token",
         "untrained, the first token moves a one-directional RNN's c under 1 % as much as the last",
         "the bidirectional encoders' c is most sensitive at both ends",
-        "the CNN's and the Transformer's c weigh all positions alike, within a factor of 1.5",
+        "the CNN's and the Transformer's c weigh all positions alike, within a factor of 2",
         "with c alone the bidirectional encoders and the CNN do best",
         "with c alone the plain RNN and the Transformer do worst",
         "with attention every encoder but the CNN improves, and the CNN stays within 2 points",
