@@ -40,7 +40,7 @@ English README's link to README.zh-CN.md becomes the link back to README.md; eve
 The tests (tests/test_chinese_edition.py) rebuild every Chinese notebook and compare, require each
 Chinese code cell to be AST-identical to its English cell, fail on untranslated or fuzzy entries
 with the notebook and cell named, and check what every translation keeps
-(:mod:`companion.translation_checks`); tests/test_chinese_edition.py does the same for the README.
+(:mod:`companion.catalog_checks`); tests/test_chinese_edition.py does the same for the README.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ import polib
 
 from companion import catalogs, markdown_blocks
 from companion import notebooks as nbtools
+from companion.catalog_checks import Term, lost_in_translation, read_glossary, style_problems
 from companion.catalogs import Message
-from companion.translation_checks import Term, lost_in_translation, read_glossary, style_problems
 
 LANGUAGE = "zh"  # the companion's language code (companion.i18n.LANGUAGES)
 LOCALE = "zh_CN"  # gettext's

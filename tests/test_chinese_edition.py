@@ -29,6 +29,7 @@ import pytest
 
 from companion import catalogs, chinese_edition, markdown_blocks
 from companion import notebooks as nbtools
+from companion.catalog_checks import lost_in_translation, read_glossary, style_problems
 from companion.chinese_edition import (
     Layout,
     chinese_notebook,
@@ -38,7 +39,6 @@ from companion.chinese_edition import (
     untranslated,
     update,
 )
-from companion.translation_checks import lost_in_translation, read_glossary, style_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUT = Layout.of_repository(ROOT)
@@ -192,7 +192,7 @@ def test_package_translations_keep_fields_marks_numbers_and_terms():
 def test_links_point_at_the_chinese_edition(path):
     """The badge opens notebooks/zh/ in Colab, links to notebooks reach their Chinese twins (which
     exist), and other relative links still reach their file from notebooks/zh/."""
-    from companion.translation_checks import split
+    from companion.catalog_checks import split
 
     english, chinese = _read(path), _read(LAYOUT.chinese / path.name)
     for en, zh in zip(english["cells"], chinese["cells"], strict=True):
@@ -523,7 +523,7 @@ def test_readme_translations_keep_numbers_code_links_terms_and_markdown():
 def test_the_chinese_readme_has_the_same_commands_and_links_to_the_chinese_edition():
     """Code blocks and maintainers' notes are README.md's own; notebooks open in notebooks/zh/,
     the language switch leads back to README.md, every other link is README.md's target."""
-    from companion.translation_checks import split
+    from companion.catalog_checks import split
 
     english = LAYOUT.readme.read_text(encoding="utf-8")
     chinese = LAYOUT.chinese_readme.read_text(encoding="utf-8")
