@@ -16,7 +16,7 @@ def _default_mode_after():
 
 def test_default_mode_prints_a_claim_that_holds_and_stops_on_one_that_does_not(capsys):
     companion.setup(seed=0, device="cpu", quiet=True)
-    claim(torch.tensor(2.0) > 1, "two is more than one")
+    assert claim(torch.tensor(2.0) > 1, "two is more than one") is None
     assert capsys.readouterr().out == "✓ two is more than one\n"
     with pytest.raises(ClaimNotBorneOut, match="the text says “one is more than two”"):
         claim(np.bool_(False), "one is more than two")
@@ -24,7 +24,7 @@ def test_default_mode_prints_a_claim_that_holds_and_stops_on_one_that_does_not(c
 
 def test_smoke_mode_reports_without_stopping(capsys):
     companion.setup(seed=0, device="cpu", smoke=True, quiet=True)
-    claim(False, "one is more than two")
+    assert claim(False, "one is more than two") is None
     assert capsys.readouterr().out == "· not checked in smoke mode: one is more than two\n"
 
 
