@@ -60,8 +60,8 @@ def claim(condition: object, text: str) -> None:
     Prints ``✓ text`` when it holds; in smoke mode (or after :func:`stop_checking`) prints that
     the sentence is not checked; otherwise raises :class:`ClaimNotBorneOut`. ``condition`` is
     anything with a truth value (a bool, a 0-d tensor or NumPy bool). Returns nothing, so that a
-    claim that ends a notebook cell echoes no ``True``: a trailing ``;`` does not stop the echo where
-    the kernel runs a cell without storing it in its history, as nbval does.
+    claim that ends a notebook cell echoes no ``True``: a trailing ``;`` does not stop the echo
+    where the kernel runs a cell without storing it in its history, as nbval does.
     """
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"text must be the sentence being checked, got {text!r}")

@@ -192,15 +192,16 @@ def test_package_translations_keep_fields_marks_numbers_and_terms():
 def test_links_point_at_the_chinese_edition(path):
     """The badge opens notebooks/zh/ in Colab, links to notebooks reach their Chinese twins (which
     exist), and other relative links still reach their file from notebooks/zh/."""
-    from companion.catalog_checks import split
+    from companion.catalog_checks import markdown_parts
 
     english, chinese = _read(path), _read(LAYOUT.chinese / path.name)
     for en, zh in zip(english["cells"], chinese["cells"], strict=True):
         if en["cell_type"] != "markdown":
             continue
-        links = split("".join(zh["source"])).links
+        links = markdown_parts("".join(zh["source"])).links
         expected = {
-            chinese_edition.chinese_target(t, NAMES) for t in split("".join(en["source"])).links
+            chinese_edition.chinese_target(t, NAMES)
+            for t in markdown_parts("".join(en["source"])).links
         }
         assert set(links) == expected, f"{path.name}, cell {en['id']}"
         for target in links:
@@ -523,7 +524,7 @@ def test_readme_translations_keep_numbers_code_links_terms_and_markdown():
 def test_the_chinese_readme_has_the_same_commands_and_links_to_the_chinese_edition():
     """Code blocks and maintainers' notes are README.md's own; notebooks open in notebooks/zh/,
     the language switch leads back to README.md, every other link is README.md's target."""
-    from companion.catalog_checks import split
+    from companion.catalog_checks import markdown_parts
 
     english = LAYOUT.readme.read_text(encoding="utf-8")
     chinese = LAYOUT.chinese_readme.read_text(encoding="utf-8")
@@ -531,8 +532,8 @@ def test_the_chinese_readme_has_the_same_commands_and_links_to_the_chinese_editi
         if not piece.translatable and piece.text.strip():
             assert piece.text in chinese, f"README.zh-CN.md lacks README.md's {piece.text[:40]!r}"
     assert "make lab" in chinese and "make test" in chinese
-    links = set(split(chinese).links)
-    expected = {chinese_edition.readme_target(t, EVERY_NAME) for t in split(english).links}
+    links = set(markdown_parts(chinese).links)
+    expected = {chinese_edition.readme_target(t, EVERY_NAME) for t in markdown_parts(english).links}
     assert links == expected
     assert "README.md" in links and "README.zh-CN.md" not in links
     assert "notebooks/zh/5.1-encoder-decoder-basics.ipynb" in links

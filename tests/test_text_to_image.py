@@ -13,7 +13,7 @@ from companion.data.shapes import (
     Shape,
     canonical_scene,
     generate_shapes,
-    render,
+    render_scene,
     scene_caption,
 )
 from companion.models import (
@@ -38,7 +38,7 @@ def test_the_fixed_layout_draws_the_caption_in_one_picture_per_caption():
     # and that picture lies inside what the random generator draws (centres, radius)
     scene = canonical_scene(shapes.scenes[0], 32)
     assert 0.3 * 16 <= scene.first.radius <= 0.42 * 16
-    assert torch.equal(drawn.images[0], torch.from_numpy(render(scene, 32)))
+    assert torch.equal(drawn.images[0], torch.from_numpy(render_scene(scene, 32)))
 
 
 def test_one_per_caption_keeps_the_first_image_of_each_caption():
@@ -88,7 +88,7 @@ def test_a_trained_painter_draws_what_its_captions_say():
         ]
     ]
     drawn = [canonical_scene(s, 32) for s in scenes]
-    images = torch.stack([torch.from_numpy(render(s, 32)) for s in drawn])
+    images = torch.stack([torch.from_numpy(render_scene(s, 32)) for s in drawn])
     from companion.data.shapes import ShapeCaptions
 
     data = CaptionData.from_shapes(ShapeCaptions(images, drawn), "en")
