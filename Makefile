@@ -20,7 +20,7 @@ help:
 	@echo "make smoke           execute every notebook in smoke mode"
 	@echo "make check           notebook hygiene (no outputs, metadata, header cells)"
 	@echo "make lint            ruff (lint + format check) and mypy on the package"
-	@echo "make translate       update the Chinese catalogs from the English, write notebooks/zh/"
+	@echo "make translate       update the Chinese catalogs from the English, write notebooks/zh/ and README.zh-CN.md"
 	@echo "make slides          execute every notebook and export offline reveal.js slides (SMOKE=1: fast)"
 	@echo "make site            executed notebooks as offline HTML pages + slides + front page (SMOKE=1: fast)"
 
@@ -44,8 +44,10 @@ lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab notebooks/
 
 # lint first: ruff takes a second and mypy a few, so a style or type error fails before the suite
+# --dist loadgroup keeps each xdist_group (the install venv, the built test site) on one worker;
+# --durations=10 prints the ten slowest tests at the end, so the next slowdown is visible.
 test: venv lint
-	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=10 $(PYTEST_ARGS)
 
 test-unit: venv
 	$(BIN)/python -m pytest -n 2 -m "not notebook and not browser" $(PYTEST_ARGS)

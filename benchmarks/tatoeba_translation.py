@@ -8,7 +8,8 @@ Default: trains the translators of notebook 5.3.7 (``companion.translation``, si
 ``PROFILES``) and prints, after every epoch, the validation BLEU (greedy) with the training time so
 far, in wall-clock seconds and in CPU seconds of this process (``time.process_time``: on a shared
 machine the wall clock depends on the other jobs, CPU time hardly does); at the end the test BLEU,
-greedy and with a beam of width 5, with sacrebleu's signature. Targets (test, beam 5, ``cpu``
+greedy and with a beam of width 5 and length penalty α = 1 (``--length-penalty``), with
+sacrebleu's signature. Targets (test, beam 5, ``cpu``
 profile): English→Chinese ≥ 25, Chinese→English ≥ 20.
 
 ``--recipe``: the rows of the notebook's recipe table (``translation.RECIPE``). Starting from the
@@ -105,9 +106,11 @@ def profile_run(corpus, args, device, overrides: dict) -> None:
         tr = train(corpus, settings, args, device, f"{direction} {kind}")
         wall = time.perf_counter() - start
         test = translation.oriented(corpus.test, direction)
-        greedy = translation.corpus_bleu(tr, test)
+        greedy = translation.translator_bleu(tr, test)
         start = time.process_time()
-        beam = translation.corpus_bleu(tr, test, beam_width=5)
+        beam = translation.translator_bleu(
+            tr, test, beam_width=5, length_penalty=args.length_penalty
+        )
         beam_cpu = time.process_time() - start
         print(f"  test BLEU greedy {greedy}\n  test BLEU beam 5 {beam.text}  {beam.signature}")
         rows.append((direction, kind, tr.train_cpu_seconds, tr.train_seconds, wall, greedy, beam))
@@ -137,6 +140,9 @@ def main(argv=None) -> None:
     parser.add_argument("--recipe", action="store_true", help="the recipe table, one change a row")
     parser.add_argument(
         "--rows", nargs="+", type=int, default=[], help="with --recipe: only these rows (1 = plain)"
+    )
+    parser.add_argument(
+        "--length-penalty", type=float, default=1.0, help="α of the test beam search (notebook's)"
     )
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
     args = add_runtime_args(parser).parse_args(argv)

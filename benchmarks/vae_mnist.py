@@ -123,7 +123,7 @@ def main(argv=None) -> int:
         )
 
     torch.manual_seed(args.seed)
-    heldout_fit = -evaluate(model_fit, test, make_vae_loss(), device=device)["elbo"]
+    heldout_fit = -evaluate(model_fit, test, make_vae_loss())["elbo"]
     torch.manual_seed(args.seed)
     heldout_plain = plain_heldout(model_plain, test, device)
     med_fit, med_plain = statistics.median(times_fit), statistics.median(times_plain)

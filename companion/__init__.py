@@ -8,6 +8,7 @@ the first time you touch them.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 from companion.runtime import resolve_device, seed_everything, setup
@@ -15,23 +16,8 @@ from companion.runtime import resolve_device, seed_everything, setup
 __version__ = "0.1.0"
 __all__ = ["setup", "seed_everything", "resolve_device", "__version__"]
 
-_SUBMODULES = {
-    "data",
-    "models",
-    "prob",
-    "decoding",
-    "inference",
-    "metrics",
-    "model_utils",
-    "train",
-    "plot",
-    "widgets",
-    "notebooks",
-    "runtime",
-    "exercises",
-    "i18n",
-    "claims",
-}
+# Every module and sub-package of the folder, found on disk, so a new one cannot be forgotten.
+_SUBMODULES = {info.name for info in pkgutil.iter_modules(__path__)}
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,12 @@ English source now, as GNU ``msgmerge`` does:
 * a new message is untranslated, and one that disappeared becomes obsolete (``#~``), so that its
   translation can still come back.
 
+Every finished translation carries a stamp of the English it was made from (a translator comment
+``# source <hash>``). A version-control merge can join a new English text from one branch with a
+translation of the old text from another, without the fuzzy flag that a change on one branch
+would have set: the stamp then disagrees with the English, and :func:`merge` marks the entry
+fuzzy.
+
 A fuzzy or untranslated message is shown in English (:mod:`companion.i18n`); the tests of the
 Chinese edition fail on both. Catalogs are read and written with polib.
 
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import hashlib
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +203,28 @@ class MergeResult:
         return bool(self.new or self.changed or self.restored or self.obsolete)
 
 
+STAMP = "source "
+
+
+def source_stamp(msgid: str) -> str:
+    """The translator comment that records which English a translation was made from."""
+    return STAMP + hashlib.sha1(msgid.encode("utf-8")).hexdigest()[:10]
+
+
+def _stamped_source_differs(entry: polib.POEntry) -> bool:
+    """True when a finished entry's stamp names another English text than its msgid."""
+    stamps = [line for line in entry.tcomment.splitlines() if line.startswith(STAMP)]
+    return bool(stamps) and stamps[-1] != source_stamp(entry.msgid)
+
+
+def _restamp(entry: polib.POEntry) -> None:
+    """A finished entry is stamped with its English; a fuzzy or empty one carries no stamp."""
+    kept = [line for line in entry.tcomment.splitlines() if not line.startswith(STAMP)]
+    if entry.msgstr and not entry.fuzzy:
+        kept.append(source_stamp(entry.msgid))
+    entry.tcomment = "\n".join(kept)
+
+
 def _label(entry: polib.POEntry | Message) -> str:
     context = entry.context if isinstance(entry, Message) else entry.msgctxt
     msgid = entry.msgid
@@ -225,7 +254,12 @@ def _carry(old: polib.POEntry, message: Message, result: MergeResult) -> polib.P
     English that was translated, finished again when the English went back to it."""
     entry = _fresh(message)
     entry.msgstr = old.msgstr
+    entry.tcomment = old.tcomment
     if not old.msgstr:  # nothing was translated: nothing to review
+        return entry
+    if not old.fuzzy and _stamped_source_differs(old):  # a merge joined new English, old Chinese
+        entry.fuzzy = True
+        result.changed.append(_label(message))
         return entry
     knows_source = old.fuzzy and old.previous_msgid is not None
     translated_from = old.previous_msgid if knows_source else old.msgid
@@ -288,7 +322,9 @@ def merge(catalog: polib.POFile, messages: Sequence[Message]) -> MergeResult:
             result.new.append(_label(message))
             result.catalog.append(_fresh(message))
         else:
-            result.catalog.append(_carry(old, message, result))
+            entry = _carry(old, message, result)
+            _restamp(entry)
+            result.catalog.append(entry)
     for old in leftovers:
         if id(old) in used or not old.msgstr:
             continue

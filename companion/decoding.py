@@ -116,6 +116,23 @@ def _check_length_penalty(length_penalty: float) -> float:
     return check_float(length_penalty, "length_penalty", min=0.0, max=MAX_LENGTH_PENALTY)
 
 
+def check_search_options(
+    *, beam_width: int, n_best: int, max_len: int, length_penalty: float
+) -> float:
+    """Check the options of a beam search (``n_best ≤ beam_width``); return ``length_penalty``.
+
+    :func:`beam_search` calls it, and so do the entry points of :mod:`companion.inference`, which
+    then run the unchecked searches (``_greedy_search``, ``_beam_search``): each argument is
+    checked once, where the student passed it.
+    """
+    check_int(beam_width, "beam_width", min=1)
+    check_int(n_best, "n_best", min=1)
+    check_int(max_len, "max_len", min=1)
+    if n_best > beam_width:
+        raise ValueError(f"n_best={n_best} cannot exceed beam_width={beam_width}")
+    return _check_length_penalty(length_penalty)
+
+
 def _check_log_probs(log_probs: torch.Tensor) -> None:
     """Each row must be a distribution in log space: no NaN, no +inf, logsumexp ≈ 0.
 
@@ -225,6 +242,13 @@ def greedy_search(
     that produced ``<eos>`` are dropped from the batch, so the model only runs on unfinished ones.
     """
     _check_search_args(step_fn, bos_id, eos_id, max_len)
+    return _greedy_search(step_fn, state, bos_id=bos_id, eos_id=eos_id, max_len=max_len)
+
+
+@torch.no_grad()
+def _greedy_search(
+    step_fn: StepFn, state: DecoderState, *, bos_id: int, eos_id: int, max_len: int
+) -> list[list[Hypothesis]]:
     n, device = _batch_size(state)
     active = torch.arange(n, device=device)  # inputs still being decoded
     out = torch.full((n, max_len), eos_id, dtype=torch.long, device=device)
@@ -276,13 +300,35 @@ def beam_search(
     ever pruned and it equals :func:`exhaustive_search`.
     """
     _check_search_args(step_fn, bos_id, eos_id, max_len)
-    alpha = _check_length_penalty(length_penalty)
-    check_int(beam_width, "beam_width", min=1)
-    check_int(n_best, "n_best", min=1)
-    if n_best > beam_width:
-        raise ValueError(f"n_best={n_best} cannot exceed beam_width={beam_width}")
+    alpha = check_search_options(
+        beam_width=beam_width, n_best=n_best, max_len=max_len, length_penalty=length_penalty
+    )
+    return _beam_search(
+        step_fn,
+        state,
+        bos_id=bos_id,
+        eos_id=eos_id,
+        beam_width=beam_width,
+        max_len=max_len,
+        length_penalty=alpha,
+        n_best=n_best,
+    )
+
+
+@torch.no_grad()
+def _beam_search(
+    step_fn: StepFn,
+    state: DecoderState,
+    *,
+    bos_id: int,
+    eos_id: int,
+    beam_width: int,
+    max_len: int,
+    length_penalty: float,
+    n_best: int,
+) -> list[list[Hypothesis]]:
     n, device = _batch_size(state)
-    k, neg_inf = beam_width, float("-inf")
+    k, alpha, neg_inf = beam_width, length_penalty, float("-inf")
 
     # Row a*W + b of `state` is beam b of the a-th active input; W = 1 at the start (<bos>).
     active = torch.arange(n, device=device)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -110,3 +112,28 @@ def N_(message: str) -> str:
     (``N_`` is the name xgettext and Babel look for.)
     """
     return message
+
+
+def spaced(text: str) -> str:
+    """``text`` with the space that separates it from the clause before it: a space in English,
+    nothing in Chinese (which writes clauses and full-width brackets without spaces)."""
+    return text if not text or get_language() == "zh" else " " + text
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal or notebook output: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` display columns (see :func:`display_width`)."""
+    return text + " " * max(0, width - display_width(text))
+
+
+_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[^\s\u3400-\u9fff\uf900-\ufaff]+")
+
+
+def count_words(text: str) -> int:
+    """Words of a text in either language: runs of non-space characters, each Chinese character
+    counting as one word (Chinese is written without spaces)."""
+    return len(_WORD.findall(text))

@@ -18,9 +18,10 @@ from torch import nn
 from companion.validation import check_int
 
 
-class BatchedData(Protocol):
-    """What :func:`predict_batches` needs: a length and padded batches by index
-    (:class:`~companion.data.Seq2SeqData` and :class:`~companion.data.CaptionData` qualify)."""
+class SupportsBatch(Protocol):
+    """What :func:`predict_batches` needs: a length and padded batches by index. Every
+    :class:`~companion.data.BatchedData` qualifies, and so does any object with these two methods
+    (the new sentences that :func:`companion.inference.translate` batches)."""
 
     def __len__(self) -> int: ...
 
@@ -71,20 +72,20 @@ def to_device(obj: Any, device: torch.device | str) -> Any:
 @torch.no_grad()
 def predict_batches(
     model: nn.Module,
-    data: BatchedData,
+    data: SupportsBatch,
     predict: Callable[[nn.Module, Any], list],
     *,
     batch_size: int = 256,
-    device: torch.device | str | None = None,
 ) -> list:
     """``predict(model, batch)`` over ``data`` in order, one list entry per example.
 
     ``predict`` returns a list with one item per example of the batch; the lists of all batches
-    are concatenated. The model runs in eval mode without gradients (its mode is restored after),
-    on ``device`` (default: the model's own device).
+    are concatenated. The model runs where it is, in eval mode without gradients (its mode is
+    restored after); each batch is moved to the model's device. To run elsewhere, move the model
+    first (``model.to("cuda")``).
     """
     check_int(batch_size, "batch_size", min=1)
-    device = model_device(model) if device is None else device
+    device = model_device(model)
     results: list = []
     with eval_mode(model):
         for start in range(0, len(data), batch_size):

@@ -7,7 +7,7 @@ Command line (``python -m companion.notebooks --help``)::
     python -m companion.notebooks clean [NAMES...]      # strip outputs in place
     python -m companion.notebooks new NAME "English title" "中文标题"
     python -m companion.notebooks translate [NAMES...] [--check] [--list]
-                                      # update locale/zh_CN/ catalogs, write notebooks/zh/
+                              # update locale/zh_CN/ catalogs; write notebooks/zh/, README.zh-CN.md
 
 ``NAMES`` are notebook file names or unique prefixes (``5.1``, ``5.2.3``); none means all.
 Notebooks are looked for in ``--dir``, then ``$COMPANION_NOTEBOOKS``, then ``./notebooks``, then
@@ -464,10 +464,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         names.add_argument("names", nargs="*")
     translate = sub.add_parser(
         "translate",
-        help="update the Chinese catalogs from the English and write notebooks/zh/ from them",
-        description="Update locale/zh_CN/notebooks/*.po and the package catalog from the English "
-        "(a changed English text becomes fuzzy, a new one untranslated, a removed one obsolete), "
-        "write notebooks/zh/ from them, and report what is left to translate and what a "
+        help="update the Chinese catalogs from the English and write notebooks/zh/ and "
+        "README.zh-CN.md from them",
+        description="Update locale/zh_CN/notebooks/*.po, locale/zh_CN/README.po and the package "
+        "catalog from the English (a changed English text becomes fuzzy, a new one untranslated, "
+        "a removed one obsolete), write notebooks/zh/ and README.zh-CN.md from them, and report "
+        "what is left to translate and what a "
         "finished translation lost (formulas, numbers, inline code, links, the book's terms).",
     )
     translate.add_argument("names", nargs="*")

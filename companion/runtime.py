@@ -9,14 +9,14 @@ import random
 import numpy as np
 import torch
 
-from companion.validation import check_bool, check_int
+from companion.validation import check_bool, check_seed
 
 
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (CPU and all GPUs)."""
-    seed = check_int(seed, "seed", min=0)
+    seed = check_seed(seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)
+    np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
@@ -61,7 +61,7 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}")
 
 
-def describe(device: torch.device) -> str:
+def run_summary(device: torch.device) -> str:
     """One line naming the device and the versions that matter for reproducing a run."""
     where = "CPU"
     if device.type == "cuda":
@@ -115,7 +115,7 @@ def setup(
             )
         torch.set_num_threads(max(1, int(threads)))
     if not quiet:
-        print(describe(chosen) + f" | seed {seed}")
+        print(run_summary(chosen) + f" | seed {seed}")
     return chosen
 
 

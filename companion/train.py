@@ -103,12 +103,10 @@ def evaluate(
     model: nn.Module,
     data: Iterable[Any],
     loss_fn: LossFn,
-    *,
-    device: torch.device | str | None = None,
 ) -> dict[str, float]:
-    """Mean of every loss term over ``data`` with the model in eval mode, on ``device``
-    (default: the model's own device)."""
-    device = model_device(model) if device is None else device
+    """Mean of every loss term over ``data`` with the model in eval mode, where the model is (each
+    batch is moved to the model's device)."""
+    device = model_device(model)
     with eval_mode(model):
         rows = [_as_terms(loss_fn(model, to_device(batch, device)))[1] for batch in data]
     if not rows:
@@ -312,10 +310,7 @@ def fit(
         record = {"epoch": epoch + 1, **_mean_rows(rows), "seconds": time.perf_counter() - start}
         if valid_data is not None:
             record.update(
-                {
-                    f"valid_{k}": v
-                    for k, v in evaluate(model, valid_data, loss_fn, device=device).items()
-                }
+                {f"valid_{k}": v for k, v in evaluate(model, valid_data, loss_fn).items()}
             )
             if not math.isfinite(record["valid_loss"]):
                 bar.close()

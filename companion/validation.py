@@ -32,6 +32,7 @@ __all__ = [
     "check_positive_float",
     "check_probability",
     "check_same_shape",
+    "check_seed",
     "check_str",
     "check_str_sequence",
     "check_tensor",
@@ -105,6 +106,25 @@ def check_int(value: Any, name: str, *, min: int | None = None, max: int | None 
             f"{name} must be an integer {_range_words(min, max, False, False)}, got {value}"
         )
     return value
+
+
+#: the largest seed: every generator the companion seeds (Python's, NumPy's, PyTorch's) takes it
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value: Any, name: str = "seed") -> int:
+    """A random seed: a whole number in [0, 2**32 − 1], the range every generator here accepts.
+
+    "seed must be an integer in [0, 4294967295] (any fixed whole number, e.g. 0), got -1".
+    """
+    if not is_integer(value) or not 0 <= int(value) <= MAX_SEED:
+        error = TypeError if not is_integer(value) else ValueError
+        shown = describe(value) if not is_integer(value) else int(value)
+        raise error(
+            f"{name} must be an integer in [0, {MAX_SEED}] (any fixed whole number, e.g. 0), "
+            f"got {shown}"
+        )
+    return int(value)
 
 
 def check_float(

@@ -106,7 +106,7 @@ def test_add_noise_level_and_clipping():
     big = add_noise(x, 3.0)
     assert big.min() >= 0 and big.max() <= 1
     assert torch.equal(add_noise(x, 0.0), x)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"level \(the noise level\) must be .* ≥ 0, got -0.1"):
         add_noise(x, -0.1)
 
 
@@ -120,20 +120,23 @@ def test_kl_term_is_5_17():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "kwargs, message",
     [
-        dict(image_shape=(8, 8)),
-        dict(code_dim=0),
-        dict(arch="rnn"),
-        dict(likelihood="poisson"),
-        dict(image_shape=(1, 10, 10), arch="conv"),
+        (
+            dict(image_shape=(8, 8)),
+            r"image_shape must be \(channels, height, width\), got \(8, 8\)",
+        ),
+        (dict(code_dim=0), "code_dim must be an integer ≥ 1, got 0"),
+        (dict(arch="rnn"), r"unknown arch 'rnn'; choose one of \['linear', 'mlp', 'conv'\]"),
+        (dict(likelihood="poisson"), "unknown likelihood 'poisson'"),
+        (dict(image_shape=(1, 10, 10), arch="conv"), "divisible by 4, got \\(10, 10\\)"),
     ],
 )
-def test_builders_reject_bad_arguments(kwargs):
+def test_builders_reject_bad_arguments(kwargs, message):
     args = dict(image_shape=(1, 8, 8), code_dim=2) | kwargs
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         make_autoencoder(**args)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=message):
         make_vae(**args)
 
 
@@ -141,7 +144,7 @@ def test_losses_reject_bad_batches_and_settings():
     ae = make_autoencoder((1, 8, 8), 2)
     with pytest.raises(ValueError, match="images"):
         make_autoencoder_loss()(ae, torch.zeros(3, 64))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="beta must be a finite number ≥ 0, got -1"):
         make_vae_loss(beta=-1)
 
 
@@ -154,5 +157,5 @@ def test_codes_of_batches_and_restores_training_mode():
         assert torch.allclose(codes_of(ae, x, batch_size=7), ae.code(x), atol=1e-6)
         assert torch.allclose(codes_of(vae, x, batch_size=7), vae.encode(x)[0], atol=1e-6)
     assert ae.training
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"images must have 4 dimension\(s\), got shape \[3, 64\]"):
         codes_of(ae, torch.rand(3, 64))

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 
 from companion import notebooks as nbtools
 
@@ -47,26 +48,20 @@ CHROMIUM_FLAGS = [
 LOCAL_PREFIXES = ("file://", "data:", "blob:", "about:", "http://127.0.0.1", "ws://127.0.0.1")
 
 
-def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (.ci/run should have installed it)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Headless Chromium (Playwright gives it a fresh
     temporary profile), or a skip naming what to install.
     """
     if not Path(CHROMIUM).exists():
-        _unavailable(
+        unavailable(
             f"no Chromium at {CHROMIUM}: `apt-get install -y chromium` "
             f"(or set CHROMIUM=/path/to/chromium) to run the browser tests"
         )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _unavailable("python package playwright is missing: `pip install -e .[browser]`")
+        unavailable("python package playwright is missing: `pip install -e .[browser]`")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield chromium
@@ -364,7 +359,7 @@ def test_offline_slides_render_equations_without_network(browser, tmp_path):
     try:
         install_assets(site)
     except AssetsMissing as exc:
-        _unavailable(f"no offline assets: {exc}")
+        unavailable(f"no offline assets: {exc}")
     source = _slides_notebook(tmp_path)
     slides = export_slides(
         nbformat.read(str(source), as_version=4), site / "slides" / f"{source.stem}.slides.html"
@@ -480,7 +475,7 @@ def built_site(tmp_path_factory):
     try:
         built = build("site", [path.stem], smoke=True, out=root / "site", notebook_root=path.parent)
     except AssetsMissing as exc:
-        _unavailable(f"no offline assets: {exc}")
+        unavailable(f"no offline assets: {exc}")
     assert [(b.language, b.error) for b in built] == [("en", ""), ("zh", "")]
     return root / "site", path.stem
 
@@ -511,6 +506,7 @@ def _drag_static_slider(page) -> None:
     assert box.evaluate(DRAG_JS)["labels"] == ["2.50", "2"]
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_static_slider_moves_on_the_offline_page_and_deck(browser, built_site):
     site, stem = built_site
     for url in (site / "notebooks" / f"{stem}.html", site / "slides" / f"{stem}.slides.html"):
@@ -536,6 +532,7 @@ TWIN_JS = "() => ({lang: document.documentElement.lang, path: location.pathname}
 TEXT_JS = "() => document.body.textContent"  # as written (reveal's theme upper-cases headings)
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_chinese_page_and_deck_work_offline_and_link_to_the_english_twin(browser, built_site):
     """A reader of the Chinese edition: a page and a deck marked zh-CN, opened from disk, with
     Chinese prose; the slider moves; the link in the corner opens the same page or deck in
@@ -572,6 +569,7 @@ def test_chinese_page_and_deck_work_offline_and_link_to_the_english_twin(browser
         assert blocked == [], f"{url.name} asked the network for {blocked}"
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_each_front_page_offers_the_other_language(browser, built_site):
     site, stem = built_site
     page = browser.new_page()
@@ -606,6 +604,7 @@ MEASURE_JS = """async () => {
 }"""
 
 
+@pytest.mark.xdist_group("built-site")  # one worker builds the site once
 def test_every_slide_of_every_deck_fits_the_frame(browser, built_site, tmp_path):
     """Every notebook's deck (as stored: the slide breaks and prose) and the executed test deck,
     measured at 1280x720: no slide is taller than reveal's 700-px frame once shown."""

@@ -96,6 +96,14 @@ def test_captioner_overfits_a_few_images_and_its_attention_covers_the_grid():
     assert torch.allclose(maps[0].sum((1, 2)), torch.ones(len(ids[0])), atol=1e-5)
     with pytest.raises(ValueError, match="one non-empty"):
         attention_maps(model, images[:2], ids[:1])
+    # in training mode too: BatchNorm's running statistics are used, not one image's, and kept
+    stats = [b.clone() for b in model.buffers()]
+    model.train()
+    again = attention_maps(model, images[:2], ids)
+    assert model.training and all(
+        torch.equal(a, b) for a, b in zip(stats, model.buffers(), strict=True)
+    )
+    assert all(torch.allclose(a, b) for a, b in zip(again, maps, strict=True))
 
 
 def test_attention_mass_sums_weights_inside_each_region():

@@ -11,20 +11,25 @@ English is the master (companion/chinese_edition.py). These tests fail when:
 * a finished translation lost a formula, number, inline code, link, ``{field}`` or leading mark of
   its English, or does not use the book's term (GLOSSARY.md) where the English uses its name.
 
+README.zh-CN.md is held to the same rules, block by block (locale/zh_CN/README.po), and must keep
+each block's markdown (heading level, list marker, table cells).
+
 The Chinese notebooks are executed by tests/test_notebooks.py when it runs notebooks/zh/.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import polib
 import pytest
 
-from companion import catalogs, chinese_edition
+from companion import catalogs, chinese_edition, markdown_blocks
 from companion import notebooks as nbtools
+from companion.catalog_checks import lost_in_translation, read_glossary, style_problems
 from companion.chinese_edition import (
     Layout,
     chinese_notebook,
@@ -34,7 +39,6 @@ from companion.chinese_edition import (
     untranslated,
     update,
 )
-from companion.translation_checks import lost_in_translation, read_glossary, style_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYOUT = Layout.of_repository(ROOT)
@@ -48,19 +52,6 @@ PILOT = "5.2.3-maximum-likelihood.ipynb"
 #: deletes a notebook's line when its catalog is complete; a complete notebook still listed here
 #: fails (strict xfail), so the list cannot fall behind.
 NOT_YET_TRANSLATED = {
-    "5.1-encoder-decoder-basics",
-    "5.1.3-autoencoders-for-vision",
-    "5.2.1-vae-in-brief",
-    "5.2.2-latent-space",
-    "5.2.4-latent-variable-models",
-    "5.2.5-monte-carlo",
-    "5.2.6-variational-inference",
-    "5.3.1-seq2seq-encoder",
-    "5.3.2-seq2seq-decoder",
-    "5.3.3-attention",
-    "5.3.4-teacher-forcing-and-beam-search",
-    "5.3.5-bleu",
-    "5.3.6-summary-cnn-and-transformer",
     "5.3.7-translator",
 }
 #: The package's messages are translated once the exercise texts settle; then set this False.
@@ -201,15 +192,16 @@ def test_package_translations_keep_fields_marks_numbers_and_terms():
 def test_links_point_at_the_chinese_edition(path):
     """The badge opens notebooks/zh/ in Colab, links to notebooks reach their Chinese twins (which
     exist), and other relative links still reach their file from notebooks/zh/."""
-    from companion.translation_checks import split
+    from companion.catalog_checks import markdown_parts
 
     english, chinese = _read(path), _read(LAYOUT.chinese / path.name)
     for en, zh in zip(english["cells"], chinese["cells"], strict=True):
         if en["cell_type"] != "markdown":
             continue
-        links = split("".join(zh["source"])).links
+        links = markdown_parts("".join(zh["source"])).links
         expected = {
-            chinese_edition.chinese_target(t, NAMES) for t in split("".join(en["source"])).links
+            chinese_edition.chinese_target(t, NAMES)
+            for t in markdown_parts("".join(en["source"])).links
         }
         assert set(links) == expected, f"{path.name}, cell {en['id']}"
         for target in links:
@@ -404,6 +396,27 @@ def test_a_similar_text_under_a_new_id_keeps_its_translation_as_fuzzy():
     assert merged.changed == ["b2"] and merged.obsolete == []
 
 
+def test_a_merge_that_joins_new_english_with_an_old_translation_is_caught():
+    """Branch A translates a cell; branch B, meanwhile, changes that cell's (untranslated)
+    English. A version-control merge can join B's English with A's translation and no fuzzy
+    flag: the stamp of the English the translation was made from gives it away."""
+    [message] = [catalogs.Message("The decoder feeds itself.", context="c1")]
+    translated = catalogs.merge(polib.POFile(), [message]).catalog
+    translated[0].msgstr = "解码器以自身输出为输入。"
+    translated = catalogs.merge(translated, [message]).catalog  # `translate` stamps it
+    assert translated[0].tcomment == catalogs.source_stamp("The decoder feeds itself.")
+    joined = translated[0]
+    joined.msgid = "The decoder feeds on its own outputs."  # what the merge wrote
+    merged = catalogs.merge(translated, [catalogs.Message(joined.msgid, context="c1")])
+    entry = merged.catalog[0]
+    assert entry.fuzzy and entry.tcomment == "" and merged.changed == ["c1"]
+    entry.fuzzy = False  # the translator reviewed it
+    entry.msgstr = "解码器以它自己的输出为输入。"
+    again = catalogs.merge(merged.catalog, [catalogs.Message(joined.msgid, context="c1")])
+    assert not again.catalog[0].fuzzy and not again.changes
+    assert again.catalog[0].tcomment == catalogs.source_stamp(joined.msgid)
+
+
 def test_the_translate_command_reports_and_checks(copy_of_the_pilot, capsys):
     layout = copy_of_the_pilot
     assert chinese_edition.run(check=True, layout=layout) == 0
@@ -464,3 +477,200 @@ def test_claim_sentences_of_the_notebooks_go_to_the_package_catalog(tmp_path):
     path.write_text(json.dumps(nb), encoding="utf-8")
     with pytest.raises(catalogs.ExtractionError, match="9.9-claims.ipynb, cell c1, line 1"):
         chinese_edition.claim_messages([path])
+
+
+# ---------------------------------------------------------------- the Chinese README
+
+README_CATALOG = LAYOUT.readme_catalog
+EVERY_NAME = {p.name for p in NOTEBOOKS}
+
+
+def _readme_catalog() -> polib.POFile:
+    return chinese_edition.load_readme_catalog(LAYOUT)
+
+
+def test_readme_catalog_is_in_step_with_the_english_readme():
+    assert README_CATALOG is not None and README_CATALOG.exists(), f"no {README_CATALOG}: {FIX}"
+    english = LAYOUT.readme.read_text(encoding="utf-8")
+    merged = catalogs.merge(_readme_catalog(), chinese_edition.readme_messages(english))
+    assert not merged.changes, (
+        f"locale/zh_CN/README.po is behind README.md: new {merged.new}, changed "
+        f"{merged.changed}, removed {merged.obsolete}; {FIX}"
+    )
+
+
+def test_chinese_readme_is_written_from_the_english_and_its_catalog():
+    """No hand edits: README.zh-CN.md is exactly what README.md and its catalog give."""
+    english = LAYOUT.readme.read_text(encoding="utf-8")
+    expected = chinese_edition.chinese_readme(english, _readme_catalog(), EVERY_NAME)
+    assert LAYOUT.chinese_readme.read_text(encoding="utf-8") == expected, (
+        f"README.zh-CN.md differs from what README.md and its catalog give: {FIX}"
+    )
+
+
+def test_every_readme_block_is_translated():
+    left = untranslated(_readme_catalog(), "README", unit="block")
+    assert not left, (
+        f"{len(left)} README blocks to translate or review ({FIX}, then README.po):\n"
+        + ("\n".join(left))
+    )
+
+
+def test_readme_translations_keep_numbers_code_links_terms_and_markdown():
+    problems = chinese_edition.readme_problems(_readme_catalog(), TERMS)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_chinese_readme_has_the_same_commands_and_links_to_the_chinese_edition():
+    """Code blocks and maintainers' notes are README.md's own; notebooks open in notebooks/zh/,
+    the language switch leads back to README.md, every other link is README.md's target."""
+    from companion.catalog_checks import markdown_parts
+
+    english = LAYOUT.readme.read_text(encoding="utf-8")
+    chinese = LAYOUT.chinese_readme.read_text(encoding="utf-8")
+    for piece in markdown_blocks.split(english):
+        if not piece.translatable and piece.text.strip():
+            assert piece.text in chinese, f"README.zh-CN.md lacks README.md's {piece.text[:40]!r}"
+    assert "make lab" in chinese and "make test" in chinese
+    links = set(markdown_parts(chinese).links)
+    expected = {chinese_edition.readme_target(t, EVERY_NAME) for t in markdown_parts(english).links}
+    assert links == expected
+    assert "README.md" in links and "README.zh-CN.md" not in links
+    assert "notebooks/zh/5.1-encoder-decoder-basics.ipynb" in links
+    assert not any(re.fullmatch(r"notebooks/[^/]+\.ipynb", t) for t in links)
+    for target in links:
+        if "://" not in target:
+            assert (ROOT / target.split("#")[0]).exists(), target
+
+
+def test_readme_link_targets():
+    names = {"5.1-a.ipynb"}
+    target = chinese_edition.readme_target
+    assert target("notebooks/5.1-a.ipynb", names) == "notebooks/zh/5.1-a.ipynb"
+    assert target("notebooks/5.1-a.ipynb#x", names) == "notebooks/zh/5.1-a.ipynb#x"
+    assert target("notebooks/9.9-gone.ipynb", names) == "notebooks/9.9-gone.ipynb"  # no twin
+    assert target("README.zh-CN.md", names) == "README.md"
+    assert target("docs/install.md", names) == "docs/install.md"
+    assert target(nbtools.colab_url("5.1-a.ipynb"), names) == nbtools.colab_url("zh/5.1-a.ipynb")
+
+
+def test_markdown_blocks_give_the_document_back_and_keys_are_unique():
+    english = LAYOUT.readme.read_text(encoding="utf-8")
+    pieces = markdown_blocks.split(english)
+    assert markdown_blocks.join(pieces) == english
+    keys = [p.key for p in pieces if p.translatable]
+    assert len(keys) == len(set(keys))
+    kinds = {p.text.split("\n")[0][:3] for p in pieces if not p.translatable and p.text.strip()}
+    assert kinds == {"```", "<!-", "|--"}  # code, the lead's note, the table's separator row
+    text = "# T\n\nSame start here.\n\nSame start here too.\n\n- a\n  b\n- c\n\n| x | y \\| z |\n"
+    assert [(p.key, p.text) for p in markdown_blocks.split(text) if p.translatable] == [
+        ("# T", "# T"),
+        ("Same start here.", "Same start here."),
+        ("Same start here too.", "Same start here too."),
+        ("- a b", "- a\n  b"),
+        ("- c", "- c"),
+        ("| x", "| x | y \\| z |"),
+    ]
+    doubled = markdown_blocks.split("One two three four five six seven.\n\n" * 2)
+    assert [p.key for p in doubled if p.translatable] == [
+        "One two three four five six",
+        "One two three four five six (2)",
+    ]
+
+
+@pytest.mark.parametrize(
+    "english, chinese, complaint",
+    [
+        ("## Exercises", "练习", "heading level"),
+        ("## Exercises", "### 练习", "heading level"),
+        ("- [a](a.md) — one", "[a](a.md)：一", "list marker"),
+        ("| a | b |", "| 甲 | 乙 | 丙 |", "table row"),
+        ("| P(X\\|z) | b |", "| P(X|z) | 乙 |", "table row"),
+        ("One paragraph.", "一段。\n\n另一段。", "blank line"),
+    ],
+)
+def test_a_translation_that_breaks_the_block_is_named(english, chinese, complaint):
+    assert markdown_blocks.shape_problems(english, english) == []
+    problems = markdown_blocks.shape_problems(english, chinese)
+    assert any(complaint in p for p in problems), problems
+
+
+@pytest.fixture
+def copy_of_the_readme(tmp_path) -> Layout:
+    """A repository with README.md, its catalog (fully translated) and one notebook."""
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(LAYOUT.english / PILOT, tmp_path / "notebooks" / PILOT)
+    shutil.copy(LAYOUT.readme, tmp_path / "README.md")
+    layout = Layout(
+        english=tmp_path / "notebooks",
+        catalogs=tmp_path / "locale" / "zh_CN" / "notebooks",
+        package_catalog=tmp_path / "companion.po",
+        package_dir=LAYOUT.package_dir,
+        glossary=LAYOUT.glossary,
+        readme=tmp_path / "README.md",
+    )
+    layout.catalogs.mkdir(parents=True)
+    shutil.copy(README_CATALOG, layout.readme_catalog)
+    status, _ = chinese_edition.update_readme(layout, {PILOT})
+    assert status.pending == [] and layout.chinese_readme.exists()
+    return layout
+
+
+def _edit_readme(layout: Layout, old: str, new: str) -> None:
+    text = layout.readme.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    layout.readme.write_text(text.replace(old, new), encoding="utf-8")
+
+
+PLACEHOLDER = "**[test count and time — to be measured after the final merge]**"
+
+
+def test_editing_one_readme_block_makes_only_its_entry_fuzzy(copy_of_the_readme):
+    layout = copy_of_the_readme
+    zh_before = layout.chinese_readme.read_text(encoding="utf-8")
+    _edit_readme(layout, PLACEHOLDER, "**700 tests in 8 min 10 s** (2-core machine)")
+    _, stale = chinese_edition.update_readme(layout, {PILOT}, write=False)
+    assert stale  # the tests above fail until the command is run
+    status, _ = chinese_edition.update_readme(layout, {PILOT})
+    assert status.result.changed == ["make test from a clean clone:"]
+    assert status.pending == [("make test from a clean clone:", "fuzzy")]
+    assert untranslated(chinese_edition.load_readme_catalog(layout), "README", unit="block") == [
+        "README, block 'make test from a clean clone:': fuzzy "
+        "(the English changed since it was translated)"
+    ]
+    zh = layout.chinese_readme.read_text(encoding="utf-8")
+    assert "**700 tests in 8 min 10 s**" in zh  # shown in English until reviewed
+    assert "最终合并后测量" not in zh and zh.count("\n") == zh_before.count("\n")
+
+
+def test_inserting_and_moving_readme_blocks_keeps_the_other_translations(copy_of_the_readme):
+    layout = copy_of_the_readme
+    notebooks_heading = "## The notebooks\n"
+    _edit_readme(layout, notebooks_heading, notebooks_heading + "\nA new first paragraph.\n")
+    exercises = "## Exercises\n"
+    reference = "## Reference\n"
+    text = layout.readme.read_text(encoding="utf-8")
+    head, rest = text.split(exercises, 1)
+    middle, tail = rest.split(reference, 1)
+    layout.readme.write_text(head + reference + tail + "\n" + exercises + middle, encoding="utf-8")
+    status, _ = chinese_edition.update_readme(layout, {PILOT})
+    assert status.result.new == ["A new first paragraph."]
+    assert status.result.changed == [] and status.result.obsolete == []
+    assert status.pending == [("A new first paragraph.", "untranslated")]
+    zh = layout.chinese_readme.read_text(encoding="utf-8")
+    assert zh.index("## 参考文档") < zh.index("## 练习")
+
+
+def test_a_broken_readme_translation_is_reported(copy_of_the_readme, capsys):
+    layout = copy_of_the_readme
+    catalog = chinese_edition.load_readme_catalog(layout)
+    entry = next(e for e in catalog if e.msgctxt == "You need Python 3.10+ and make")
+    entry.msgstr = entry.msgstr.replace("3.10+", "3.11+").replace(
+        "notebooks/5.1-encoder-decoder-basics.ipynb",
+        "notebooks/zh/5.1-encoder-decoder-basics.ipynb",
+    )
+    catalogs.save(catalog, layout.readme_catalog)
+    problems = chinese_edition.readme_problems(chinese_edition.load_readme_catalog(layout), TERMS)
+    where = "README, block 'You need Python 3.10+ and make'"
+    assert any(p.startswith(f"{where}: numbers") for p in problems), problems
+    assert any(p.startswith(f"{where}: links") for p in problems), problems

@@ -8,7 +8,6 @@ Where no CJK font is installed the figure tests are skipped (failed under CI, wh
 from __future__ import annotations
 
 import ast
-import os
 import warnings
 from pathlib import Path
 
@@ -18,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 — after choosing the backend
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from conftest import unavailable  # noqa: E402
 from matplotlib import rcParams  # noqa: E402
 
 import companion  # noqa: E402
@@ -57,10 +57,7 @@ def _cjk_font_installed() -> bool:
 
 def _need_cjk_font():
     if not _cjk_font_installed():
-        reason = "no CJK font installed (apt-get install fonts-noto-cjk)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        unavailable("no CJK font installed (apt-get install fonts-noto-cjk)")
 
 
 def _missing_glyphs(fig) -> list[str]:
@@ -100,12 +97,12 @@ def _seq2seq_traces():
 def _figures():
     """{function name: a function drawing it with small inputs (Chinese where it takes words)}."""
     from companion import plot
+    from companion.inference import NBestRow
     from companion.models import make_autoencoder, make_vae
     from companion.plot import audio, diagrams
     from companion.plot.vae_figures import trace_vae
     from companion.train import History
     from companion.widgets import autoencoders, translator
-    from companion.widgets.beam import NBestRow
 
     g = torch.Generator().manual_seed(0)
     images = torch.rand(4, 1, 8, 8, generator=g)
@@ -147,6 +144,8 @@ def _figures():
         "plot_seq2seq_overview": lambda: diagrams.plot_seq2seq_overview(greedy),
         "plot_bidirectional_encoder": lambda: diagrams.plot_bidirectional_encoder(both),
         "plot_unrolled_decoder": lambda: diagrams.plot_unrolled_decoder(greedy),
+        "plot_encoder": lambda: diagrams.plot_encoder(greedy),
+        "plot_attention_seq2seq": lambda: diagrams.plot_attention_seq2seq(greedy),
         "plot_images": lambda: plot.plot_images(images, row_labels=["原图"]).figure,
         "plot_codes": lambda: plot.plot_codes(torch.randn(20, 2, generator=g)).figure,
         "plot_latent_grid": lambda: (
@@ -165,6 +164,9 @@ def _figures():
         ),
         "plot_noise_regions": lambda: plot.plot_noise_regions(
             torch.tensor([[0.5, -1.0], [2.0, 3.0]]), 0.25, labels=["满月", "半月"]
+        ),
+        "plot_code_curves": lambda: plot.plot_code_curves(
+            torch.tensor([-1.0, 1.0]), torch.tensor([-2.0, -1.5]), labels=["满月", "半月"]
         ),
         "plot_code_bells": lambda: plot.plot_code_bells(
             torch.randn(2, 2, generator=g), torch.zeros(2, 2), torch.zeros(2, 2)

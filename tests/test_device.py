@@ -39,6 +39,6 @@ def test_cpu_is_always_available(sees):
     assert runtime.resolve_device("cpu") == torch.device("cpu")
 
 
-def test_describe_names_the_device(sees):
-    assert "Apple MPS" in runtime.describe(torch.device("mps"))
-    assert "CPU" in runtime.describe(torch.device("cpu"))
+def test_run_summary_names_the_device(sees):
+    assert "Apple MPS" in runtime.run_summary(torch.device("mps"))
+    assert "CPU" in runtime.run_summary(torch.device("cpu"))

@@ -13,6 +13,7 @@ def _sources():
     for folder, pattern in [("notebooks", "*.ipynb"), ("companion", "**/*.py"), ("tests", "*.py")]:
         yield from (ROOT / folder).glob(pattern)
     yield from (ROOT / name for name in ("README.md", "CONTRIBUTING.md", "GLOSSARY.md"))
+    yield from sorted((ROOT / "docs").glob("*.md"))
 
 
 def test_errata_items_are_numbered_and_each_names_where_it_is_measured():

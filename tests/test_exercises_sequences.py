@@ -1,7 +1,6 @@
-"""The exercises of 5.3.1–5.3.6: every "predict" answer re-derived from the package or an
-independent library, the hidden reference of the beam-search exercise against exhaustive search, and
-the messages a student sees for the typical mistakes (each exercise lists them in its
-`mistakes`)."""
+"""The exercises of 5.3.x: every "predict" answer re-derived from the package or an independent
+library, the hidden reference of the beam-search exercise against exhaustive search, and the
+messages a student sees for the typical mistakes (each exercise lists them in its `mistakes`)."""
 
 import math
 
@@ -10,6 +9,8 @@ import sacrebleu
 import torch
 
 from companion.exercises import check, reference
+
+pytestmark = pytest.mark.usefixtures("temporary_cache")
 
 
 def test_predicted_sizes_match_the_models():
@@ -158,3 +159,26 @@ def test_predicted_cache_size_matches_the_transformer_cache():
 def test_one_wrong_token_matches_sacrebleu():
     score = sacrebleu.sentence_bleu("a b c d X f g h i j", ["a b c d e f g h i j"]).score
     assert reference("5.3.7-one-wrong-token") == pytest.approx(score)
+
+
+def test_predicted_corpus_bleu_matches_sacrebleu_and_is_not_the_mean_of_sentences():
+    bleu2 = sacrebleu.metrics.BLEU(max_ngram_order=2, tokenize="none", smooth_method="none")
+    hyps, refs = (
+        ["the cat sat on a mat", "a dog ran"],
+        ["the cat sat on the mat", "a dog ran in the park"],
+    )
+    score = bleu2.corpus_score(hyps, [refs]).score
+    assert reference("5.3.5-corpus-bleu") == pytest.approx(score, rel=1e-9)
+    sentences = [bleu2.corpus_score([h], [[r]]).score for h, r in zip(hyps, refs, strict=True)]
+    assert abs(sum(sentences) / 2 - score) > 1  # the exercise's point
+
+
+def test_predicted_length_penalty_is_where_the_ranking_flips():
+    from companion.decoding import _length_term
+
+    alpha = reference("5.3.4-length-penalty")
+
+    def prefers_the_long_one(a: float) -> bool:
+        return -4.5 / _length_term(9, a) > -2.4 / _length_term(4, a)
+
+    assert not prefers_the_long_one(alpha - 0.01) and prefers_the_long_one(alpha + 0.01)

@@ -46,3 +46,10 @@ def test_finished_entries_translate_and_fuzzy_or_empty_ones_fall_back(tmp_path, 
     assert i18n._("{value} is too large").format(value=3) == "3 偏大"
     assert i18n._("stale") == "stale" and i18n._("empty") == "empty"
     assert i18n._("not in the catalog") == "not in the catalog"
+
+
+def test_words_and_widths_count_chinese_characters():
+    assert i18n.count_words("the KL term pulls q towards the prior") == 8
+    assert i18n.count_words("KL项把近似后验拉向先验。") == 12  # KL + 10 characters + 。
+    assert i18n.display_width("通过") == 4 and i18n.display_width("passed") == 6
+    assert i18n.pad("通过", 6) == "通过  " and i18n.pad("passed", 4) == "passed"

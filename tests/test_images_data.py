@@ -8,6 +8,7 @@ import struct
 import numpy as np
 import pytest
 import torch
+from conftest import unavailable
 
 from companion.data import (
     DataUnavailableError,
@@ -61,17 +62,17 @@ def test_moon_data_set_and_nearest_phase():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "kwargs, message",
     [
-        dict(shadow=1.5),
-        dict(shadow=-0.1),
-        dict(shadow=0.2, size=2),
-        dict(shadow=0.2, noise=-1),
-        dict(shadow=0.2, radius=20),
+        (dict(shadow=1.5), r"shadow \(a fraction of the disc\) must be .* in \[0, 1\], got 1.5"),
+        (dict(shadow=-0.1), r"shadow \(a fraction of the disc\) must be .* got -0.1"),
+        (dict(shadow=0.2, size=2), "size must be an integer ≥ 4, got 2"),
+        (dict(shadow=0.2, noise=-1), "noise must be a finite number ≥ 0, got -1"),
+        (dict(shadow=0.2, radius=20), r"radius must be in \(0, size/2\] = \(0, 14.0\], got 20"),
     ],
 )
-def test_moon_rejects_bad_arguments(kwargs):
-    with pytest.raises(ValueError):
+def test_moon_rejects_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         moon_phase(**kwargs)
 
 
@@ -170,7 +171,7 @@ def test_image_split_falls_back_to_digits_with_one_line(tmp_path, monkeypatch, c
 
 def test_real_mnist_test_split(shared_data):
     if not (shared_data / "mnist" / "t10k-images-idx3-ubyte.gz").is_file():
-        pytest.skip(f"no MNIST copy under {shared_data}")
+        unavailable(f"no MNIST copy under {shared_data}")
     split = load_mnist_split(shared_data, download=False)
     assert split.train_x.shape == (8000, 1, 28, 28) and split.test_x.shape == (2000, 1, 28, 28)
     all_labels = torch.cat([split.train_y, split.test_y])

@@ -5,7 +5,13 @@ import torch
 
 from companion.data import Seq2SeqData, detokenize, generate_pairs
 from companion.decoding import beam_search
-from companion.inference import decode_data, greedy_with_attention, translate
+from companion.inference import (
+    decode_data,
+    decode_sentences,
+    greedy_with_attention,
+    nbest,
+    translate,
+)
 from companion.models import make_seq2seq
 
 
@@ -124,3 +130,77 @@ def test_decode_data_with_a_length_penalty_runs_beam_search(setup):
     )
     assert got[0][0].tokens == ref[0][0].tokens
     assert got[0][0].score == pytest.approx(ref[0][0].score)
+
+
+def test_nbest_of_an_example_and_of_a_sentence_are_beam_searchs_n_best(setup):
+    data, model = setup
+    one = data.batch([5])
+    with torch.no_grad():
+        ref = beam_search(
+            model.eval().step,
+            model.init_state(one.src, one.src_lengths),
+            bos_id=model.bos_id,
+            eos_id=model.eos_id,
+            beam_width=4,
+            n_best=4,
+            max_len=9,
+        )[0]
+    by_index = nbest(model, data, 5, beam_width=4, max_len=9)
+    by_text = nbest(model, data, data.pairs[5].src, beam_width=4, max_len=9)
+    assert [r.tokens for r in by_index] == [tuple(h.tokens) for h in ref]
+    assert [r.log_prob for r in by_index] == pytest.approx([h.score for h in ref])
+    assert [(r.text, r.tokens) for r in by_text] == [(r.text, r.tokens) for r in by_index]
+    assert not any(r.matches_reference for r in by_text)  # a new sentence has no reference
+    assert [r.finished for r in by_index] == [h.tokens[-1] == model.eos_id for h in ref]
+    sentences = decode_sentences(
+        model, data, [data.pairs[5].src], beam_width=4, n_best=4, max_len=9
+    )
+    assert [tuple(h.tokens) for h in sentences[0]] == [r.tokens for r in by_index]
+
+
+def test_every_beam_width_is_checked_once_per_call(setup, monkeypatch):
+    """Each entry point checks its options once, then runs the search unchecked."""
+    import companion.decoding
+    import companion.validation
+
+    data, model = setup
+    seen = []
+    original = companion.validation.check_int
+
+    def counting(value, name, **bounds):
+        seen.append(name)
+        return original(value, name, **bounds)
+
+    monkeypatch.setattr(companion.decoding, "check_int", counting)
+    for call in (
+        lambda: nbest(model, data, 2, beam_width=3, max_len=6),
+        lambda: nbest(model, data, "one two", beam_width=3, max_len=6),
+        lambda: decode_data(model, data, beam_width=3, max_len=6, batch_size=5),
+        lambda: translate(model, data, ["one", "two"], beam_width=3, max_len=6, batch_size=1),
+    ):
+        seen.clear()
+        call()
+        assert seen.count("beam_width") == 1, seen
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda m, d: nbest(m, d, 0, beam_width=0),
+            ValueError,
+            "beam_width must be an integer ≥ 1",
+        ),
+        (lambda m, d: nbest(m, d, 0, beam_width=2.0), TypeError, "beam_width must be an integer"),
+        (lambda m, d: nbest(m, d, 99, beam_width=2), ValueError, r"source \(an example index\)"),
+        (lambda m, d: nbest(m, d, "   ", beam_width=2), ValueError, "empty"),
+        (lambda m, d: decode_data(m, d, n_best=3), ValueError, "n_best=3 cannot exceed"),
+        (lambda m, d: translate(m, d, [3]), TypeError, r"sentences\[0\] must be a string"),
+        (lambda m, d: translate(m, d.pairs, ["x"]), TypeError, "encode_source"),
+        (lambda m, d: decode_data(m.encoder, d), TypeError, "init_state, step, bos_id"),
+    ],
+)
+def test_bad_arguments_are_named(setup, call, error, message):
+    data, model = setup
+    with pytest.raises(error, match=message):
+        call(model, data)

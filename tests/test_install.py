@@ -25,11 +25,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 
 from companion import notebooks as nbtools
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = [pytest.mark.slow, pytest.mark.install]
+# one worker runs both tests, so the Colab-like venv (the module fixture) is built once
+pytestmark = [pytest.mark.slow, pytest.mark.install, pytest.mark.xdist_group("install-venv")]
 
 # What a Colab runtime has before the install cell runs: Colab's ipywidgets, IPython and
 # ipykernel, and a matplotlib and NumPy older than the newest (papermill only runs the notebook).
@@ -76,9 +78,9 @@ def _freeze(python: Path, env: dict[str, str], cwd: Path) -> dict[str, str]:
 def colab_like(tmp_path_factory) -> dict:
     wheel = _torch_wheel()
     if wheel is None or not wheel.is_file():
-        pytest.skip("no local torch wheel (set COMPANION_TORCH_WHEEL=path/to/torch-*.whl to run)")
+        unavailable("no local torch wheel (set COMPANION_TORCH_WHEEL=path/to/torch-*.whl to run)")
     if shutil.which("git") is None:
-        pytest.skip("git is needed to install from a git URL")
+        unavailable("git is needed to install from a git URL")
     home = tmp_path_factory.mktemp("colab")
     venv = home / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)

@@ -116,5 +116,5 @@ def test_gaussian_moments_and_validation(setup):
         LinearGaussian(torch.ones(3, 2), torch.zeros(3), 0.0)
     with pytest.raises(ValueError, match="bias"):
         LinearGaussian(torch.ones(3, 2), torch.zeros(2), 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n must be an integer ≥ 1, got 0"):
         model.sample(0)

@@ -24,7 +24,7 @@ def test_eval_mode_restores_the_previous_mode_even_after_an_error():
         pass
     assert not net.training
     net.train()
-    with pytest.raises(RuntimeError), eval_mode(net):
+    with pytest.raises(RuntimeError, match="boom"), eval_mode(net):
         raise RuntimeError("boom")
     assert net.training
 
@@ -60,3 +60,21 @@ def test_predict_batches_keeps_the_order_and_restores_the_mode():
     for bad, error in ((0, ValueError), (2.5, TypeError), (True, TypeError)):
         with pytest.raises(error, match="batch_size must be an integer ≥ 1"):
             predict_batches(net, data, first_token, batch_size=bad)
+
+
+def test_predict_batches_runs_the_model_where_it_is_and_brings_the_batches_there():
+    """A model on the meta device (no memory, no GPU needed) stands for one on a GPU: every batch
+    must reach it there, and the model must not be moved (to the CPU or elsewhere)."""
+    data = Seq2SeqData.from_pairs(generate_pairs("numbers", 5, seed=0), "en", "zh")
+    net = nn.Linear(2, 2, device="meta")
+    devices = []
+
+    def where(model, batch):
+        devices.append({batch.src.device.type, batch.tgt_in.device.type, model.weight.device.type})
+        return [None] * len(batch)
+
+    assert len(predict_batches(net, data, where, batch_size=2)) == 5
+    assert devices == [{"meta"}] * 3
+    assert net.weight.device.type == "meta"
+    with pytest.raises(TypeError, match="device"):  # no device= that would move the batches only
+        predict_batches(net, data, where, device="cpu")

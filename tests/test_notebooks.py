@@ -1,11 +1,18 @@
 """Execute every notebook in smoke mode with papermill, then let nbval re-run the executed copy.
 
+The notebooks executed are the Chinese edition's (``notebooks/zh/``): their code cells are the
+English cells, AST for AST, with ``language = "zh"`` as the one difference
+(``tests/test_chinese_edition.py`` proves it), so one execution covers both languages' code and
+the Chinese exercise messages as well. The English notebooks run with their default parameters
+in ``make run-notebooks``, which CI runs after the tests.
+
 papermill proves the notebook runs top to bottom with injected parameters; nbval (``--nbval-lax``)
 re-executes that copy and compares the outputs of cells tagged ``nbval-check-output`` — numbers
 that must follow from the seed alone. The run uses ``solutions=True``, so every exercise check at
 the end must pass (the stub code still runs first in each answer cell). The other mode, untouched
 stubs, needs no kernel: each answer cell's stub part is executed on its own and its check must
-say "not attempted yet".
+say "not attempted yet" (an explain question's: "not written yet"). The kernels save exercise
+progress in a temporary cache folder, never in the real ``~/.cache/companion``.
 """
 
 import ast
@@ -26,7 +33,7 @@ from companion.notebooks import notebook_paths, run_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "test-notebooks"
-NOTEBOOKS = notebook_paths()
+NOTEBOOKS = notebook_paths(root=ROOT / "notebooks" / "zh")
 # Two pytest workers share two cores: one BLAS thread per kernel avoids oversubscription.
 KERNEL_ENV = {
     "OMP_NUM_THREADS": "1",
@@ -36,10 +43,17 @@ KERNEL_ENV = {
 }
 
 
+@pytest.fixture(scope="session")
+def _kernel_cache(tmp_path_factory) -> str:
+    """A cache folder for the kernels: exercise progress never goes to the real ~/.cache."""
+    return str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(autouse=True)
-def _kernel_env(monkeypatch):
+def _kernel_env(monkeypatch, _kernel_cache, temporary_cache):
     for key, value in KERNEL_ENV.items():
         monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", _kernel_cache)
 
 
 # Signs that the kernel machinery, not the notebook, failed (e.g. a kernel that never answered
@@ -84,15 +98,21 @@ def check_cell_outputs(executed: Path) -> dict[str, str]:
     return outputs
 
 
-def exercise_stubs(path: Path) -> list[tuple[str, str, str]]:
-    """(exercise id, answer variable, stub code) per check cell: the statements of the answer cell
-    above it that bind the answer (``name = ...`` or ``def name``), before its ``if solutions:``."""
+def _registered(path: Path) -> list[str]:
+    """The ids of the exercises registered for this notebook, in the package's order."""
+    return [e.id for e in exercises.list_exercises(path.name.split("-")[0])]
+
+
+def exercise_stubs(path: Path, call: str = "check") -> list[tuple[str, str, str]]:
+    """(exercise id, answer variable, stub code) per ``check`` cell (or ``explain`` cell): the
+    statements of the answer cell above it that bind the answer (``name = ...`` or ``def name``),
+    before its ``if solutions:``."""
     cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
     stubs = []
     for above, cell in zip(cells, cells[1:], strict=False):
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and source.startswith("check("):
-            found = re.match(r'check\("([^"]+)", ([A-Za-z_]\w*)', source)
+        if cell["cell_type"] == "code" and source.startswith(f"{call}("):
+            found = re.match(rf'{call}\("([^"]+)", ([A-Za-z_]\w*)', source)
             assert found, f"{path.name}: unexpected check cell {source!r}"
             answer_cell = "".join(above["source"])
             assert "if solutions:" in answer_cell, (
@@ -135,7 +155,7 @@ def _nbval(executed):
             capture_output=True,
             text=True,
             cwd=executed.parent,
-            env={**os.environ, **KERNEL_ENV},
+            env={**os.environ, **KERNEL_ENV},  # with the test's XDG_CACHE_HOME (see _kernel_env)
         )
 
     done = run()
@@ -150,7 +170,7 @@ def test_notebook_runs_its_exercises_pass_and_checked_outputs_reproduce(path):
     result = _papermill(path, solutions=True)
     assert not result.error, result.error
     checks = check_cell_outputs(result.output)
-    assert len(checks) >= 4, f"{path.name} has {len(checks)} exercise check cells, expected >= 4"
+    assert sorted(checks) == sorted(_registered(path)), "every registered exercise is checked"
     failed = {i: out for i, out in checks.items() if not out.startswith(f"✓ {i}")}
     assert not failed, f"with solutions=True these checks did not pass: {failed}"
     nbval = _nbval(result.output)
@@ -162,7 +182,7 @@ def test_notebook_runs_its_exercises_pass_and_checked_outputs_reproduce(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_untouched_stubs_are_not_attempted(path, capsys):
     stubs = exercise_stubs(path)
-    assert len(stubs) >= 4, f"{path.name} has {len(stubs)} exercise check cells, expected >= 4"
+    assert [exercise_id for exercise_id, _, _ in stubs] == _registered(path)
     for exercise_id, answer_name, stub in stubs:
         namespace = {"torch": torch, "math": math}
         exec(stub, namespace)  # the notebook's own stub code
@@ -170,3 +190,11 @@ def test_untouched_stubs_are_not_attempted(path, capsys):
         result = exercises.check(exercise_id, namespace[answer_name], **objects)
         assert not result.attempted and not result.passed, (exercise_id, result.message)
         assert result.message.startswith(f"not attempted yet — {exercise_id}"), result.message
+    questions = exercise_stubs(path, call="explain")
+    assert questions, f"{path.name} has no explain question"
+    capsys.readouterr()
+    for question_id, answer_name, stub in questions:
+        namespace: dict = {}
+        exec(stub, namespace)  # noqa: S102 — the notebook's own stub code
+        exercises.explain(question_id, namespace[answer_name])
+        assert capsys.readouterr().out.startswith(f"not written yet — {question_id}")

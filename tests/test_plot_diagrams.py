@@ -16,7 +16,9 @@ from companion.models import make_encoder, make_seq2seq
 from companion.models.tracing import trace_bidirectional, trace_greedy
 from companion.plot.diagrams import (
     format_vector,
+    plot_attention_seq2seq,
     plot_bidirectional_encoder,
+    plot_encoder,
     plot_seq2seq_overview,
     plot_unrolled_decoder,
 )
@@ -120,6 +122,67 @@ def test_bidirectional_trace_and_fig_5_8_equal_two_one_way_grus(data):
         assert _numbers(texts[f"bwd{i + 1}"]) == pytest.approx(b_ref[i, :2].tolist(), abs=0.0051)
     expected_c = f_ref[-1, :2].tolist() + b_ref[0, :2].tolist()
     assert _numbers(texts["c"]) == pytest.approx(expected_c, abs=0.0051)
+    plt.close("all")
+
+
+@torch.no_grad()
+def test_fig_5_8_shows_the_one_directional_states_of_5_18_and_c_of_5_19(data):
+    companion.seed_everything(0)
+    model = make_seq2seq(
+        len(data.src_vocab), len(data.tgt_vocab), encoder="gru", decoder="context", hidden=12
+    ).eval()
+    trace = trace_greedy(model, data, BOOK_FIG_5_7.src, max_len=3)
+    # (5-18) by hand: a GRUCell with the encoder's weights, one word at a time from h0 = 0
+    cell = nn.GRUCell(model.encoder.embed.embedding_dim, 12)
+    for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        getattr(cell, name).copy_(getattr(model.encoder.rnn, name + "_l0"))
+    src, _ = data.encode_source([BOOK_FIG_5_7.src])
+    h, states = torch.zeros(1, 12), []
+    for x_t in model.encoder.embed(src)[0]:
+        h = cell(x_t[None], h)
+        states.append(h[0])
+    texts = _texts(plot_encoder(trace, n_values=3))
+    assert [texts["x1"], texts["x2"]] == ["hello", "world"]
+    for i, state in enumerate(states, start=1):
+        assert _numbers(texts[f"h{i}"]) == pytest.approx(state[:3].tolist(), abs=0.0051)
+    assert texts["c"].startswith("c = h2")  # (5-19): c is the last state
+    assert _numbers(texts["c"]) == pytest.approx(states[-1][:3].tolist(), abs=0.0051)
+    plt.close("all")
+
+
+@torch.no_grad()
+def test_fig_5_10_writes_each_steps_mixture_of_the_encoder_states(data):
+    companion.seed_everything(1)
+    model = make_seq2seq(
+        len(data.src_vocab), len(data.tgt_vocab), decoder="attention", emb_dim=8, hidden=12
+    ).eval()
+    trace = trace_greedy(model, data, BOOK_FIG_5_7.src, max_len=4)
+    src, lengths = data.encode_source([BOOK_FIG_5_7.src])
+    tokens = [data.tgt_vocab.stoi[s.token] for s in trace.steps]
+    tgt_in = torch.tensor([[data.tgt_vocab.bos_id] + tokens[:-1]])
+    alpha = model.attention_weights(src, lengths, tgt_in)[0]  # teacher-forced, all steps at once
+    outputs = model.encoder.rnn(model.encoder.embed(src))[0][0]
+    fig = plot_attention_seq2seq(trace, n_values=2)
+    texts = _texts(fig)
+    for i in range(2):
+        assert _numbers(texts[f"O{i + 1}"]) == pytest.approx(outputs[i, :2].tolist(), abs=0.0051)
+    for t in range(len(tokens)):
+        shown = _numbers(texts[f"c{t + 1}"])
+        assert shown == pytest.approx(alpha[t].tolist(), abs=0.0051)
+        assert sum(shown) == pytest.approx(1.0, abs=0.011)  # (5-22): the weights sum to one
+        assert texts[f"y{t + 1}"].startswith(trace.steps[t].token)
+    heat = fig.axes[1].images[0].get_array()
+    assert torch.allclose(torch.as_tensor(heat.data, dtype=torch.float32), alpha, atol=1e-6)
+    assert "Fig. 5-10" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="attention weights"):
+        plot_attention_seq2seq(
+            trace_greedy(
+                make_seq2seq(len(data.src_vocab), len(data.tgt_vocab), decoder="context", hidden=6),
+                data,
+                "hello world",
+                max_len=2,
+            )
+        )
     plt.close("all")
 
 

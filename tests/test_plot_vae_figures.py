@@ -11,6 +11,7 @@ import torch
 from companion.models import make_vae
 from companion.plot.vae_figures import (
     plot_code_bells,
+    plot_code_curves,
     plot_linear_autoencoder,
     plot_noise_regions,
     plot_vae_structure,
@@ -81,6 +82,35 @@ def test_fig_5_4_bells_have_the_encoders_mean_and_spread():
         std = (0.5 * logvar[i]).exp()
         assert (e.width, e.height) == pytest.approx((4 * std).tolist())
     plt.close(fig)
+
+
+def test_fig_5_4_curves_are_the_posterior_densities_and_the_numbers_their_parameters():
+    mu, logvar = torch.tensor([-1.5, 0.75]), torch.tensor([-2.0, 0.5])
+    strip_z = torch.tensor([-2.0, 0.0, 1.25])
+    fig = plot_code_curves(
+        mu,
+        logvar,
+        labels=["full moon", "half moon"],
+        images=[torch.zeros(4, 4), torch.ones(4, 4)],
+        points=torch.tensor([3.0, -7.5]),
+        strip=(strip_z, torch.rand(3, 4, 4)),
+    )
+    lines = {ln.get_gid(): ln for ax in fig.axes for ln in ax.lines if ln.get_gid()}
+    texts = _texts(fig)
+    for k in range(2):
+        x, y = (torch.as_tensor(v, dtype=torch.float64) for v in lines[f"bell{k}"].get_data())
+        reference = torch.distributions.Normal(mu[k].double(), (0.5 * logvar[k].double()).exp())
+        assert torch.allclose(y, reference.log_prob(x).exp(), rtol=1e-5, atol=1e-7)
+        m, s = _numbers(texts[f"bell{k}-label"])
+        assert (m, s) == pytest.approx((mu[k].item(), (0.5 * logvar[k]).exp().item()), abs=0.006)
+    x, y = (torch.as_tensor(v) for v in lines["prior"].get_data())
+    assert torch.allclose(y, torch.distributions.Normal(0.0, 1.0).log_prob(x).exp(), atol=1e-6)
+    assert [lines[f"point{k}"].get_xdata()[0] for k in range(2)] == [3.0, -7.5]
+    assert [_numbers(texts[f"z{j}"])[0] for j in range(3)] == pytest.approx(strip_z.tolist())
+    assert "Fig. 5-4" in fig._suptitle.get_text()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="labels"):
+        plot_code_curves(mu, logvar, labels=["one"])
 
 
 def test_fig_5_5_numbers_are_the_vaes_own():

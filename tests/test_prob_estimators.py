@@ -256,9 +256,9 @@ def test_fit_mle_mixture_beats_single_gaussian_on_bimodal_data():
 
 
 def test_fit_mle_validates():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="steps must be an integer ≥ 1, got 0"):
         fit_mle(lambda mu: Normal(mu, 1.0), {"mu": torch.tensor(0.0)}, torch.randn(5), steps=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"data must not be empty, got shape \[0\]"):
         negative_log_likelihood(Normal(0.0, 1.0), torch.empty(0))
 
 

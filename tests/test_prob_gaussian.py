@@ -104,7 +104,7 @@ def test_reparameterize_has_the_right_moments_and_zero_noise_is_the_mean():
     z = reparameterize(mu, logvar, generator=torch.Generator().manual_seed(1))
     assert abs(z.mean().item() - 1.5) < 0.02 and abs(z.std().item() - 2.0) < 0.02
     assert torch.equal(reparameterize(mu, logvar, noise_scale=0.0), mu)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="noise_scale must be a finite number ≥ 0, got -1"):
         reparameterize(mu, logvar, noise_scale=-1)
 
 
@@ -140,15 +140,86 @@ def test_elbo_is_below_log_evidence_on_a_linear_gaussian_model():
 
 
 @pytest.mark.parametrize(
-    "call",
+    "call, message",
     [
-        lambda: kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 3)),
-        lambda: kl_to_standard_normal(torch.tensor(0.0), torch.tensor(0.0)),
-        lambda: kl_gaussians(torch.zeros(2), torch.zeros(2), torch.zeros(3), torch.zeros(2)),
-        lambda: elbo(torch.zeros(4), torch.zeros(3, 2), torch.zeros(3, 2)),
-        lambda: gaussian_log_prob(torch.zeros(2, 3), torch.zeros(2, 4)),
+        (
+            lambda: kl_to_standard_normal(torch.zeros(3, 2), torch.zeros(3, 3)),
+            r"shapes must match, got mu \[3, 2\], logvar \[3, 3\]",
+        ),
+        (
+            lambda: kl_to_standard_normal(torch.tensor(0.0), torch.tensor(0.0)),
+            r"mu must have at least 1 dimension\(s\), got shape \[\]",
+        ),
+        (
+            lambda: kl_gaussians(torch.zeros(2), torch.zeros(2), torch.zeros(3), torch.zeros(2)),
+            r"shapes must match, got mu1 \[2\], logvar1 \[2\], mu2 \[3\]",
+        ),
+        (
+            lambda: elbo(torch.zeros(4), torch.zeros(3, 2), torch.zeros(3, 2)),
+            r"log_likelihood must have shape \[N\] = \[3\], got \(4,\)",
+        ),
+        (
+            lambda: gaussian_log_prob(torch.zeros(2, 3), torch.zeros(2, 4)),
+            r"x and mean must have the same shape, got \(2, 3\) and \(2, 4\)",
+        ),
     ],
 )
-def test_bad_shapes_are_value_errors(call):
-    with pytest.raises(ValueError):
+def test_bad_shapes_are_value_errors(call, message):
+    with pytest.raises(ValueError, match=message):
         call()
+
+
+EXTREME_LOGVARS = [-400.0, -300.0, -200.0, -150.0, -100.0, -30.0, 0.0, 30.0, 100.0, 200.0, 400.0]
+
+
+def test_log_density_stays_finite_at_extreme_log_variances_as_torch_in_float64():
+    """float32 inputs against torch.distributions in float64 (where e^logvar is representable):
+    wherever the true value fits in float32 ours is finite and equal; never NaN (no 0 · ∞)."""
+    logvar = torch.tensor(EXTREME_LOGVARS).repeat_interleave(4)[:, None]  # [44, 1]
+    mean = torch.full_like(logvar, 0.25)
+    diffs = torch.tensor([0.0, 1e-30, 1e-3, 2.0]).repeat(len(EXTREME_LOGVARS))[:, None]
+    x = mean + diffs
+    x[::4] = mean[::4]  # exactly equal: the case that was 0 / 0
+    got = gaussian_log_prob(x, mean, logvar)  # one element per row
+    want = Normal(mean.double(), (0.5 * logvar.double()).exp()).log_prob(x.double())[:, 0]
+    assert not torch.isnan(got).any()
+    largest = torch.finfo(torch.float32).max
+    fits, beyond = want.abs() < largest / 2, want.abs() > 2 * largest
+    assert fits.sum() >= 30  # most cases, e.g. x = mean at every log-variance, are representable
+    assert torch.allclose(got[fits].double(), want[fits], rtol=1e-5, atol=1e-4)
+    assert beyond.any() and (got[beyond] == float("-inf")).all()  # as the true value rounds
+
+
+def test_log_density_gradient_at_a_zero_difference_and_a_vanishing_variance():
+    x = torch.zeros(1, 3, requires_grad=True)
+    logvar = torch.full((1, 3), -300.0, requires_grad=True)
+    gaussian_log_prob(x, torch.zeros(1, 3), logvar).sum().backward()
+    assert torch.equal(x.grad, torch.zeros(1, 3))  # d/dx of -(x - μ)² / 2σ² at x = μ
+    assert torch.allclose(logvar.grad, torch.full((1, 3), -0.5))  # d/dlogvar of -logvar / 2
+
+
+@pytest.mark.parametrize("logvar2", [-300.0, -150.0, 150.0])
+def test_kl_gaussians_at_extreme_variances_equals_torch_in_float64(logvar2):
+    mu1 = torch.tensor([0.5, 0.5, 0.5])
+    mu2 = torch.tensor([0.5, 0.5 + 1e-20, 0.5])
+    lv1 = torch.tensor([logvar2, logvar2, logvar2 + 1.0])
+    lv2 = torch.full((3,), logvar2)
+    want = kl_divergence(
+        Normal(mu1.double(), (0.5 * lv1.double()).exp()),
+        Normal(mu2.double(), (0.5 * lv2.double()).exp()),
+    )
+    got = torch.stack(
+        [
+            kl_gaussians(mu1[i : i + 1], lv1[i : i + 1], mu2[i : i + 1], lv2[i : i + 1])
+            for i in range(3)
+        ]
+    )
+    assert torch.allclose(got.double(), want, rtol=1e-5, atol=1e-5)
+
+
+def test_bell_coverage_counts_a_point_mass_on_a_tile_centre():
+    from companion.metrics import bell_coverage
+
+    mu = torch.tensor([[0.5, 0.5]])
+    for logvar in (-2000.0, -2.0):  # σ = e^-1000 = 0 even in float64, and an ordinary σ
+        assert bell_coverage(mu, torch.full((1, 2), logvar), (-1.0, 1.0), 2) == 0.25

@@ -127,3 +127,23 @@ def test_bad_scalars_are_refused(scale):
         reparameterize(mu, logvar, noise_scale=scale)
     with pytest.raises(ValueError, match="beta"):
         elbo(torch.zeros(2), mu, logvar, beta=scale)
+
+
+@FAST
+@given(
+    params=pairs(means, st.floats(-400.0, 400.0)),
+    equal=st.lists(st.booleans(), min_size=20, max_size=20),
+)
+def test_float32_log_density_is_finite_wherever_the_true_value_is(params, equal):
+    """Log-variances far outside float32's exp range, and x equal to the mean in some places:
+    never NaN (no 0 · ∞), and equal to torch.distributions in float64 wherever that fits."""
+    mean, logvar = (t.float().reshape(-1, 1) for t in params)
+    x = mean + 1.0
+    pick = torch.tensor(equal[: len(x)])[:, None]
+    x = torch.where(pick, mean, x)
+    got = gaussian_log_prob(x, mean, logvar)
+    want = Normal(mean.double(), (0.5 * logvar.double()).exp()).log_prob(x.double())[:, 0]
+    assert not torch.isnan(got).any()
+    fits = want.abs() < torch.finfo(torch.float32).max / 2
+    assert torch.allclose(got[fits].double(), want[fits], rtol=1e-4, atol=1e-3)
+    assert (got[want < -2 * torch.finfo(torch.float32).max] == -math.inf).all()

@@ -12,8 +12,8 @@ from companion.data.shapes import (
     CaptionData,
     Scene,
     Shape,
-    describe,
     generate_shapes,
+    scene_caption,
 )
 
 
@@ -74,10 +74,10 @@ def test_every_colour_shape_and_relation_occurs():
 
 def test_chinese_caption_says_the_same_as_the_english_one():
     scene = Scene(Shape("circle", "red", 8, 16, 5), Shape("square", "blue", 24, 16, 5), "left of")
-    assert describe(scene, "en") == "a red circle left of a blue square"
-    assert describe(scene, "zh") == "红色圆形在蓝色方形左边"
-    assert describe(scene, "en", mirrored=True) == "a blue square right of a red circle"
-    assert describe(scene, "zh", mirrored=True) == "蓝色方形在红色圆形右边"
+    assert scene_caption(scene, "en") == "a red circle left of a blue square"
+    assert scene_caption(scene, "zh") == "红色圆形在蓝色方形左边"
+    assert scene_caption(scene, "en", mirrored=True) == "a blue square right of a red circle"
+    assert scene_caption(scene, "zh", mirrored=True) == "蓝色方形在红色圆形右边"
     data = generate_shapes(50, seed=4)
     for s, en, zh in zip(data.scenes, data.captions("en"), data.captions("zh"), strict=True):
         a, b = s.first, s.second
@@ -89,7 +89,7 @@ def test_chinese_caption_says_the_same_as_the_english_one():
 def test_references_hold_caption_and_mirror():
     data = generate_shapes(20, seed=5)
     for s, refs in zip(data.scenes, data.references("en"), strict=True):
-        assert refs == [describe(s), describe(s, mirrored=True)]
+        assert refs == [scene_caption(s), scene_caption(s, mirrored=True)]
         assert ("right of" in refs[1]) == ("left of" in refs[0])
 
 
@@ -114,16 +114,23 @@ def test_caption_batches_are_shifted_and_padded():
     assert held_out.tgt_vocab is v
 
 
-@pytest.mark.parametrize("kwargs", [{"n": 0}, {"n": 5, "image_size": 8}, {"n": 5, "noise": 0.5}])
-def test_bad_arguments_raise_value_error(kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"n": 0}, r"n \(the number of images\) must be an integer in \[1, 1000000\], got 0"),
+        ({"n": 5, "image_size": 8}, r"image_size \(≥ 16 keeps the shapes recognisable\) .* got 8"),
+        ({"n": 5, "noise": 0.5}, r"noise \(larger values drown the shapes\) .* got 0.5"),
+    ],
+)
+def test_bad_arguments_raise_value_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         generate_shapes(**kwargs)
 
 
 def test_bad_language_and_shape_raise_value_error():
     scene = generate_shapes(1).scenes[0]
     with pytest.raises(ValueError, match="lang"):
-        describe(scene, "fr")
+        scene_caption(scene, "fr")
     with pytest.raises(ValueError, match="batch_size"):
         CaptionData.from_shapes(generate_shapes(2), "en").batches(0)
 

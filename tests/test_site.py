@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from conftest import unavailable
 
 from companion import notebooks as nbtools
 from tools import front_page
@@ -190,7 +191,7 @@ def test_pages_and_slides_load_everything_from_local_assets(lecture, tmp_path):
 def test_npm_packages_hold_every_copied_path():
     node_modules = ROOT / "node_modules"
     if not (node_modules / "mathjax").is_dir():
-        pytest.skip("node_modules not installed (`npm ci`); .ci/run installs it")
+        unavailable("node_modules not installed (`npm ci`); .ci/run installs it")
     missing = [
         f"{p}/{part}"
         for p, parts in PACKAGES.items()
@@ -243,14 +244,13 @@ def test_cli_rejects_unknown_notebooks(tmp_path):
     assert result.returncode == 2 and "no notebook matches" in result.stderr
 
 
-# ``make site`` / ``make slides`` lines that README.md and CONTRIBUTING.md show a reader.
+# ``make site`` / ``make slides`` lines that README.md, CONTRIBUTING.md and docs/ show a reader.
 MAKE_LINE = re.compile(r'make (site|slides)((?: +[A-Z_]+=(?:"[^"]*"|[^\s`]+))*)')
 
 
 def _documented_make_commands() -> list[str]:
-    text = "".join(
-        (ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "CONTRIBUTING.md")
-    )
+    paths = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+    text = "".join(path.read_text(encoding="utf-8") for path in paths)
     return sorted({m.group(0).strip() for m in MAKE_LINE.finditer(text)})
 
 
@@ -419,3 +419,17 @@ def test_a_code_cell_too_tall_for_a_slide_shows_its_outputs_on_the_next():
         encoding="utf-8"
     )
     assert html.count("step_11") == 1 and html.count("row 8") == 1  # code once, outputs once
+
+
+def test_the_export_steps_are_nbconvert_preprocessors_that_run_before_reveals():
+    from nbconvert.exporters.slides import _RevealMetadataPreprocessor
+
+    from tools.site import _exporter
+    from tools.slide_metadata import SlideMetadata
+    from tools.static_outputs import StaticOutputs
+
+    slides = [type(p) for p in _exporter("slides")._preprocessors if p.enabled]
+    assert slides.index(StaticOutputs) < slides.index(SlideMetadata)
+    assert slides.index(SlideMetadata) < slides.index(_RevealMetadataPreprocessor)
+    page = [type(p) for p in _exporter("page")._preprocessors if p.enabled]
+    assert StaticOutputs in page and SlideMetadata not in page

@@ -1,6 +1,7 @@
 """The Tatoeba loader: both line formats, bad lines, filters, splits, folders and errors."""
 
 import pytest
+from conftest import unavailable
 
 from companion.data import Pair
 from companion.data.tatoeba import (
@@ -43,7 +44,7 @@ def test_filter_drops_duplicates_and_long_pairs():
     kept, n_dup, n_long = filter_pairs(pairs, max_src_len=8, max_tgt_len=10)
     assert n_dup == 1 and n_long == 1 and len(kept) == len(pairs) - 2
     assert all(not p.src.startswith("We will meet") for p in kept)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="max_src_len must be an integer ≥ 1, got 0"):
         filter_pairs(pairs, max_src_len=0, max_tgt_len=10)
 
 
@@ -156,7 +157,7 @@ def test_missing_or_empty_file_gives_a_clear_error(tmp_path):
 def test_the_real_corpus(shared_data):
     path = tatoeba_path(shared_data)
     if not path.is_file():
-        pytest.skip(f"no Tatoeba copy at {path}")
+        unavailable(f"no Tatoeba copy at {path}")
     splits = load_tatoeba(shared_data, download=False, max_src_len=8, max_tgt_len=12)
     assert splits.corpus.n_lines > 10_000 and splits.corpus.n_bad < 0.01 * splits.corpus.n_lines
     n = len(splits.train) + len(splits.valid) + len(splits.test)

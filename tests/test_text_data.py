@@ -117,16 +117,16 @@ def test_n_items_controls_length():
 
 
 @pytest.mark.parametrize(
-    "kwargs",
+    "kwargs, message",
     [
-        dict(task="nope", n=3),
-        dict(task="dates", n=0),
-        dict(task="dates", n=3, n_items=0),
-        dict(task="dates", n=3, n_items=(3, 2)),
+        (dict(task="nope", n=3), r"unknown task 'nope'; choose one of \['dates', "),
+        (dict(task="dates", n=0), r"n \(the number of examples\) must be .* got 0"),
+        (dict(task="dates", n=3, n_items=0), r"n_items must be an integer in \[1, 100\], got 0"),
+        (dict(task="dates", n=3, n_items=(3, 2)), r"n_items\[1\] \(high\) must be .* got 2"),
     ],
 )
-def test_generate_pairs_validates(kwargs):
-    with pytest.raises(ValueError):
+def test_generate_pairs_validates(kwargs, message):
+    with pytest.raises(ValueError, match=message):
         generate_pairs(**kwargs)
 
 
@@ -137,16 +137,16 @@ def test_split_is_seeded_disjoint_and_complete():
     srcs = [{p.src for p in part} for part in (tr, va, te)]
     assert not (srcs[0] & srcs[1] or srcs[0] & srcs[2] or srcs[1] & srcs[2])
     assert sum(map(len, srcs)) == len({p.src for p in pairs})
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot split an empty list of pairs"):
         split_pairs([], seed=0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"fractions must sum to 1, got \(0.5, 0.6\) \(sum 1.1\)"):
         split_pairs(pairs, (0.5, 0.6))
 
 
 def test_tokenizers():
     assert tokenize_en("It's OK, Tom!") == ["it's", "ok", ",", "tom", "!"]
     assert tokenize_zh("2019年 3月") == ["2", "0", "1", "9", "年", "3", "月"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"unknown lang 'fr'; choose one of \['en', 'zh'\]"):
         tokenize("x", "fr")
     with pytest.raises(TypeError, match="text must be a string"):
         tokenize_en(None)
@@ -158,11 +158,11 @@ def test_vocab_specials_unknown_and_errors():
     assert v.itos[4] == "b"  # most frequent first
     assert v.encode(["a", "zzz"], add_bos=True, add_eos=True) == [1, v.stoi["a"], 3, 2]
     assert v.decode([1, v.stoi["a"], 2, v.stoi["b"]]) == ["a"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="id 99 is outside this vocabulary of size 7"):
         v.decode([99])
     with pytest.raises(TypeError, match="tokenise it first"):
         v.encode("ab")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot build a vocabulary from no tokens"):
         Vocab.build([[], []])
 
 
@@ -171,9 +171,9 @@ def test_padding_and_masks():
     assert padded.tolist() == [[5, 6, 7], [8, 0, 0]]
     assert lengths.tolist() == [3, 1]
     assert lengths_to_mask(lengths).tolist() == [[True, True, True], [True, False, False]]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot pad an empty batch"):
         pad_sequences([])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="every sequence in a batch needs at least one token"):
         pad_sequences([[1], []])
 
 
@@ -198,7 +198,7 @@ def test_batches_cover_every_example_once_and_shuffle_by_seed():
     first = [b.src_lengths.sum().item() for b in it]
     assert sum(len(b) for b in it) == 103
     assert first != [b.src_lengths.sum().item() for b in it]  # a new order every epoch
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="batch_size must be an integer ≥ 1, got 0"):
         data.batches(0)
 
 
@@ -232,5 +232,5 @@ def test_unknown_source_words_become_unk():
     data = Seq2SeqData.from_pairs(generate_pairs("numbers", 50, seed=0), "en", "zh")
     src, _ = data.encode_source(["zebra one"])
     assert src[0, 0].item() == data.src_vocab.unk_id
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="cannot encode an empty sentence: ' '"):
         data.encode_source([" "])

@@ -24,31 +24,32 @@ def pairs():
 def test_to_simplified_uses_one_script_and_leaves_other_text_alone():
     assert to_simplified("請問這個東西多少錢？") == "请问这个东西多少钱？"
     assert to_simplified("我没事。Tom 1") == "我没事。Tom 1"
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="text must be a string, got NoneType"):
         to_simplified(None)
 
 
 @pytest.mark.parametrize(
-    "bad",
+    "bad, message",
     [
-        dict(direction="en-fr"),
-        dict(kind="lstm"),
-        dict(hidden=0),
-        dict(epochs=1.5),
-        dict(dropout=1.0),
-        dict(lr=float("nan")),
-        dict(by_length="yes"),
-        dict(en_pieces=100),
-        dict(zh_pieces=50),
-        dict(label_smoothing=1.0),
-        dict(schedule="cosine"),
-        dict(warmup=-0.1),
-        dict(tie_embeddings=True),  # kind="gru" by default: its output layer is wider
-        dict(tie_embeddings=1),
+        (dict(direction="en-fr"), r"direction must be one of \['en-zh', 'zh-en'\], got 'en-fr'"),
+        (dict(kind="lstm"), r"kind must be one of \['gru', 'transformer'\], got 'lstm'"),
+        (dict(hidden=0), "hidden must be a positive integer, got 0"),
+        (dict(epochs=1.5), "epochs must be a positive integer, got 1.5"),
+        (dict(dropout=1.0), r"dropout must lie in \[0, 1\), got 1.0"),
+        (dict(lr=float("nan")), "lr must be a positive number, got nan"),
+        (dict(by_length="yes"), "by_length must be True or False, got 'yes'"),
+        (dict(en_pieces=100), "en_pieces must be an integer ≥ 261, got 100"),
+        (dict(zh_pieces=50), r"zh_pieces must be 0 \(characters\) or an integer ≥ 261, got 50"),
+        (dict(label_smoothing=1.0), r"label_smoothing must lie in \[0, 1\), got 1.0"),
+        (dict(schedule="cosine"), "schedule must be one of"),
+        (dict(warmup=-0.1), r"warmup must lie in \[0, 1\), got -0.1"),
+        # kind="gru" by default: its output layer is wider than its embeddings
+        (dict(tie_embeddings=True), "tie_embeddings needs kind='transformer'"),
+        (dict(tie_embeddings=1), "tie_embeddings must be True or False, got 1"),
     ],
 )
-def test_bad_settings_are_refused(bad):
-    with pytest.raises(ValueError):
+def test_bad_settings_are_refused(bad, message):
+    with pytest.raises(ValueError, match=message):
         translation.TranslatorSettings(**bad)
     with pytest.raises(ValueError, match="profile"):
         translation.settings_for("laptop", "en-zh", "gru")
@@ -60,14 +61,14 @@ def test_oriented_swaps_the_sides_for_chinese_to_english():
     assert translation.oriented(p, "zh-en") == [Pair("你好", "hello")]
 
 
-def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
+def test_translator_bleu_groups_references_by_source_like_sacrebleu(pairs):
     tr = translation.Translator(None, None, None, tiny("zh-en"))
     multi = [
         Pair("一", "just one of them"),
         Pair("一", "a single one of them"),
         Pair("二", "Two cats sit here."),
     ]
-    assert translation.corpus_bleu(
+    assert translation.translator_bleu(
         tr, multi, hypotheses=["a single one of them", "Two cats sit here."]
     ).score == pytest.approx(100)
     hyps = ["One of them", "two dogs sit here."]  # cased: "two" does not match "Two"
@@ -76,7 +77,7 @@ def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
         [["just one of them", "Two cats sit here."], ["a single one of them", None]],
         tokenize="13a",
     )
-    result = translation.corpus_bleu(tr, multi, hypotheses=hyps)
+    result = translation.translator_bleu(tr, multi, hypotheses=hyps)
     assert 0 < result.score < 100 and result.score == pytest.approx(expected.score)
     lowercased = sacrebleu.corpus_bleu(
         hyps,
@@ -91,11 +92,11 @@ def test_corpus_bleu_groups_references_by_source_like_sacrebleu(pairs):
     expected = sacrebleu.corpus_bleu(
         ["我喜欢狗。", "他走了。"], [["我喜欢猫。", "他走了。"]], tokenize="zh"
     )
-    result = translation.corpus_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"])
+    result = translation.translator_bleu(zh, chinese, hypotheses=["我喜欢狗。", "他走了。"])
     assert 0 < result.score < 100 and result.score == pytest.approx(expected.score)
     assert "tok:zh" in result.signature
     with pytest.raises(ValueError, match="hypotheses"):
-        translation.corpus_bleu(zh, chinese, hypotheses=["一"])
+        translation.translator_bleu(zh, chinese, hypotheses=["一"])
 
 
 def test_the_cpu_profile_is_the_plain_recipe_with_every_kept_change():
@@ -116,6 +117,13 @@ def test_the_cpu_profile_is_the_plain_recipe_with_every_kept_change():
                 assert last[name] != value  # a rejected change is not carried down
     with pytest.raises(ValueError, match="row"):
         translation.recipe_settings(len(translation.RECIPE))
+    # every row was measured for the table's three epochs; the table prints every row
+    table = translation.recipe_table().splitlines()
+    assert len(table) == 1 + len(translation.RECIPE)
+    for step, line in zip(translation.RECIPE, table[1:], strict=True):
+        assert len(step.valid_bleu) == 3 and step.cpu_seconds > 0
+        assert step.name in line and f"{step.valid_bleu[-1]:4.1f}" in line
+        assert ("(not kept)" in line) == (not step.kept)
 
 
 def test_warmup_decay_rises_linearly_then_falls_to_zero():
@@ -186,14 +194,28 @@ def test_a_corrupt_saved_model_is_retrained_with_the_reason(pairs, tmp_path):
     assert translation.load_translator(path).settings == settings
 
 
-def test_translate_sentences_greedy_is_a_beam_of_width_one(pairs):
+def test_translate_sentences_greedy_equals_beam_search_of_width_one(pairs):
+    """Greedy decoding (the default) against the beam-search code itself at width 1; a beam of
+    width 4 against beam_search of width 4, which on this model changes some outputs."""
+    from companion.decoding import beam_search
+
     tr = translation.train_translator(
         pairs[:30], tiny(kind="transformer", epochs=1), progress=False
     )
     sentences = [p.src for p in pairs[30:40]]
-    assert translation.translate_sentences(tr, sentences) == translation.translate_sentences(
-        tr, sentences, beam_width=1
-    )
+    src, lengths = tr.encode_source(sentences)
+    model = tr.model.eval()
+    ids = dict(bos_id=model.bos_id, eos_id=model.eos_id, max_len=tr.settings.max_len)
+    with torch.no_grad():
+        one = beam_search(model.step, model.init_state(src, lengths), beam_width=1, **ids)
+        four = beam_search(model.step, model.init_state(src, lengths), beam_width=4, **ids)
+    as_text = lambda hyps: [  # noqa: E731
+        tr.tgt_vocab.decode_text(h[0].tokens, tr.tgt_lang) for h in hyps
+    ]
+    assert translation.translate_sentences(tr, sentences) == as_text(one)
+    assert translation.translate_sentences(tr, sentences, beam_width=4) == as_text(four)
+    # the two widths differ here, so the equalities above tell greedy and beam search apart
+    assert any(b[0].tokens != a[0].tokens for a, b in zip(one, four, strict=True))
     with pytest.raises(ValueError, match="empty"):
         tr.encode_source(["   "])
 

@@ -41,7 +41,7 @@ def test_check_int_refuses_non_integers_with_type_error(bad):
 def test_check_float_nan_and_inf_never_pass_a_range(bad):
     with pytest.raises(ValueError, match="noise_scale must be a finite number ≥ 0, got"):
         check_float(bad, "noise_scale", min=0.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="x must be a finite number, got"):
         check_float(bad, "x")  # no range at all: still not finite
 
 
@@ -52,11 +52,11 @@ def test_check_float_ranges_open_and_closed():
     with pytest.raises(ValueError, match=r"in \[0, 1\)"):
         check_float(1.0, "x", min=0.0, max=1.0, max_open=True)
     assert check_float(math.inf, "x", min=0.0, allow_inf=True) == math.inf
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="x must be a number, got nan"):
         check_float(math.nan, "x", allow_inf=True)
     with pytest.raises(TypeError, match="x must be a number"):
         check_float("1.0", "x")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="x must be a number, got False"):
         check_float(False, "x")
     assert check_float(torch.tensor(0.5), "x") == 0.5
     for p in (-0.1, 1.1, math.nan):
@@ -72,7 +72,7 @@ def test_strings_choices_and_bools():
         check_str("  ", "s", allow_empty=False)
     with pytest.raises(ValueError, match=r"unknown lang 'fr'; choose one of \['en', 'zh'\]"):
         check_choice("fr", "lang", ["en", "zh"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"unknown lang \[1\] \(list\); choose one of \['en'\]"):
         check_choice([1], "lang", {"en": 1})  # unhashable against dict keys: still a ValueError
     assert check_str_sequence(("a", "b"), "refs") == ["a", "b"]
     with pytest.raises(TypeError, match="single string"):

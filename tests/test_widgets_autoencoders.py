@@ -73,9 +73,9 @@ def test_perturb_codes_zero_noise_is_plain_decoding_and_noise_is_seeded(ae, vae,
             perturb_codes(model, images, 1.0, seed=3), perturb_codes(model, images, 1.0, seed=3)
         )
         assert not torch.allclose(perturb_codes(model, images, 1.0), plain)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="noise_scale must be a finite number ≥ 0, got -1"):
         perturb_codes(ae, images, -1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="N ≥ 2, got 1 image"):
         perturb_codes(ae, images[:1], 0.5)  # the spread needs at least two codes
 
 
@@ -84,7 +84,7 @@ def test_latent_noise_figure_has_a_row_per_model(ae, vae, images):
     assert "AE" in _title(fig) and "VAE" in _title(fig)
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["input", "AE", "VAE"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="give at least one model as a dict"):
         latent_noise_figure({}, images)
 
 
@@ -139,9 +139,9 @@ def test_image_grid_and_plots(images):
     assert np.allclose(canvas[:8, :8], images[0, 0].numpy())
     ax = plot_images(images, 3, row_labels=["a", "b"], title="t")
     assert ax.get_title() == "t"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1 row labels for 2 rows"):
         plot_images(images, 3, row_labels=["only one"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"expected grey images .* got shape \(0, 8, 8\)"):
         plot_images(torch.zeros(0, 1, 8, 8))
     codes, labels = torch.randn(20, 2), torch.arange(20) % 4
     ax = plot_codes(codes, labels)
@@ -149,7 +149,7 @@ def test_image_grid_and_plots(images):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["0", "1", "2", "3"]
     for k, points in enumerate(ax.collections):
         assert np.allclose(points.get_offsets(), codes[labels == k].numpy())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"codes must have shape \[N, 2\], got \(20, 3\)"):
         plot_codes(torch.randn(20, 3))
 
 
@@ -181,5 +181,5 @@ def test_pca_by_svd_and_principal_angles():
     other = torch.eye(10, dtype=torch.float64)[:, :1]
     perp = other - basis @ (basis.T @ other)
     assert abs(principal_angles(basis, perp).item() - 90) < 1e-4
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 10\], got 0"):
         pca_by_svd(x, 0)

@@ -10,8 +10,9 @@ import torch
 from torch import nn
 
 from companion.data import Pair, Seq2SeqData
+from companion.inference import nbest
 from companion.plot import plot_nbest
-from companion.widgets.beam import beam_width_slider, beam_width_view, nbest
+from companion.widgets.beam import beam_width_slider, beam_width_view
 
 PAIRS = [Pair("one two", "un deux"), Pair("two three one", "deux trois un"), Pair("three", "trois")]
 
@@ -78,6 +79,13 @@ def test_view_draws_one_bar_per_hypothesis_with_fixed_axes(setup):
         plt.close(fig)
 
 
+def test_a_beam_wider_than_the_slider_gets_the_rows_it_needs(setup):
+    model, data = setup
+    fig = beam_width_view(12, model=model, data=data, index=0, max_len=5)
+    assert len(fig.axes[0].patches) == 12 and fig.axes[0].get_ylim() == (11.5, -0.5)
+    plt.close(fig)
+
+
 def test_cut_hypotheses_are_marked(setup):
     model, data = setup
     rows = nbest(model, data, 1, beam_width=2, max_len=2)  # the reference needs 4 tokens
@@ -89,11 +97,12 @@ def test_cut_hypotheses_are_marked(setup):
 
 def test_bad_arguments_raise_value_error(setup):
     model, data = setup
-    for k, error in ((0, ValueError), (11, ValueError), (2.0, TypeError), (math.nan, TypeError)):
-        with pytest.raises(error, match="beam_width"):
+    for k, error in ((0, ValueError), (2.0, TypeError), (math.nan, TypeError)):
+        with pytest.raises(error, match="beam_width must be an integer"):
             beam_width_view(k, model=model, data=data, index=0)
+    out_of_range = r"source \(an example index\) must be an integer in \[0, 2\]"
     for index in (-1, 3):
-        with pytest.raises(ValueError, match="index"):
+        with pytest.raises(ValueError, match=out_of_range):
             nbest(model, data, index, beam_width=2)
     with pytest.raises(ValueError, match="no hypotheses"):
         plot_nbest([])
@@ -110,3 +119,21 @@ def test_slider_spans_one_to_ten(setup):
     slider = widget.children[0]
     assert (slider.min, slider.max, slider.value) == (1, 10, 3)
     plt.close("all")
+
+
+def test_the_view_checks_the_beam_width_once(setup, monkeypatch):
+    import companion.decoding
+    import companion.widgets.beam
+    from companion.validation import check_int
+
+    model, data = setup
+    names = []
+
+    def counting(value, name, **bounds):
+        names.append(name)
+        return check_int(value, name, **bounds)
+
+    for module in (companion.decoding, companion.widgets.beam):
+        monkeypatch.setattr(module, "check_int", counting)
+    plt.close(beam_width_view(3, model=model, data=data, index=1, max_len=5))
+    assert names.count("beam_width") == 1, names

@@ -4,9 +4,10 @@ the frames it pre-renders for the offline site.
 
 from __future__ import annotations
 
+import ast
 import base64
 import io
-import re
+import json
 from pathlib import Path
 
 import ipywidgets as w
@@ -139,17 +140,55 @@ def test_frames_are_displayed_only_when_the_site_builder_asks(monkeypatch):
     plt.close("all")
 
 
+DIRECT = {"interactive", "interact", "interact_manual"}  # ipywidgets' own, which get no frames
+TEXT_BOXES = {"Text", "Textarea", "Combobox"}  # controls no set of frames can cover
+
+
+def _name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+
+
+def direct_widgets_without_a_text_box(source: str) -> list[int]:
+    """Lines of ``interactive(...)``-like calls none of whose controls is a text box."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _name(node.func) in DIRECT:
+            controls = [kw.value for kw in node.keywords]
+            if not any(isinstance(c, ast.Call) and _name(c.func) in TEXT_BOXES for c in controls):
+                lines.append(node.lineno)
+    return lines
+
+
+def _code(path: Path) -> list[str]:
+    if path.suffix == ".py":
+        return [path.read_text(encoding="utf-8")]
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        "\n".join(
+            line for line in "".join(c["source"]).splitlines() if not line.startswith(("%", "!"))
+        )
+        for c in cells
+        if c["cell_type"] == "code"
+    ]
+
+
+def test_the_text_box_exemption_is_per_widget():
+    assert direct_widgets_without_a_text_box("w.interactive(f, a=w.IntSlider())") == [1]
+    # a text box elsewhere in the file does not excuse a slider built without slider_widget
+    assert direct_widgets_without_a_text_box(
+        "box = w.Text()\nw.interactive(f, a=w.IntSlider())\nw.interact(g, t=w.Text(value=''))"
+    ) == [2]
+
+
 def test_every_widget_helper_goes_through_slider_widget():
     """A new helper that built its own ``interactive`` would get no frames on the site; only a
-    widget with a text box (which no set of frames can cover) may."""
-    direct = re.compile(r"\binteractive\(|\binteract\(|\binteract_manual\(")
-    text_box = re.compile(r"\b(?:Text|Textarea|Combobox)\(")
+    widget with a text box among its own controls (which no set of frames can cover) may."""
     notebooks = Path(__file__).resolve().parent.parent / "notebooks"
     offenders = [
-        p.name
+        f"{p.name} line {line}"
         for p in [*WIDGETS.glob("*.py"), *notebooks.glob("*.ipynb")]
         if p.name != "sliders.py"
-        and direct.search(p.read_text(encoding="utf-8"))
-        and not text_box.search(p.read_text(encoding="utf-8"))
+        for source in _code(p)
+        for line in direct_widgets_without_a_text_box(source)
     ]
     assert offenders == [], f"use companion.widgets.slider_widget in {offenders}"

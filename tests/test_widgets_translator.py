@@ -5,6 +5,7 @@ import torch
 
 from companion import translation
 from companion.data.subwords import SubwordVocab
+from companion.inference import nbest
 from companion.widgets import translator as own
 
 ENGLISH = ["I like tea.", "You like cats?", "I like cats.", "You like tea."]
@@ -54,6 +55,10 @@ def test_nbest_scores_are_the_models_log_probabilities_best_first(translators):
         result.translation == translation.translate_sentences(tr, ["I like tea."], beam_width=4)[0]
     )
     assert result.source_tokens == tr.src_vocab.pieces("I like tea.")
+    # the n-best list is the one of companion.inference, the entry of every decode
+    rows = nbest(tr.model, tr, "I like tea.", beam_width=4, max_len=tr.settings.max_len)
+    assert result.nbest == [(r.text, r.log_prob) for r in rows]
+    assert best == list(rows[0].tokens)
 
 
 def test_attention_weights_of_the_best_hypothesis(translators):
@@ -91,10 +96,10 @@ def test_empty_or_too_long_input_gives_one_line(translators, text, words):
 
 
 def test_bad_controls_raise_clear_errors(translators):
-    for bad in (0, 11, 2.0, True):
-        with pytest.raises(ValueError, match="beam_width"):
+    for bad, error in ((0, ValueError), (2.0, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="beam_width must be an integer ≥ 1"):
             own.translate_own_sentence(translators, "tea", "en-zh", bad)
-    with pytest.raises(ValueError, match="direction"):
+    with pytest.raises(ValueError, match=r"direction must be one of \['en-zh', 'zh-en'\]"):
         own.translate_own_sentence(translators, "tea", "en-fr", 2)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="text must be a string, got NoneType"):
         own.translate_own_sentence(translators, None, "en-zh", 2)

@@ -5,7 +5,8 @@ in English and in Chinese.
     python -m tools.site site   [NAMES...] [--smoke] [--no-execute] [--out DIR] [--language en|zh]
 
 (``make slides`` / ``make site``; ``SMOKE=1`` adds ``--smoke``.) Each notebook is executed with
-papermill (``companion.notebooks.run_notebook``), then exported with nbconvert:
+papermill (``companion.notebooks.run_notebook``), then exported with nbconvert, whose exporters
+run the export steps as preprocessors (tools/static_outputs.py, tools/slide_metadata.py):
 
     build/site/index.html                 front page: book sections, links to pages, slides, Colab
     build/site/notebooks/NAME.html        the executed notebook as a page
@@ -34,10 +35,10 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 
 from companion import notebooks as nbtools
 from companion.i18n import using_language
@@ -46,8 +47,8 @@ from companion.widgets.sliders import STATIC_SLIDERS_ENV
 from . import front_page
 from .editions import EDITIONS, ENGLISH, Edition, set_html_lang, twin_href
 from .offline_assets import AssetsMissing, exporter_urls, install_assets
-from .slide_metadata import assign_slide_metadata
-from .static_outputs import prepare_for_export, without_frames
+from .slide_metadata import SlideMetadata
+from .static_outputs import StaticOutputs, without_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -73,15 +74,27 @@ class BuiltNotebook:
 
 
 def _exporter(kind: str, asset_prefix: str = ASSET_PREFIX):
-    """An nbconvert exporter whose pages load every asset from the local copies."""
+    """An nbconvert exporter whose pages load every asset from the local copies.
+
+    Its preprocessors make the executed notebook display without a kernel (and, for slides,
+    drop stderr and assign the slide types); they run before the reveal.js template's own.
+    """
     from nbconvert import HTMLExporter, SlidesExporter
 
     cls, template = {
         "page": (HTMLExporter, "companion_page"),
         "slides": (SlidesExporter, "companion_slides"),
     }[kind]
+    steps = (
+        [StaticOutputs(asset_prefix=asset_prefix, keep_stderr=False), SlideMetadata()]
+        if kind == "slides"
+        else [StaticOutputs(asset_prefix=asset_prefix)]
+    )
     exporter = cls(
-        template_name=template, extra_template_basedirs=[str(TEMPLATES)], embed_images=True
+        template_name=template,
+        extra_template_basedirs=[str(TEMPLATES)],
+        embed_images=True,
+        preprocessors=steps,
     )
     for name, url in exporter_urls(asset_prefix).items():
         if exporter.has_trait(name):
@@ -118,10 +131,9 @@ def export_slides(
     """
     import nbformat
 
-    prepared = prepare_for_export(nb, edition.asset_prefix, keep_stderr=False)
     resources = {"companion_twin": _twin_link(*twin) if twin else None}
     body, _ = (exporter or _exporter("slides", edition.asset_prefix)).from_notebook_node(
-        nbformat.from_dict(assign_slide_metadata(prepared)), resources=resources
+        nbformat.from_dict(nb), resources=resources
     )
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(set_html_lang(body, edition.html_lang), encoding="utf-8")
@@ -134,13 +146,30 @@ def export_page(
     """Write the HTML page of ``nb``, with an optional link bar on top."""
     import nbformat
 
-    prepared = nbformat.from_dict(prepare_for_export(nb, edition.asset_prefix))
     body, _ = (exporter or _exporter("page", edition.asset_prefix)).from_notebook_node(
-        prepared, resources={"companion_nav": nav_html}
+        nbformat.from_dict(nb), resources={"companion_nav": nav_html}
     )
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(set_html_lang(body, edition.html_lang), encoding="utf-8")
     return out_file
+
+
+@contextmanager
+def _kernel_environment() -> Iterator[None]:
+    """``COMPANION_STATIC_SLIDERS=1`` and no ``MPLBACKEND`` (Agg would leave the executed notebooks
+    no figures) for the kernels started inside; the previous values are restored after."""
+    names = (STATIC_SLIDERS_ENV, "MPLBACKEND")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ[STATIC_SLIDERS_ENV] = "1"
+    os.environ.pop("MPLBACKEND", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def execute(
@@ -151,8 +180,7 @@ def execute(
     The kernels inherit ``COMPANION_STATIC_SLIDERS=1``: every slider pre-renders its frames.
     """
     built, results = [], []
-    with mock.patch.dict(os.environ, {STATIC_SLIDERS_ENV: "1"}):
-        os.environ.pop("MPLBACKEND", None)  # Agg would leave the executed notebooks no figures
+    with _kernel_environment():
         for path in paths:
             label = nbtools.repository_name(path)
             print(f"executing {label}{' (smoke)' if smoke else ''} …", flush=True)

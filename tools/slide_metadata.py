@@ -16,6 +16,9 @@ Rules (CONTRIBUTING.md, "Slides"), for every cell whose author did not set
 
 Figures are drawn large: a code cell with images gets a tag ``slide-figure-l``, ``-m`` or ``-s``
 (the slides template's CSS sets the image height) — the largest size that fits beside its code.
+
+:class:`SlideMetadata` is this step as an nbconvert ``Preprocessor`` for the slides exporter (it
+runs before nbconvert's own reveal.js preprocessor, which reads the slide types it sets).
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from __future__ import annotations
 import copy
 import math
 import re
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 from companion.notebooks import colab_install_source
 
@@ -276,3 +283,12 @@ def _automatic_type(cell: dict, started: bool, used: float, fixed: float, n_imag
     if used + fixed + smallest_fitting > SLIDE_LINES:
         return "subslide"
     return "-"
+
+
+class SlideMetadata(Preprocessor):
+    """:func:`assign_slide_metadata` as an nbconvert preprocessor (enabled when constructed)."""
+
+    enabled = Bool(True)
+
+    def preprocess(self, nb, resources):
+        return nbformat.from_dict(assign_slide_metadata(nb)), resources

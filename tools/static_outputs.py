@@ -9,6 +9,9 @@
   manager from a CDN.
 - The "Open in Colab" badge image points at a local copy (the link still goes to Colab).
 - On slides, stderr streams (progress bars, warnings) are dropped.
+
+:class:`StaticOutputs` is this step as an nbconvert ``Preprocessor`` (tools/site.py gives it to
+the page and slide exporters); :func:`prepare_for_export` is the same on a plain notebook dict.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from __future__ import annotations
 import copy
 import html
 import re
+
+import nbformat
+from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool, Unicode
 
 from companion.i18n import N_, _
 from companion.widgets.sliders import FRAMES_MIME
@@ -115,3 +122,17 @@ def prepare_for_export(nb: dict, asset_prefix: str, *, keep_stderr: bool = True)
             ]
         cell["outputs"] = outputs
     return nb
+
+
+class StaticOutputs(Preprocessor):
+    """:func:`prepare_for_export` as an nbconvert preprocessor (enabled when constructed)."""
+
+    enabled = Bool(True)
+    asset_prefix = Unicode("../assets", help="where the page finds the offline assets").tag(
+        config=True
+    )
+    keep_stderr = Bool(True, help="keep stderr streams (False on slides)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        prepared = prepare_for_export(nb, self.asset_prefix, keep_stderr=self.keep_stderr)
+        return nbformat.from_dict(prepared), resources

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 
 from companion.i18n import _
 from companion.widgets.sliders import FRAMES_MIME
@@ -67,7 +68,7 @@ def _script_json(value) -> str:
 def slider_html(frames: dict) -> str:
     """The HTML of one static slider from a ``FRAMES_MIME`` payload."""
     controls, images, grid = frames["controls"], frames["images"], frames["frames"]
-    if not images or len(grid) != _product(len(c["labels"]) for c in controls):
+    if not images or len(grid) != math.prod(len(c["labels"]) for c in controls):
         raise ValueError("a slider's frames do not match its controls")
     start = 0
     for c in controls:
@@ -104,13 +105,6 @@ def slider_html(frames: dict) -> str:
         f'<script type="application/json" class="companion-slider-data">{_script_json(data)}'
         f"</script></div><script>{SCRIPT}</script>"
     )
-
-
-def _product(numbers) -> int:
-    total = 1
-    for n in numbers:
-        total *= n
-    return total
 
 
 def static_slider_output(output: dict) -> dict | None:

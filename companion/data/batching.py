@@ -21,6 +21,7 @@ from companion.validation import (
     check_bool,
     check_choice,
     check_int,
+    check_seed,
     check_str_sequence,
     check_tensor,
     describe,
@@ -120,7 +121,7 @@ class BatchedData(ABC):
         check_int(batch_size, "batch_size", min=1)
         check_bool(shuffle, "shuffle")
         check_bool(by_length, "by_length")
-        check_int(seed, "seed", min=0)
+        check_seed(seed)
         if by_length and not hasattr(self, "lengths"):
             raise ValueError(
                 f"{type(self).__name__} has no lengths(), so it cannot batch by length"
@@ -220,7 +221,7 @@ class BatchIterable:
 
     def __init__(
         self,
-        data: model_utils.BatchedData,
+        data: model_utils.SupportsBatch,
         batch_size: int,
         shuffle: bool,
         seed: int,

@@ -25,7 +25,7 @@ import torch
 
 from companion.data.batching import BatchIterable, Seq2SeqBatch, lengths_to_mask, pad_sequences
 from companion.data.vocab import Vocab
-from companion.validation import check_float, check_int
+from companion.validation import check_float, check_int, check_seed
 
 #: (low, high) frequency pair in Hz of every key used here (ITU-T Q.23)
 DTMF_FREQUENCIES: dict[str, tuple[int, int]] = {
@@ -104,7 +104,7 @@ def generate_dtmf(
     lo, hi = digits
     check_int(lo, "digits[0]", min=1)
     check_int(hi, "digits[1]", min=lo)
-    rng = random.Random(seed)
+    rng = random.Random(check_seed(seed))
     out = []
     for _ in range(n):
         s = "".join(rng.choice(DIGITS) for _ in range(rng.randint(lo, hi)))
@@ -183,4 +183,4 @@ class AudioData:
 
     def batches(self, batch_size: int, *, shuffle: bool = False, seed: int = 0) -> BatchIterable:
         check_int(batch_size, "batch_size", min=1)
-        return BatchIterable(self, batch_size, shuffle, seed)
+        return BatchIterable(self, batch_size, shuffle, check_seed(seed))

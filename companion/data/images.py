@@ -14,6 +14,7 @@ MNIST lives in the data folder (:func:`companion.data.cache.data_root`) under
 from __future__ import annotations
 
 import gzip
+import math
 import struct
 import urllib.request
 import zlib
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 
 from companion.data.cache import DataUnavailableError, data_root, write_file
-from companion.validation import check_float, check_int, check_probability
+from companion.validation import check_float, check_int, check_probability, check_seed
 
 # ---------------------------------------------------------------- moons (Fig. 5-2)
 
@@ -51,6 +52,8 @@ def moon_phase(
     check_int(size, "size", min=4)
     check_float(noise, "noise", min=0.0)
     check_int(supersample, "supersample", min=1)
+    if seed is not None:
+        check_seed(seed)
     if radius is not None:
         check_float(radius, "radius", min=0.0, min_open=True)
     r = radius if radius is not None else 0.4 * size
@@ -137,7 +140,7 @@ def moon_phases(
     if not shadows:
         raise ValueError("give at least one shadow fraction")
     check_int(copies, "copies", min=1)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     rng = np.random.default_rng(seed)
     images, labels = [], []
     for f in shadows:
@@ -175,6 +178,7 @@ class ImageSplit:
         self, part: str = "train", batch_size: int = 128, shuffle: bool | None = None, seed: int = 0
     ) -> torch.utils.data.DataLoader:
         """A DataLoader of (images, labels) batches; shuffled with a fixed seed for ``"train"``."""
+        check_seed(seed)
         if part not in ("train", "test"):
             raise ValueError(f"part must be 'train' or 'test', got {part!r}")
         x, y = (self.train_x, self.train_y) if part == "train" else (self.test_x, self.test_y)
@@ -213,6 +217,7 @@ def load_digits_split(n_test: int = 360, seed: int = 0) -> ImageSplit:
     """
     from sklearn.datasets import load_digits
 
+    check_seed(seed)
     digits = load_digits()
     return _split(
         "digits 8x8 (scikit-learn)", digits.images[:, None] / 16.0, digits.target, n_test, seed
@@ -259,7 +264,7 @@ def read_idx(path: str | Path) -> np.ndarray:
         raise ValueError(f"{path} is truncated (header cut short); {fix}")
     shape = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
     dtype = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize
     body = raw[4 + 4 * ndim :]
     if len(body) != expected:
         raise ValueError(
@@ -350,6 +355,7 @@ def load_mnist_split(
     benchmark trains on the same 8,000 images everywhere. Raises :class:`DataUnavailableError`
     when the file is neither cached nor downloadable.
     """
+    check_seed(seed)
     x, y = load_mnist("test", root, download=download, timeout=timeout)
     return _split("MNIST (10k test file split 8000/2000)", x.numpy(), y.numpy(), n_test, seed)
 
@@ -362,6 +368,7 @@ def load_image_split(
     """
     if prefer not in ("mnist", "digits"):
         raise ValueError(f"prefer must be 'mnist' or 'digits', got {prefer!r}")
+    check_seed(seed)
     if prefer == "mnist":
         try:
             return load_mnist_split(root, seed=seed, download=download)

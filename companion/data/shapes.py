@@ -25,7 +25,7 @@ import torch
 
 from companion.data.batching import BatchedData, TensorBatch, pad_targets
 from companion.data.vocab import Vocab, tokenize
-from companion.validation import check_float, check_int
+from companion.validation import check_float, check_int, check_seed
 
 SHAPES = ("circle", "square", "triangle")
 COLOURS = {
@@ -66,7 +66,7 @@ class Scene:
     relation: str
 
 
-def describe(scene: Scene, lang: str = "en", *, mirrored: bool = False) -> str:
+def scene_caption(scene: Scene, lang: str = "en", *, mirrored: bool = False) -> str:
     """The caption of ``scene`` in English (``"en"``) or Chinese (``"zh"``).
 
     ``mirrored=True`` names the second shape first ("… right of …", "… below …").
@@ -107,7 +107,7 @@ def grid_coverage(shape: Shape, image_size: int, rows: int, cols: int) -> np.nda
     return mask.reshape(rows, image_size // rows, cols, image_size // cols).mean(axis=(1, 3))
 
 
-def render(
+def render_scene(
     scene: Scene,
     image_size: int = 32,
     *,
@@ -151,6 +151,21 @@ def random_scene(rng: random.Random, image_size: int = 32) -> Scene:
     return Scene(shapes[0], shapes[1], relation)
 
 
+def canonical_scene(scene: Scene, image_size: int = 32) -> Scene:
+    """``scene``'s shapes, colours and relation in one fixed layout: each shape centred in its half
+    of the canvas, both with radius 0.36 × half. A caption then names exactly one picture (for a
+    text-to-image decoder), and that picture is one :func:`random_scene` could also have drawn."""
+    half = image_size / 2
+    radius = 0.36 * half
+    along = (half / 2, 1.5 * half)  # the centres of the two halves
+    cells = [(a, half) if scene.relation == "left of" else (half, a) for a in along]
+    first, second = (
+        Shape(shape.kind, shape.colour, cx, cy, radius)
+        for shape, (cx, cy) in zip((scene.first, scene.second), cells, strict=True)
+    )
+    return Scene(first, second, scene.relation)
+
+
 @dataclass
 class ShapeCaptions:
     """Images ``[N, 3, H, W]`` with their scenes, captions and all-true references per language."""
@@ -162,15 +177,35 @@ class ShapeCaptions:
         return len(self.scenes)
 
     def captions(self, lang: str = "en") -> list[str]:
-        return [describe(s, lang) for s in self.scenes]
+        return [scene_caption(s, lang) for s in self.scenes]
 
     def references(self, lang: str = "en") -> list[list[str]]:
         """Both true sentences per image (caption and its mirror), for multi-reference BLEU."""
-        return [[describe(s, lang), describe(s, lang, mirrored=True)] for s in self.scenes]
+        return [
+            [scene_caption(s, lang), scene_caption(s, lang, mirrored=True)] for s in self.scenes
+        ]
 
     def subset(self, indices: Sequence[int]) -> ShapeCaptions:
         idx = list(indices)
         return ShapeCaptions(self.images[idx], [self.scenes[i] for i in idx])
+
+    def one_per_caption(self) -> ShapeCaptions:
+        """The first image of every distinct caption, in order of first appearance."""
+        first: dict[str, int] = {}
+        for i, caption in enumerate(self.captions("en")):
+            first.setdefault(caption, i)
+        return self.subset(list(first.values()))
+
+    def canonical(self) -> ShapeCaptions:
+        """The same scenes redrawn without noise in the fixed layout of :func:`canonical_scene`."""
+        size = self.images.shape[-1]
+        scenes = [canonical_scene(s, size) for s in self.scenes]
+        images = (
+            np.stack([render_scene(s, size) for s in scenes])
+            if scenes
+            else np.zeros((0, 3, size, size))
+        )
+        return ShapeCaptions(torch.from_numpy(images.astype(np.float32)), scenes)
 
 
 def generate_shapes(
@@ -184,11 +219,11 @@ def generate_shapes(
     check_int(n, "n (the number of images)", min=1, max=1_000_000)
     check_int(image_size, "image_size (≥ 16 keeps the shapes recognisable)", min=16, max=1024)
     check_float(noise, "noise (larger values drown the shapes)", min=0.0, max=0.2)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     rng = random.Random(f"shapes-{seed}")
     pixel_rng = np.random.default_rng(seed)
     scenes = [random_scene(rng, image_size) for _ in range(n)]
-    images = np.stack([render(s, image_size, noise=noise, rng=pixel_rng) for s in scenes])
+    images = np.stack([render_scene(s, image_size, noise=noise, rng=pixel_rng) for s in scenes])
     return ShapeCaptions(torch.from_numpy(images), scenes)
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from companion.data.cache import DataUnavailableError, data_root, write_file
 from companion.data.text_tasks import Pair, check_pairs
 from companion.data.vocab import tokenize_en, tokenize_zh
-from companion.validation import check_bool, check_float, check_int
+from companion.validation import check_bool, check_float, check_int, check_seed
 
 TATOEBA_URL = "https://www.manythings.org/anki/cmn-eng.zip"
 RELATIVE_PATH = Path("tatoeba") / "cmn.txt"
@@ -245,7 +245,7 @@ def split_by_component(
         check_float(f, f"fractions[{i}]", min=0.0, max=1.0)
     if abs(sum(fractions) - 1) > 1e-6:
         raise ValueError(f"fractions must sum to 1, got {tuple(fractions)}")
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     groups = sentence_groups(pairs)
     random.Random(seed).shuffle(groups)
     parts: list[list[Pair]] = [[] for _ in fractions]
@@ -280,6 +280,7 @@ def load_tatoeba(
     """
     check_bool(download, "download")
     check_bool(simplified, "simplified")
+    check_seed(seed)
     check_int(max_src_len, "max_src_len", min=1)
     check_int(max_tgt_len, "max_tgt_len", min=1)
     file = Path(path) if path is not None else tatoeba_path(root)

@@ -19,7 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from companion.data.numbers import MAX_NUMBER, chinese_number, english_number
-from companion.validation import check_bool, check_choice, check_float, check_int, describe
+from companion.validation import (
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    check_seed,
+    describe,
+)
 
 #: bounds of :func:`generate_pairs`: enough for any experiment here, small enough to never hang
 MAX_EXAMPLES = 1_000_000
@@ -175,7 +182,7 @@ def generate_pairs(
     """
     spec = get_task(task)
     check_int(n, "n (the number of examples)", min=1, max=MAX_EXAMPLES)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     if isinstance(n_items, (tuple, list)):
         if len(n_items) != 2:
             raise ValueError(f"n_items must be an integer or a (low, high) pair, got {n_items!r}")
@@ -225,7 +232,7 @@ def split_pairs(
         raise ValueError(
             f"fractions must sum to 1, got {tuple(fractions)} (sum {sum(fractions):g})"
         )
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     check_bool(dedupe, "dedupe")
     items = list(pairs)
     if dedupe:

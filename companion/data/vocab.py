@@ -165,3 +165,41 @@ class Vocab:
                 continue
             out.append(self.itos[i])
         return out
+
+
+def extend_with_source(
+    tokens: Sequence[str], vocab: Vocab, n_extra: int
+) -> tuple[list[int], list[str]]:
+    """The ids of a source sentence's ``tokens`` in ``vocab`` extended by the sentence's own words.
+
+    A token ``vocab`` has keeps its id; the k-th distinct token it lacks gets ``len(vocab) + k``
+    (for ``k < n_extra``; later ones get ``<unk>``). Returns the ids and the extra words in slot
+    order — what a copy mechanism (:mod:`companion.models.pointer`) needs to copy a word that it
+    cannot generate, and :func:`decode_extended` to write it back.
+    """
+    _check_tokens(tokens, "tokens")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
+    check_int(n_extra, "n_extra", min=0)
+    ids: list[int] = []
+    extra: list[str] = []
+    for tok in tokens:
+        if tok in vocab.stoi:
+            ids.append(vocab.stoi[tok])
+        elif tok in extra:
+            ids.append(len(vocab) + extra.index(tok))
+        elif len(extra) < n_extra:
+            extra.append(tok)
+            ids.append(len(vocab) + len(extra) - 1)
+        else:
+            ids.append(vocab.unk_id)
+    return ids, extra
+
+
+def decode_extended(ids: Iterable[int], vocab: Vocab, extra: Sequence[str]) -> list[str]:
+    """:meth:`Vocab.decode` for ids of an extended vocabulary: id ``len(vocab) + k`` is
+    ``extra[k]`` (the words :func:`extend_with_source` returned for the same sentence)."""
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
+    _check_tokens(extra, "extra")
+    return Vocab(vocab.itos[len(SPECIALS) :] + list(extra)).decode(ids)

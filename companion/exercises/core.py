@@ -1,18 +1,22 @@
-"""The machinery behind the notebooks' "Exercises（练习）"
-sections: register, check, hint, solution.
+"""The machinery behind the notebooks' "Exercises（练习）": register, check, hint, solution.
 
 An :class:`Exercise` has an id ``"<notebook section>-<slug>"`` (``"5.2.6-kl"``), a kind
 (``predict``: a number worked out by hand; ``implement``: a function the section teaches;
-``experiment``: a number measured on the notebook's own model), a *checker*, a *reference*
-answer, 1–3 graded hints, a worked solution and the typical wrong answers (:class:`Mistake`).
-
-The idea of question ids and of public vs hidden test cases is borrowed from otter-grader; the
-checks themselves are plain Python that runs offline, in a second, with only ``companion``.
+``experiment``: a number measured on the notebook's own model), a *checker*, a worked solution
+(Python code, which is also the reference answer or is run against it by ``verify``), 1–3 graded
+hints and the typical wrong answers (:class:`Mistake`). An :class:`ExplainQuestion` is the other
+kind of question: free text with a model answer on request, never graded.
 
 A checker ``checker(answer, context)`` raises :class:`CheckFailed` with a message for the
-student, or returns ``None`` (or a short success note). Exceptions raised *by the student's
-function* while the checker runs are caught and reported; ``NotImplementedError`` from the stub
-means "not attempted yet".
+student, or returns ``None`` (or a short success note). The student's function is called through
+:func:`_guard`: under a time limit (:mod:`companion.exercises.timelimit`), with its exceptions
+reported, and ``NotImplementedError`` from the untouched stub meaning "not attempted yet".
+
+Words and code: every text a student reads is an English literal marked ``N_()`` where it is
+stored (titles, hints, solutions, mistakes) and passed through ``_()`` when it is shown, or a
+``_("… {name} …").format(name=…)`` where it is built; the Chinese catalog is extracted from those
+literals. The words stay beside the code they describe — a mistake's message next to the wrong
+function it names — because a reviewer or translator needs both.
 """
 
 from __future__ import annotations
@@ -23,42 +27,84 @@ import importlib
 import math
 import pkgutil
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from companion.exercises import store
+from companion.exercises.answers import CheckFailed, Precision
+from companion.exercises.timelimit import TimeLimitExceeded, call_with_time_limit
+from companion.i18n import N_, _, count_words, display_width, pad, spaced
+
 KINDS = ("predict", "implement", "experiment")
 
-
-class CheckFailed(Exception):
-    """Raised by a checker; its message is what the student reads after ✗."""
+__all__ = [
+    "KINDS",
+    "CheckFailed",
+    "CheckResult",
+    "Exercise",
+    "ExplainQuestion",
+    "Mistake",
+    "Progress",
+    "check",
+    "explain",
+    "get",
+    "hint",
+    "list_exercises",
+    "list_questions",
+    "progress",
+    "reference",
+    "register",
+    "register_question",
+    "run_solution",
+    "solution",
+]
 
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical wrong answer: ``make(context)`` builds
-    it, ``message`` is how the checker names it.
-    """
+    """A typical wrong answer: ``make(context)`` builds it, ``message`` (an ``N_()`` text) is how
+    the checker names it. ``fix(context)``, when given, is the correction the message suggests,
+    applied to the same answer: ``verify`` proves that it passes. A mistake recognised by a
+    property of the function rather than by its values on the hidden cases (it draws its own noise,
+    it blocks gradients) sets ``by_cases=False``."""
 
     name: str
     make: Callable[[dict], Any]
     message: str
+    fix: Callable[[dict], Any] | None = None
+    by_cases: bool = True  # False: recognised by a property check (randomness, gradients)
+
+
+#: what a solution's code may use without importing it
+SOLUTION_GLOBALS = {"torch": torch, "math": math, "F": F, "nn": nn}
 
 
 @dataclass(frozen=True)
 class Exercise:
     id: str
-    section: str
+    section: str  # N_(): where in the book, e.g. "5.2.6 (5-16), (5-17)"
     kind: str
-    title: str
+    title: str  # N_()
     checker: Callable[[Any, dict], str | None]
     reference: Callable[[dict], Any]
-    solution_text: str
-    hints: tuple[str, ...]
+    solution: str  # N_(): Python code that computes the answer (see run_solution)
+    hints: tuple[str, ...]  # N_() each
+    answer_name: str  # the notebook's name for the answer: `my_kl` or the stub's function name
     mistakes: tuple[Mistake, ...] = ()
     needs: tuple[str, ...] = ()
     demo_context: Callable[[], dict] | None = None
+    solution_note: str = ""  # N_(): prose shown after the code
+    precision: Precision | None = None  # predict and experiment: how precisely the number is asked
+    solution_names: Callable[[dict], dict] | None = None  # experiment: notebook names for the code
+    secrets: Callable[[dict], list] | None = None  # values no ✗ message may show (verify)
+    probes: Callable[[], list] | None = None  # implement: the hidden cases, as functions.Case
+    timeout_hint: str = N_("is there a loop that never ends?")
 
     @property
     def notebook(self) -> str:
@@ -76,9 +122,37 @@ class Exercise:
             raise ValueError(
                 f"exercise {self.id} needs {self.needs} but has no demo_context for verify"
             )
+        if self.kind == "implement" and self.probes is None:
+            raise ValueError(f"exercise {self.id}: an implement exercise lists its hidden cases")
+        if self.kind != "implement" and self.precision is None:
+            raise ValueError(f"exercise {self.id}: a {self.kind} states its precision")
         names = [m.name for m in self.mistakes]
         if len(set(names)) != len(names):
             raise ValueError(f"exercise {self.id}: mistake names repeat: {names}")
+
+
+@dataclass(frozen=True)
+class ExplainQuestion:
+    """A question answered in a few sentences of the student's own; ``answer`` (``N_()``) is a
+    model answer shown on request. Not graded: ``explain(id, text)`` only notes that it was written.
+    """
+
+    id: str
+    section: str  # N_()
+    title: str  # N_()
+    answer: str  # N_()
+    hints: tuple[str, ...] = ()
+    kind: str = field(default="explain", init=False)
+
+    @property
+    def notebook(self) -> str:
+        return self.id.split("-", 1)[0]
+
+    def __post_init__(self) -> None:
+        if "-" not in self.id or not self.id.split("-", 1)[1]:
+            raise ValueError(f"question id must look like '<section>-<slug>', got {self.id!r}")
+        if len(self.hints) > 2:
+            raise ValueError(f"question {self.id}: give at most 2 hints")
 
 
 @dataclass(frozen=True)
@@ -99,7 +173,8 @@ class CheckResult:
 
 
 class Progress(dict):
-    """{exercise id: "passed" | "failed" | "not attempted"}, returned by :func:`progress`."""
+    """{id: status} from :func:`progress`: "passed", "failed", "not attempted" for exercises,
+    "written" or "not written" for explain questions."""
 
     def _ipython_display_(self) -> None:
         # progress() has already printed the table; don't print the dict as a cell result too.
@@ -109,23 +184,39 @@ class Progress(dict):
 # ---------------------------------------------------------------- registry
 
 _REGISTRY: dict[str, Exercise] = {}
+_QUESTIONS: dict[str, ExplainQuestion] = {}
 _LOADED = False
 _HINTS_SHOWN: dict[str, int] = {}
-_RESULTS: dict[str, CheckResult] = {}
+_RESULTS: dict[str, CheckResult] = {}  # this kernel's last result per exercise
+_WRITTEN: set[str] = set()  # explain questions answered in this kernel
+_HANDED_OUT: dict[int, Any] = {}  # id → object returned by reference(): not the student's own work
 
 
 def register(exercise: Exercise) -> Exercise:
     """Add an exercise to the registry (modules ``ex_*.py`` call this on import)."""
-    if exercise.id in _REGISTRY:
+    if exercise.id in _REGISTRY or exercise.id in _QUESTIONS:
         raise ValueError(f"exercise id {exercise.id!r} is registered twice")
     _REGISTRY[exercise.id] = exercise
     return exercise
 
 
+def register_question(question: ExplainQuestion) -> ExplainQuestion:
+    """Add an explain question to the registry."""
+    if question.id in _REGISTRY or question.id in _QUESTIONS:
+        raise ValueError(f"question id {question.id!r} is registered twice")
+    _QUESTIONS[question.id] = question
+    return question
+
+
+def explain_question(
+    *, id: str, section: str, title: str, answer: str, hints: Iterable[str] = ()
+) -> ExplainQuestion:
+    return register_question(ExplainQuestion(id, section, title, answer, tuple(hints)))
+
+
 def _load_all() -> None:
-    """Import every ``companion.exercises.ex_*`` module
-    once (lazily: ``import companion`` stays cheap).
-    """
+    """Import every ``companion.exercises.ex_*`` module once (lazily, so that ``import companion``
+    stays cheap)."""
     global _LOADED
     if _LOADED:
         return
@@ -136,56 +227,87 @@ def _load_all() -> None:
             importlib.import_module(f"companion.exercises.{info.name}")
 
 
-def _section_key(exercise_id: str) -> tuple:
-    head, _, tail = exercise_id.partition("-")
+def section_key(exercise_id: str) -> tuple:
+    head, _sep, _tail = exercise_id.partition("-")
     return tuple(int(p) if p.isdigit() else 0 for p in head.split("."))
 
 
 def _book_order(exercise: Exercise) -> tuple:
     """Notebooks in book order; inside one, predict → implement → experiment, then as registered."""
     return (
-        _section_key(exercise.id),
+        section_key(exercise.id),
         KINDS.index(exercise.kind),
         list(_REGISTRY).index(exercise.id),
     )
 
 
+def _matches(item: Exercise | ExplainQuestion, prefix: str) -> bool:
+    everything: list[Exercise | ExplainQuestion] = [*_REGISTRY.values(), *_QUESTIONS.values()]
+    notebooks = {e.notebook for e in everything}
+    if prefix in notebooks:  # "5.1" is the notebook 5.1, not 5.1.3 as well
+        return item.notebook == prefix
+    return item.notebook.startswith(prefix + ".") or item.id.startswith(prefix)
+
+
 def list_exercises(prefix: str | None = None) -> list[Exercise]:
-    """All registered exercises in book order,
-    optionally only those of a notebook/section prefix.
-    """
+    """All registered exercises in book order, or only those of a notebook/section prefix."""
     _load_all()
     found = [e for e in _REGISTRY.values() if prefix is None or _matches(e, prefix)]
     return sorted(found, key=_book_order)
 
 
-def _matches(exercise: Exercise, prefix: str) -> bool:
-    notebooks = {e.notebook for e in _REGISTRY.values()}
-    if prefix in notebooks:  # "5.1" is the notebook 5.1, not 5.1.3 as well
-        return exercise.notebook == prefix
-    return exercise.notebook.startswith(prefix + ".") or exercise.id.startswith(prefix)
+def list_questions(prefix: str | None = None) -> list[ExplainQuestion]:
+    """All explain questions in book order (as registered inside a notebook)."""
+    _load_all()
+    found = [q for q in _QUESTIONS.values() if prefix is None or _matches(q, prefix)]
+    return sorted(found, key=lambda q: (section_key(q.id), list(_QUESTIONS).index(q.id)))
 
 
-def get(exercise_id: str) -> Exercise:
-    """The registered exercise with this id; a ``ValueError`` listing close ids otherwise."""
+def get(exercise_id: str) -> Exercise | ExplainQuestion:
+    """The registered exercise or question with this id; otherwise a ``ValueError`` listing close
+    ids."""
     _load_all()
     if not isinstance(exercise_id, str):
         raise TypeError(
-            f"an exercise id is a string such as '5.2.6-kl', got {type(exercise_id).__name__}"
+            _("an exercise id is a string such as '5.2.6-kl', got {type}").format(
+                type=type(exercise_id).__name__
+            )
         )
     if exercise_id in _REGISTRY:
         return _REGISTRY[exercise_id]
-    close = difflib.get_close_matches(exercise_id, list(_REGISTRY), n=5, cutoff=0.5)
-    same_notebook = [i for i in _REGISTRY if i.split("-")[0] == exercise_id.split("-")[0]]
+    if exercise_id in _QUESTIONS:
+        return _QUESTIONS[exercise_id]
+    known = [*_REGISTRY, *_QUESTIONS]
+    close = difflib.get_close_matches(exercise_id, known, n=5, cutoff=0.5)
+    same_notebook = [i for i in known if i.split("-")[0] == exercise_id.split("-")[0]]
     suggestions = close or sorted(same_notebook)
-    hint_text = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    if suggestions:
+        raise ValueError(
+            _(
+                "no exercise with id {id!r}; did you mean {ids}? "
+                "(python -m companion.exercises list shows them all)"
+            ).format(id=exercise_id, ids=", ".join(repr(s) for s in suggestions))
+        )
     raise ValueError(
-        f"no exercise with id {exercise_id!r}{hint_text} "
-        "(python -m companion.exercises list shows them all)"
+        _("no exercise with id {id!r} (python -m companion.exercises list shows them all)").format(
+            id=exercise_id
+        )
     )
 
 
-# ---------------------------------------------------------------- student code
+def _exercise(exercise_id: str) -> Exercise:
+    item = get(exercise_id)
+    if isinstance(item, ExplainQuestion):
+        raise ValueError(
+            _(
+                "{id} is an explain question: write your answer and run explain({id!r}, text); "
+                "solution({id!r}) shows a model answer"
+            ).format(id=exercise_id)
+        )
+    return item
+
+
+# ---------------------------------------------------------------- the student's code
 
 
 class _NotAttempted(Exception):
@@ -193,10 +315,12 @@ class _NotAttempted(Exception):
 
 
 class _StudentError(Exception):
-    def __init__(self, error: BaseException, where: str):
+    """An exception raised by the student's function; ``case`` describes the inputs, if known."""
+
+    def __init__(self, error: BaseException, case: str = ""):
         super().__init__(str(error))
         self.error = error
-        self.where = where
+        self.case = case
 
 
 def _is_unattempted(answer: Any) -> bool:
@@ -204,21 +328,22 @@ def _is_unattempted(answer: Any) -> bool:
 
 
 def _guard(answer: Any) -> Any:
-    """Wrap a student's function so that its exceptions reach check() marked as the student's."""
+    """Wrap a student's function: run it under the time limit, mark its exceptions as its own."""
     if not callable(answer) or isinstance(answer, type):
         return answer
 
     @functools.wraps(answer)
     def guarded(*args, **kwargs):
         try:
-            return answer(*args, **kwargs)
+            return call_with_time_limit(answer, *args, **kwargs)
         except NotImplementedError as error:
             raise _NotAttempted() from error
-        except (CheckFailed, _NotAttempted, _StudentError):
+        except (CheckFailed, _NotAttempted, _StudentError, TimeLimitExceeded):
             raise
-        except Exception as error:  # any error in student code is reported
-            raise _StudentError(error, getattr(answer, "__name__", "your function")) from error
+        except Exception as error:  # noqa: BLE001 — any error in student code is reported
+            raise _StudentError(error) from error
 
+    guarded.is_student_code = True  # type: ignore[attr-defined]  # read by functions.call_case
     return guarded
 
 
@@ -226,11 +351,29 @@ def _context_for(exercise: Exercise, context: dict) -> dict:
     missing = [key for key in exercise.needs if key not in context]
     if missing:
         raise ValueError(
-            f"check({exercise.id!r}, ...) needs {', '.join(missing)}: pass "
-            + ", ".join(f"{k}=..." for k in missing)
-            + " (the notebook's own objects)"
+            _(
+                "check({id!r}, ...) needs {names}: pass {keywords} (the notebook's own objects)"
+            ).format(
+                id=exercise.id,
+                names=", ".join(missing),
+                keywords=", ".join(f"{k}=..." for k in missing),
+            )
         )
     return context
+
+
+def _timeout_message(exercise: Exercise, timeout: TimeLimitExceeded) -> str:
+    text = _("your function did not return within {seconds:g} s — {hint}").format(
+        seconds=timeout.seconds, hint=_(exercise.timeout_hint)
+    )
+    if not timeout.stopped:
+        text += spaced(
+            _(
+                "(It is still running in the background, inside one long operation that Python "
+                "cannot interrupt; restart the kernel if the notebook slows down.)"
+            )
+        )
+    return text
 
 
 def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
@@ -241,32 +384,41 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
         note = exercise.checker(_guard(answer), context)
     except _NotAttempted:
         return CheckResult(False, False, _not_attempted_message(exercise))
+    except TimeLimitExceeded as timeout:
+        message = _timeout_message(exercise, timeout)
     except _StudentError as failure:
         error = failure.error
-        return CheckResult(
-            False,
-            True,
-            f"✗ {exercise.id}: your function raised {type(error).__name__}: {error}{_where(error)}",
+        where = spaced(_("({case})").format(case=failure.case)) if failure.case else ""
+        message = _("your function raised {error}: {text}{where}{line}").format(
+            error=type(error).__name__, text=error, where=where, line=_where(error)
         )
     except CheckFailed as failure:
-        return CheckResult(False, True, f"✗ {exercise.id}: {failure}")
-    except Exception as error:  # e.g. a wrong type that the checker could not use
+        message = str(failure)
+    except Exception as error:  # noqa: BLE001 — e.g. a wrong type that the checker could not use
         last = traceback.extract_tb(error.__traceback__)[-1]
-        return CheckResult(
-            False,
-            True,
-            f"✗ {exercise.id}: your answer could not be checked "
-            f"({type(error).__name__}: {error}; in {last.name}). "
-            f"Is it the right kind of answer? {_expected(exercise)}",
+        message = _(
+            "your answer could not be checked ({error}: {text}; in {function}). "
+            "Is it the right kind of answer? {expected}"
+        ).format(
+            error=type(error).__name__,
+            text=error,
+            function=last.name,
+            expected=_(_EXPECTED[exercise.kind]),
         )
-    return CheckResult(True, True, f"✓ {exercise.id}: " + (note or "correct."))
+    else:
+        return CheckResult(
+            True, True, _("✓ {id}: {note}").format(id=exercise.id, note=note or _("correct."))
+        )
+    return CheckResult(False, True, _("✗ {id}: {message}").format(id=exercise.id, message=message))
 
 
 def _where(error: BaseException) -> str:
     """' (in f, line n: code)' for the last frame of the student's own code, if there is one."""
-    import torch  # the student's code called into torch, which may have raised
-
-    library = (str(Path(__file__).parent), str(Path(torch.__file__).parent))
+    library = (
+        str(Path(__file__).parent),
+        str(Path(torch.__file__).parent),
+        str(Path(functools.__file__).parent),
+    )
     frames = [
         f for f in traceback.extract_tb(error.__traceback__) if not f.filename.startswith(library)
     ]
@@ -274,24 +426,29 @@ def _where(error: BaseException) -> str:
         return ""
     frame = frames[-1]
     code = (frame.line or "").strip()
-    return f" (in {frame.name}, line {frame.lineno}{': ' + code if code else ''})"
+    if code:
+        return spaced(_("(in {function}, line {line}: {code})")).format(
+            function=frame.name, line=frame.lineno, code=code
+        )
+    return spaced(_("(in {function}, line {line})")).format(function=frame.name, line=frame.lineno)
 
 
-def _expected(exercise: Exercise) -> str:
-    return {
-        "implement": "A function with the stub's signature, returning a tensor.",
-        "predict": "A number.",
-        "experiment": "The number you measured.",
-    }[exercise.kind]
+_EXPECTED = {
+    "implement": N_("A function with the stub's signature."),
+    "predict": N_("A number."),
+    "experiment": N_("The number you measured."),
+}
+_TO_DO = {
+    "implement": N_("replace `raise NotImplementedError` in the stub with your code"),
+    "predict": N_("replace `...` with your number"),
+    "experiment": N_("replace `...` with the number you measured"),
+}
 
 
 def _not_attempted_message(exercise: Exercise) -> str:
-    what = {
-        "implement": "replace `raise NotImplementedError` in the stub with your code",
-        "predict": "replace `...` with your number",
-        "experiment": "replace `...` with the number you measured",
-    }[exercise.kind]
-    return f"not attempted yet — {exercise.id}: {what}, then run this cell again."
+    return _("not attempted yet — {id}: {what}, then run this cell again.").format(
+        id=exercise.id, what=_(_TO_DO[exercise.kind])
+    )
 
 
 # ---------------------------------------------------------------- the student's API
@@ -300,441 +457,190 @@ def _not_attempted_message(exercise: Exercise) -> str:
 def check(exercise_id: str, answer: Any = None, **context: Any) -> CheckResult:
     """Check an answer, print ✓/✗/not attempted with a short message, and return a CheckResult.
 
-    Never raises because of the answer (errors in your code are reported); raises ValueError for an
-    unknown id or a missing context object such as ``model=``.
+    Never raises because of the answer (errors in your code are reported, a function that runs
+    too long is stopped); raises ValueError for an unknown id or a missing context object such as
+    ``model=``. An attempt is saved in your progress file (its best result counts), unless the
+    answer came from ``reference()``.
     """
-    exercise = get(exercise_id)
+    exercise = _exercise(exercise_id)
     result = _run_checker(exercise, answer, _context_for(exercise, context))
     _RESULTS[exercise.id] = result
+    if result.attempted and not _is_handed_out(answer):
+        store.record(exercise.id, "passed" if result.passed else "failed")
     print(result.message)
     return result
 
 
+def explain(question_id: str, text: Any = None) -> None:
+    """Note that you wrote an answer to an explain question (it is not graded) and say how to
+    compare it with a model answer."""
+    question = get(question_id)
+    if not isinstance(question, ExplainQuestion):
+        raise ValueError(
+            _("{id} is checked automatically: check({id!r}, your_answer)").format(id=question_id)
+        )
+    words = count_words(text) if isinstance(text, str) else 0
+    if words < 3:
+        print(
+            _(
+                "not written yet — {id}: write a few sentences in the string above, then run "
+                "this cell again. solution({id!r}) shows a model answer."
+            ).format(id=question.id)
+        )
+        return
+    _WRITTEN.add(question.id)
+    store.record_written(question.id)
+    print(
+        _(
+            "✎ {id}: noted ({words} words). Explain questions are not graded: compare your answer "
+            "with a model answer, solution({id!r})."
+        ).format(id=question.id, words=words)
+    )
+
+
 def hint(exercise_id: str) -> None:
     """Print the next hint for an exercise (they get more specific); the last one repeats."""
-    exercise = get(exercise_id)
-    shown = _HINTS_SHOWN.get(exercise.id, 0)
-    total = len(exercise.hints)
+    item = get(exercise_id)
+    if not item.hints:
+        print(_("No hints for {id}; solution({id!r}) shows a model answer.").format(id=item.id))
+        return
+    shown = _HINTS_SHOWN.get(item.id, 0)
+    total = len(item.hints)
     index = min(shown, total - 1)
-    _HINTS_SHOWN[exercise.id] = shown + 1
-    text = f"Hint {index + 1}/{total} for {exercise.id}: {exercise.hints[index]}"
+    _HINTS_SHOWN[item.id] = shown + 1
+    text = _("Hint {number}/{total} for {id}: {hint}").format(
+        number=index + 1, total=total, id=item.id, hint=_(item.hints[index])
+    )
     if shown >= total:
-        text += (
-            f"\n(That was the last hint, shown again; solution({exercise.id!r}) prints "
-            "the worked solution.)"
-        )
+        text += "\n" + _(
+            "(That was the last hint, shown again; solution({id!r}) prints the worked solution.)"
+        ).format(id=item.id)
     print(text)
 
 
+def solution_text(item: Exercise | ExplainQuestion) -> str:
+    """What :func:`solution` prints (translated)."""
+    if isinstance(item, ExplainQuestion):
+        return _(
+            "A model answer to {id} ({title}); explain questions are not graded, compare it with "
+            "yours:\n{answer}"
+        ).format(id=item.id, title=_(item.title), answer=_(item.answer).strip())
+    text = _("Solution of {id} ({title}):\n{code}").format(
+        id=item.id, title=_(item.title), code=_(item.solution).strip("\n")
+    )
+    if item.solution_note:
+        text += "\n\n" + _(item.solution_note).strip()
+    return text
+
+
 def solution(exercise_id: str) -> None:
-    """Print the worked solution of an exercise."""
-    exercise = get(exercise_id)
-    print(f"Solution of {exercise.id} ({exercise.title}):\n{exercise.solution_text.strip()}")
+    """Print the worked solution of an exercise, or a model answer to an explain question."""
+    print(solution_text(get(exercise_id)))
 
 
 def reference(exercise_id: str, **context: Any) -> Any:
-    """The reference answer, silently: a function (implement) or a value (predict, experiment)."""
-    exercise = get(exercise_id)
-    return exercise.reference(_context_for(exercise, context))
+    """The reference answer, silently: a function (implement) or a value (predict, experiment).
+
+    A check of this very object does not count in your saved progress: it is not your own work.
+    """
+    exercise = _exercise(exercise_id)
+    answer = exercise.reference(_context_for(exercise, context))
+    _HANDED_OUT[id(answer)] = answer
+    return answer
+
+
+def _is_handed_out(answer: Any) -> bool:
+    return _HANDED_OUT.get(id(answer)) is answer
+
+
+def run_solution(exercise: Exercise, text: str | None = None, names: dict | None = None) -> Any:
+    """Execute a solution's code (by default the English one) and return the answer it defines,
+    ``namespace[exercise.answer_name]``. ``names`` are the notebook's objects the code uses."""
+    namespace = {**SOLUTION_GLOBALS, **(names or {})}
+    code = compile(text or exercise.solution, f"<solution of {exercise.id}>", "exec")
+    exec(code, namespace)  # noqa: S102 — the package's own solution text
+    if exercise.answer_name not in namespace:
+        raise ValueError(f"the solution of {exercise.id} does not define {exercise.answer_name}")
+    return namespace[exercise.answer_name]
+
+
+# ---------------------------------------------------------------- progress
+
+_MARKS = {"passed": "✓", "failed": "✗", "not attempted": "·", "written": "✎", "not written": "·"}
+_STATUS_WORDS = {
+    "passed": N_("passed"),
+    "failed": N_("failed"),
+    "not attempted": N_("not attempted"),
+    "written": N_("written"),
+    "not written": N_("not written"),
+}
+
+
+def statuses(exercises: Iterable[Exercise], questions: Iterable[ExplainQuestion] = ()) -> Progress:
+    """The best status of every exercise (saved attempts and this kernel's) and question."""
+    saved = store.load_progress()
+    found = Progress()
+    for exercise in exercises:
+        best = store.best(
+            saved["exercises"].get(exercise.id, {}).get("best", "not attempted"),
+            _kernel_status(exercise.id),
+        )
+        found[exercise.id] = best
+    for question in questions:
+        written = question.id in _WRITTEN or question.id in saved["explain"]
+        found[question.id] = "written" if written else "not written"
+    return found
+
+
+def _kernel_status(exercise_id: str) -> str:
+    result = _RESULTS.get(exercise_id)
+    if result is None or not result.attempted:
+        return "not attempted"
+    return "passed" if result.passed else "failed"
 
 
 def progress(section_prefix: str | None = None) -> Progress:
-    """Print which exercises passed, failed or are not attempted yet in this kernel.
+    """Print which exercises passed, failed or are not attempted yet, and which explain questions
+    you wrote — the best result of every attempt, saved in your cache folder across restarts.
 
     ``section_prefix`` is a notebook ("5.2.6") or a section prefix ("5.2"); by default, every
-    notebook in which you have checked something so far. Returns ``{id: status}``.
+    notebook in which you have checked something in this kernel. Returns ``{id: status}``.
+    ``python -m companion.exercises progress`` prints the whole chapter.
     """
     _load_all()
     if section_prefix is None:
-        notebooks = sorted({_REGISTRY[i].notebook for i in _RESULTS}, key=_section_key)
+        touched = {_REGISTRY[i].notebook for i in _RESULTS} | {
+            _QUESTIONS[i].notebook for i in _WRITTEN
+        }
+        notebooks = sorted(touched, key=section_key)
         exercises = [e for n in notebooks for e in list_exercises(n)]
+        questions = [q for n in notebooks for q in list_questions(n)]
         if not exercises:
-            print("No exercise checked yet in this kernel; progress('5.2.6') shows one notebook's.")
+            print(
+                _("No exercise checked yet in this kernel; progress('5.2.6') shows one notebook's.")
+            )
             return Progress()
     else:
-        exercises = list_exercises(section_prefix)
-        if not exercises:
-            raise ValueError(f"no exercises under {section_prefix!r}")
-    statuses = Progress()
-    for exercise in exercises:
-        result = _RESULTS.get(exercise.id)
-        if result is None or not result.attempted:
-            statuses[exercise.id] = "not attempted"
-        else:
-            statuses[exercise.id] = "passed" if result.passed else "failed"
-    marks = {"passed": "✓", "failed": "✗", "not attempted": "·"}
-    width = max(len(i) for i in statuses)
-    for exercise in exercises:
-        status = statuses[exercise.id]
-        print(f"{marks[status]} {exercise.id:<{width}}  {status:<13}  {exercise.title}")
-    done = sum(s == "passed" for s in statuses.values())
-    print(f"{done}/{len(statuses)} passed")
-    return statuses
-
-
-# --------------------------------------------------------------- verify (used by the CLI and tests)
-
-
-def verify_exercise(exercise: Exercise) -> list[str]:
-    """Problems with one exercise: the reference must
-    pass, each mistake must fail with its message.
-    """
-    problems = []
-    try:
-        context = exercise.demo_context() if exercise.demo_context else {}
-    except Exception as error:  # verify reports every failure instead of stopping
-        return [f"{exercise.id}: demo_context raised {type(error).__name__}: {error}"]
-    try:
-        answer = exercise.reference(context)
-    except Exception as error:
-        return [f"{exercise.id}: reference raised {type(error).__name__}: {error}"]
-    result = _run_checker(exercise, answer, context)
-    if not result.passed:
-        problems.append(f"{exercise.id}: the reference fails: {result.message}")
-    if not exercise.solution_text.strip() or not all(h.strip() for h in exercise.hints):
-        problems.append(f"{exercise.id}: an empty solution or hint")
-    if exercise.kind in ("implement", "predict") and not exercise.mistakes:
-        problems.append(f"{exercise.id}: a {exercise.kind} exercise registers no typical mistake")
-    for mistake in exercise.mistakes:
-        try:
-            wrong = mistake.make(context)
-        except Exception as error:
-            problems.append(f"{exercise.id}: mistake {mistake.name!r} could not be built: {error}")
-            continue
-        result = _run_checker(exercise, wrong, context)
-        if result.passed or not result.attempted:
-            problems.append(
-                f"{exercise.id}: mistake {mistake.name!r} is not caught ({result.message})"
-            )
-        elif mistake.message not in result.message:
-            problems.append(
-                f"{exercise.id}: mistake {mistake.name!r} fails with another message: "
-                f"{result.message!r}; expected it to contain {mistake.message!r}"
-            )
-    if exercise.kind == "implement":
-
-        def stub(*args, **kwargs):
-            raise NotImplementedError
-
-        if _run_checker(exercise, stub, context).attempted:
-            problems.append(f"{exercise.id}: an untouched stub does not count as 'not attempted'")
-    return problems
-
-
-def verify(exercises: Iterable[Exercise] | None = None) -> list[str]:
-    """Problems across all (or the given) exercises; empty when every exercise is sound."""
-    return [
-        p
-        for e in (list_exercises() if exercises is None else exercises)
-        for p in verify_exercise(e)
-    ]
-
-
-# ---------------------------------------------------------------- helpers for writing checkers
-
-
-def as_number(answer: Any, what: str = "your answer") -> float:
-    """A finite float from a student's number (int, float, 0-d tensor or array), or CheckFailed."""
-    if isinstance(answer, bool):
-        raise CheckFailed(f"{what} should be a number, got {answer!r}")
-    if hasattr(answer, "numel"):  # a torch tensor
-        if answer.numel() != 1:
-            raise CheckFailed(
-                f"{what} should be one number, got a tensor of shape {list(answer.shape)}"
-            )
-        answer = answer.item()
-    elif hasattr(answer, "item") and getattr(answer, "size", 2) == 1:  # a NumPy scalar/array
-        answer = answer.item()
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise CheckFailed(f"{what} should be a number, got {type(answer).__name__}") from None
-    if not math.isfinite(value):
-        raise CheckFailed(f"{what} is {value}: not a finite number")
-    return value
-
-
-def _format(value: float) -> str:
-    return f"{value:,.0f}" if value.is_integer() and abs(value) < 1e15 else f"{value:.4g}"
-
-
-def close(a: float, b: float, *, rtol: float = 1e-3, atol: float = 1e-6) -> bool:
-    return abs(a - b) <= atol + rtol * abs(b)
-
-
-def check_number(
-    answer: Any,
-    expected: float,
-    context: dict,
-    mistakes: Sequence[Mistake],
-    *,
-    rtol: float = 1e-2,
-    atol: float = 1e-6,
-    what: str = "your number",
-) -> str:
-    """Compare a number with the expected one; name
-    a registered mistake if the answer matches it.
-    """
-    value = as_number(answer, what)
-    if close(value, expected, rtol=rtol, atol=atol):
-        return f"{_format(value)} is right."
-    for mistake in mistakes:
-        wrong = as_number(mistake.make(context), f"mistake {mistake.name}")
-        if close(value, wrong, rtol=rtol, atol=atol) and not close(
-            wrong, expected, rtol=rtol, atol=atol
-        ):
-            raise CheckFailed(mistake.message)
-    direction = "too large" if value > expected else "too small"
-    if rtol > 0:
-        allowed = f"answers within ±{rtol * 100:g} % count as right"
-    else:
-        allowed = f"answers within ±{atol:g} count as right" if atol >= 1e-3 else "it must be exact"
-    raise CheckFailed(f"{_format(value)} is {direction} ({allowed}). hint(id) gives a hint.")
-
-
-def as_tensor(value: Any, what: str = "your function's result"):
-    import torch
-
-    if not isinstance(value, torch.Tensor):
-        raise CheckFailed(f"{what} should be a torch.Tensor, got {type(value).__name__}")
-    return value
-
-
-def check_function(
-    answer: Callable,
-    reference_fn: Callable,
-    cases: Sequence[tuple],
-    context: dict,
-    mistakes: Sequence[Mistake],
-    *,
-    rtol: float = 1e-4,
-    atol: float = 1e-5,
-    describe: Callable[[tuple], str] | None = None,
-) -> str:
-    """Run the student's function on hidden cases and compare with the reference, tensor by tensor.
-
-    ``cases`` are argument tuples (tensors are cloned for every call, so in-place edits by the
-    student's function cannot leak). On a mismatch each registered mistake is evaluated on the
-    same case and, if it matches the student's output, its message is raised. Shape and dtype
-    problems get their own messages.
-    """
-    import torch
-
-    def call(fn, args):
-        return fn(*[a.clone() if isinstance(a, torch.Tensor) else a for a in args])
-
-    wrong_fns = [(m, m.make(context)) for m in mistakes]
-    for number, args in enumerate(cases, 1):
-        expected = call(reference_fn, args)
-        got = as_tensor(call(answer, args))
-        label = describe(args) if describe else f"hidden case {number} of {len(cases)}"
-        if got.shape != expected.shape:
-            for mistake, wrong_fn in wrong_fns:
-                try:
-                    wrong = call(wrong_fn, args)
-                except Exception:  # a mistake that cannot run on this case explains nothing
-                    continue
-                if (
-                    isinstance(wrong, torch.Tensor)
-                    and wrong.shape == got.shape
-                    and wrong.shape != expected.shape
-                ):
-                    if torch.allclose(
-                        got.double(), wrong.double(), rtol=rtol, atol=atol, equal_nan=True
-                    ):
-                        raise CheckFailed(mistake.message)
-            raise CheckFailed(
-                f"on {label} your result has shape {list(got.shape)}, expected "
-                f"{list(expected.shape)}"
-            )
-        if not got.dtype.is_floating_point and expected.dtype.is_floating_point:
-            raise CheckFailed(
-                f"your result has dtype {got.dtype}; expected a floating-point tensor"
-            )
-        if torch.allclose(got.double(), expected.double(), rtol=rtol, atol=atol, equal_nan=True):
-            continue
-        for mistake, wrong_fn in wrong_fns:
-            wrong = call(wrong_fn, args)
-            if (
-                isinstance(wrong, torch.Tensor)
-                and wrong.shape == got.shape
-                and torch.allclose(
-                    got.double(), wrong.double(), rtol=rtol, atol=atol, equal_nan=True
-                )
-            ):
-                raise CheckFailed(mistake.message)
-        bad = (got.double() - expected.double()).abs()
-        raise CheckFailed(
-            f"on {label} your result differs from the reference by up to "
-            f"{bad.nan_to_num(float('inf')).max().item():.3g}"
-        )
-    return f"matches the reference on {len(cases)} hidden cases."
-
-
-def one_thread(fn: Callable) -> Callable:
-    """``fn`` run with ``torch.set_num_threads(1)``; the previous setting is restored afterwards.
-
-    Checks push many tiny tensors through small functions and models, where extra intra-op
-    threads only add synchronisation: on a busy two-core machine one thread was several times
-    faster.
-    """
-
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        import torch
-
-        before = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            torch.set_num_threads(before)
-
-    return run
-
-
-def implement_exercise(
-    *,
-    id: str,
-    section: str,
-    title: str,
-    expected: Callable,
-    cases: Callable[[], Sequence[tuple]],
-    solution: Callable,
-    mistakes: Sequence[Mistake],
-    solution_text: str,
-    hints: Sequence[str],
-    rtol: float = 1e-4,
-    atol: float = 1e-5,
-    compare_as: Callable[[Any], Any] | None = None,
-    describe: Callable[[tuple], str] | None = None,
-) -> Exercise:
-    """Register an "implement" exercise: the student's function against an independent reference.
-
-    The checker runs :func:`check_function` on the hidden ``cases()`` (argument tuples, built
-    afresh for every check), comparing with ``expected`` — an independent reference such as
-    ``torch.distributions`` or a plain loop — and naming each ``Mistake`` whose wrong function
-    gives the student's output. ``solution`` is what ``reference(id)`` hands out: the worked
-    solution, often the same function as ``expected``. ``compare_as`` turns every result into
-    what is compared (e.g. a projection matrix, so that any basis of the same subspace passes).
-    The check runs on one thread (:func:`one_thread`).
-    """
-    mistakes = tuple(mistakes)
-
-    def compared(fn: Callable) -> Callable:
-        return fn if compare_as is None else lambda *args: compare_as(fn(*args))
-
-    def compared_mistake(mistake: Mistake) -> Mistake:
-        return Mistake(mistake.name, lambda ctx: compared(mistake.make(ctx)), mistake.message)
-
-    def checker(answer, context):
-        return check_function(
-            compared(answer),
-            compared(expected),
-            cases(),
-            context,
-            [compared_mistake(m) for m in mistakes],
-            rtol=rtol,
-            atol=atol,
-            describe=describe,
-        )
-
-    return register(
-        Exercise(
-            id=id,
-            section=section,
-            kind="implement",
-            title=title,
-            checker=one_thread(checker),
-            reference=lambda ctx: solution,
-            solution_text=solution_text,
-            hints=tuple(hints),
-            mistakes=mistakes,
-        )
+        exercises, questions = list_exercises(section_prefix), list_questions(section_prefix)
+        if not exercises and not questions:
+            raise ValueError(_("no exercises under {prefix!r}").format(prefix=section_prefix))
+    found = statuses(exercises, questions)
+    width = max(len(i) for i in found)
+    words = {status: _(text) for status, text in _STATUS_WORDS.items()}
+    status_width = max(display_width(w) for w in words.values())
+    items: list[Exercise | ExplainQuestion] = [*exercises, *questions]
+    for item in items:
+        status = found[item.id]
+        word = pad(words[status], status_width)
+        print(f"{_MARKS[status]} {item.id:<{width}}  {word}  {_(item.title)}")
+    passed = sum(found[e.id] == "passed" for e in exercises)
+    attempted = sum(found[e.id] != "not attempted" for e in exercises)
+    line = _("{passed}/{total} passed, {attempted}/{total} attempted").format(
+        passed=passed, attempted=attempted, total=len(exercises)
     )
-
-
-def predict_exercise(
-    *,
-    id: str,
-    section: str,
-    title: str,
-    value: float,
-    mistakes: Sequence[tuple[str, float, str]],
-    solution_text: str,
-    hints: Sequence[str],
-    rtol: float = 1e-2,
-    atol: float = 1e-6,
-) -> Exercise:
-    """Register a "predict" exercise: a number worked out by hand, and its typical wrong numbers.
-
-    ``mistakes`` are ``(name, wrong_value, message)``; an answer within the tolerance of a wrong
-    value (and not of the right one) gets that message.
-    """
-    typical = tuple(
-        Mistake(name, (lambda v: lambda ctx: v)(wrong), message)
-        for name, wrong, message in mistakes
-    )
-    return register(
-        Exercise(
-            id=id,
-            section=section,
-            kind="predict",
-            title=title,
-            checker=lambda answer, ctx: check_number(
-                answer, value, ctx, typical, rtol=rtol, atol=atol
-            ),
-            reference=lambda ctx: value,
-            solution_text=solution_text,
-            hints=tuple(hints),
-            mistakes=typical,
+    if questions:
+        line += _("; {written}/{total} explain questions written").format(
+            written=sum(found[q.id] == "written" for q in questions), total=len(questions)
         )
-    )
-
-
-def experiment_exercise(
-    *,
-    id: str,
-    section: str,
-    title: str,
-    measure: Callable[[dict], float],
-    mistakes: Sequence[tuple[str, Callable[[dict], float], str]],
-    solution_text: str,
-    hints: Sequence[str],
-    needs: Sequence[str],
-    demo_context: Callable[[], dict],
-    rtol: float = 2e-2,
-    atol: float = 1e-6,
-) -> Exercise:
-    """Register an "experiment": the checker re-measures
-    ``measure(context)`` on the student's objects.
-
-    ``mistakes`` are ``(name, wrong_measure(context), message)``: numbers a typical slip produces.
-    """
-    typical = tuple(Mistake(name, make, message) for name, make, message in mistakes)
-    return register(
-        Exercise(
-            id=id,
-            section=section,
-            kind="experiment",
-            title=title,
-            checker=lambda answer, ctx: (
-                check_number(
-                    answer,
-                    measure(ctx),
-                    ctx,
-                    typical,
-                    rtol=rtol,
-                    atol=atol,
-                    what="your measurement",
-                )
-                and "matches what the checker re-measured on your objects."
-            ),
-            reference=measure,
-            solution_text=solution_text,
-            hints=tuple(hints),
-            mistakes=typical,
-            needs=tuple(needs),
-            demo_context=demo_context,
-        )
-    )
+    print(line)
+    return found

@@ -6,111 +6,139 @@ import math
 
 import torch
 
-from companion.exercises.core import CheckFailed, Mistake, implement_exercise, predict_exercise
+from companion.exercises.answers import CheckFailed, Precision
+from companion.exercises.core import Mistake, explain_question
+from companion.exercises.functions import FunctionSpec, implement_exercise
+from companion.exercises.numeric import predict_exercise
+from companion.i18n import N_, _
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 predict_exercise(
     id="5.2.3-log-product",
-    section="5.2.3 (5-1) → (5-2)",
-    title="ln of the likelihood (5-1) of 1,000 points that each have probability 0.01",
+    section=N_("5.2.3 (5-1) → (5-2)"),
+    title=N_("ln of the likelihood (5-1) of 1,000 points that each have probability 0.01"),
     value=1000 * math.log(0.01),
-    rtol=1e-3,
+    precision=Precision(0),
+    answer_name="my_log_likelihood",
     mistakes=[
-        ("log10", 1000 * math.log10(0.01), "that is log base 10; (5-2) uses the natural logarithm"),
+        (
+            "log10",
+            1000 * math.log10(0.01),
+            N_("that is log base 10; (5-2) uses the natural logarithm"),
+        ),
         (
             "positive",
             -1000 * math.log(0.01),
-            "a probability below 1 has a negative logarithm: check the sign",
+            N_("a probability below 1 has a negative logarithm: check the sign"),
         ),
     ],
-    solution_text="""
-ln Π p_i = Σ ln p_i = 1000 · ln 0.01 ≈ −4605.2. The \
-product itself, 10^−2000, underflows to 0 even in
-float64 (smallest ≈ 10^−308), and ln 0 = −∞: that is why (5-2) takes the logarithm first.""",
+    solution=N_(
+        """\
+# ln Π p_i = Σ ln p_i: the logarithm turns the product (5-1) into the sum (5-2)
+my_log_likelihood = 1000 * math.log(0.01)  # ≈ −4605
+"""
+    ),
+    solution_note=N_(
+        "The product itself, 10^−2000, underflows to 0 even in float64 (whose smallest number is "
+        "about 10^−308), and ln 0 = −∞: that is why (5-2) takes the logarithm first."
+    ),
     hints=(
-        "The logarithm turns the product (5-1) into a sum (5-2).",
-        "1000 · ln(0.01), natural logarithm (math.log).",
+        N_("The logarithm turns the product (5-1) into a sum (5-2)."),
+        N_("1000 · ln(0.01), natural logarithm (math.log)."),
     ),
 )
 
 predict_exercise(
     id="5.2.3-bernoulli-nll",
-    section="5.2.3 cross-entropy ⇔ Bernoulli NLL",
-    title="Binary cross-entropy of two pixels: value 1 predicted 0.9, value 0 predicted 0.2",
+    section=N_("5.2.3 cross-entropy ⇔ Bernoulli NLL"),
+    title=N_("Binary cross-entropy of two pixels: value 1 predicted 0.9, value 0 predicted 0.2"),
     value=-math.log(0.9) - math.log(0.8),
-    rtol=5e-3,
+    precision=Precision(3),
+    answer_name="my_nll",
     mistakes=[
         (
             "wrong-class",
             -math.log(0.9) - math.log(0.2),
-            "for a pixel whose value is 0 the likelihood is 1 − p = 0.8, not p",
+            N_("for a pixel whose value is 0 the likelihood is 1 − p = 0.8, not p"),
         ),
         (
             "bits",
             (-math.log(0.9) - math.log(0.8)) / math.log(2),
-            "that is in bits; use the natural logarithm",
+            N_("that is in bits; use the natural logarithm"),
         ),
         (
             "sign",
             math.log(0.9) + math.log(0.8),
-            "that is the log-likelihood; the NLL (cross-entropy) is its negative",
+            N_("that is the log-likelihood; the NLL (cross-entropy) is its negative"),
         ),
     ],
-    solution_text="""
-Bernoulli likelihood: p^y (1 − p)^(1 − y). NLL = −ln \
-0.9 − ln(1 − 0.2) = 0.105 + 0.223 ≈ 0.329 nats.""",
+    solution=N_(
+        """\
+# Bernoulli likelihood of a pixel y with predicted p: p^y (1 − p)^(1 − y)
+my_nll = -math.log(0.9) - math.log(1 - 0.2)  # 0.105 + 0.223 ≈ 0.329 nats
+"""
+    ),
     hints=(
-        "A pixel with value y and predicted probability p has likelihood p if y = 1 and 1 − p "
-        "if y = 0.",
-        "−ln 0.9 − ln 0.8.",
+        N_(
+            "A pixel with value y and predicted probability p has likelihood p if y = 1 and "
+            "1 − p if y = 0."
+        ),
+        N_("−ln 0.9 − ln 0.8."),
     ),
 )
 
 
 predict_exercise(
     id="5.2.3-mse-nll",
-    section="5.2.3 MSE ⇔ Gaussian NLL",
-    title="Gaussian NLL (variance 1) of a 784-pixel image reconstructed with MSE 0.04",
+    section=N_("5.2.3 MSE ⇔ Gaussian NLL"),
+    title=N_("Gaussian NLL (variance 1) of a 784-pixel image reconstructed with MSE 0.04"),
     value=784 * (HALF_LOG_2PI + 0.5 * 0.04),
-    rtol=2e-3,
+    precision=Precision(1),
+    answer_name="my_nll",
     mistakes=[
         (
             "no-constant",
             784 * 0.5 * 0.04,
-            "you left out the constant ½ ln 2π per pixel; it "
-            "does not change the optimum but it is part of "
-            "the NLL",
+            N_(
+                "you left out the constant ½ ln 2π per pixel; it does not change the optimum but "
+                "it is part of the NLL"
+            ),
         ),
         (
             "no-half",
             784 * (HALF_LOG_2PI + 0.04),
-            "the squared error enters as ½ (x − μ)²: half the MSE per pixel",
+            N_("the squared error enters as ½ (x − μ)²: half the MSE per pixel"),
         ),
         (
             "per-pixel",
             HALF_LOG_2PI + 0.5 * 0.04,
-            "that is per pixel; the image has 784 pixels and their NLLs add up",
+            N_("that is per pixel; the image has 784 pixels and their NLLs add up"),
         ),
         (
             "full-log-2pi",
             784 * (2 * HALF_LOG_2PI + 0.5 * 0.04),
-            "the constant is ½ ln 2π, not ln 2π",
+            N_("the constant is ½ ln 2π, not ln 2π"),
         ),
     ],
-    solution_text="""
-−ln N(x; μ, 1) = ½ ln 2π + ½ (x − μ)² per pixel. Summed over 784 pixels with mean (x − μ)² = 0.04:
-784 · (0.9189 + 0.02) ≈ 736.1 nats. Minimising it is minimising the MSE.""",
+    solution=N_(
+        """\
+# −ln N(x; μ, 1) = ½ ln 2π + ½ (x − μ)² per pixel; the mean of (x − μ)² is the MSE, 0.04
+per_pixel = 0.5 * math.log(2 * math.pi) + 0.5 * 0.04  # 0.9189 + 0.02
+my_nll = 784 * per_pixel  # ≈ 736.1 nats
+"""
+    ),
+    solution_note=N_("Minimising this NLL is minimising the MSE: the rest is a constant."),
     hints=(
-        "Write −ln N(x; μ, σ² = 1) for one pixel, then add up 784 of them.",
-        "Per pixel: ½ ln(2π) + ½ (x − μ)²; the mean of (x − μ)² is the MSE.",
+        N_("Write −ln N(x; μ, σ² = 1) for one pixel, then add up 784 of them."),
+        N_("Per pixel: ½ ln(2π) + ½ (x − μ)²; the mean of (x − μ)² is the MSE."),
     ),
 )
 
 # ---------------------------------------------------------------- 5.2.3-gaussian-nll (implement)
 
 
-def _nll_reference(x, mean, logvar):
+def _nll_independent(x, mean, logvar):
     from torch.distributions import Normal
 
     return -Normal(mean.double(), (0.5 * logvar.double()).exp()).log_prob(x.double())
@@ -135,49 +163,55 @@ def _nll_with(
     return lambda x, m, lv: sign * (const + logterm(lv) + sq * (x - m) ** 2 / var(lv))
 
 
-NLL_MISTAKES = (
-    Mistake(
-        "no-constant",
-        lambda ctx: _nll_with(const=0.0),
-        "the constant ½ ln 2π is missing (it matters when you compare NLLs across models)",
-    ),
-    Mistake(
-        "no-half", lambda ctx: _nll_with(sq=1.0), "the squared error needs the ½: (x − μ)² / (2σ²)"
-    ),
-    Mistake(
-        "log-std",
-        lambda ctx: _nll_with(var=lambda lv: (2 * lv).exp(), logterm=lambda lv: lv),
-        "you treated logvar as ln σ; it is ln σ², so σ² = exp(logvar) and ln σ = ½ logvar",
-    ),
-    Mistake(
-        "no-log-sigma",
-        lambda ctx: _nll_with(logterm=lambda lv: 0 * lv),
-        "the term ln σ = ½ logvar is missing: without it a wider Gaussian would always look better",
-    ),
-    Mistake(
-        "log-likelihood",
-        lambda ctx: _nll_with(sign=-1.0),
-        "you returned the log-likelihood; the NLL is its negative",
-    ),
-)
-
 implement_exercise(
     id="5.2.3-gaussian-nll",
-    section="5.2.3 (5-2)",
-    title="gaussian_nll(x, mean, logvar): −ln N(x; mean, e^logvar), elementwise",
-    expected=_nll_reference,
-    cases=_nll_cases,
-    solution=_nll_with(),
-    mistakes=NLL_MISTAKES,
-    rtol=1e-4,
-    atol=1e-4,
-    solution_text="""
+    section=N_("5.2.3 (5-2)"),
+    title=N_("gaussian_nll(x, mean, logvar): −ln N(x; mean, e^logvar), elementwise"),
+    answer_name="gaussian_nll",
+    spec=FunctionSpec(cases=_nll_cases, expected=_nll_independent, rtol=1e-4, atol=1e-4),
+    mistakes=(
+        Mistake(
+            "no-constant",
+            lambda ctx: _nll_with(const=0.0),
+            N_("the constant ½ ln 2π is missing (it matters when you compare NLLs across models)"),
+        ),
+        Mistake(
+            "no-half",
+            lambda ctx: _nll_with(sq=1.0),
+            N_("the squared error needs the ½: (x − μ)² / (2σ²)"),
+        ),
+        Mistake(
+            "log-std",
+            lambda ctx: _nll_with(var=lambda lv: (2 * lv).exp(), logterm=lambda lv: lv),
+            N_("you treated logvar as ln σ; it is ln σ², so σ² = exp(logvar) and ln σ = ½ logvar"),
+        ),
+        Mistake(
+            "no-log-sigma",
+            lambda ctx: _nll_with(logterm=lambda lv: 0 * lv),
+            N_(
+                "the term ln σ = ½ logvar is missing: without it a wider Gaussian would always "
+                "look better"
+            ),
+        ),
+        Mistake(
+            "log-likelihood",
+            lambda ctx: _nll_with(sign=-1.0),
+            N_("you returned the log-likelihood; the NLL is its negative"),
+        ),
+    ),
+    solution=N_(
+        """\
 def gaussian_nll(x, mean, logvar):
+    # −ln N(x; μ, σ²) = ½ ln 2π + ln σ + (x − μ)² / (2σ²), with ln σ = ½ logvar
     return 0.5 * math.log(2 * math.pi) + 0.5 * logvar + 0.5 * (x - mean) ** 2 / logvar.exp()
-# check: -torch.distributions.Normal(mean, (0.5 * logvar).exp()).log_prob(x)""",
+"""
+    ),
+    solution_note=N_(
+        "Check: -torch.distributions.Normal(mean, (0.5 * logvar).exp()).log_prob(x) gives the same."
+    ),
     hints=(
-        "ln N(x; μ, σ²) = −½ ln(2π) − ln σ − (x − μ)² / (2σ²).",
-        "With logvar = ln σ²: ln σ = ½ logvar and σ² = logvar.exp().",
+        N_("ln N(x; μ, σ²) = −½ ln(2π) − ln σ − (x − μ)² / (2σ²)."),
+        N_("With logvar = ln σ²: ln σ = ½ logvar and σ² = logvar.exp()."),
     ),
 )
 
@@ -185,14 +219,17 @@ def gaussian_nll(x, mean, logvar):
 # ---------------------------------------------------------------- 5.2.3-gaussian-mle (implement)
 
 
-def _mle_reference(x):
-    mean = x.mean(0)
-    return mean, (x - mean).pow(2).mean(0)
+def _mle_independent(x):
+    """Where the gradient (5-3) vanishes, computed in float64 with explicit sums over N."""
+    data = x.double()
+    mean = data.sum(0) / data.shape[0]
+    variance = ((data - mean) ** 2).sum(0) / data.shape[0]
+    return mean.to(x.dtype), variance.to(x.dtype)
 
 
 def _stack_pair(result):
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed("return a pair: (mean, variance)")
+        raise CheckFailed(_("return a pair: (mean, variance)"))
     return torch.stack([torch.as_tensor(r, dtype=torch.float64) for r in result])
 
 
@@ -205,48 +242,70 @@ def _mle_cases():
     ]
 
 
-MLE_MISTAKES = (
-    Mistake(
-        "unbiased",
-        lambda ctx: lambda x: (x.mean(0), x.var(0)),
-        "you divided by N − 1 (torch.var's default, the unbiased estimate); the maximum of "
-        "the likelihood divides by N: x.var(0, correction=0)",
+implement_exercise(
+    id="5.2.3-gaussian-mle",
+    section=N_("5.2.3 (5-2), (5-3)"),
+    title=N_("gaussian_mle(x): the closed-form maximum-likelihood mean and variance"),
+    answer_name="gaussian_mle",
+    spec=FunctionSpec(
+        cases=_mle_cases, expected=_mle_independent, normalise=_stack_pair, rtol=1e-5, atol=1e-6
     ),
-    Mistake(
-        "std",
-        lambda ctx: lambda x: (x.mean(0), x.std(0, correction=0)),
-        "that is the standard deviation; return the variance σ²",
-    ),
-    Mistake(
-        "wrong-dim",
-        lambda ctx: (
-            lambda x: (
-                x.mean(-1) if x.dim() > 1 else x.mean(0),
-                x.var(-1, correction=0) if x.dim() > 1 else x.var(0, correction=0),
-            )
+    mistakes=(
+        Mistake(
+            "unbiased",
+            lambda ctx: lambda x: (x.mean(0), x.var(0)),
+            N_(
+                "you divided by N − 1 (torch.var's default, the unbiased estimate); the maximum "
+                "of the likelihood divides by N: x.var(0, correction=0)"
+            ),
+            fix=lambda ctx: lambda x: (x.mean(0), x.var(0, correction=0)),
         ),
-        "average over the data points (dimension 0), not over the features",
+        Mistake(
+            "std",
+            lambda ctx: lambda x: (x.mean(0), x.std(0, correction=0)),
+            N_("that is the standard deviation; return the variance σ²"),
+        ),
+        Mistake(
+            "wrong-dim",
+            lambda ctx: (
+                lambda x: (
+                    x.mean(-1) if x.dim() > 1 else x.mean(0),
+                    x.var(-1, correction=0) if x.dim() > 1 else x.var(0, correction=0),
+                )
+            ),
+            N_("average over the data points (dimension 0), not over the features"),
+        ),
+    ),
+    solution=N_(
+        """\
+def gaussian_mle(x):
+    mean = x.mean(0)
+    var = ((x - mean) ** 2).mean(0)  # divide by N: the maximum of (5-2), slightly biased
+    return mean, var
+"""
+    ),
+    hints=(
+        N_("Set the gradient (5-3) of the log-likelihood to zero for μ and for σ²."),
+        N_(
+            "μ̂ is the sample mean; σ̂² is the mean squared deviation from μ̂ — dividing by N, "
+            "not N − 1."
+        ),
     ),
 )
 
-implement_exercise(
-    id="5.2.3-gaussian-mle",
-    section="5.2.3 (5-2), (5-3)",
-    title="gaussian_mle(x): the closed-form maximum-likelihood mean and variance",
-    expected=_mle_reference,
-    cases=_mle_cases,
-    solution=_mle_reference,
-    mistakes=MLE_MISTAKES,
-    compare_as=_stack_pair,
-    rtol=1e-5,
-    atol=1e-6,
-    solution_text="""
-def gaussian_mle(x):
-    mean = x.mean(0)
-    var = ((x - mean) ** 2).mean(0)        # divide by N: the maximum of (5-2), slightly biased
-    return mean, var""",
-    hints=(
-        "Set the gradient (5-3) of the log-likelihood to zero for μ and for σ².",
-        "μ̂ is the sample mean; σ̂² is the mean squared deviation from μ̂ — dividing by N, not N − 1.",
+
+# ---------------------------------------------------------------- explain
+
+explain_question(
+    id="5.2.3-why-log",
+    section=N_("5.2.3 (5-1) → (5-2)"),
+    title=N_("Why maximise the log-likelihood instead of the likelihood"),
+    answer=N_(
+        "The logarithm is increasing, so both have the same maximum. But the likelihood (5-1) is a "
+        "product of many numbers below 1, which underflows to 0 in floating point for a few "
+        "hundred data points — and the gradient of 0 is useless. The log turns the product into a "
+        "sum (5-2), which stays in range, whose gradient is a sum of per-example gradients (so "
+        "minibatches estimate it), and whose terms for Gaussians and Bernoullis become the "
+        "familiar squared error and cross-entropy."
     ),
 )

@@ -1,56 +1,15 @@
-"""Helpers shared by the exercises of the sequence notebooks (5.3.x): registering them, calling a
-student's function while keeping its errors, and the tiny models and data that ``verify`` checks
-them on."""
+"""Helpers shared by the exercises of the sequence notebooks (5.3.x): the tiny models and data that
+``verify`` checks the experiments on, and the exact-match experiment on inputs longer than any in
+training."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
-from typing import Any
 
-from companion.exercises import core
-from companion.exercises.core import Exercise, _StudentError, one_thread
-
-
-def register(exercise: Exercise) -> Exercise:
-    """``core.register`` with the checker (and an experiment's measurement) run on one thread:
-    the checks push many tiny tensors through small models (see ``core.one_thread``)."""
-    checker = one_thread(exercise.checker)
-    if exercise.kind == "experiment":
-        reference = one_thread(exercise.reference)
-        return core.register(dataclasses.replace(exercise, checker=checker, reference=reference))
-    return core.register(dataclasses.replace(exercise, checker=checker))
-
-
-def call_student(fn: Callable, *args: Any) -> tuple[Any, _StudentError | None]:
-    """``(result, None)``, or ``(None, failure)`` when the student's function raised.
-
-    ``failure.error`` is the student's exception; re-raise ``failure`` to report it as usual. An
-    untouched stub (``NotImplementedError``) still propagates, so the check says "not attempted".
-    """
-    try:
-        return fn(*args), None
-    except _StudentError as failure:
-        return None, failure
-
-
-def check_fraction(
-    answer: Any, expected: float, what: str = "your measurement", *, atol: float = 0.005
-) -> str:
-    """A measured rate (0…1) within ``atol`` of the checker's own re-measurement."""
-    from companion.exercises.core import CheckFailed, as_number
-
-    value = as_number(answer, what)
-    if abs(value - expected) <= atol:
-        return f"{value:.3f}; re-measured here: {expected:.3f}."
-    if value > 1 and abs(value / 100 - expected) <= atol:
-        raise CheckFailed(f"{value:g} looks like a percentage; give the fraction (0…1)")
-    raise CheckFailed(
-        f"{value:.3f} differs from the re-measured {expected:.3f}: check the "
-        "settings the exercise names (data, seed, max_len) and that the model is "
-        "the notebook's trained one"
-    )
+from companion.exercises.answers import Precision
+from companion.exercises.core import Exercise
+from companion.exercises.numeric import experiment_exercise
 
 
 @functools.cache
@@ -85,8 +44,7 @@ def demo_model_and_data(task: str, decoder: str, src_lang: str, tgt_lang: str) -
 
 
 def stop_early(model):
-    """Make an untrained demo model end most outputs
-    after a few tokens, so that ``verify`` is quick.
+    """Make an untrained demo model end most outputs after a few tokens (``verify`` stays quick).
 
     Untrained models rarely produce ``<eos>``, and every search would run to ``max_len``.
     """
@@ -110,6 +68,23 @@ def exact_match_on_new_pairs(
     return exact_match(preds, [p.tgt for p in pairs])
 
 
+def _notebook_modules() -> dict:
+    """The modules the notebooks import by name (for running an experiment's solution code)."""
+    from companion import data, inference, metrics
+    from companion.data import generate_pairs
+    from companion.inference import translate
+    from companion.metrics import exact_match
+
+    return {
+        "data": data,
+        "inference": inference,
+        "metrics": metrics,
+        "generate_pairs": generate_pairs,
+        "translate": translate,
+        "exact_match": exact_match,
+    }
+
+
 def exact_match_exercise(
     *,
     id: str,
@@ -120,13 +95,16 @@ def exact_match_exercise(
     seed: int,
     n_items: int,
     max_len: int,
-    solution_text: str,
+    answer_name: str,
+    solution: str,
+    solution_names: Callable[[dict], dict],
+    solution_note: str,
     hints: tuple[str, ...],
     demo_context: Callable[[], dict],
 ) -> Exercise:
     """Register an experiment: the notebook's ``model`` (with its ``data``) on inputs longer than
     any in training — the greedy exact match on ``n`` new pairs of ``task`` with ``n_items``
-    items, which the checker re-measures (:func:`exact_match_on_new_pairs`)."""
+    items, which the checker measures again (:func:`exact_match_on_new_pairs`)."""
 
     def measure(context: dict) -> float:
         return exact_match_on_new_pairs(
@@ -139,30 +117,18 @@ def exact_match_exercise(
             max_len=max_len,
         )
 
-    return register(
-        Exercise(
-            id=id,
-            section=section,
-            kind="experiment",
-            title=title,
-            checker=lambda answer, ctx: check_fraction(answer, measure(ctx), "your exact match"),
-            reference=measure,
-            solution_text=solution_text,
-            hints=hints,
-            needs=("model", "data"),
-            demo_context=demo_context,
-        )
+    return experiment_exercise(
+        id=id,
+        section=section,
+        title=title,
+        measure=measure,
+        precision=Precision(2),
+        answer_name=answer_name,
+        mistakes=[],
+        solution=solution,
+        solution_names=lambda ctx: {**_notebook_modules(), **solution_names(ctx)},
+        solution_note=solution_note,
+        hints=hints,
+        needs=("model", "data"),
+        demo_context=demo_context,
     )
-
-
-def check_bleu_measurement(answer: Any, expected: float, how: str) -> None:
-    """A measured BLEU (0–100) within 0.05 of the checker's re-measurement; ``how`` says how to
-    measure it, for the message when it is not."""
-    from companion.exercises.core import CheckFailed, as_number
-
-    value = as_number(answer, "your BLEU")
-    if abs(value - expected) <= 0.05:
-        return
-    if expected > 1 and abs(100 * value - expected) <= 0.05:
-        raise CheckFailed("that is BLEU as a fraction; report it ×100 as corpus_bleu prints it")
-    raise CheckFailed(f"{value:.2f} differs from the re-measured BLEU {expected:.2f}: {how}")

@@ -8,6 +8,8 @@ import math
 
 import torch
 
+from companion.prob.gaussian import standardised_square
+
 
 def _square(lims: tuple[float, float], n: int) -> tuple[float, float]:
     lo, hi = (float(v) for v in lims)
@@ -55,9 +57,9 @@ def bell_coverage(
         raise ValueError(f"n_std must be > 0, got {n_std}")
     centres = lo + (torch.arange(n, dtype=torch.float64) + 0.5) * (hi - lo) / n
     grid = torch.cartesian_prod(centres, centres)  # [n², 2]
-    std = (0.5 * logvar).exp()
     covered = torch.zeros(len(grid), dtype=torch.bool)
-    for m, s in zip(mu.split(512), std.split(512), strict=True):
-        dist2 = (((grid[:, None] - m[None]) / s[None]) ** 2).sum(-1)  # [n², chunk]
+    for m, lv in zip(mu.split(512), logvar.split(512), strict=True):
+        diff = grid[:, None] - m[None]  # [n², chunk, 2]
+        dist2 = standardised_square(diff, lv[None].to(diff.dtype)).sum(-1)  # no 0/0 at σ → 0
         covered |= (dist2 <= n_std**2).any(1)
     return covered.double().mean().item()

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
-
 from companion.model_utils import predict_batches
 from companion.validation import check_int, describe
 
@@ -46,9 +44,7 @@ def position_accuracy(
     return [r / n for r, n in zip(right, total, strict=True)], total
 
 
-def teacher_forced_predictions(
-    model, data, *, batch_size: int = 256, device: torch.device | str | None = None
-) -> list[list[int]]:
+def teacher_forced_predictions(model, data, *, batch_size: int = 256) -> list[list[int]]:
     """The model's most likely token at every target position *given the true prefix*.
 
     One list per example of ``data`` (a :class:`~companion.data.Seq2SeqData`), as long as its
@@ -61,4 +57,4 @@ def teacher_forced_predictions(
             row[:n] for row, n in zip(best.tolist(), batch.tgt_mask.sum(1).tolist(), strict=True)
         ]
 
-    return predict_batches(model, data, predict, batch_size=batch_size, device=device)
+    return predict_batches(model, data, predict, batch_size=batch_size)

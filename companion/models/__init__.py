@@ -51,11 +51,25 @@ from companion.models.encoders import (
     make_encoder,
     sinusoidal_positions,
 )
+from companion.models.pointer import (
+    PointerGenerator,
+    PointerGeneratorDecoder,
+    coverage_penalty,
+    make_pointer_generator,
+    pointer_generator_loss,
+)
 from companion.models.seq2seq import (
     EncoderDecoder,
     make_seq2seq,
     seq2seq_loss,
     sequence_cross_entropy,
+)
+from companion.models.text_to_image import (
+    ConvImageDecoder,
+    TextToImage,
+    caption_inputs,
+    make_text_to_image,
+    text_to_image_loss,
 )
 from companion.models.transformer import TransformerDecoder, causal_mask, make_transformer
 
@@ -99,6 +113,12 @@ __all__ = [
     "make_seq2seq",
     "seq2seq_loss",
     "sequence_cross_entropy",
+    # the copy and coverage mechanisms (5.1.2)
+    "PointerGenerator",
+    "PointerGeneratorDecoder",
+    "coverage_penalty",
+    "make_pointer_generator",
+    "pointer_generator_loss",
     # Transformer and image captioning (5.3.6)
     "TransformerDecoder",
     "causal_mask",
@@ -107,4 +127,10 @@ __all__ = [
     "attention_maps",
     "attention_mass",
     "make_captioner",
+    # text → image with a CNN decoder (5.3.6)
+    "ConvImageDecoder",
+    "TextToImage",
+    "caption_inputs",
+    "make_text_to_image",
+    "text_to_image_loss",
 ]

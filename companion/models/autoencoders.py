@@ -17,6 +17,7 @@ The pieces, smallest first:
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ def mlp_head(code_dim: int, widths: Sequence[int], image_shape: tuple[int, int, 
     for h in reversed(widths):
         layers += [nn.Linear(width, h), nn.ReLU()]
         width = h
-    layers += [nn.Linear(width, _numel(image_shape)), nn.Unflatten(1, image_shape)]
+    layers += [nn.Linear(width, math.prod(image_shape)), nn.Unflatten(1, image_shape)]
     return nn.Sequential(*layers)
 
 
@@ -252,13 +253,6 @@ class VAE(nn.Module):
 # ---------------------------------------------------------------- builders
 
 
-def _numel(shape: Sequence[int]) -> int:
-    n = 1
-    for s in shape:
-        n *= s
-    return n
-
-
 def _check(
     image_shape: Sequence[int], code_dim: int, arch: str, likelihood: str
 ) -> tuple[int, int, int]:
@@ -301,7 +295,7 @@ def _body_and_head(
         if arch == "linear"
         else tuple(check_int(w, f"widths[{i}]", min=1) for i, w in enumerate(widths))
     )
-    body, width = mlp_body(_numel(shape), widths)
+    body, width = mlp_body(math.prod(shape), widths)
     return body, width, mlp_head(code_dim, widths, shape)
 
 

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from companion.model_utils import eval_mode
 from companion.models.decoders import AttentionDecoder
 from companion.models.encoders import Encoder, EncoderOutput, check_sizes
 from companion.models.seq2seq import EncoderDecoder
@@ -142,6 +143,7 @@ def attention_maps(
 
     ``tokens[i]`` is a caption as ids without ``<bos>`` (e.g. a search result, ending in ``<eos>``
     or not); row t of the map is what the decoder looked at when it produced ``tokens[i][t]``.
+    The model runs in eval mode (BatchNorm with its running statistics), restored afterwards.
     """
     if not isinstance(model.encoder, CNNImageEncoder):
         raise ValueError("attention_maps needs a captioning model with a CNNImageEncoder")
@@ -152,11 +154,12 @@ def attention_maps(
         )
     rows, cols = model.encoder.grid_shape(*images.shape[2:])
     maps = []
-    for image, ids in zip(images, tokens, strict=True):
-        tgt_in = torch.tensor([[model.bos_id, *list(ids)[:-1]]], device=images.device)
-        every_cell = torch.tensor([rows * cols], device=images.device)  # the encoder ignores it
-        weights = model.attention_weights(image[None], every_cell, tgt_in)[0]  # [T, rows·cols]
-        maps.append(weights.reshape(len(ids), rows, cols))
+    with eval_mode(model):
+        for image, ids in zip(images, tokens, strict=True):
+            tgt_in = torch.tensor([[model.bos_id, *list(ids)[:-1]]], device=images.device)
+            every_cell = torch.tensor([rows * cols], device=images.device)  # the encoder ignores it
+            weights = model.attention_weights(image[None], every_cell, tgt_in)[0]  # [T, rows·cols]
+            maps.append(weights.reshape(len(ids), rows, cols))
     return maps
 
 

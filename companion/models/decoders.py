@@ -61,9 +61,13 @@ class SequenceDecoder(nn.Module, ABC):
         """One step: logits ``[N, V]``, the new state, and attention weights (or None)."""
 
     def decode(
-        self, tgt_in: torch.Tensor, state: DecoderState
+        self, tgt_in: torch.Tensor, state: DecoderState, *, need_weights: bool = True
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Teacher-forced logits ``[B, T, V]`` (and attention weights) by stepping through time."""
+        """Teacher-forced logits ``[B, T, V]`` (and attention weights) by stepping through time.
+
+        ``need_weights=False`` says the caller will not read the weights (training), so a decoder
+        whose weights cost extra work (the Transformer's) may return None in their place.
+        """
         check_tokens(tgt_in, "tgt_in", 2)
         logits, weights = [], []
         for t in range(tgt_in.shape[1]):
@@ -107,7 +111,7 @@ class ContextInputDecoder(SequenceDecoder):
         s = self.bridge(c) if self.bridge is not None else c.new_zeros(c.shape[0], self.hidden_size)
         return s, c
 
-    def decode(self, tgt_in, state):
+    def decode(self, tgt_in, state, *, need_weights=True):
         check_tokens(tgt_in, "tgt_in", 2)
         s, c = state
         x = torch.cat([self.embed(tgt_in), c[:, None].expand(-1, tgt_in.shape[1], -1)], dim=-1)
@@ -145,7 +149,7 @@ class InitialStateDecoder(SequenceDecoder):
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         return (self.bridge(enc.context),)
 
-    def decode(self, tgt_in, state):
+    def decode(self, tgt_in, state, *, need_weights=True):
         check_tokens(tgt_in, "tgt_in", 2)
         out, _ = self.rnn(self.embed(tgt_in), state[0][None].contiguous())
         return self.out(out), None
@@ -191,7 +195,7 @@ class AttentionDecoder(SequenceDecoder):
         context, weights = self.attention(s, memory, mask)  # (5-21)…(5-23)
         return self.out(torch.cat([s, context], dim=-1)), weights
 
-    def decode(self, tgt_in, state):
+    def decode(self, tgt_in, state, *, need_weights=True):
         check_tokens(tgt_in, "tgt_in", 2)
         s0, memory, mask = state
         s, _ = self.rnn(self.embed(tgt_in), s0[None].contiguous())  # every s_t at once

@@ -64,7 +64,7 @@ class EncoderDecoder(nn.Module):
         check_tokens(tgt_in, "tgt_in", 2)
         state = self.init_state(src, src_lengths)
         if teacher_forcing >= 1.0:
-            return self.decoder.decode(tgt_in, state)[0]
+            return self.decoder.decode(tgt_in, state, need_weights=False)[0]
         logits, tokens = [], tgt_in[:, 0]
         for t in range(tgt_in.shape[1]):
             step_logits, state, _ = self.decoder.step(tokens, state)
@@ -81,7 +81,8 @@ class EncoderDecoder(nn.Module):
         """Teacher-forced attention weights ``[B, T, S]``
         (a ValueError for decoders without attention).
         """
-        weights = self.decoder.decode(tgt_in, self.init_state(src, src_lengths))[1]
+        state = self.init_state(src, src_lengths)
+        weights = self.decoder.decode(tgt_in, state, need_weights=True)[1]
         if weights is None:
             raise ValueError(f"{type(self.decoder).__name__} has no attention weights")
         return weights

@@ -8,6 +8,7 @@ from companion.plot.images import image_grid, latent_grid, plot_codes, plot_imag
 from companion.plot.training import plot_history
 from companion.plot.vae_figures import (
     plot_code_bells,
+    plot_code_curves,
     plot_linear_autoencoder,
     plot_noise_regions,
     plot_vae_structure,
@@ -28,6 +29,7 @@ __all__ = [
     "plot_caption_attention",
     "show_captioned_images",
     "plot_code_bells",
+    "plot_code_curves",
     "plot_linear_autoencoder",
     "plot_noise_regions",
     "plot_vae_structure",

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from companion.widgets.beam import NBestRow
+    from companion.inference import NBestRow
 
 
 def plot_teacher_forcing(
@@ -101,8 +101,8 @@ def plot_teacher_forcing(
 def plot_nbest(rows: Sequence[NBestRow], *, title: str = "", max_rows: int = 10, ax=None):
     """Horizontal bars of log p(y | x) for an n-best list, best on top; the reference in green.
 
-    ``rows`` are :class:`~companion.widgets.beam.NBestRow` (``text``, ``log_prob``, ``finished``,
-    ``matches_reference``), e.g. from :func:`companion.widgets.nbest`.
+    ``rows`` are :class:`~companion.inference.NBestRow` (``text``, ``log_prob``, ``finished``,
+    ``matches_reference``), e.g. from :func:`companion.inference.nbest`.
 
     A longer bar means a more probable output; the axis starts a little below the worst shown.
     """

@@ -1,14 +1,20 @@
 """The book's Seq2Seq diagrams drawn with one trained model's real tokens and numbers.
 
 * :func:`plot_seq2seq_overview` — Fig. 5-7: encoder → context vector c → decoder;
-* :func:`plot_bidirectional_encoder` — Fig. 5-8 as a bidirectional encoder: a left-to-right and a
-  right-to-left row of states, joined into c;
+* :func:`plot_encoder` — Fig. 5-8 as the book draws it: one left-to-right row of states
+  h_t = f_enc(x_t, h_{t−1}) (5-18), the last of which is c = h_T (5-19);
+* :func:`plot_bidirectional_encoder` — the bidirectional variant of Fig. 5-8: a left-to-right and
+  a right-to-left row of states, joined into c;
 * :func:`plot_unrolled_decoder` — Fig. 5-9: the decoder unrolled in time, each step reading the
-  previous token (and c) and emitting the next token with its probability.
+  previous token (and c) and emitting the next token with its probability;
+* :func:`plot_attention_seq2seq` — Fig. 5-10: the plain Seq2Seq picture with the encoder's
+  intermediate states O_1 … O_n drawn, and for every output step the mixture
+  c_t = α_t1·O_1 + … + α_tn·O_n that attention reads instead of the one c (heat map beside it).
 
 They take the traces of :mod:`companion.models.tracing`. Every number drawn is a text artist
 whose ``gid`` names what it shows (``"h3"``, ``"c"``, ``"fwd2"``, ``"bwd1"``, ``"s4"``,
-``"y4"``, ``"y4-alt"``…), so tests can read a figure back and compare it with the model.
+``"y4"``, ``"y4-alt"``, ``"O2"``, ``"c3"``…), so tests can read a figure back and compare it
+with the model.
 """
 
 from __future__ import annotations
@@ -30,13 +36,20 @@ def _check_n_values(n_values: int) -> None:
         raise ValueError(f"n_values must be an integer ≥ 1, got {n_values!r}")
 
 
-def _canvas(width: float, height: float, title: str):
+def _canvas(width: float, height: float, title: str, *, beside: float = 0.0):
+    """A figure with one diagram axis of ``width × height`` units (and, when ``beside`` > 0, a
+    second ordinary axis of that width to its right: ``fig.axes[1]``)."""
     import matplotlib.pyplot as plt
 
     from companion.plot.fonts import use_cjk_font
 
     use_cjk_font()
-    fig, ax = plt.subplots(figsize=(width, height))
+    if beside > 0:
+        fig, (ax, _) = plt.subplots(
+            1, 2, figsize=(width + beside, height), gridspec_kw={"width_ratios": [width, beside]}
+        )
+    else:
+        fig, ax = plt.subplots(figsize=(width, height))
     ax.set_xlim(-0.8, width - 0.8)
     ax.set_ylim(-0.7, height - 0.7)
     ax.set_aspect("equal")
@@ -251,4 +264,154 @@ def plot_unrolled_decoder(
         fontsize=8,
         color="0.4",
     )
+    return fig
+
+
+def plot_encoder(
+    trace,
+    *,
+    n_values: int = 2,
+    title: str = "Fig. 5-8 Seq2Seq encoder (Seq2Seq编码器)\n"
+    "h_t = f_enc(x_t, h_{t−1}) (5-18),  c = h_T (5-19)",
+):
+    """Fig. 5-8 as the book draws it: a one-directional recurrent encoder reading the source words
+    left to right. Each box is a state ``h_t`` computed from the word below it and the state to
+    its left (5-18), starting from ``h_0 = 0``; the last state is the feature vector ``c`` (5-19).
+    ``trace`` is a :class:`~companion.models.tracing.SequenceTrace` of a model with a
+    one-directional encoder (its ``encoder_outputs`` and ``context``). Returns the figure."""
+    _check_n_values(n_values)
+    S = len(trace.src_tokens)
+    if S == 0:
+        raise ValueError("the trace has no source words")
+    step_x = 1.5
+    fig, ax = _canvas(step_x * (S + 1) + 2.4, 3.4, title)
+    _box(ax, 0, 1, "h0\n0", "h0", BOX["backward"], w=0.7)
+    xs = [step_x * i for i in range(1, S + 1)]
+    for i, (x, word) in enumerate(zip(xs, trace.src_tokens, strict=True), start=1):
+        _label(ax, x, 0, word, gid=f"x{i}")
+        _arrow(ax, (x, 0.2), (x, 0.68))
+        _box(
+            ax,
+            x,
+            1,
+            f"h{i}\n{format_vector(trace.encoder_outputs[i - 1], n_values)}",
+            f"h{i}",
+            BOX["encoder"],
+        )
+        _arrow(ax, (x - step_x + (0.36 if i == 1 else 0.53), 1), (x - 0.53, 1))
+    x_c = xs[-1] + 2.0
+    _box(
+        ax,
+        x_c,
+        1,
+        f"c = h{S}\n{format_vector(trace.context, n_values)}\n({len(trace.context)} numbers)",
+        "c",
+        BOX["context"],
+        w=1.3,
+        h=0.9,
+    )
+    _arrow(ax, (xs[-1] + 0.53, 1), (x_c - 0.65, 1))
+    _label(
+        ax,
+        step_x * (S + 1) / 2,
+        1.8,
+        "one RNN reads left to right (5-18)",
+        fontsize=8,
+        color="0.3",
+    )
+    _label(ax, x_c, 1.8, "feature vector (特征向量)", fontsize=8, color="0.3")
+    return fig
+
+
+def _mixture(weights: Sequence[float]) -> str:
+    terms = [f"{a:.2f}·O{i}" for i, a in enumerate(weights, start=1)]
+    return "\n+ ".join(terms)
+
+
+def plot_attention_seq2seq(
+    trace,
+    *,
+    n_values: int = 2,
+    heatmap: bool = True,
+    title: str = "Fig. 5-10 Seq2Seq model (Seq2Seq模型) with the encoder's states O1 … On drawn;\n"
+    "attention lets output step t read c_t = α_t1·O1 + … + α_tn·On instead of one c",
+):
+    """Fig. 5-10 for one sentence: the plain Seq2Seq picture — encoder states ``O_i`` over the
+    source words (gids ``"O1"``…), the last one handed on as ``c`` — with, above every decoder
+    step, the mixture of encoder states that an attention decoder reads there (5-23),
+    ``c_t = α_t1·O_1 + … + α_tn·O_n`` (gids ``"c1"``…). The emitted tokens and their
+    probabilities have gids ``"y1"``…. With ``heatmap`` the same weights are drawn beside it as a
+    heat map (``fig.axes[1]``). ``trace`` is a
+    :class:`~companion.models.tracing.SequenceTrace` of a model with attention. Returns the
+    figure."""
+    _check_n_values(n_values)
+    S, T = len(trace.src_tokens), len(trace.steps)
+    if S == 0 or T == 0:
+        raise ValueError("the trace has no source words or no decoder steps")
+    if any(step.weights is None or len(step.weights) != S for step in trace.steps):
+        raise ValueError("every decoder step needs attention weights over the source words")
+    step_x = 1.35
+    width = step_x * (S + T) + 2.2
+    height = 4.4 + 0.35 * S
+    fig, ax = _canvas(width, height, title, beside=0.55 * S + 2.0 if heatmap else 0.0)
+    xs_enc = [step_x * i for i in range(S)]
+    x_c = step_x * S + 0.3
+    xs_dec = [x_c + 1.2 + step_x * t for t in range(T)]
+    for i, (x, word) in enumerate(zip(xs_enc, trace.src_tokens, strict=True), start=1):
+        _label(ax, x, 0, word, gid=f"x{i}")
+        _arrow(ax, (x, 0.2), (x, 0.68))
+        _box(
+            ax,
+            x,
+            1,
+            f"O{i}\n{format_vector(trace.encoder_outputs[i - 1], n_values)}",
+            f"O{i}",
+            BOX["encoder"],
+        )
+        if i > 1:
+            _arrow(ax, (xs_enc[i - 2] + 0.53, 1), (x - 0.53, 1))
+    _box(ax, x_c, 1, f"c = O{S}", "c", BOX["context"], w=0.9)
+    _arrow(ax, (xs_enc[-1] + 0.53, 1), (x_c - 0.45, 1))
+    _arrow(ax, (x_c + 0.45, 1), (xs_dec[0] - 0.36, 1))
+    y_mix = 2.9
+    for t, (x, step) in enumerate(zip(xs_dec, trace.steps, strict=True), start=1):
+        _label(ax, x, 0, step.input_token, gid=f"in{t}")
+        _arrow(ax, (x, 0.2), (x, 0.68))
+        _box(ax, x, 1, f"s{t}", f"s{t}", BOX["decoder"], w=0.7)
+        if t > 1:
+            _arrow(ax, (xs_dec[t - 2] + 0.36, 1), (x - 0.36, 1))
+        _arrow(ax, (x, 1.32), (x, 1.7))
+        _label(ax, x, 1.95, f"{step.token}\np={step.prob:.2f}", gid=f"y{t}", fontweight="bold")
+        ax.text(
+            x,
+            y_mix,
+            f"c{t} =\n{_mixture(step.weights)}",
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            gid=f"c{t}",
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": BOX["context"], "lw": 0.5},
+        )
+    _label(ax, sum(xs_enc) / S, 2.1, "encoder (编码器)", fontsize=9, color="0.3")
+    _label(
+        ax,
+        (xs_dec[0] + xs_dec[-1]) / 2,
+        y_mix + 0.45 + 0.3 * S,
+        "decoder (解码器): the mixture of O's each step reads (attention, 5-23)",
+        fontsize=9,
+        color="0.3",
+    )
+    ax.set_ylim(-0.7, y_mix + 0.8 + 0.3 * S)
+    if heatmap:
+        from companion.plot.attention import plot_attention
+
+        plot_attention(
+            [step.weights for step in trace.steps],
+            [f"O{i} {w}" for i, w in enumerate(trace.src_tokens, start=1)],
+            [step.token for step in trace.steps],
+            ax=fig.axes[1],
+            title="the same α, as a heat map",
+            xlabel="encoder state",
+        )
+        fig.tight_layout()
     return fig

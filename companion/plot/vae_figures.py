@@ -1,10 +1,13 @@
 """The book's figures of 5.2.1 drawn from a model's (or PCA's) real numbers.
 
-* :func:`plot_linear_autoencoder` — Fig. 5-1: x → W → c → Wᵀ → x̂ with the real matrices and one
-image;
-* :func:`plot_noise_regions` — Fig. 5-3: the noise region (a box) around each code in a 2-D latent
-space;
-* :func:`plot_code_bells` — Fig. 5-4: each image's code as a point (AE) or a Gaussian bell (VAE);
+* :func:`plot_linear_autoencoder` — Fig. 5-1: x → W → c → Wᵀ → x̂ with the real matrices and
+  one image;
+* :func:`plot_noise_regions` — Fig. 5-3: the noise region (a box) around each code in a 2-D
+  latent space;
+* :func:`plot_code_curves` — Fig. 5-4 as the book draws it: in a 1-D latent space every image's code
+  becomes a bell curve q(z|x) (and, for contrast, a plain AE's point, and what the decoder draws);
+* :func:`plot_code_bells` — Fig. 5-4 in a 2-D latent space: many images' codes as points (AE) and
+  as Gaussian ellipses (VAE);
 * :func:`plot_vae_structure` — Fig. 5-5: one image through a VAE, with its means, log-variances,
   noise, sampled code and the two loss terms.
 
@@ -266,6 +269,131 @@ def plot_code_bells(
     right.set_aspect("equal"), right.autoscale_view()
     for ax in (left, right):
         ax.set_xlabel("code dimension 1"), ax.set_ylabel("code dimension 2")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_code_curves(
+    mu,
+    logvar,
+    *,
+    labels,
+    images=None,
+    points=None,
+    strip=None,
+    prior: bool = True,
+    title: str = "Fig. 5-4 each image's code as a distribution curve q(z|x) (编码分布曲线)",
+):
+    """Fig. 5-4 in a 1-D latent space, in the book's layout: every image's code drawn as a curve.
+
+    ``mu``, ``logvar`` ``[K]``: a VAE's q(z|x) = N(μ, e^logvar) for K images (the full and the half
+    moon); each becomes a bell (a line with gid ``"bell{k}"``, its numbers in the text
+    ``"bell{k}-label"``), the image drawn above its peak when ``images`` (K ``[H, W]`` arrays) are
+    given. ``prior`` adds N(0, 1) (gid ``"prior"``). Optional panels: ``points`` ``[K]``, a plain
+    AE's codes of the same images, as points on their own axis above (gids ``"point{k}"``); and
+    ``strip = (z [M], decoded [M, H, W])``, what the VAE's decoder draws at M codes, in a row below
+    with each code written under its image (gids ``"z{j}"``). Returns the figure.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.offsetbox import AnnotationBbox, OffsetImage
+
+    from companion.plot.fonts import use_cjk_font
+
+    use_cjk_font()  # the book's terms in the title
+    mu, logvar = _matrix(mu, "mu", 1), _matrix(logvar, "logvar", 1)
+    if mu.shape != logvar.shape:
+        raise ValueError(
+            f"mu and logvar must both be [K], got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+        )
+    if len(labels) != len(mu):
+        raise ValueError(f"{len(labels)} labels for {len(mu)} codes")
+    std = (0.5 * logvar).exp()
+    lo = float(min((mu - 4 * std).min(), -3.0))
+    hi = float(max((mu + 4 * std).max(), 3.0))
+    z = torch.linspace(lo, hi, 801)
+    rows = (
+        [("points", 0.8)] * (points is not None)
+        + [("bells", 3.0)]
+        + [("strip", 1.0)] * (strip is not None)
+    )
+    fig, axes = plt.subplots(
+        len(rows),
+        1,
+        figsize=(9, 1.6 * sum(h for _, h in rows)),
+        gridspec_kw={"height_ratios": [h for _, h in rows]},
+        squeeze=False,
+    )
+    panel = {name: ax for (name, _), ax in zip(rows, axes[:, 0], strict=True)}
+    colour = plt.get_cmap("tab10")
+
+    def picture(ax, image, xy, offset):
+        box = OffsetImage(_matrix(image, "image", 2).numpy(), cmap="gray", zoom=1.0)
+        ax.add_artist(
+            AnnotationBbox(box, xy, xybox=(0, offset), boxcoords="offset points", frameon=False)
+        )
+
+    ax = panel["bells"]
+    peak = 0.0
+    for k, (m, s, label) in enumerate(zip(mu.tolist(), std.tolist(), labels, strict=True)):
+        density = torch.distributions.Normal(m, s).log_prob(z).exp()
+        ax.plot(z, density, color=colour(k), lw=1.6, gid=f"bell{k}")
+        ax.fill_between(z, density, color=colour(k), alpha=0.2)
+        top = 1 / (s * (2 * torch.pi) ** 0.5)
+        peak = max(peak, top)
+        ax.text(
+            m,
+            top,
+            f"{label}\nμ = {m:.2f}, σ = {s:.2f}",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            gid=f"bell{k}-label",
+        )
+        if images is not None:
+            picture(ax, images[k], (m, top), 42)
+    if prior:
+        ax.plot(
+            z,
+            torch.distributions.Normal(0.0, 1.0).log_prob(z).exp(),
+            "--",
+            color="0.5",
+            lw=1,
+            gid="prior",
+            label="prior p(z) = N(0, 1)",
+        )
+        ax.legend(fontsize=8, loc="upper right")
+    ax.set_xlim(lo, hi), ax.set_ylim(0, peak * 1.6 if images is not None else peak * 1.25)
+    ax.set_xlabel("code z (1-D latent space)"), ax.set_ylabel("density q(z|x)")
+    ax.set_title("VAE: each image becomes a bell curve over the codes", fontsize=9)
+    if points is not None:
+        pts = _matrix(points, "points", 1)
+        if len(pts) != len(mu):
+            raise ValueError(f"{len(pts)} points for {len(mu)} codes")
+        top = panel["points"]
+        top.axhline(0, color="0.6", lw=0.8)
+        for k, p in enumerate(pts.tolist()):
+            top.plot([p], [0], "o", color=colour(k), ms=7, gid=f"point{k}")
+            top.text(
+                p, 0.35, f"{labels[k]}: {p:.2f}", ha="center", fontsize=8, gid=f"point{k}-label"
+            )
+        span = float(pts.max() - pts.min()) or 1.0
+        top.set_xlim(float(pts.min()) - 0.3 * span, float(pts.max()) + 0.3 * span)
+        top.set_ylim(-0.5, 1), top.set_yticks([])
+        top.set_title(
+            "plain AE: each image is one point (its code axis has its own scale)", fontsize=9
+        )
+    if strip is not None:
+        zs, decoded = _matrix(strip[0], "strip codes", 1), _matrix(strip[1], "strip images", 3)
+        if len(zs) != len(decoded):
+            raise ValueError(f"{len(zs)} strip codes for {len(decoded)} decoded images")
+        bottom = panel["strip"]
+        bottom.set_xlim(lo, hi), bottom.set_ylim(-1, 1), bottom.set_yticks([])
+        for j, (zj, image) in enumerate(zip(zs.tolist(), decoded, strict=True)):
+            picture(bottom, image, (zj, 0.25), 0)
+            bottom.text(zj, -0.85, f"{zj:.2f}", ha="center", fontsize=7, gid=f"z{j}")
+            ax.axvline(zj, color="0.85", lw=0.6, zorder=0)
+        bottom.set_xlabel("what the decoder draws at these codes")
     fig.suptitle(title)
     fig.tight_layout()
     return fig

@@ -24,6 +24,7 @@ from companion.prob.gaussian import (
     kl_gaussians,
     kl_to_standard_normal,
     reparameterize,
+    standardised_square,
 )
 from companion.prob.linear_gaussian import LinearGaussian, gaussian_moments
 from companion.prob.mixture import DigitWriter, fit_digit_writer
@@ -39,6 +40,7 @@ __all__ = [
     "kl_gaussians",
     "kl_to_standard_normal",
     "reparameterize",
+    "standardised_square",
     # maximum likelihood, mixtures and latent-variable models (5.2.3, 5.2.4)
     "MLEFit",
     "fit_mle",

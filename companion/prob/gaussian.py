@@ -29,6 +29,20 @@ from companion.validation import check_float, check_same_shape, check_tensor
 LOG_2PI = math.log(2 * math.pi)
 
 
+def standardised_square(diff: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """``diff² / e^logvar`` (the squared difference in standard deviations), elementwise.
+
+    Computed in log space, ``exp(2 ln|diff| − logvar)``, so that it is finite wherever the true
+    value is: a variance that underflows to 0 (``logvar`` below about −200 in float32) never
+    meets a zero difference as 0 · ∞ = NaN, and a tiny difference over a tiny variance keeps its
+    value. Exactly 0 where ``diff`` is 0, with a zero gradient there.
+    """
+    zero = diff == 0
+    safe = torch.where(zero, torch.ones_like(diff), diff)
+    log_value = torch.where(zero, torch.zeros_like(diff), 2 * safe.abs().log() - logvar)
+    return torch.where(zero, torch.zeros_like(diff), log_value.exp())
+
+
 def _check_same_shape(*, finite: bool = False, **tensors: torch.Tensor) -> None:
     for name, t in tensors.items():
         check_tensor(t, name, dtype="float", min_dim=1, finite=finite)
@@ -79,7 +93,8 @@ def kl_gaussians(
     """
     _check_same_shape(mu1=mu1, logvar1=logvar1, mu2=mu2, logvar2=logvar2, finite=True)
     var_ratio = (logvar1 - logvar2).exp()
-    kl = 0.5 * (logvar2 - logvar1 + var_ratio + (mu1 - mu2).pow(2) / logvar2.exp() - 1.0).sum(-1)
+    mean_term = standardised_square(mu1 - mu2, logvar2)  # (μ₁ − μ₂)² / σ₂², never 0 · ∞
+    kl = 0.5 * (logvar2 - logvar1 + var_ratio + mean_term - 1.0).sum(-1)
     return _finite_result(kl, "KL(q1 ‖ q2)")
 
 
@@ -144,6 +159,8 @@ def gaussian_log_prob(
     """log N(x; mean, diag e^logvar), summed over every dimension but the first (batch) one.
 
     ``logvar`` is a tensor of the same shape or one number (a fixed variance for every element).
+    Finite wherever the true value is, at extreme log-variances too (see
+    :func:`standardised_square`).
     """
     check_tensor(x, "x", dtype="float", min_dim=1)
     check_tensor(mean, "mean", dtype="float")
@@ -156,7 +173,7 @@ def gaussian_log_prob(
     else:
         logvar = check_float(logvar, "logvar")
     logvar = torch.as_tensor(logvar, dtype=mean.dtype, device=mean.device).expand_as(mean)
-    per_element = -0.5 * (LOG_2PI + logvar + (x - mean).pow(2) / logvar.exp())
+    per_element = -0.5 * (LOG_2PI + logvar + standardised_square(x - mean, logvar))
     return per_element.reshape(x.shape[0], -1).sum(-1)
 
 

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 from torch.distributions import Distribution, Independent, MultivariateNormal, Normal, kl_divergence
 
-from companion.validation import check_float, check_int
+from companion.validation import check_float, check_int, check_seed
 
 __all__ = ["LinearGaussian", "gaussian_moments"]
 
@@ -93,7 +93,7 @@ class LinearGaussian(nn.Module):
         check_int(data_dim, "data_dim", min=1)
         check_int(latent_dim, "latent_dim", min=1)
         check_float(weight_scale, "weight_scale", min=0.0)
-        check_int(seed, "seed", min=0)
+        check_seed(seed)
         g = torch.Generator().manual_seed(seed)
         dtype = dtype or torch.get_default_dtype()
         weight = weight_scale * torch.randn(data_dim, latent_dim, generator=g, dtype=dtype)

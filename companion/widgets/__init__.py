@@ -12,7 +12,7 @@ from companion.widgets.autoencoders import (
     latent_noise_figure,
     perturb_codes,
 )
-from companion.widgets.beam import NBestRow, beam_width_slider, beam_width_view, nbest
+from companion.widgets.beam import beam_width_slider, beam_width_view
 from companion.widgets.sliders import slider_widget
 from companion.widgets.teacher_forcing import teacher_forcing_slider, teacher_forcing_view
 
@@ -23,10 +23,8 @@ __all__ = [
     "latent_noise_figure",
     "perturb_codes",
     "slider_widget",
-    "NBestRow",
     "beam_width_slider",
     "beam_width_view",
-    "nbest",
     "teacher_forcing_slider",
     "teacher_forcing_view",
 ]

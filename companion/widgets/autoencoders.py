@@ -15,7 +15,7 @@ import torch
 from companion.model_utils import eval_mode, model_device
 from companion.models.autoencoders import VAE, Autoencoder, add_noise
 from companion.plot.images import plot_codes, plot_images
-from companion.validation import check_float, check_int, check_tensor
+from companion.validation import check_float, check_seed, check_tensor
 
 
 def _check_images(images: torch.Tensor, at_least: int = 1) -> None:
@@ -33,7 +33,7 @@ def denoise(
     """(noisy input, model's reconstruction) for ``clean`` images corrupted at ``noise_level``."""
     _check_images(clean)
     check_float(noise_level, "noise_level", min=0.0)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     noisy = add_noise(clean, noise_level, generator=torch.Generator().manual_seed(seed))
     with eval_mode(model):
         return noisy, model.reconstruct(noisy.to(model_device(model))).cpu()
@@ -77,7 +77,7 @@ def perturb_codes(
     """
     _check_images(images, at_least=2)
     check_float(noise_scale, "noise_scale", min=0.0)
-    check_int(seed, "seed", min=0)
+    check_seed(seed)
     with eval_mode(model):
         codes = model.code(images.to(model_device(model)))
         spread = codes.std(0, keepdim=True)

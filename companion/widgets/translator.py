@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from companion.decoding import beam_search
+from companion.inference import nbest
 from companion.model_utils import eval_mode, model_device
 
 if TYPE_CHECKING:
@@ -73,17 +73,12 @@ def translate_own_sentence(
     (a :class:`~companion.translation.Translator`).
 
     Beam search of width ``beam_width`` keeps its ``beam_width`` best hypotheses as the n-best
-    list; the attention weights are those of the best one, teacher-forced through the model.
-    Input with no pieces, or with more than ``max_tokens``, returns a one-line ``message``.
+    list (:func:`companion.inference.nbest`); the attention weights are those of the best one,
+    teacher-forced through the model. Input with no pieces, or with more than ``max_tokens``,
+    returns a one-line ``message``. The slider offers widths 1…``MAX_WIDTH``.
     """
     if direction not in translators:
         raise ValueError(f"direction must be one of {sorted(translators)}, got {direction!r}")
-    if (
-        not isinstance(beam_width, int)
-        or isinstance(beam_width, bool)
-        or not 1 <= beam_width <= MAX_WIDTH
-    ):
-        raise ValueError(f"beam_width must be an integer in 1…{MAX_WIDTH}, got {beam_width!r}")
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
     translator = translators[direction]
@@ -96,28 +91,21 @@ def translate_own_sentence(
             message=f"That sentence is {len(ids)} pieces long; this widget takes at most "
             f"{max_tokens} (the model was trained on short sentences). Try a shorter one."
         )
+    rows = nbest(
+        model, translator, text, beam_width=beam_width, max_len=translator.settings.max_len
+    )
+    best = list(rows[0].tokens) or [model.eos_id]
     device = model_device(model)
     src = torch.tensor([ids], device=device)
     lengths = torch.tensor([len(ids)], device=device)
+    tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
     with eval_mode(model), torch.no_grad():
-        hyps = beam_search(
-            model.step,
-            model.init_state(src, lengths),
-            bos_id=model.bos_id,
-            eos_id=model.eos_id,
-            beam_width=beam_width,
-            n_best=beam_width,
-            max_len=translator.settings.max_len,
-        )[0]
-        best = hyps[0].tokens or [model.eos_id]
-        tgt_in = torch.tensor([[model.bos_id] + best[:-1]], device=device)
         weights = model.attention_weights(src, lengths, tgt_in)[0].cpu()
-    nbest = [(tgt_vocab.decode_text(h.tokens, translator.tgt_lang), h.score) for h in hyps]
     return OwnTranslation(
         "",
         source_tokens=[src_vocab.itos[i] for i in ids],
         unseen=translator.unseen_words(text),
-        nbest=nbest,
+        nbest=[(r.text, r.log_prob) for r in rows],
         output_tokens=[tgt_vocab.itos[i] for i in best],
         weights=weights,
     )

@@ -65,7 +65,7 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def split(text: str) -> Parts:
+def markdown_parts(text: str) -> Parts:
     """The formulas, code, link targets and prose of a markdown text."""
     code: Counter = Counter()
     formulas: Counter = Counter()
@@ -142,7 +142,7 @@ def read_glossary(path: Path) -> list[Term]:
 def missing_terms(english: str, chinese: str, terms: Sequence[Term]) -> list[Term]:
     """The book's terms whose English name the English prose uses but whose Chinese term the
     translation lacks (exactly as the book writes it: ``Beam Search``, ``KL散度``)."""
-    prose = split(english).prose
+    prose = markdown_parts(english).prose
     return [
         term
         for term in terms
@@ -155,7 +155,7 @@ def missing_terms(english: str, chinese: str, terms: Sequence[Term]) -> list[Ter
 
 def lost_in_translation(english: str, chinese: str, terms: Sequence[Term] = ()) -> list[str]:
     """Everything of ``english`` that ``chinese`` lost or changed (empty when nothing)."""
-    source, target = split(english), split(chinese)
+    source, target = markdown_parts(english), markdown_parts(chinese)
     problems = []
     problems += _difference("formulas", source.formulas, target.formulas)
     problems += _difference("inline code", source.code, target.code)
@@ -179,7 +179,7 @@ def lost_in_translation(english: str, chinese: str, terms: Sequence[Term] = ()) 
 
 def style_problems(chinese: str) -> list[str]:
     """Half-width punctuation in the Chinese sentences (formulas, code and links aside)."""
-    prose = split(chinese).prose
+    prose = markdown_parts(chinese).prose
     problems = []
     for pattern, wanted in _STYLE_RULES:
         found = sorted({m.group(0) for m in pattern.finditer(prose)})
