@@ -105,9 +105,10 @@ class SubwordVocab(Vocab):
         """Learn a SentencePiece model from ``sentences`` (one thread, deterministic).
 
         English: a unigram model of ``vocab_size`` pieces (specials, the 256 byte pieces and
-        every character of the text included, so at least that many), NFKC-normalised. Chinese (``model_type="char"``, the default for ``"zh"``):
-        one piece per character seen in training, text left exactly as it is (no NFKC, which
-        would turn "，" into ","). Both fall back to bytes for characters outside the model.
+        every character of the text included, so at least that many), NFKC-normalised. Chinese
+        (``model_type="char"``, the default for ``"zh"``): one piece per character seen in
+        training, text left exactly as it is (no NFKC, which would turn "，" into ","). Both fall
+        back to bytes for characters outside the model.
         """
         import sentencepiece as spm
 
