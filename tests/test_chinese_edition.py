@@ -247,6 +247,32 @@ def test_a_faithful_translation_passes():
     assert "均方误差" in lost_in_translation("the mean-squared error", "平方误差的均值", TERMS)[0]
 
 
+def test_code_is_not_prose_for_the_glossary_check():
+    # inline code, a code block, an identifier in a hint, a solution: `.encoder` is not a term
+    for english, chinese in [
+        ("Call `model.encoder` first.", "先调用`model.encoder`。"),
+        (
+            "Run:\n\n```python\nz = model.encoder(x)\n```\n",
+            "运行：\n\n```python\nz = model.encoder(x)\n```\n",
+        ),
+        ("The GRU is models['gru', 'context'].encoder.", "GRU是models['gru', 'context'].encoder。"),
+        (
+            "state = decoder.init_state(enc)\nlogits = decoder(y)\n",
+            "state = decoder.init_state(enc)\nlogits = decoder(y)\n",
+        ),
+    ]:
+        assert lost_in_translation(english, chinese, TERMS) == [], english
+    # the prose around the code, and a solution's comments, still need the book's term
+    assert (
+        "编码器"
+        in lost_in_translation("The encoder is `m.encoder`.", "它是`m.encoder`。", TERMS)[0]
+    )
+    solution = "z = model.encoder(x)  # the encoder's summary\nprint(z)\n"
+    assert "编码器" in lost_in_translation(solution, solution, TERMS)[0]
+    translated = "z = model.encoder(x)  # 编码器给出的汇总\nprint(z)\n"
+    assert lost_in_translation(solution, translated, TERMS) == []
+
+
 @pytest.mark.parametrize(
     "bad, complaint",
     [
