@@ -10,14 +10,19 @@ of the package) with its Chinese translation:
 * the same link targets (the Chinese notebooks' targets are adjusted when they are written);
 * the same ``{named}`` fields, and the same leading mark (``✓``, ``✗``, ``·``) of a message;
 * wherever the English prose uses a glossary term's English name, the book's Chinese term
-  (``GLOSSARY.md``, rows marked *book*), written exactly as the book writes it.
+  (``GLOSSARY.md``, rows marked *book*), written exactly as the book writes it. Code is not
+  prose: inline code, code blocks, identifiers such as ``model.encoder`` or ``decoder(x)``, and
+  a message that is a piece of Python (a solution: only its comments are prose).
 
 :func:`style_problems` finds half-width punctuation in Chinese sentences (``，`` not ``,``).
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import re
+import tokenize
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -126,7 +131,10 @@ class Term:
             else:
                 parts.append(re.escape(char))
         body = "".join(parts).replace("isation", "i[sz]ation")
-        return re.compile(rf"(?<![A-Za-z0-9_]){body}(?:s|es)?(?![A-Za-z0-9_])", re.I)
+        # not a piece of an identifier: `model.encoder`, `encoder(x)`, `decoder.step`, `x_encoder`
+        return re.compile(
+            rf"(?<![A-Za-z0-9_.]){body}(?:s|es)?(?![A-Za-z0-9_(\[]|\.[A-Za-z_])", re.I
+        )
 
 
 def read_glossary(path: Path) -> list[Term]:
@@ -139,10 +147,29 @@ def read_glossary(path: Path) -> list[Term]:
     return terms
 
 
+def python_comments(text: str) -> str | None:
+    """The comments of ``text`` when it is a piece of Python of several lines (a solution), else
+    ``None``: prose that happens to parse (one word, ``encoder (5-18)``) is not code."""
+    if "\n" not in text.strip():
+        return None
+    try:
+        statements = ast.parse(text).body
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (SyntaxError, tokenize.TokenError, IndentationError):
+        return None
+    bare = (ast.Name, ast.Constant)
+    if all(isinstance(s, ast.Expr) and isinstance(s.value, bare) for s in statements):
+        return None
+    return "\n".join(t.string.lstrip("#") for t in tokens if t.type == tokenize.COMMENT)
+
+
 def missing_terms(english: str, chinese: str, terms: Sequence[Term]) -> list[Term]:
     """The book's terms whose English name the English prose uses but whose Chinese term the
-    translation lacks (exactly as the book writes it: ``Beam Search``, ``KL散度``)."""
-    prose = markdown_parts(english).prose
+    translation lacks (exactly as the book writes it: ``Beam Search``, ``KL散度``). Code does not
+    count: only the comments of a solution, and the prose around a text's code, are read."""
+    prose = python_comments(english)
+    if prose is None:
+        prose = markdown_parts(english).prose
     return [
         term
         for term in terms

@@ -40,7 +40,8 @@ def unavailable(reason: str) -> NoReturn:
 SLOW_FIRST = ("install", "browser", "notebook")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         return next(
             (k for k, mark in enumerate(SLOW_FIRST) if item.get_closest_marker(mark)),
@@ -48,6 +49,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
     items.sort(key=rank)
+    if getattr(config.option, "loadgroup", False):
+        _keep_groups_together(items)
+
+
+def _keep_groups_together(items: list[pytest.Item]) -> None:
+    """Keep each ``xdist_group`` on one worker under ``--dist loadgroup``.
+
+    pytest-xdist marks a grouped test by appending ``@group`` to its node id (setting
+    ``item._nodeid``), which pytest 9 no longer reads: node ids live in ``item._id``. Without the
+    suffix the group's tests spread over both workers and each builds the group's expensive
+    fixture (the install venv, the test site) again. Done here as xdist does it, on the worker.
+    """
+    for item in items:
+        marks = item.iter_markers("xdist_group")
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in marks}
+        )
+        if groups and "@" not in item.nodeid.rpartition("]")[2]:  # pytest 8 kept xdist's suffix
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 @pytest.fixture(scope="session")

@@ -587,8 +587,19 @@ def test_each_front_page_offers_the_other_language(browser, built_site):
 MEASURE_JS = """async () => {
   Reveal.configure({transition: 'none', backgroundTransition: 'none'});
   const frame = Reveal.getConfig().height, tall = [];
-  const idle = () => new Promise((done) => (window.MathJax && MathJax.Hub)  // typeset and fitted
+  const typeset = () => new Promise((done) => (window.MathJax && MathJax.Hub)
       ? MathJax.Hub.Queue(done) : requestAnimationFrame(done));
+  const pause = (ms) => new Promise((done) => setTimeout(done, ms));
+  const idle = async () => {  // typeset, fitted, and no longer changing size
+    await typeset();
+    if (!slide_now().querySelector('script[type^="math/tex"]')) return;
+    let last = -1;  // MathJax may still be laying out this slide's formulas
+    for (let i = 0; i < 40 && slide_now().scrollHeight !== last; i++) {
+      last = slide_now().scrollHeight;
+      await pause(100);
+    }
+  };
+  const slide_now = () => Reveal.getCurrentSlide();
   const slides = Reveal.getSlides();
   for (const slide of slides) {
     const at = Reveal.getIndices(slide);

@@ -55,7 +55,7 @@ NOT_YET_TRANSLATED = {
     "5.3.7-translator",
 }
 #: The package's messages are translated once the exercise texts settle; then set this False.
-PACKAGE_NOT_YET_TRANSLATED = True
+PACKAGE_NOT_YET_TRANSLATED = False
 
 
 def _read(path: Path) -> dict:
@@ -245,6 +245,32 @@ def test_a_faithful_translation_passes():
     assert lost_in_translation("set noise_level to 0.5", "把noise_level设为0.5", TERMS) == []
     assert "噪声" in lost_in_translation("two noises", "两种干扰", TERMS)[0]
     assert "均方误差" in lost_in_translation("the mean-squared error", "平方误差的均值", TERMS)[0]
+
+
+def test_code_is_not_prose_for_the_glossary_check():
+    # inline code, a code block, an identifier in a hint, a solution: `.encoder` is not a term
+    for english, chinese in [
+        ("Call `model.encoder` first.", "先调用`model.encoder`。"),
+        (
+            "Run:\n\n```python\nz = model.encoder(x)\n```\n",
+            "运行：\n\n```python\nz = model.encoder(x)\n```\n",
+        ),
+        ("The GRU is models['gru', 'context'].encoder.", "GRU是models['gru', 'context'].encoder。"),
+        (
+            "state = decoder.init_state(enc)\nlogits = decoder(y)\n",
+            "state = decoder.init_state(enc)\nlogits = decoder(y)\n",
+        ),
+    ]:
+        assert lost_in_translation(english, chinese, TERMS) == [], english
+    # the prose around the code, and a solution's comments, still need the book's term
+    assert (
+        "编码器"
+        in lost_in_translation("The encoder is `m.encoder`.", "它是`m.encoder`。", TERMS)[0]
+    )
+    solution = "z = model.encoder(x)  # the encoder's summary\nprint(z)\n"
+    assert "编码器" in lost_in_translation(solution, solution, TERMS)[0]
+    translated = "z = model.encoder(x)  # 编码器给出的汇总\nprint(z)\n"
+    assert lost_in_translation(solution, translated, TERMS) == []
 
 
 @pytest.mark.parametrize(
@@ -468,12 +494,23 @@ def test_claim_sentences_of_the_notebooks_go_to_the_package_catalog(tmp_path):
             "source": 'claim(a < b, "a wider beam scores lower BLEU here")\nclaim(ok, text=t)',
         }
     )
+    nb["cells"].append(
+        {
+            "cell_type": "code",
+            "id": "c2",
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+            "source": 'if offline:\n    stop_checking("the numbers are for MNIST")',
+        }
+    )
     path.write_text(json.dumps(nb), encoding="utf-8")
     messages = chinese_edition.claim_messages([path])
     assert [(m.msgid, m.occurrences) for m in messages] == [
-        ("a wider beam scores lower BLEU here", ("notebooks/9.9-claims.ipynb",))
+        ("a wider beam scores lower BLEU here", ("notebooks/9.9-claims.ipynb",)),
+        ("the numbers are for MNIST", ("notebooks/9.9-claims.ipynb",)),
     ]
-    nb["cells"][-1]["source"] = 'claim(a < b, f"BLEU {bleu:.1f} is lower")'
+    nb["cells"][-2]["source"] = 'claim(a < b, f"BLEU {bleu:.1f} is lower")'
     path.write_text(json.dumps(nb), encoding="utf-8")
     with pytest.raises(catalogs.ExtractionError, match="9.9-claims.ipynb, cell c1, line 1"):
         chinese_edition.claim_messages([path])

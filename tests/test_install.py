@@ -210,20 +210,11 @@ def test_wheel_installs_non_editable_and_runs_a_notebook_outside_the_tree(colab_
     )
     wheel = next(dist.glob("encoder_decoder_companion-*.whl"))
     env = colab_like["env"]
-    _run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--force-reinstall",
-            "--no-deps",
-            str(wheel),
-        ],
-        env=env,
-        cwd=home,
-    )
+    # First the wheel's dependencies (already there when the Colab test ran first on this venv),
+    # then the wheel itself in place of any git install of the same version.
+    pip_install = [str(python), "-m", "pip", "install", "--quiet"]
+    _run([*pip_install, str(wheel)], env=env, cwd=home)
+    _run([*pip_install, "--force-reinstall", "--no-deps", str(wheel)], env=env, cwd=home)
     _run([str(python), "-m", "pip", "check"], env=env, cwd=home)
 
     student = tmp_path / "student"

@@ -154,7 +154,7 @@ def attribute_vector(codes, has_attribute):
     ),
     hints=(
         N_(
-            "The notebook's 'thicker' vector is the mean code of thick digits minus that of "
+            "The notebook's 'thicker' vector is the average code of thick digits minus that of "
             "thin ones."
         ),
         N_(
@@ -267,7 +267,7 @@ def _demo_labelled() -> dict:
 experiment_exercise(
     id="5.2.2-class-distance",
     section=N_("5.2.2 latent space"),
-    title=N_("Distance between the mean codes of the digits 0 and 1 in the 2-D VAE"),
+    title=N_("Distance between the average codes of the digits 0 and 1 in the 2-D VAE"),
     measure=lambda ctx: _between_means(ctx, "euclidean"),
     precision=Precision(3),
     answer_name="my_distance",

@@ -382,8 +382,9 @@ five_dates_exact = exact_match(preds, [p.tgt for p in pairs5])
     solution_names=lambda ctx: {"attention_model": ctx["model"], "data": ctx["data"]},
     solution_note=N_(
         "Training never showed more than four dates, so no decoder state was trained to write a "
-        "fifth date (and the fifth comma). Attention can still look the dates up, but the decoder "
-        "must also learn *when to stop*: compare where the outputs end with the references."
+        "fifth date (or the fourth comma before it). Attention can still look the dates up, but "
+        "the decoder must also learn *when to stop*: compare where the outputs end with the "
+        "references."
     ),
     hints=(
         N_(

@@ -95,6 +95,36 @@ def _label(ax, x, y, text, gid=None, **kw):
     ax.text(x, y, text, gid=gid, **{"ha": "center", "va": "center", "fontsize": 9, **kw})
 
 
+def _positions(S: int, T: int, step_x: float) -> tuple[list[float], float, list[float]]:
+    """x of each encoder step, of the context box and of each decoder step, left to right."""
+    xs_enc = [step_x * i for i in range(S)]
+    x_c = step_x * S + 0.3
+    return xs_enc, x_c, [x_c + 1.2 + step_x * t for t in range(T)]
+
+
+def _encoder_row(ax, xs_enc: list[float], trace, n_values: int, state: str) -> None:
+    """Source words under a chain of encoder boxes, each showing its first values."""
+    for i, (x, word) in enumerate(zip(xs_enc, trace.src_tokens, strict=True), start=1):
+        _label(ax, x, 0, word, gid=f"x{i}")
+        _arrow(ax, (x, 0.2), (x, 0.68))
+        vector = format_vector(trace.encoder_outputs[i - 1], n_values)
+        _box(ax, x, 1, f"{state}{i}\n{vector}", f"{state}{i}", BOX["encoder"])
+        if i > 1:
+            _arrow(ax, (xs_enc[i - 2] + 0.53, 1), (x - 0.53, 1))
+
+
+def _decoder_row(ax, xs_dec: list[float], trace, y_out: float, **label_kw) -> None:
+    """Decoder inputs under a chain of states s_t, each emitting its token and probability."""
+    for t, (x, step) in enumerate(zip(xs_dec, trace.steps, strict=True), start=1):
+        _label(ax, x, 0, step.input_token, gid=f"in{t}")
+        _arrow(ax, (x, 0.2), (x, 0.68))
+        _box(ax, x, 1, f"s{t}", f"s{t}", BOX["decoder"], w=0.7)
+        if t > 1:
+            _arrow(ax, (xs_dec[t - 2] + 0.36, 1), (x - 0.36, 1))
+        _arrow(ax, (x, 1.32), (x, y_out - 0.3))
+        _label(ax, x, y_out, f"{step.token}\np={step.prob:.2f}", gid=f"y{t}", **label_kw)
+
+
 def plot_seq2seq_overview(
     trace,
     *,
@@ -111,22 +141,8 @@ def plot_seq2seq_overview(
     step_x = 1.35
     width = step_x * (S + T) + 2.2
     fig, ax = _canvas(width, 3.9, title)
-    xs_enc = [step_x * i for i in range(S)]
-    x_c = step_x * S + 0.3
-    xs_dec = [x_c + 1.2 + step_x * t for t in range(T)]
-    for i, (x, word) in enumerate(zip(xs_enc, trace.src_tokens, strict=True), start=1):
-        _label(ax, x, 0, word, gid=f"x{i}")
-        _arrow(ax, (x, 0.2), (x, 0.68))
-        _box(
-            ax,
-            x,
-            1,
-            f"h{i}\n{format_vector(trace.encoder_outputs[i - 1], n_values)}",
-            f"h{i}",
-            BOX["encoder"],
-        )
-        if i > 1:
-            _arrow(ax, (xs_enc[i - 2] + 0.53, 1), (x - 0.53, 1))
+    xs_enc, x_c, xs_dec = _positions(S, T, step_x)
+    _encoder_row(ax, xs_enc, trace, n_values, "h")
     _label(ax, sum(xs_enc) / S, 2.1, "encoder (编码器)", fontsize=9, color="0.3")
     _box(
         ax,
@@ -139,14 +155,7 @@ def plot_seq2seq_overview(
     )
     _arrow(ax, (xs_enc[-1] + 0.53, 1), (x_c - 0.53, 1))
     _arrow(ax, (x_c + 0.53, 1), (xs_dec[0] - 0.53, 1))
-    for t, (x, step) in enumerate(zip(xs_dec, trace.steps, strict=True), start=1):
-        _label(ax, x, 0, step.input_token, gid=f"in{t}")
-        _arrow(ax, (x, 0.2), (x, 0.68))
-        _box(ax, x, 1, f"s{t}", f"s{t}", BOX["decoder"], w=0.7)
-        if t > 1:
-            _arrow(ax, (xs_dec[t - 2] + 0.36, 1), (x - 0.36, 1))
-        _arrow(ax, (x, 1.32), (x, 1.75))
-        _label(ax, x, 2.05, f"{step.token}\np={step.prob:.2f}", gid=f"y{t}")
+    _decoder_row(ax, xs_dec, trace, y_out=2.05)
     _label(ax, (xs_dec[0] + xs_dec[-1]) / 2, 2.75, "decoder (解码器)", fontsize=9, color="0.3")
     return fig
 
@@ -354,34 +363,14 @@ def plot_attention_seq2seq(
     width = step_x * (S + T) + 2.2
     height = 4.4 + 0.35 * S
     fig, ax = _canvas(width, height, title, beside=0.55 * S + 2.0 if heatmap else 0.0)
-    xs_enc = [step_x * i for i in range(S)]
-    x_c = step_x * S + 0.3
-    xs_dec = [x_c + 1.2 + step_x * t for t in range(T)]
-    for i, (x, word) in enumerate(zip(xs_enc, trace.src_tokens, strict=True), start=1):
-        _label(ax, x, 0, word, gid=f"x{i}")
-        _arrow(ax, (x, 0.2), (x, 0.68))
-        _box(
-            ax,
-            x,
-            1,
-            f"O{i}\n{format_vector(trace.encoder_outputs[i - 1], n_values)}",
-            f"O{i}",
-            BOX["encoder"],
-        )
-        if i > 1:
-            _arrow(ax, (xs_enc[i - 2] + 0.53, 1), (x - 0.53, 1))
+    xs_enc, x_c, xs_dec = _positions(S, T, step_x)
+    _encoder_row(ax, xs_enc, trace, n_values, "O")
     _box(ax, x_c, 1, f"c = O{S}", "c", BOX["context"], w=0.9)
     _arrow(ax, (xs_enc[-1] + 0.53, 1), (x_c - 0.45, 1))
     _arrow(ax, (x_c + 0.45, 1), (xs_dec[0] - 0.36, 1))
     y_mix = 2.9
+    _decoder_row(ax, xs_dec, trace, y_out=1.95, fontweight="bold")
     for t, (x, step) in enumerate(zip(xs_dec, trace.steps, strict=True), start=1):
-        _label(ax, x, 0, step.input_token, gid=f"in{t}")
-        _arrow(ax, (x, 0.2), (x, 0.68))
-        _box(ax, x, 1, f"s{t}", f"s{t}", BOX["decoder"], w=0.7)
-        if t > 1:
-            _arrow(ax, (xs_dec[t - 2] + 0.36, 1), (x - 0.36, 1))
-        _arrow(ax, (x, 1.32), (x, 1.7))
-        _label(ax, x, 1.95, f"{step.token}\np={step.prob:.2f}", gid=f"y{t}", fontweight="bold")
         ax.text(
             x,
             y_mix,
