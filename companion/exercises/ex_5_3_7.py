@@ -515,8 +515,9 @@ explain_question(
     answer=N_(
         "The generated tasks have a small closed vocabulary and a fixed grammar, so a model can "
         "learn them completely; real sentences use thousands of words, most of them rare, many "
-        "seen once or never (they become <unk>), and one meaning has many correct translations "
-        "while Tatoeba gives one or a few as references. The translator is also small and trained "
+        "seen once or never (subword pieces spell them, but the model never learned what they "
+        "mean), and one meaning has many correct translations while Tatoeba gives one or a few as "
+        "references. The translator is also small and trained "
         "for minutes on about twenty thousand pairs, where real systems use millions. BLEU then "
         "counts every legitimate rewording as an error, so even a useful translation scores "
         "low."
