@@ -85,6 +85,17 @@ def test_unseen_words_get_a_one_line_warning_naming_them(translators):
     assert "never saw" not in own.translate_own_sentence(translators, "I like tea.").summary()
 
 
+def test_the_warning_and_messages_speak_the_notebooks_language(translators):
+    from companion.i18n import using_language
+
+    with using_language("zh"):
+        summary = own.translate_own_sentence(translators, "i like green tea", "en-zh", 2).summary()
+        empty = own.translate_own_sentence(translators, "", "en-zh", 2).message
+    warning = summary.splitlines()[-1]
+    assert warning.startswith("注意：") and "“green”" in warning and "never saw" not in warning
+    assert empty == "请输入一个要翻译的句子。"
+
+
 @pytest.mark.parametrize(
     "text, words", [("", "Type a sentence"), ("   ", "Type a sentence"), ("tea " * 41, "pieces")]
 )

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from companion.i18n import _
 from companion.inference import nbest
 from companion.model_utils import eval_mode, model_device
 
@@ -53,10 +54,12 @@ class OwnTranslation:
             f"{k + 1}. {text}   (log p = {score:.2f})" for k, (text, score) in enumerate(self.nbest)
         ]
         if self.unseen:
+            words = _(", ").join(f"“{w}”" for w in self.unseen)
             lines.append(
-                "warning: the model never saw "
-                + ", ".join(f"“{w}”" for w in self.unseen)
-                + " in training; it reads them piece by piece and may guess"
+                _(
+                    "warning: the model never saw {words} in training; it reads them piece by "
+                    "piece and may guess"
+                ).format(words=words)
             )
         return "\n".join(lines)
 
@@ -85,11 +88,13 @@ def translate_own_sentence(
     src_vocab, tgt_vocab, model = translator.src_vocab, translator.tgt_vocab, translator.model
     ids = src_vocab.encode_text(text, translator.src_lang)
     if not ids:
-        return OwnTranslation(message="Type a sentence to translate.")
+        return OwnTranslation(message=_("Type a sentence to translate."))
     if len(ids) > max_tokens:
         return OwnTranslation(
-            message=f"That sentence is {len(ids)} pieces long; this widget takes at most "
-            f"{max_tokens} (the model was trained on short sentences). Try a shorter one."
+            message=_(
+                "That sentence is {n} pieces long; this widget takes at most {limit} (the model "
+                "was trained on short sentences). Try a shorter one."
+            ).format(n=len(ids), limit=max_tokens)
         )
     rows = nbest(
         model, translator, text, beam_width=beam_width, max_len=translator.settings.max_len
