@@ -657,7 +657,7 @@ def _edit_readme(layout: Layout, old: str, new: str) -> None:
     layout.readme.write_text(text.replace(old, new), encoding="utf-8")
 
 
-PLACEHOLDER = "**[test count and time — to be measured after the final merge]**"
+PLACEHOLDER = "**1381 tests, 7 min 22 s**"  # a README block edited by the tests below
 
 
 def test_editing_one_readme_block_makes_only_its_entry_fuzzy(copy_of_the_readme):
@@ -675,7 +675,7 @@ def test_editing_one_readme_block_makes_only_its_entry_fuzzy(copy_of_the_readme)
     ]
     zh = layout.chinese_readme.read_text(encoding="utf-8")
     assert "**700 tests in 8 min 10 s**" in zh  # shown in English until reviewed
-    assert "最终合并后测量" not in zh and zh.count("\n") == zh_before.count("\n")
+    assert "1381个测试" not in zh and zh.count("\n") == zh_before.count("\n")
 
 
 def test_inserting_and_moving_readme_blocks_keeps_the_other_translations(copy_of_the_readme):
