@@ -14,14 +14,14 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402 — after choosing the backend
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from conftest import unavailable  # noqa: E402
-from matplotlib import rcParams  # noqa: E402
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from conftest import unavailable
+from matplotlib import rcParams
 
-import companion  # noqa: E402
-from companion.plot import fonts  # noqa: E402
+import companion
+from companion.plot import fonts
 
 ROOT = Path(__file__).resolve().parent.parent
 CHINESE = "编码器与解码器：潜空间中的贪婪搜索"

@@ -276,7 +276,10 @@ def test_fit_trains_the_model_where_it_is():
     moves = []
     to = model.to
     model.to = lambda *args, **kwargs: moves.append((args, kwargs)) or to(*args, **kwargs)
-    loss = lambda m, batch: (m(batch[0]) - batch[1]).pow(2).mean()  # noqa: E731
+
+    def loss(m, batch):
+        return (m(batch[0]) - batch[1]).pow(2).mean()
+
     before = train.evaluate(model, batches, loss)["loss"]
     hist = train.fit(model, batches, loss, epochs=30, lr=0.05, progress=False)
     assert hist.epochs[-1]["loss"] < 0.01 * before  # it learnt y = 2 x1 - x2

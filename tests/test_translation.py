@@ -209,9 +209,10 @@ def test_translate_sentences_greedy_equals_beam_search_of_width_one(pairs):
     with torch.no_grad():
         one = beam_search(model.step, model.init_state(src, lengths), beam_width=1, **ids)
         four = beam_search(model.step, model.init_state(src, lengths), beam_width=4, **ids)
-    as_text = lambda hyps: [  # noqa: E731
-        tr.tgt_vocab.decode_text(h[0].tokens, tr.tgt_lang) for h in hyps
-    ]
+
+    def as_text(hyps):
+        return [tr.tgt_vocab.decode_text(h[0].tokens, tr.tgt_lang) for h in hyps]
+
     assert translation.translate_sentences(tr, sentences) == as_text(one)
     assert translation.translate_sentences(tr, sentences, beam_width=4) == as_text(four)
     # the two widths differ here, so the equalities above tell greedy and beam search apart

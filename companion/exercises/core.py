@@ -340,7 +340,7 @@ def _guard(answer: Any) -> Any:
             raise _NotAttempted() from error
         except (CheckFailed, _NotAttempted, _StudentError, TimeLimitExceeded):
             raise
-        except Exception as error:  # noqa: BLE001 — any error in student code is reported
+        except Exception as error:  # any error in student code is reported
             raise _StudentError(error) from error
 
     guarded.is_student_code = True  # type: ignore[attr-defined]  # read by functions.call_case
@@ -394,7 +394,7 @@ def _run_checker(exercise: Exercise, answer: Any, context: dict) -> CheckResult:
         )
     except CheckFailed as failure:
         message = str(failure)
-    except Exception as error:  # noqa: BLE001 — e.g. a wrong type that the checker could not use
+    except Exception as error:  # e.g. a wrong type that the checker could not use
         last = traceback.extract_tb(error.__traceback__)[-1]
         message = _(
             "your answer could not be checked ({error}: {text}; in {function}). "
@@ -558,7 +558,7 @@ def run_solution(exercise: Exercise, text: str | None = None, names: dict | None
     ``namespace[exercise.answer_name]``. ``names`` are the notebook's objects the code uses."""
     namespace = {**SOLUTION_GLOBALS, **(names or {})}
     code = compile(text or exercise.solution, f"<solution of {exercise.id}>", "exec")
-    exec(code, namespace)  # noqa: S102 — the package's own solution text
+    exec(code, namespace)  # the package's own solution text
     if exercise.answer_name not in namespace:
         raise ValueError(f"the solution of {exercise.id} does not define {exercise.answer_name}")
     return namespace[exercise.answer_name]

@@ -89,7 +89,7 @@ def call_case(fn: Callable, case: Case) -> Outcome:
         return Outcome(fn(*args, **kwargs))
     except _StudentError as failure:
         return Outcome(error=failure.error)
-    except Exception as error:  # noqa: BLE001 — a typical mistake's function may raise as well
+    except Exception as error:  # a typical mistake's function may raise as well
         if getattr(fn, "is_student_code", False):
             raise
         return Outcome(error=error)
@@ -241,7 +241,7 @@ def check_function(
             return Outcome(prepare(outcome.value))
         except CheckFailed as failure:
             return Outcome(error=failure)
-        except Exception as error:  # noqa: BLE001 — e.g. a linear-algebra error on odd values
+        except Exception as error:  # e.g. a linear-algebra error on odd values
             return Outcome(error=CheckFailed(str(error)))
 
     kinds = [

@@ -112,7 +112,7 @@ def call_with_time_limit(fn: Callable, *args: Any, **kwargs: Any) -> Any:
         try:
             with torch.set_grad_enabled(grad_enabled):
                 outcome["value"] = fn(*args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 — handed to the caller's thread
+        except BaseException as error:  # handed to the caller's thread
             outcome["error"] = error
 
     seconds = _limit

@@ -94,7 +94,7 @@ class _Probe:
                     results.append(call_with_time_limit(answer, *case.args, **case.kwargs))
                 except TimeLimitExceeded:
                     break
-                except BaseException:  # noqa: BLE001 — a NotImplementedError, a TypeError, …
+                except BaseException:  # a NotImplementedError, a TypeError, …
                     results.append(None)
         return results
 
@@ -122,7 +122,7 @@ def _solution(exercise: Exercise, probe: _Probe) -> list[str]:
     names = exercise.solution_names(probe.context) if exercise.solution_names else None
     try:
         solved = run_solution(exercise, names=names)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return [*problems, f"the solution code raised {type(error).__name__}: {error}"]
     if exercise.kind == "implement":
         result = probe.run(solved, "the solution code")
@@ -161,7 +161,7 @@ def _translated_solutions(exercise: Exercise, probe: _Probe, solved: Any, names:
             continue
         try:
             other = run_solution(exercise, text=translated, names=names)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             problems.append(f"the {language} solution code raised {type(error).__name__}: {error}")
             continue
         if exercise.kind == "implement":
@@ -197,7 +197,7 @@ def _mistakes(exercise: Exercise, probe: _Probe) -> list[str]:
     for mistake in exercise.mistakes:
         try:
             wrong = mistake.make(probe.context)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             problems.append(f"mistake {mistake.name!r} could not be built: {error}")
             continue
         result = probe.run(wrong, f"mistake {mistake.name}")
@@ -307,7 +307,7 @@ def _kinds(exercise: Exercise, probe: _Probe) -> list[str]:
 def _call(fn: Callable, case: Case) -> Any:
     try:
         return fn(*case.args, **case.kwargs)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 
@@ -454,7 +454,7 @@ def _diagnosis(exercise: Exercise, probe: _Probe) -> list[str]:
 def _outcome(fn: Callable, case: Case) -> tuple[str, Any]:
     try:
         return ("value", fn(*case.args, **case.kwargs))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return ("error", type(error))
 
 
@@ -465,7 +465,7 @@ def _agree(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
         return a[1] is b[1]
     try:
         return same_values(b[1], a[1], 1e-4, 1e-5)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return False
 
 
@@ -611,14 +611,14 @@ def verify_exercise(exercise: Exercise) -> list[str]:
     """Problems with one exercise, each prefixed with its id and the property; empty when sound."""
     try:
         context = exercise.demo_context() if exercise.demo_context else {}
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return [f"{exercise.id}: demo_context raised {type(error).__name__}: {error}"]
     probe = _Probe(exercise, context)
     problems = []
     for name in PROPERTIES:
         try:
             found = _CHECKS[name](exercise, probe)
-        except Exception as error:  # noqa: BLE001 — a broken property is a problem, not a crash
+        except Exception as error:  # a broken property is a problem, not a crash
             found = [f"raised {type(error).__name__}: {error}"]
         problems += [f"{exercise.id}: [{name}] {p}" for p in found]
     return problems
