@@ -596,7 +596,12 @@ def test_markdown_blocks_give_the_document_back_and_keys_are_unique():
     keys = [p.key for p in pieces if p.translatable]
     assert len(keys) == len(set(keys))
     kinds = {p.text.split("\n")[0][:3] for p in pieces if not p.translatable and p.text.strip()}
-    assert kinds == {"```", "<!-", "|--"}  # code, the lead's note, the table's separator row
+    assert kinds == {"```", "|--"}  # code and the table's separator row stay verbatim
+    note = markdown_blocks.split("<!-- for maintainers -->\n\nText.\n")
+    assert [(p.text.strip(), p.translatable) for p in note if p.text.strip()] == [
+        ("<!-- for maintainers -->", False),  # an HTML comment is never translated
+        ("Text.", True),
+    ]
     text = "# T\n\nSame start here.\n\nSame start here too.\n\n- a\n  b\n- c\n\n| x | y \\| z |\n"
     assert [(p.key, p.text) for p in markdown_blocks.split(text) if p.translatable] == [
         ("# T", "# T"),
